@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One settings array for every target (Swift 6 language mode, strict concurrency).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layer 0: C libraries, each behind a module map and a shim.
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        // Layer 1: vocabulary. No I/O, no C.
+        .target(name: "SluiceCore", swiftSettings: swiftSettings),
+        // Layer 2: engines.
+        .target(
+            name: "SluiceJavaScript",
+            dependencies: ["SluiceCore", "CJavaScriptCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 3: wiring (library resolution, batching, streaming input/output).
+        .target(
+            name: "SluiceRuntime",
+            dependencies: ["SluiceCore", "SluiceJavaScript"],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 5: the command line.
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceJavaScriptTests",
+            dependencies: ["SluiceJavaScript", "SluiceRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "sluiceTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,88 @@
+/// JSON text as UTF-8 bytes. Events stay in this form from the edge until the engine parses
+/// them, and results come back in it: Sluice never decodes and re-encodes an event in Swift.
+public typealias JSONText = [UInt8]
+
+/// One request's worth of events for one transformation version.
+///
+/// Every call of the user function within a batch sees the same freshly evaluated module
+/// instance; the next batch gets a new one (CONTRACT.md §1: module state does not survive a
+/// request).
+public struct Batch: Sendable {
+    /// The inputs, each the JSON text of either a `{"message": {...}, "metadata": {...}}`
+    /// envelope or a bare message. An object is an envelope when it has a `message` object and
+    /// no keys besides `message`, `metadata`, `destination`, `libraries` and `credentials`.
+    public var items: [JSONText]
+    /// Values for `getCredential(key)`.
+    public var credentials: [String: String]
+
+    public init(items: [JSONText], credentials: [String: String] = [:]) {
+        self.items = items
+        self.credentials = credentials
+    }
+}
+
+/// What a batch produced: results in input order, and the captured `log(...)` lines.
+public struct BatchResult: Sendable {
+    /// One or more results per input, ordered by ``EventResult/inputIndex``; outputs of a split
+    /// event keep the order the function returned them in. For `transformBatch`, outputs come in
+    /// the order the function returned them and carry the index of the input they belong to.
+    public var results: [EventResult]
+    /// Lines logged with `log(...)`, in the order they were logged.
+    public var logs: [LogLine]
+
+    public init(results: [EventResult], logs: [LogLine]) {
+        self.results = results
+        self.logs = logs
+    }
+}
+
+/// One result: an output, a drop or a failure, with the metadata that goes with it.
+public struct EventResult: Sendable {
+    /// Index into ``Batch/items`` of the input this result belongs to; nil for a
+    /// `transformBatch` output whose `messageId` matches no input.
+    public var inputIndex: Int?
+    public var outcome: Outcome
+    /// The metadata JSON object of the input (or `{}`), as JSON text.
+    public var metadata: JSONText
+
+    public init(inputIndex: Int?, outcome: Outcome, metadata: JSONText) {
+        self.inputIndex = inputIndex
+        self.outcome = outcome
+        self.metadata = metadata
+    }
+}
+
+/// How one call ended for one event. The same vocabulary appears in the CLI output, the HTTP
+/// responses, the logs and the metrics.
+public enum Outcome: Sendable {
+    /// The function returned this event (JSON object text).
+    case output(JSONText)
+    /// The function returned `null`/`undefined`/`None`: the event is dropped.
+    case dropped
+    /// The call failed for this event.
+    case failed(Failure)
+
+    /// A stable, dotted-key friendly name: `output`, `dropped`, or the failure's kind.
+    public var name: String {
+        switch self {
+        case .output: "output"
+        case .dropped: "dropped"
+        case .failed(let failure): failure.kind.name
+        }
+    }
+}
+
+/// A line captured from `log(...)`.
+public struct LogLine: Sendable, Hashable {
+    /// The input whose call logged it, when known.
+    public var inputIndex: Int?
+    /// The `messageId` of that input's event, when it has one.
+    public var messageId: String?
+    public var text: String
+
+    public init(inputIndex: Int?, messageId: String?, text: String) {
+        self.inputIndex = inputIndex
+        self.messageId = messageId
+        self.text = text
+    }
+}

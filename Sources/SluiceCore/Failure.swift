@@ -1,0 +1,69 @@
+/// Why a call failed for an event (or a whole batch).
+///
+/// Kinds are extensible values rather than a closed enum so that adding one breaks nobody.
+public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
+    /// A stable identifier used in metrics and JSON (`exception`, `time_limit`, …).
+    public let name: String
+    private init(_ name: String) { self.name = name }
+
+    /// The user function threw (or its promise rejected).
+    public static let exception = FailureKind("exception")
+    /// The function returned something the contract does not allow (not an object, …).
+    public static let invalidResult = FailureKind("invalid_result")
+    /// The call ran past ``Limits/timeMilliseconds``.
+    public static let timeLimit = FailureKind("time_limit")
+    /// The call grew memory past ``Limits/memoryMegabytes``.
+    public static let memoryLimit = FailureKind("memory_limit")
+    /// The input item was not valid JSON or not an event object.
+    public static let invalidInput = FailureKind("invalid_input")
+    /// The output could not be serialised as JSON (a cycle, a BigInt, …).
+    public static let unserializableResult = FailureKind("unserializable_result")
+    /// The transformation failed to compile or link (every event of the batch gets it).
+    public static let compile = FailureKind("compile")
+    /// The engine failed for a reason that is not the user's (a bug, an engine that had to be
+    /// abandoned). Retrying may succeed.
+    public static let engine = FailureKind("engine")
+
+    /// Looks a kind up by its ``name``.
+    public static func named(_ name: String) -> FailureKind {
+        switch name {
+        case "exception": .exception
+        case "invalid_result": .invalidResult
+        case "time_limit": .timeLimit
+        case "memory_limit": .memoryLimit
+        case "invalid_input": .invalidInput
+        case "unserializable_result": .unserializableResult
+        case "compile": .compile
+        case "engine": .engine
+        default: FailureKind(name)
+        }
+    }
+
+    public var description: String { name }
+
+    /// True for the two limit kinds.
+    public var isLimit: Bool { self == .timeLimit || self == .memoryLimit }
+}
+
+/// A failed call: a kind and the message shown to the user.
+public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var kind: FailureKind
+    /// For exceptions: `<ErrorClass>: <message>` followed by the user-code stack frames.
+    public var message: String
+
+    public init(_ kind: FailureKind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// A transformation that cannot be compiled or linked: a syntax error, a missing or cyclic
+/// import, no (or two) entry points.
+public struct CompileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The message, naming the file, line and column where there is one.
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,59 @@
+/// The code of a transformation: one module that defines `transformEvent` or `transformBatch`.
+public struct TransformationSource: Sendable, Hashable {
+    /// The transformation's name (for messages and metrics).
+    public var name: String
+    public var language: Language
+    /// The file name shown in stack traces and syntax errors, e.g. `transform.js`.
+    public var fileName: String
+    /// The module's source text.
+    public var code: String
+
+    public init(name: String, language: Language, fileName: String, code: String) {
+        self.name = name
+        self.language = language
+        self.fileName = fileName
+        self.code = code
+    }
+}
+
+/// The code of a library: a module other modules import by its ``importName``.
+public struct LibrarySource: Sendable, Hashable {
+    /// The name used in `import … from "<importName>"`.
+    public var importName: String
+    public var language: Language
+    /// The file name shown in stack traces, e.g. `hashing.js`.
+    public var fileName: String
+    public var code: String
+
+    public init(importName: String, language: Language, fileName: String, code: String) {
+        self.importName = importName
+        self.language = language
+        self.fileName = fileName
+        self.code = code
+    }
+}
+
+/// Finds libraries by import name. Implementations read a folder, a registry or a store.
+public protocol LibraryProvider: Sendable {
+    /// The library imported as `importName` in `language`, or nil when there is none.
+    func library(importName: String, language: Language) throws -> LibrarySource?
+}
+
+/// A provider with no libraries.
+public struct NoLibraries: LibraryProvider {
+    public init() {}
+    public func library(importName: String, language: Language) throws -> LibrarySource? { nil }
+}
+
+/// A provider over a fixed set of libraries (tests, API-published code).
+public struct InMemoryLibraries: LibraryProvider {
+    public var libraries: [String: LibrarySource]
+    public init(_ libraries: [LibrarySource]) {
+        var byName: [String: LibrarySource] = [:]
+        for library in libraries { byName["\(library.language.rawValue):\(library.importName)"] = library }
+        self.libraries = byName
+    }
+    public func library(importName: String, language: Language) throws -> LibrarySource? {
+        libraries["\(language.rawValue):\(importName)"]
+    }
+}

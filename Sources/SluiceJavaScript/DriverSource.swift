@@ -1,0 +1,381 @@
+/// The JavaScript side of a compiled transformation: evaluated once per transformation context,
+/// it holds the module factories and runs batches against fresh module instances.
+///
+/// Protocol with ``JavaScriptVM`` (all strings, to keep the C API bridge to one string in and
+/// one out per batch):
+/// - `begin(itemsText, count, credentialsJSON)`: items are joined with U+001E; parses them,
+///   evaluates a fresh module instance. Returns "" or a batch-wide error record.
+/// - `step()`: runs calls from the cursor on. 0 = done; 1 = waiting for the promise of the
+///   current event (return to the host so microtasks drain, then call `step()` again);
+///   2 = that promise is still pending with nothing left that could settle it.
+/// - `fail(kind, message)`: ends the current call with an error (after a termination).
+/// - `finish()`: returns the batch's records joined with U+001E and forgets the batch.
+///
+/// Record fields are separated by U+001F: `O<i>␟<output JSON>␟<metadata JSON>`,
+/// `D<i>␟<metadata JSON>`, `E<i>␟<kind>␟<message as JSON string>␟<metadata JSON>`,
+/// `L<i>␟<text as JSON string>␟<messageId as JSON string or empty>`; `<i>` is the input index or
+/// -1. None of the fields can contain U+001E or U+001F: JSON text escapes them.
+///
+/// `control` is an Int32Array shared with the host's watchdog: `control[0]` holds a sequence
+/// number while user code runs for a call and 0 while the driver itself works.
+enum DriverSource {
+    static let fileName = "sluice:driver"
+
+    static let code = #"""
+(function (factories, dependencies, isBatch, control, fileNames, headerLines) {
+"use strict";
+const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
+const isArray = Array.isArray, StringOf = String, ObjectKeys = Object.keys;
+const PromiseResolve = Promise.resolve.bind(Promise), promiseThen = Promise.prototype.then;
+const ENVELOPE_KEYS = new Set(["message", "metadata", "destination", "libraries", "credentials"]);
+const RS = "\x1e", US = "\x1f";
+const files = new Set(fileNames);
+
+let sequence = 0;
+let items = null, out = null, logs = null, entry = null, credentials = null;
+let cursor = 0, waiting = false, settled = false, settledValue = undefined, settledError = false;
+let currentIndex = -1, metadataByMessageId = null;
+
+function isObject(v) { return v !== null && typeof v === "object" && !isArray(v); }
+
+function formatLogArgument(value) {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return describeError(value);
+  try {
+    const text = JSONstringify(value);
+    return text === undefined ? StringOf(value) : text;
+  } catch (e) {
+    return StringOf(value);
+  }
+}
+
+function log(...args) {
+  if (logs === null) return;
+  const text = args.map(formatLogArgument).join(" ");
+  const item = currentIndex >= 0 ? items[currentIndex] : null;
+  const messageId = item && item.message && typeof item.message.messageId === "string" ? JSONstringify(item.message.messageId) : "";
+  logs.push("L" + currentIndex + US + JSONstringify(text) + US + messageId);
+}
+
+function getCredential(key) {
+  if (credentials === null || typeof key !== "string") return undefined;
+  return Object.prototype.hasOwnProperty.call(credentials, key) ? credentials[key] : undefined;
+}
+
+Object.defineProperty(globalThis, "log", { value: log, writable: true, configurable: true });
+Object.defineProperty(globalThis, "getCredential", { value: getCredential, writable: true, configurable: true });
+Object.defineProperty(globalThis, "console", {
+  value: Object.freeze({ log, info: log, warn: log, error: log, debug: log }),
+  writable: true, configurable: true,
+});
+
+function formatStack(stack) {
+  if (typeof stack !== "string") return "";
+  const frames = [];
+  for (const line of stack.split("\n")) {
+    const at = line.lastIndexOf("@");
+    const location = at >= 0 ? line.slice(at + 1) : line;
+    const name = at >= 0 ? line.slice(0, at) : "";
+    const match = /^(.*):(\d+):(\d+)$/.exec(location);
+    if (match === null || !files.has(match[1])) continue;
+    const lineNumber = Number(match[2]) - headerLines;
+    if (lineNumber < 1) continue;
+    const where = match[1] + ":" + lineNumber + ":" + match[3];
+    frames.push(name && name !== "global code" ? "    at " + name + " (" + where + ")" : "    at " + where);
+  }
+  return frames.join("\n");
+}
+
+function describeError(error) {
+  if (error instanceof Error) {
+    let name = error.name;
+    if (typeof name !== "string" || name === "" || name === "Error") {
+      const constructorName = error.constructor && error.constructor.name;
+      name = typeof constructorName === "string" && constructorName !== "" ? constructorName : "Error";
+    }
+    const message = typeof error.message === "string" ? error.message : StringOf(error.message);
+    const head = message === "" ? name : name + ": " + message;
+    const frames = formatStack(error.stack);
+    return frames === "" ? head : head + "\n" + frames;
+  }
+  let text;
+  try { text = typeof error === "string" ? error : JSONstringify(error); } catch (e) { text = undefined; }
+  if (text === undefined) { try { text = StringOf(error); } catch (e) { text = "(a value that cannot be printed)"; } }
+  return "Uncaught " + (error === null ? "null" : typeof error) + ": " + text;
+}
+
+function metadataJSON(index) {
+  if (index < 0) return "{}";
+  const item = items[index];
+  if (item.metadataText === undefined) {
+    try { item.metadataText = JSONstringify(item.metadata); } catch (e) { item.metadataText = "{}"; }
+    if (typeof item.metadataText !== "string") item.metadataText = "{}";
+  }
+  return item.metadataText;
+}
+
+function pushError(index, kind, message) {
+  out.push("E" + index + US + kind + US + JSONstringify(message) + US + metadataJSON(index));
+}
+
+function metadataOf(event) {
+  if (!isObject(event)) return {};
+  if (metadataByMessageId === null) {
+    metadataByMessageId = new Map();
+    for (const item of items) {
+      if (item.message !== undefined && isObject(item.message) && item.message.messageId !== undefined && !metadataByMessageId.has(item.message.messageId)) {
+        metadataByMessageId.set(item.message.messageId, item.metadata);
+      }
+    }
+  }
+  const found = metadataByMessageId.get(event.messageId);
+  return found === undefined ? {} : found;
+}
+
+function indexOfMessageId(messageId) {
+  for (let i = 0; i < items.length; i++) {
+    const m = items[i].message;
+    if (m !== undefined && isObject(m) && m.messageId === messageId) return i;
+  }
+  return -1;
+}
+
+function parseItem(text) {
+  let value;
+  try {
+    value = JSONparse(text);
+  } catch (e) {
+    return { error: "invalid JSON: " + (e && e.message ? e.message : StringOf(e)) };
+  }
+  if (!isObject(value)) {
+    return { error: "invalid event: expected a JSON object, got " + (value === null ? "null" : isArray(value) ? "an array" : typeof value) };
+  }
+  const message = value.message;
+  if (isObject(message)) {
+    let envelope = true;
+    for (const key of ObjectKeys(value)) if (!ENVELOPE_KEYS.has(key)) { envelope = false; break; }
+    if (envelope) {
+      const metadata = value.metadata;
+      if (metadata !== undefined && metadata !== null && !isObject(metadata)) {
+        return { error: "invalid envelope: metadata must be an object" };
+      }
+      return { message, metadata: metadata == null ? {} : metadata };
+    }
+  }
+  return { message: value, metadata: typeof value.messageId === "string" ? { messageId: value.messageId } : {} };
+}
+
+function instantiate() {
+  const instances = [];
+  for (let i = 0; i < factories.length; i++) {
+    const deps = dependencies[i];
+    const args = [];
+    for (let j = 0; j < deps.length; j++) args.push(instances[deps[j]]);
+    instances.push(factories[i].apply(undefined, args));
+  }
+  const namespace = instances[instances.length - 1];
+  const name = isBatch ? "transformBatch" : "transformEvent";
+  const fn = namespace[name];
+  if (typeof fn !== "function") throw new TypeError(name + " is not a function");
+  return fn;
+}
+
+function begin(text, count, credentialsJSON) {
+  items = [];
+  out = [];
+  logs = [];
+  cursor = 0;
+  waiting = false;
+  metadataByMessageId = null;
+  currentIndex = -1;
+  credentials = credentialsJSON === "" ? null : JSONparse(credentialsJSON);
+  const parts = count === 0 ? [] : text.split(RS);
+  for (let i = 0; i < parts.length; i++) items.push(parseItem(parts[i]));
+  try {
+    sequence = (sequence + 1) | 0 || 1;
+    control[0] = sequence;
+    entry = instantiate();
+    control[0] = 0;
+  } catch (e) {
+    control[0] = 0;
+    entry = null;
+    for (let i = 0; i < items.length; i++) pushError(i, "exception", describeError(e));
+    cursor = items.length;
+  }
+}
+
+/// Re-evaluates the modules after a memory-limit hit, so state held by the module instance is released.
+function reinstantiate() {
+  try { entry = instantiate(); } catch (e) { entry = null; }
+}
+
+function acceptEventResult(index, result) {
+  if (result === null || result === undefined) { out.push("D" + index + US + metadataJSON(index)); return; }
+  if (isArray(result)) {
+    const texts = [];
+    for (const element of result) {
+      if (!isObject(element)) {
+        pushError(index, "invalid_result", "returned event in events array from transformEvent(event) is not an object");
+        return;
+      }
+    }
+    for (const element of result) {
+      let text;
+      try { text = JSONstringify(element); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
+      if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
+      texts.push(text);
+    }
+    if (texts.length === 0) { out.push("D" + index + US + metadataJSON(index)); return; }
+    const metadata = metadataJSON(index);
+    for (const text of texts) out.push("O" + index + US + text + US + metadata);
+    return;
+  }
+  if (typeof result !== "object") {
+    pushError(index, "invalid_result", "returned event from transformEvent(event) is not an object");
+    return;
+  }
+  let text;
+  try { text = JSONstringify(result); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
+  if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
+  out.push("O" + index + US + text + US + metadataJSON(index));
+}
+
+function acceptBatchResult(result) {
+  if (!isArray(result)) {
+    for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, "invalid_result", "returned events from transformBatch(event) is not an array");
+    return;
+  }
+  const produced = new Uint8Array(items.length);
+  for (const element of result) {
+    if (!isObject(element)) {
+      pushError(-1, "invalid_result", "returned event in events array from transformBatch(events) is not an object");
+      continue;
+    }
+    let text;
+    try { text = JSONstringify(element); } catch (e) { pushError(-1, "unserializable_result", describeError(e)); continue; }
+    if (typeof text !== "string") { pushError(-1, "unserializable_result", "returned event cannot be serialised as JSON"); continue; }
+    const index = element.messageId === undefined ? -1 : indexOfMessageId(element.messageId);
+    if (index >= 0) produced[index] = 1;
+    out.push("O" + index + US + text + US + metadataJSON(index));
+  }
+  for (let i = 0; i < items.length; i++) {
+    if (!produced[i] && items[i].error === undefined) out.push("D" + i + US + metadataJSON(i));
+  }
+}
+
+function onSettled(value) { settled = true; settledError = false; settledValue = value; }
+function onRejected(error) { settled = true; settledError = true; settledValue = error; }
+
+function isThenable(value) {
+  return value instanceof Promise || (value !== null && typeof value === "object" && typeof value.then === "function");
+}
+
+function finishPending() {
+  const index = cursor;
+  waiting = false;
+  currentIndex = isBatch ? -1 : index;
+  if (settledError) {
+    if (isBatch) { for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, "exception", describeError(settledValue)); }
+    else pushError(index, "exception", describeError(settledValue));
+  } else if (isBatch) {
+    acceptBatchResult(settledValue);
+  } else {
+    acceptEventResult(index, settledValue);
+  }
+  control[0] = 0;
+  settledValue = undefined;
+  currentIndex = -1;
+  cursor = isBatch ? items.length : index + 1;
+}
+
+function step() {
+  if (waiting) {
+    if (!settled) return 2;
+    finishPending();
+  }
+  if (entry === null) { cursor = items.length; return 0; }
+  if (isBatch) {
+    if (cursor >= items.length) return 0;
+    const events = [];
+    for (let i = 0; i < items.length; i++) {
+      if (items[i].error !== undefined) pushError(i, "invalid_input", items[i].error);
+      else events.push(items[i].message);
+    }
+    if (events.length === 0) { cursor = items.length; return 0; }
+    let result;
+    sequence = (sequence + 1) | 0 || 1;
+    control[0] = sequence;
+    try {
+      result = entry(events, metadataOf);
+    } catch (e) {
+      const message = describeError(e);
+      control[0] = 0;
+      for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, "exception", message);
+      cursor = items.length;
+      return 0;
+    }
+    if (isThenable(result)) {
+      waiting = true; settled = false;
+      promiseThen.call(PromiseResolve(result), onSettled, onRejected);
+      return 1;
+    }
+    acceptBatchResult(result);
+    control[0] = 0;
+    cursor = items.length;
+    return 0;
+  }
+  while (cursor < items.length) {
+    const index = cursor;
+    const item = items[index];
+    if (item.error !== undefined) { pushError(index, "invalid_input", item.error); cursor = index + 1; continue; }
+    currentIndex = index;
+    sequence = (sequence + 1) | 0 || 1;
+    control[0] = sequence;
+    let result;
+    try {
+      result = entry(item.message, metadataOf);
+    } catch (e) {
+      pushError(index, "exception", describeError(e));
+      control[0] = 0;
+      currentIndex = -1;
+      cursor = index + 1;
+      continue;
+    }
+    if (isThenable(result)) {
+      waiting = true; settled = false;
+      promiseThen.call(PromiseResolve(result), onSettled, onRejected);
+      return 1;
+    }
+    acceptEventResult(index, result);
+    control[0] = 0;
+    currentIndex = -1;
+    cursor = index + 1;
+  }
+  return 0;
+}
+
+function fail(kind, message, reset) {
+  control[0] = 0;
+  waiting = false;
+  currentIndex = -1;
+  if (isBatch) {
+    for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
+    cursor = items.length;
+  } else {
+    pushError(cursor, kind, message);
+    cursor = cursor + 1;
+  }
+  if (reset) reinstantiate();
+}
+
+function finish() {
+  control[0] = 0;
+  const text = logs.concat(out).join(RS);
+  items = null; out = null; logs = null; entry = null; credentials = null; metadataByMessageId = null;
+  return text;
+}
+
+return [begin, step, fail, finish];
+})
+"""#
+}

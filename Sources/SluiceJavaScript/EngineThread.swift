@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A dedicated thread that runs submitted work one item at a time. JavaScriptCore state is
+/// confined to it: everything that touches a context group runs through ``sync(_:)``.
+///
+/// The thread gets a 16 MB stack so deep (but bounded) recursion in user code reaches
+/// JavaScriptCore's own stack-overflow check rather than the end of the stack.
+final class EngineThread: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var queue: [() -> Void] = []
+    private var thread = pthread_t()
+    private(set) var threadID: pthread_t
+
+    static let stackSize = 16 << 20
+
+    init(name: String) {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+        threadID = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, Self.stackSize)
+        let box = Unmanaged.passRetained(self)
+        let result = pthread_create(&thread, &attributes, { argument in
+            let engineThread = Unmanaged<EngineThread>.fromOpaque(argument!).takeRetainedValue()
+            engineThread.runLoop()
+            return nil
+        }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        threadID = thread
+    }
+
+    private func runLoop() {
+        while true {
+            pthread_mutex_lock(&mutex)
+            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
+            let work = queue.removeFirst()
+            pthread_mutex_unlock(&mutex)
+            work()
+        }
+    }
+
+    /// Runs `work` on the engine thread and waits for its result.
+    func sync<T>(_ work: () -> T) -> T {
+        if pthread_equal(pthread_self(), thread) != 0 { return work() }
+        return withoutActuallyEscaping(work) { escapable in
+            var outcome: T?
+            var done = false
+            var doneMutex = pthread_mutex_t()
+            var doneCondition = pthread_cond_t()
+            pthread_mutex_init(&doneMutex, nil)
+            pthread_cond_init(&doneCondition, nil)
+            defer {
+                pthread_mutex_destroy(&doneMutex)
+                pthread_cond_destroy(&doneCondition)
+            }
+            withUnsafeMutablePointer(to: &outcome) { outcomePointer in
+                withUnsafeMutablePointer(to: &done) { donePointer in
+                    withUnsafeMutablePointer(to: &doneMutex) { mutexPointer in
+                        withUnsafeMutablePointer(to: &doneCondition) { conditionPointer in
+                            let job = UncheckedBox {
+                                let value = escapable()
+                                pthread_mutex_lock(mutexPointer)
+                                outcomePointer.pointee = value
+                                donePointer.pointee = true
+                                pthread_cond_signal(conditionPointer)
+                                pthread_mutex_unlock(mutexPointer)
+                            }
+                            enqueue { job.value() }
+                            pthread_mutex_lock(mutexPointer)
+                            while !donePointer.pointee { pthread_cond_wait(conditionPointer, mutexPointer) }
+                            pthread_mutex_unlock(mutexPointer)
+                        }
+                    }
+                }
+            }
+            return outcome!
+        }
+    }
+
+    /// Queues `work` without waiting.
+    func async(_ work: @escaping () -> Void) {
+        enqueue(work)
+    }
+
+    private func enqueue(_ work: @escaping () -> Void) {
+        pthread_mutex_lock(&mutex)
+        queue.append(work)
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+}
+
+/// Carries a non-Sendable value across threads where the code guarantees exclusive access.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

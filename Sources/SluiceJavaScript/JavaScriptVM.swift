@@ -1,0 +1,400 @@
+import CJavaScriptCore
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One JavaScriptCore context group (a VM: one heap, one time limit) and everything that
+/// touches it. Confined to its ``EngineThread``: every method must run on that thread.
+///
+/// Each compiled transformation gets its own global context in the group, so transformations
+/// never share globals; the group's time limit is driven as a periodic watchdog (see
+/// ``Watchdog``) that enforces the per-call wall-clock and memory budgets.
+final class JavaScriptVM {
+    let group: JSContextGroupRef
+    let watchdog: Watchdog
+    /// A GLib-API context used only to check module syntax with exact positions.
+    private let syntaxChecker: OpaquePointer
+    /// Reused for converting result strings to UTF-8.
+    private var utf8Buffer: [UInt8] = []
+
+    init() {
+        Self.configureOnce
+        group = JSContextGroupCreate()
+        syntaxChecker = OpaquePointer(jsc_context_new())
+        watchdog = Watchdog(group: group)
+        watchdog.arm()
+    }
+
+    deinit {
+        JSContextGroupClearExecutionTimeLimit(group)
+        JSContextGroupRelease(group)
+        g_object_unref(UnsafeMutableRawPointer(syntaxChecker))
+    }
+
+    /// JavaScriptCore options must be set before the first VM exists. Polling traps make loops
+    /// compiled by the top JIT tier stoppable (ENGINE-FACTS.md).
+    private static let configureOnce: Void = {
+        _ = jsc_options_set_boolean("usePollingTraps", 1)
+    }()
+
+    // MARK: - Compiling
+
+    func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> CompiledScript {
+        let program = try ModuleLinker.link(source, libraries: libraries)
+        for module in program.modules {
+            try checkSyntax(module.originalCode, fileName: module.fileName)
+        }
+        let exported = Set(program.entryExports)
+        let hasEvent = exported.contains("transformEvent")
+        let hasBatch = exported.contains("transformBatch")
+        if hasEvent && hasBatch {
+            throw CompileError("\(source.fileName) exports both transformEvent and transformBatch; export exactly one")
+        }
+        if !hasEvent && !hasBatch {
+            let declared = source.code.contains("transformEvent") || source.code.contains("transformBatch")
+            let found = program.entryExports.isEmpty ? "no exports" : "exports: " + program.entryExports.joined(separator: ", ")
+            throw CompileError(
+                "\(source.fileName) must export a function transformEvent(event, metadata) or transformBatch(events, metadata) (found \(found))"
+                    + (declared ? "; is `export` missing?" : "")
+            )
+        }
+
+        let context = JSGlobalContextCreateInGroup(group, nil)!
+        // Values held only in Swift arrays are invisible to the collector's stack scan: protect
+        // them until the driver's closure holds them.
+        var protected: [JSValueRef] = []
+        func protect(_ value: JSValueRef?) -> JSValueRef? {
+            if let value {
+                JSValueProtect(context, value)
+                protected.append(value)
+            }
+            return value
+        }
+        func unprotectAll() {
+            for value in protected { JSValueUnprotect(context, value) }
+            protected.removeAll()
+        }
+        func cleanUp() {
+            unprotectAll()
+            JSGlobalContextRelease(context)
+        }
+
+        var factories: [JSValueRef?] = []
+        for module in program.modules {
+            var exception: JSValueRef?
+            let value = withJSString(module.factorySource) { script in
+                withJSString(module.fileName) { url in
+                    JSEvaluateScript(context, script, nil, url, 1, &exception)
+                }
+            }
+            if let exception {
+                let error = describeCompileException(exception, in: context, fileName: module.fileName)
+                cleanUp()
+                throw CompileError(error)
+            }
+            factories.append(protect(value))
+        }
+
+        // Freed by the typed array's deallocator when the context collects it.
+        let control = calloc(4, MemoryLayout<Int32>.size)!.assumingMemoryBound(to: Int32.self)
+        var exception: JSValueRef?
+        let driverFactory = withJSString(DriverSource.code) { script in
+            withJSString(DriverSource.fileName) { url in
+                JSEvaluateScript(context, script, nil, url, 1, &exception)
+            }
+        }
+        guard exception == nil, let driverFactory else {
+            let message = describeCompileException(exception, in: context, fileName: DriverSource.fileName)
+            cleanUp()
+            free(control)
+            throw CompileError("internal error: the driver failed to compile: \(message)")
+        }
+        let controlArray = JSObjectMakeTypedArrayWithBytesNoCopy(
+            context, kJSTypedArrayTypeInt32Array, control, 16, { bytes, _ in free(bytes) }, nil, &exception
+        )
+        _ = protect(controlArray)
+        _ = protect(driverFactory)
+        let dependencies = program.modules.map { module in
+            protect(makeArray(context, module.dependencies.map { JSValueMakeNumber(context, Double($0)) }))
+        }
+        let fileNames = program.modules.map { module in protect(withJSString(module.fileName) { JSValueMakeString(context, $0) }) }
+        let arguments: [JSValueRef?] = [
+            protect(makeArray(context, factories)),
+            protect(makeArray(context, dependencies)),
+            JSValueMakeBoolean(context, hasBatch),
+            controlArray,
+            protect(makeArray(context, fileNames)),
+            JSValueMakeNumber(context, Double(ModuleLinker.headerLines)),
+        ]
+        let driver = arguments.withUnsafeBufferPointer { buffer in
+            JSObjectCallAsFunction(context, JSValueToObject(context, driverFactory, nil), nil, buffer.count, buffer.baseAddress, &exception)
+        }
+        guard exception == nil, let driver, let driverObject = JSValueToObject(context, driver, nil) else {
+            let message = describeCompileException(exception, in: context, fileName: DriverSource.fileName)
+            cleanUp()
+            throw CompileError("internal error: the driver failed to start: \(message)")
+        }
+        unprotectAll()
+        var functions: [JSObjectRef] = []
+        for index in 0..<4 {
+            let function = JSObjectGetPropertyAtIndex(context, driverObject, UInt32(index), nil)!
+            JSValueProtect(context, function)
+            functions.append(JSValueToObject(context, function, nil)!)
+        }
+        return CompiledScript(
+            context: context, begin: functions[0], step: functions[1], fail: functions[2], finish: functions[3],
+            control: control, isBatch: hasBatch
+        )
+    }
+
+    /// Checks module syntax on the user's own text, so errors carry the user's line and column.
+    private func checkSyntax(_ code: String, fileName: String) throws(CompileError) {
+        var exception: OpaquePointer?
+        let bytes = Array(code.utf8)
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buffer.count, 1)) { pointer in
+                withUnsafeMutablePointer(to: &exception) { exceptionPointer in
+                    exceptionPointer.withMemoryRebound(to: UnsafeMutablePointer<JSCException>?.self, capacity: 1) { rebound in
+                        jsc_context_check_syntax(
+                            UnsafeMutablePointer(syntaxChecker), pointer, gssize(buffer.count),
+                            JSC_CHECK_SYNTAX_MODE_MODULE, fileName, 1, rebound
+                        )
+                    }
+                }
+            }
+        }
+        if bytes.isEmpty { return }
+        guard result != JSC_CHECK_SYNTAX_RESULT_SUCCESS, let exception else { return }
+        defer { g_object_unref(UnsafeMutableRawPointer(exception)) }
+        let pointer = UnsafeMutablePointer<JSCException>(exception)
+        let name = jsc_exception_get_name(pointer).map { String(cString: $0) } ?? "SyntaxError"
+        let message = jsc_exception_get_message(pointer).map { String(cString: $0) } ?? "invalid syntax"
+        let line = jsc_exception_get_line_number(pointer)
+        let column = jsc_exception_get_column_number(pointer)
+        throw CompileError("\(name): \(message) (\(fileName):\(line):\(column))")
+    }
+
+    private func describeCompileException(_ exception: JSValueRef?, in context: JSContextRef, fileName: String) -> String {
+        guard let exception else { return "unknown error" }
+        let text = stringValue(context, exception) ?? "unknown error"
+        guard let object = JSValueToObject(context, exception, nil) else { return text }
+        let line = withJSString("line") { JSObjectGetProperty(context, object, $0, nil) }
+        let column = withJSString("column") { JSObjectGetProperty(context, object, $0, nil) }
+        if let line, JSValueIsNumber(context, line) {
+            let userLine = Int(JSValueToNumber(context, line, nil)) - ModuleLinker.headerLines
+            var position = "\(fileName):\(max(userLine, 1))"
+            if let column, JSValueIsNumber(context, column) { position += ":\(Int(JSValueToNumber(context, column, nil)))" }
+            return "\(text) (\(position))"
+        }
+        return text
+    }
+
+    // MARK: - Running
+
+    /// Runs one batch; see ``DriverSource`` for the protocol with the driver.
+    func run(_ script: CompiledScript, batch: Batch, limits: Limits) -> BatchResult {
+        let context = script.context
+        var results: [EventResult] = []
+        var early: [Int: Failure] = [:]
+
+        // One string in: the items joined with U+001E (no item may contain that byte: it is
+        // invalid anywhere in JSON text, so such an item is rejected here).
+        var text: [UInt8] = []
+        text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 } + 1)
+        for (index, item) in batch.items.enumerated() {
+            if index > 0 { text.append(0x1E) }
+            if item.contains(0x1E) || item.contains(0) {
+                early[index] = Failure(.invalidInput, "invalid JSON: control character in input")
+                text.append(contentsOf: "null".utf8)
+            } else {
+                text.append(contentsOf: item)
+            }
+        }
+        text.append(0)
+        let credentialsText: String
+        if batch.credentials.isEmpty {
+            credentialsText = ""
+        } else {
+            credentialsText = "{" + batch.credentials.sorted { $0.key < $1.key }
+                .map { ModuleLinker.quote($0.key) + ":" + ModuleLinker.quote($0.value) }
+                .joined(separator: ",") + "}"
+        }
+
+        var exception: JSValueRef?
+        let itemsValue = text.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
+                let string = JSStringCreateWithUTF8CString(pointer)!
+                defer { JSStringRelease(string) }
+                return JSValueMakeString(context, string)
+            }
+        }
+        let beginArguments: [JSValueRef?] = [
+            itemsValue,
+            JSValueMakeNumber(context, Double(batch.items.count)),
+            withJSString(credentialsText) { JSValueMakeString(context, $0) },
+        ]
+
+        watchdog.begin(control: script.control, limits: limits)
+        defer { watchdog.end() }
+
+        _ = call(context, script.begin, beginArguments, &exception)
+        if let fired = watchdog.takeFired() {
+            recordLimit(fired, script: script, limits: limits)
+        } else if let exception {
+            let message = stringValue(context, exception) ?? "unknown error"
+            return failedBatch(batch, Failure(.engine, "internal error: \(message)"))
+        }
+        watchdog.resetBaseline()
+
+        // Run until the driver reports done; after a limit hit, record it and continue.
+        var rounds = 0
+        while true {
+            rounds += 1
+            exception = nil
+            let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
+            if let fired = watchdog.takeFired() {
+                recordLimit(fired, script: script, limits: limits)
+                continue
+            }
+            if let exception {
+                // Only a termination can escape the driver; treat anything else as an engine bug
+                // for the current call and go on.
+                let message = stringValue(context, exception) ?? "unknown error"
+                callFail(script, kind: .engine, message: "internal error: \(message)", reset: false)
+                continue
+            }
+            let code = status.map { JSValueToNumber(context, $0, nil) } ?? 0
+            if code == 0 { break }
+            if code == 2 {
+                let entry = script.isBatch ? "transformBatch" : "transformEvent"
+                callFail(script, kind: .exception, message: "Error: the promise returned by \(entry) never settled", reset: false)
+            }
+            // code 1: microtasks have drained on return; step again to collect the result.
+        }
+
+        exception = nil
+        guard let finished = JSObjectCallAsFunction(context, script.finish, nil, 0, nil, &exception),
+              let bytes = utf8(context, finished) else {
+            return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
+        }
+        var logs: [LogLine] = []
+        DriverRecords.parse(bytes, results: &results, logs: &logs)
+        if !early.isEmpty {
+            for index in results.indices {
+                if let index = results[index].inputIndex, let failure = early[index] {
+                    results[index].outcome = .failed(failure)
+                }
+            }
+        }
+        // Stable order: by input (unknown-input outputs of transformBatch last), keeping the
+        // driver's order within an input.
+        let ordered = results.enumerated().sorted { left, right in
+            let l = left.element.inputIndex ?? Int.max, r = right.element.inputIndex ?? Int.max
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element)
+        return BatchResult(results: ordered, logs: logs)
+    }
+
+    private func recordLimit(_ kind: FailureKind, script: CompiledScript, limits: Limits) {
+        if kind == .memoryLimit {
+            callFail(script, kind: .memoryLimit, message: limits.memoryLimitMessage, reset: true)
+            JSSynchronousGarbageCollectForDebugging(script.context)
+            watchdog.resetBaseline()
+        } else {
+            callFail(script, kind: .timeLimit, message: limits.timeLimitMessage, reset: false)
+        }
+    }
+
+    private func callFail(_ script: CompiledScript, kind: FailureKind, message: String, reset: Bool) {
+        let context = script.context
+        let arguments: [JSValueRef?] = [
+            withJSString(kind.name) { JSValueMakeString(context, $0) },
+            withJSString(message) { JSValueMakeString(context, $0) },
+            JSValueMakeBoolean(context, reset),
+        ]
+        watchdog.pause()
+        defer { watchdog.resume() }
+        var exception: JSValueRef?
+        _ = call(context, script.fail, arguments, &exception)
+    }
+
+    /// Calls `function`, keeping the arguments protected from collection until the call holds them.
+    private func call(_ context: JSContextRef, _ function: JSObjectRef, _ arguments: [JSValueRef?],
+                      _ exception: inout JSValueRef?) -> JSValueRef? {
+        for argument in arguments { if let argument { JSValueProtect(context, argument) } }
+        defer { for argument in arguments { if let argument { JSValueUnprotect(context, argument) } } }
+        return arguments.withUnsafeBufferPointer { buffer in
+            JSObjectCallAsFunction(context, function, nil, buffer.count, buffer.baseAddress, &exception)
+        }
+    }
+
+    private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
+        BatchResult(
+            results: batch.items.indices.map { EventResult(inputIndex: $0, outcome: .failed(failure), metadata: Array("{}".utf8)) },
+            logs: []
+        )
+    }
+
+    // MARK: - Strings
+
+    func stringValue(_ context: JSContextRef, _ value: JSValueRef) -> String? {
+        guard let bytes = utf8(context, value) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of a value converted to a string (no NUL).
+    func utf8(_ context: JSContextRef, _ value: JSValueRef) -> [UInt8]? {
+        guard let string = JSValueToStringCopy(context, value, nil) else { return nil }
+        defer { JSStringRelease(string) }
+        let capacity = JSStringGetMaximumUTF8CStringSize(string)
+        if utf8Buffer.count < capacity { utf8Buffer = [UInt8](repeating: 0, count: capacity) }
+        let written = utf8Buffer.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) { pointer in
+                JSStringGetUTF8CString(string, pointer, capacity)
+            }
+        }
+        return Array(utf8Buffer[0..<max(written - 1, 0)])
+    }
+}
+
+/// A compiled transformation's context and driver functions. Owned by ``JavaScriptVM``'s thread.
+final class CompiledScript {
+    let context: JSGlobalContextRef
+    let begin: JSObjectRef
+    let step: JSObjectRef
+    let fail: JSObjectRef
+    let finish: JSObjectRef
+    let control: UnsafeMutablePointer<Int32>
+    let isBatch: Bool
+
+    init(context: JSGlobalContextRef, begin: JSObjectRef, step: JSObjectRef, fail: JSObjectRef, finish: JSObjectRef,
+         control: UnsafeMutablePointer<Int32>, isBatch: Bool) {
+        self.context = context
+        self.begin = begin
+        self.step = step
+        self.fail = fail
+        self.finish = finish
+        self.control = control
+        self.isBatch = isBatch
+    }
+
+    /// Must run on the engine thread.
+    func release() {
+        for function in [begin, step, fail, finish] { JSValueUnprotect(context, function) }
+        JSGlobalContextRelease(context)
+    }
+}
+
+func withJSString<T>(_ text: String, _ body: (JSStringRef) -> T) -> T {
+    let string = text.withCString { JSStringCreateWithUTF8CString($0)! }
+    defer { JSStringRelease(string) }
+    return body(string)
+}
+
+func makeArray(_ context: JSContextRef, _ values: [JSValueRef?]) -> JSValueRef? {
+    values.withUnsafeBufferPointer { buffer in
+        JSObjectMakeArray(context, buffer.count, buffer.baseAddress, nil)
+    }
+}

@@ -1,0 +1,123 @@
+import CJavaScriptCore
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Enforces the per-call time and memory budgets on one context group.
+///
+/// JavaScriptCore's execution time limit counts CPU time per VM entry and calls back when it
+/// runs out. The callback re-arms itself every ``tick`` (10 ms of CPU time), which turns it into
+/// a periodic check on the JavaScript thread: has the current call (identified by the sequence
+/// number the driver writes into the shared control array) run past its wall-clock deadline,
+/// or has the process's resident memory grown past the budget since the batch started? Either
+/// returns true, which terminates the running script (uncatchable by user code). The host then
+/// reads ``takeFired()`` to learn why.
+final class Watchdog {
+    static let tick = 0.010
+
+    let group: JSContextGroupRef
+    private var control: UnsafeMutablePointer<Int32>?
+    private var timeLimitNanoseconds: UInt64 = 0
+    private var memoryLimitBytes: Int = 0
+    private var lastSequence: Int32 = 0
+    private var sequenceSeenAt: UInt64 = 0
+    private var baselineResidentBytes = 0
+    private var fired: FailureKind?
+    private var paused = false
+    private let statm: Int32
+
+    init(group: JSContextGroupRef) {
+        self.group = group
+        statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+    }
+
+    deinit {
+        if statm >= 0 { close(statm) }
+    }
+
+    /// Installs the periodic callback on the group.
+    func arm() {
+        JSContextGroupSetExecutionTimeLimit(group, Self.tick, watchdogCallback, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Starts watching a batch of calls that report through `control`.
+    func begin(control: UnsafeMutablePointer<Int32>, limits: Limits) {
+        self.control = control
+        timeLimitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
+        memoryLimitBytes = limits.memoryMegabytes << 20
+        lastSequence = 0
+        fired = nil
+        paused = false
+        resetBaseline()
+    }
+
+    func end() {
+        control = nil
+        fired = nil
+    }
+
+    /// Measures memory from here on (after the input is parsed, after a memory-limit hit).
+    func resetBaseline() {
+        baselineResidentBytes = residentBytes()
+    }
+
+    /// While paused (the host's own calls into the driver) nothing is terminated.
+    func pause() { paused = true }
+    func resume() { paused = false }
+
+    /// The limit that terminated the last call, once.
+    func takeFired() -> FailureKind? {
+        defer { fired = nil }
+        return fired
+    }
+
+    /// Called on the JavaScript thread every tick of CPU time; true terminates the script.
+    fileprivate func check() -> Bool {
+        guard let control, !paused, fired == nil else { return false }
+        let sequence = control.pointee
+        guard sequence != 0 else { return false }
+        let now = monotonicNanoseconds()
+        if sequence != lastSequence {
+            lastSequence = sequence
+            sequenceSeenAt = now
+        } else if now &- sequenceSeenAt >= timeLimitNanoseconds {
+            fired = .timeLimit
+            return true
+        }
+        if residentBytes() - baselineResidentBytes > memoryLimitBytes {
+            fired = .memoryLimit
+            return true
+        }
+        return false
+    }
+
+    /// Current resident set size of the process, from /proc/self/statm.
+    func residentBytes() -> Int {
+        guard statm >= 0 else { return 0 }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { pread(statm, $0.baseAddress, 127, 0) }
+        guard count > 0 else { return 0 }
+        var fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count >= 2 else { return 0 }
+        fields = Array(fields)
+        var pages = 0
+        for byte in fields[1] where byte >= 0x30 && byte <= 0x39 { pages = pages * 10 + Int(byte - 0x30) }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+private let watchdogCallback: JSShouldTerminateCallback = { _, info in
+    let watchdog = Unmanaged<Watchdog>.fromOpaque(info!).takeUnretainedValue()
+    if watchdog.check() { return true }
+    // Re-arm: a callback that returns false is not called again unless the limit is set anew.
+    JSContextGroupSetExecutionTimeLimit(watchdog.group, Watchdog.tick, watchdogCallback, info)
+    return false
+}
