@@ -6,7 +6,8 @@
 // `transformEvent(event, metadata)` — possibly async — or `transformBatch(events, metadata)`),
 // plus the libraries it imports, into one `vm.createContext()` context, streams an NDJSON file of
 // `{"message": {...}, "metadata": {...}}` envelopes through it and writes one NDJSON result line
-// per output, in input order:
+// per output, in input order (for transformBatch: in the order the function returned them, each
+// with the metadata of the input it came from, matched by identity or messageId):
 //
 //     {"output": <event>, "metadata": <metadata>}      one per returned object (arrays: one per element)
 //     {"dropped": true, "metadata": <metadata>}        the function returned null/undefined
@@ -24,7 +25,7 @@
 //   --timeout-ms N    wall-clock limit per call, armed for every event (every batch of 200 for
 //                     transformBatch), as a production runtime would. Default 4000. 0 disables the
 //                     limit, which is only useful to measure what arming it costs.
-//   --stats           print events, output lines, seconds and events/second to stderr.
+//   --stats           print events, seconds and events/second to stderr.
 //
 // How it works, and where it differs from a real ES-module runtime:
 //  * `vm.SourceTextModule` needs --experimental-vm-modules, so modules are turned into scripts by

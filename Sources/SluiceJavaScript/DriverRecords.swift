@@ -1,20 +1,33 @@
 import SluiceCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Parses the driver's result text (see ``DriverSource``) into results and log lines.
 enum DriverRecords {
     static let recordSeparator: UInt8 = 0x1E
     static let fieldSeparator: UInt8 = 0x1F
 
-    static func parse(_ bytes: [UInt8], results: inout [EventResult], logs: inout [LogLine]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            var start = 0
-            let count = buffer.count
-            while start < count {
-                var end = start
-                while end < count && buffer[end] != recordSeparator { end += 1 }
-                parseRecord(UnsafeBufferPointer(rebasing: buffer[start..<end]), results: &results, logs: &logs)
-                start = end + 1
+    /// Appends the records of `buffer`; `ordered` becomes false when results do not come in
+    /// input order.
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, results: inout [EventResult], logs: inout [LogLine],
+                      ordered: inout Bool) {
+        guard let base = buffer.baseAddress else { return }
+        var start = 0
+        let count = buffer.count
+        var lastIndex = -1
+        while start < count {
+            let found = memchr(base + start, Int32(recordSeparator), count - start)
+            let end = found.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+            let before = results.count
+            parseRecord(UnsafeBufferPointer(rebasing: buffer[start..<end]), results: &results, logs: &logs)
+            if results.count > before {
+                let index = results[before].inputIndex ?? Int.max
+                if index < lastIndex { ordered = false }
+                lastIndex = index
             }
+            start = end + 1
         }
     }
 

@@ -3,8 +3,11 @@
 ///
 /// Protocol with ``JavaScriptVM`` (all strings, to keep the C API bridge to one string in and
 /// one out per batch):
-/// - `begin(itemsText, count, credentialsJSON)`: items are joined with U+001E; parses them,
-///   evaluates a fresh module instance. Returns "" or a batch-wide error record.
+/// - `begin(itemsText, count, credentialsJSON, nonce)`: parses the items and evaluates a fresh
+///   module instance. With a nonzero `nonce` the text is `[item0,nonce,item1,nonce,…]` and is
+///   parsed in one go; begin returns 1 when that text is not exactly `count` items (a malformed
+///   item), and the host calls again with nonce 0 and the items joined with U+001E, parsed one
+///   by one so each bad item fails alone. Returns 0 when ready.
 /// - `step()`: runs calls from the cursor on. 0 = done; 1 = waiting for the promise of the
 ///   current event (return to the host so microtasks drain, then call `step()` again);
 ///   2 = that promise is still pending with nothing left that could settle it.
@@ -147,6 +150,10 @@ function parseItem(text) {
   } catch (e) {
     return { error: "invalid JSON: " + (e && e.message ? e.message : StringOf(e)) };
   }
+  return classifyItem(value);
+}
+
+function classifyItem(value) {
   if (!isObject(value)) {
     return { error: "invalid event: expected a JSON object, got " + (value === null ? "null" : isArray(value) ? "an array" : typeof value) };
   }
@@ -165,6 +172,18 @@ function parseItem(text) {
   return { message: value, metadata: typeof value.messageId === "string" ? { messageId: value.messageId } : {} };
 }
 
+/// Fast path: the whole batch in one JSON.parse, as `[item0,N,item1,N,…]` where N is a random
+/// number chosen per batch. A malformed item shifts the structure (or hides N), so unless every
+/// odd element is N the host resends the items one by one (`split` form).
+function parseJoined(text, count, nonce) {
+  let values;
+  try { values = JSONparse(text); } catch (e) { return false; }
+  if (!isArray(values) || values.length !== 2 * count) return false;
+  for (let i = 1; i < values.length; i += 2) if (values[i] !== nonce) return false;
+  for (let i = 0; i < values.length; i += 2) items.push(classifyItem(values[i]));
+  return true;
+}
+
 function instantiate() {
   const instances = [];
   for (let i = 0; i < factories.length; i++) {
@@ -180,7 +199,7 @@ function instantiate() {
   return fn;
 }
 
-function begin(text, count, credentialsJSON) {
+function begin(text, count, credentialsJSON, nonce) {
   items = [];
   out = [];
   logs = [];
@@ -189,8 +208,14 @@ function begin(text, count, credentialsJSON) {
   metadataByMessageId = null;
   currentIndex = -1;
   credentials = credentialsJSON === "" ? null : JSONparse(credentialsJSON);
-  const parts = count === 0 ? [] : text.split(RS);
-  for (let i = 0; i < parts.length; i++) items.push(parseItem(parts[i]));
+  if (nonce === -1) {
+    for (let i = 0; i < text.length; i++) items.push(parseItem(text[i]));
+  } else if (nonce !== 0) {
+    if (!parseJoined(text, count, nonce)) { items = []; return 1; }
+  } else {
+    const parts = count === 0 ? [] : text.split(RS);
+    for (let i = 0; i < parts.length; i++) items.push(parseItem(parts[i]));
+  }
   try {
     sequence = (sequence + 1) | 0 || 1;
     control[0] = sequence;
@@ -202,6 +227,7 @@ function begin(text, count, credentialsJSON) {
     for (let i = 0; i < items.length; i++) pushError(i, "exception", describeError(e));
     cursor = items.length;
   }
+  return 0;
 }
 
 /// Re-evaluates the modules after a memory-limit hit, so state held by the module instance is released.

@@ -47,41 +47,12 @@ final class EngineThread: @unchecked Sendable {
     }
 
     /// Runs `work` on the engine thread and waits for its result.
-    func sync<T>(_ work: () -> T) -> T {
+    func sync<T>(_ work: @escaping () -> T) -> T {
         if pthread_equal(pthread_self(), thread) != 0 { return work() }
-        return withoutActuallyEscaping(work) { escapable in
-            var outcome: T?
-            var done = false
-            var doneMutex = pthread_mutex_t()
-            var doneCondition = pthread_cond_t()
-            pthread_mutex_init(&doneMutex, nil)
-            pthread_cond_init(&doneCondition, nil)
-            defer {
-                pthread_mutex_destroy(&doneMutex)
-                pthread_cond_destroy(&doneCondition)
-            }
-            withUnsafeMutablePointer(to: &outcome) { outcomePointer in
-                withUnsafeMutablePointer(to: &done) { donePointer in
-                    withUnsafeMutablePointer(to: &doneMutex) { mutexPointer in
-                        withUnsafeMutablePointer(to: &doneCondition) { conditionPointer in
-                            let job = UncheckedBox {
-                                let value = escapable()
-                                pthread_mutex_lock(mutexPointer)
-                                outcomePointer.pointee = value
-                                donePointer.pointee = true
-                                pthread_cond_signal(conditionPointer)
-                                pthread_mutex_unlock(mutexPointer)
-                            }
-                            enqueue { job.value() }
-                            pthread_mutex_lock(mutexPointer)
-                            while !donePointer.pointee { pthread_cond_wait(conditionPointer, mutexPointer) }
-                            pthread_mutex_unlock(mutexPointer)
-                        }
-                    }
-                }
-            }
-            return outcome!
-        }
+        let completion = Completion<T>()
+        let job = UncheckedBox(work)
+        enqueue { completion.complete(job.value()) }
+        return completion.wait()
     }
 
     /// Queues `work` without waiting.
@@ -94,6 +65,38 @@ final class EngineThread: @unchecked Sendable {
         queue.append(work)
         pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
+    }
+}
+
+/// A one-shot result handed from the engine thread to a waiting caller.
+private final class Completion<T>: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var value: T?
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(&condition)
+    }
+
+    func complete(_ result: T) {
+        pthread_mutex_lock(&mutex)
+        value = result
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func wait() -> T {
+        pthread_mutex_lock(&mutex)
+        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        let result = value!
+        pthread_mutex_unlock(&mutex)
+        return result
     }
 }
 

@@ -18,6 +18,8 @@ final class JavaScriptVM {
     private let syntaxChecker: OpaquePointer
     /// Reused for converting result strings to UTF-8.
     private var utf8Buffer: [UInt8] = []
+    /// Reused for the input text of a batch.
+    private var utf16Buffer: [UInt16] = []
 
     init() {
         Self.configureOnce
@@ -42,9 +44,8 @@ final class JavaScriptVM {
     // MARK: - Compiling
 
     func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> CompiledScript {
-        let program = try ModuleLinker.link(source, libraries: libraries)
-        for module in program.modules {
-            try checkSyntax(module.originalCode, fileName: module.fileName)
+        let program = try ModuleLinker.link(source, libraries: libraries) { code, fileName throws(CompileError) in
+            try self.checkSyntax(code, fileName: fileName)
         }
         let exported = Set(program.entryExports)
         let hasEvent = exported.contains("transformEvent")
@@ -196,23 +197,7 @@ final class JavaScriptVM {
     /// Runs one batch; see ``DriverSource`` for the protocol with the driver.
     func run(_ script: CompiledScript, batch: Batch, limits: Limits) -> BatchResult {
         let context = script.context
-        var results: [EventResult] = []
         var early: [Int: Failure] = [:]
-
-        // One string in: the items joined with U+001E (no item may contain that byte: it is
-        // invalid anywhere in JSON text, so such an item is rejected here).
-        var text: [UInt8] = []
-        text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 } + 1)
-        for (index, item) in batch.items.enumerated() {
-            if index > 0 { text.append(0x1E) }
-            if item.contains(0x1E) || item.contains(0) {
-                early[index] = Failure(.invalidInput, "invalid JSON: control character in input")
-                text.append(contentsOf: "null".utf8)
-            } else {
-                text.append(contentsOf: item)
-            }
-        }
-        text.append(0)
         let credentialsText: String
         if batch.credentials.isEmpty {
             credentialsText = ""
@@ -222,24 +207,27 @@ final class JavaScriptVM {
                 .joined(separator: ",") + "}"
         }
 
-        var exception: JSValueRef?
-        let itemsValue = text.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                let string = JSStringCreateWithUTF8CString(pointer)!
-                defer { JSStringRelease(string) }
-                return JSValueMakeString(context, string)
-            }
-        }
-        let beginArguments: [JSValueRef?] = [
-            itemsValue,
-            JSValueMakeNumber(context, Double(batch.items.count)),
-            withJSString(credentialsText) { JSValueMakeString(context, $0) },
-        ]
-
         watchdog.begin(control: script.control, limits: limits)
         defer { watchdog.end() }
 
-        _ = call(context, script.begin, beginArguments, &exception)
+        // One string in. Fast path: the whole batch as one JSON array with a random number after
+        // every item, parsed by one JSON.parse. If that is not exactly the items (a malformed
+        // one), send them again joined with U+001E so the driver parses each on its own.
+        let nonce = UInt64.random(in: 1..<(1 << 53))
+        var exception: JSValueRef?
+        InputText.joined(batch.items, nonce: nonce, early: &early, into: &utf16Buffer)
+        let status = callBegin(
+            script, text: utf16Buffer, count: batch.items.count,
+            credentials: credentialsText, nonce: Double(nonce), exception: &exception
+        )
+        if status == 1 && exception == nil {
+            early.removeAll()
+            InputText.separated(batch.items, early: &early, into: &utf16Buffer)
+            _ = callBegin(
+                script, text: utf16Buffer, count: batch.items.count,
+                credentials: credentialsText, nonce: 0, exception: &exception
+            )
+        }
         if let fired = watchdog.takeFired() {
             recordLimit(fired, script: script, limits: limits)
         } else if let exception {
@@ -249,9 +237,7 @@ final class JavaScriptVM {
         watchdog.resetBaseline()
 
         // Run until the driver reports done; after a limit hit, record it and continue.
-        var rounds = 0
         while true {
-            rounds += 1
             exception = nil
             let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
             if let fired = watchdog.takeFired() {
@@ -274,27 +260,59 @@ final class JavaScriptVM {
             // code 1: microtasks have drained on return; step again to collect the result.
         }
 
+        // One string out.
         exception = nil
         guard let finished = JSObjectCallAsFunction(context, script.finish, nil, 0, nil, &exception),
-              let bytes = utf8(context, finished) else {
+              let string = JSValueToStringCopy(context, finished, nil) else {
             return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
         }
+        let length = JSStringGetLength(string)
+        let written = OutputText.transcode(
+            UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: length), into: &utf8Buffer
+        )
+        JSStringRelease(string)
+
+        var results: [EventResult] = []
+        results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
-        DriverRecords.parse(bytes, results: &results, logs: &logs)
+        var ordered = true
+        utf8Buffer.withUnsafeBufferPointer { buffer in
+            DriverRecords.parse(UnsafeBufferPointer(rebasing: buffer[0..<written]), results: &results, logs: &logs, ordered: &ordered)
+        }
         if !early.isEmpty {
-            for index in results.indices {
-                if let index = results[index].inputIndex, let failure = early[index] {
-                    results[index].outcome = .failed(failure)
+            for position in results.indices {
+                if let index = results[position].inputIndex, let failure = early[index] {
+                    results[position].outcome = .failed(failure)
                 }
             }
         }
-        // Stable order: by input (unknown-input outputs of transformBatch last), keeping the
-        // driver's order within an input.
-        let ordered = results.enumerated().sorted { left, right in
-            let l = left.element.inputIndex ?? Int.max, r = right.element.inputIndex ?? Int.max
-            return l != r ? l < r : left.offset < right.offset
-        }.map(\.element)
-        return BatchResult(results: ordered, logs: logs)
+        if !ordered {
+            // By input (outputs of transformBatch that match no input last), keeping the
+            // driver's order within an input.
+            results = results.enumerated().sorted { left, right in
+                let l = left.element.inputIndex ?? Int.max, r = right.element.inputIndex ?? Int.max
+                return l != r ? l < r : left.offset < right.offset
+            }.map(\.element)
+        }
+        return BatchResult(results: results, logs: logs)
+    }
+
+    private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
+                           exception: inout JSValueRef?) -> Double {
+        let context = script.context
+        let itemsValue = text.withUnsafeBufferPointer { buffer in
+            let string = JSStringCreateWithCharacters(buffer.baseAddress, buffer.count)!
+            defer { JSStringRelease(string) }
+            return JSValueMakeString(context, string)
+        }
+        let arguments: [JSValueRef?] = [
+            itemsValue,
+            JSValueMakeNumber(context, Double(count)),
+            withJSString(credentials) { JSValueMakeString(context, $0) },
+            JSValueMakeNumber(context, nonce),
+        ]
+        guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
+        return JSValueToNumber(context, result, nil)
     }
 
     private func recordLimit(_ kind: FailureKind, script: CompiledScript, limits: Limits) {
@@ -398,3 +416,4 @@ func makeArray(_ context: JSContextRef, _ values: [JSValueRef?]) -> JSValueRef? 
         JSObjectMakeArray(context, buffer.count, buffer.baseAddress, nil)
     }
 }
+

@@ -34,16 +34,22 @@ struct ModuleLinker {
     }
 
     private let libraries: any LibraryProvider
+    private let checkSyntax: (String, String) throws(CompileError) -> Void
     private var modules: [LinkedModule] = []
     private var indexByImportName: [String: Int] = [:]
 
-    init(libraries: any LibraryProvider) {
+    init(libraries: any LibraryProvider, checkSyntax: @escaping (String, String) throws(CompileError) -> Void) {
         self.libraries = libraries
+        self.checkSyntax = checkSyntax
     }
 
-    /// Links `source` and everything it imports.
-    static func link(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> LinkedProgram {
-        var linker = ModuleLinker(libraries: libraries)
+    /// Links `source` and everything it imports. `checkSyntax(code, fileName)` validates each
+    /// module's original text first, so syntax errors come from the engine's own parser.
+    static func link(
+        _ source: TransformationSource, libraries: any LibraryProvider,
+        checkSyntax: @escaping (String, String) throws(CompileError) -> Void = { _, _ in }
+    ) throws(CompileError) -> LinkedProgram {
+        var linker = ModuleLinker(libraries: libraries, checkSyntax: checkSyntax)
         let entry = try linker.add(
             code: source.code, fileName: source.fileName, importName: nil, importChain: []
         )
@@ -52,6 +58,7 @@ struct ModuleLinker {
 
     /// Rewrites and adds one module after its dependencies; returns its index.
     private mutating func add(code: String, fileName: String, importName: String?, importChain: [String]) throws(CompileError) -> Int {
+        try checkSyntax(code, fileName)
         let rewrite: ModuleRewriter
         do {
             rewrite = try ModuleRewriter(source: code)

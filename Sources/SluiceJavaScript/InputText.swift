@@ -1,0 +1,171 @@
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds the single UTF-16 text a batch's items travel in (see ``DriverSource``).
+///
+/// JavaScriptCore's C API takes strings as UTF-8 (which it decodes slowly, in three passes) or
+/// UTF-16 (which it copies). Transcoding here, with a fast path for ASCII, is several times
+/// cheaper than `JSStringCreateWithUTF8CString`, and it validates each item's UTF-8 on the way,
+/// so an invalid item fails alone instead of voiding the whole string.
+enum InputText {
+    /// `[item0,N,item1,N,…]` with N the decimal `nonce`. Items that cannot travel (empty, NUL
+    /// bytes, invalid UTF-8) are sent as `null` and failed in `early`.
+    static func joined(_ items: [JSONText], nonce: UInt64, early: inout [Int: Failure], into text: inout [UInt16]) {
+        let separator = Array(",\(nonce)".utf16)
+        text.removeAll(keepingCapacity: true)
+        text.reserveCapacity(items.reduce(2) { $0 + $1.count + separator.count + 1 })
+        text.append(0x5B)
+        for (index, item) in items.enumerated() {
+            if index > 0 { text.append(0x2C) }
+            append(item, index: index, to: &text, early: &early)
+            text.append(contentsOf: separator)
+        }
+        text.append(0x5D)
+    }
+
+    /// The items joined with U+001E, for parsing one by one.
+    static func separated(_ items: [JSONText], early: inout [Int: Failure], into text: inout [UInt16]) {
+        text.removeAll(keepingCapacity: true)
+        text.reserveCapacity(items.reduce(1) { $0 + $1.count + 1 })
+        for (index, item) in items.enumerated() {
+            if index > 0 { text.append(0x1E) }
+            if containsByte(item, 0x1E) {
+                early[index] = Failure(.invalidInput, "invalid JSON: control character U+001E in input")
+                text.append(contentsOf: "null".utf16)
+            } else {
+                append(item, index: index, to: &text, early: &early)
+            }
+        }
+    }
+
+    private static func append(_ item: JSONText, index: Int, to text: inout [UInt16], early: inout [Int: Failure]) {
+        if item.isEmpty {
+            early[index] = Failure(.invalidInput, "invalid JSON: empty input")
+        } else if containsByte(item, 0) {
+            early[index] = Failure(.invalidInput, "invalid JSON: NUL byte in input")
+        } else if transcode(item, to: &text) {
+            return
+        } else {
+            early[index] = Failure(.invalidInput, "invalid JSON: the text is not valid UTF-8")
+        }
+        text.append(contentsOf: "null".utf16)
+    }
+
+    /// Appends `bytes` decoded from UTF-8 as UTF-16; false (and nothing appended) when the
+    /// bytes are not valid UTF-8.
+    static func transcode(_ bytes: JSONText, to text: inout [UInt16]) -> Bool {
+        let start = text.count
+        // Worst case one UTF-16 unit per byte; write through a pointer, then trim.
+        text.append(contentsOf: repeatElement(0, count: bytes.count))
+        let written = bytes.withUnsafeBufferPointer { input -> Int? in
+            text.withUnsafeMutableBufferPointer { output -> Int? in
+                var out = start
+                var index = 0
+                let count = input.count
+                while index < count {
+                    // ASCII runs, eight bytes at a time.
+                    while index + 8 <= count {
+                        let word = UnsafeRawPointer(input.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                        if word & 0x8080_8080_8080_8080 != 0 { break }
+                        for offset in 0..<8 { output[out + offset] = UInt16(input[index + offset]) }
+                        out += 8
+                        index += 8
+                    }
+                    guard index < count else { break }
+                    let byte = input[index]
+                    if byte < 0x80 {
+                        output[out] = UInt16(byte)
+                        out += 1
+                        index += 1
+                        continue
+                    }
+                    var scalar: UInt32
+                    let length: Int
+                    if byte & 0xE0 == 0xC0 { scalar = UInt32(byte & 0x1F); length = 2 }
+                    else if byte & 0xF0 == 0xE0 { scalar = UInt32(byte & 0x0F); length = 3 }
+                    else if byte & 0xF8 == 0xF0 { scalar = UInt32(byte & 0x07); length = 4 }
+                    else { return nil }
+                    guard index + length <= count else { return nil }
+                    for offset in 1..<length {
+                        let continuation = input[index + offset]
+                        guard continuation & 0xC0 == 0x80 else { return nil }
+                        scalar = scalar << 6 | UInt32(continuation & 0x3F)
+                    }
+                    // Reject overlong forms, surrogates and values past U+10FFFF.
+                    let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+                    guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
+                    if scalar >= 0x10000 {
+                        let value = scalar - 0x10000
+                        output[out] = UInt16(0xD800 + (value >> 10))
+                        output[out + 1] = UInt16(0xDC00 + (value & 0x3FF))
+                        out += 2
+                    } else {
+                        output[out] = UInt16(scalar)
+                        out += 1
+                    }
+                    index += length
+                }
+                return out
+            }
+        }
+        guard let written else {
+            text.removeSubrange(start...)
+            return false
+        }
+        text.removeSubrange(written...)
+        return true
+    }
+
+    static func containsByte(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
+            return memchr(base, Int32(byte), buffer.count) != nil
+        }
+    }
+}
+
+/// Converts UTF-16 from JavaScriptCore to UTF-8, with a fast path for ASCII. Lone surrogates
+/// (which `JSON.stringify` escapes, so they only reach here in messages) become U+FFFD.
+enum OutputText {
+    static func transcode(_ input: UnsafeBufferPointer<UInt16>, into output: inout [UInt8]) -> Int {
+        let needed = input.count * 3
+        if output.count < needed { output = [UInt8](repeating: 0, count: needed) }
+        return output.withUnsafeMutableBufferPointer { out -> Int in
+            var written = 0
+            var index = 0
+            let count = input.count
+            while index < count {
+                let unit = input[index]
+                if unit < 0x80 {
+                    out[written] = UInt8(truncatingIfNeeded: unit)
+                    written += 1
+                    index += 1
+                } else if unit < 0x800 {
+                    out[written] = UInt8(0xC0 | (unit >> 6))
+                    out[written + 1] = UInt8(0x80 | (unit & 0x3F))
+                    written += 2
+                    index += 1
+                } else if unit >= 0xD800 && unit <= 0xDBFF, index + 1 < count, input[index + 1] >= 0xDC00, input[index + 1] <= 0xDFFF {
+                    let scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(input[index + 1]) - 0xDC00)
+                    out[written] = UInt8(0xF0 | (scalar >> 18))
+                    out[written + 1] = UInt8(0x80 | ((scalar >> 12) & 0x3F))
+                    out[written + 2] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                    out[written + 3] = UInt8(0x80 | (scalar & 0x3F))
+                    written += 4
+                    index += 2
+                } else {
+                    let value: UInt16 = (unit >= 0xD800 && unit <= 0xDFFF) ? 0xFFFD : unit
+                    out[written] = UInt8(0xE0 | (value >> 12))
+                    out[written + 1] = UInt8(0x80 | ((value >> 6) & 0x3F))
+                    out[written + 2] = UInt8(0x80 | (value & 0x3F))
+                    written += 3
+                    index += 1
+                }
+            }
+            return written
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import SluiceCore
+
+/// Options of a streamed run (`sluice run`).
+public struct StreamOptions: Sendable {
+    /// Inputs per batch: one fresh module instance and, for `transformBatch`, one call per batch.
+    /// Default 200, the batch size rudder-server sends.
+    public var batchSize: Int = 200
+    public var limits: Limits = .defaults
+    public var credentials: [String: String] = [:]
+    /// Write `{"log": …, "messageId": …}` lines before each event's results.
+    public var includeLogs = false
+
+    public init() {}
+}
+
+/// Counts of a streamed run.
+public struct StreamSummary: Sendable, Hashable {
+    public var inputs = 0
+    public var outputs = 0
+    public var dropped = 0
+    public var errors = 0
+    public var timeLimitHits = 0
+    public var memoryLimitHits = 0
+    public var invalidInputs = 0
+}
+
+/// Streams inputs through a compiled transformation in batches and writes one NDJSON line per
+/// result, in input order:
+///
+/// - `{"output": {...}, "metadata": {...}}`
+/// - `{"error": "...", "metadata": {...}}` (an invalid input's message starts with its line: `line 7: invalid JSON: …`)
+/// - `{"dropped": true, "metadata": {...}}`
+/// - with logs: `{"log": "...", "messageId": "..."}` before the results of the event that logged it.
+///
+/// Memory stays bounded by one batch of input and its results.
+public struct EventStreamRunner {
+    public let runtime: Runtime
+    public let transformation: any CompiledTransformation
+    public let options: StreamOptions
+
+    public init(runtime: Runtime, transformation: any CompiledTransformation, options: StreamOptions) {
+        self.runtime = runtime
+        self.transformation = transformation
+        self.options = options
+    }
+
+    public func run(input: InputReader, output: OutputWriter) throws -> StreamSummary {
+        var summary = StreamSummary()
+        let batchSize = max(1, options.batchSize)
+        while true {
+            let records = try input.next(upTo: batchSize)
+            if records.isEmpty { break }
+            var items: [JSONText] = []
+            var lines: [Int] = []
+            items.reserveCapacity(records.count)
+            // Malformed records are written in their place among the batch's results.
+            var malformedBefore: [Int: [(line: Int, message: String)]] = [:]
+            for record in records {
+                switch record {
+                case .item(let item):
+                    items.append(item.json)
+                    lines.append(item.line)
+                case .malformed(let line, let message):
+                    malformedBefore[items.count, default: []].append((line, message))
+                }
+            }
+            let result = items.isEmpty
+                ? BatchResult(results: [], logs: [])
+                : runtime.run(transformation, batch: Batch(items: items, credentials: options.credentials), limits: options.limits)
+            summary.inputs += items.count
+            try write(result, lines: lines, malformedBefore: malformedBefore, inputCount: items.count, output: output, summary: &summary)
+        }
+        try output.flush()
+        return summary
+    }
+
+    private func write(_ result: BatchResult, lines: [Int], malformedBefore: [Int: [(line: Int, message: String)]],
+                       inputCount: Int, output: OutputWriter, summary: inout StreamSummary) throws {
+        var logsByInput: [Int: [LogLine]] = [:]
+        var unattributedLogs: [LogLine] = []
+        if options.includeLogs {
+            for line in result.logs {
+                if let index = line.inputIndex { logsByInput[index, default: []].append(line) } else { unattributedLogs.append(line) }
+            }
+        }
+        var line: [UInt8] = []
+        func writeMalformed(at index: Int) throws {
+            for malformed in malformedBefore[index] ?? [] {
+                summary.inputs += 1
+                summary.errors += 1
+                summary.invalidInputs += 1
+                line.removeAll(keepingCapacity: true)
+                line += Array(#"{"error":"#.utf8)
+                JSONString.append(malformed.message, to: &line)
+                line += Array(#","metadata":{}}"#.utf8)
+                line.append(0x0A)
+                try output.write(line)
+            }
+        }
+        func writeLogs(_ logs: [LogLine]) throws {
+            for log in logs {
+                line.removeAll(keepingCapacity: true)
+                line += Array(#"{"log":"#.utf8)
+                JSONString.append(log.text, to: &line)
+                if let messageId = log.messageId {
+                    line += Array(#","messageId":"#.utf8)
+                    JSONString.append(messageId, to: &line)
+                }
+                line += [UInt8(ascii: "}"), 0x0A]
+                try output.write(line)
+            }
+        }
+        try writeLogs(unattributedLogs)
+        var nextInput = 0
+        for eventResult in result.results {
+            if let index = eventResult.inputIndex {
+                while nextInput <= index {
+                    try writeMalformed(at: nextInput)
+                    try writeLogs(logsByInput.removeValue(forKey: nextInput) ?? [])
+                    nextInput += 1
+                }
+            }
+            line.removeAll(keepingCapacity: true)
+            switch eventResult.outcome {
+            case .output(let json):
+                summary.outputs += 1
+                line += Array(#"{"output":"#.utf8)
+                line += json
+            case .dropped:
+                summary.dropped += 1
+                line += Array(#"{"dropped":true"#.utf8)
+            case .failed(let failure):
+                summary.errors += 1
+                if failure.kind == .timeLimit { summary.timeLimitHits += 1 }
+                if failure.kind == .memoryLimit { summary.memoryLimitHits += 1 }
+                var message = failure.message
+                if failure.kind == .invalidInput {
+                    summary.invalidInputs += 1
+                    if let index = eventResult.inputIndex, index < lines.count { message = "line \(lines[index]): " + message }
+                }
+                line += Array(#"{"error":"#.utf8)
+                JSONString.append(message, to: &line)
+            }
+            line += Array(#","metadata":"#.utf8)
+            line += eventResult.metadata
+            line += [UInt8(ascii: "}"), 0x0A]
+            try output.write(line)
+        }
+        while nextInput <= inputCount {
+            try writeMalformed(at: nextInput)
+            try writeLogs(logsByInput.removeValue(forKey: nextInput) ?? [])
+            nextInput += 1
+        }
+    }
+}

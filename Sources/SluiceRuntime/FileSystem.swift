@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small file helpers over the C library (no Foundation in the runtime's hot paths).
+enum FileSystem {
+    /// An error naming the path and the system's reason.
+    struct Error: Swift.Error, CustomStringConvertible {
+        var path: String
+        var reason: String
+        var description: String { "\(path): \(reason)" }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// The whole file as bytes.
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Error(path: path, reason: errnoText()) }
+        defer { close(descriptor) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Error(path: path, reason: errnoText())
+            }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[0..<count])
+        }
+        return result
+    }
+
+    /// The file as UTF-8 text, or nil when it does not exist (or is a directory).
+    static func readTextIfExists(_ path: String) throws -> String? {
+        guard kind(of: path) == .file else { return nil }
+        return String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    enum Kind { case file, directory, missing }
+
+    static func kind(of path: String) -> Kind {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return .missing }
+        return (status.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+    }
+
+    /// Names of the entries of a directory, sorted, without `.` and `..`.
+    static func list(_ path: String) throws -> [String] {
+        guard let directory = opendir(path) else { throw Error(path: path, reason: errnoText()) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

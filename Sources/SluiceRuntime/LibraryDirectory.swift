@@ -1,0 +1,48 @@
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Libraries kept as files: `<root>/<name>.js` (or `.mjs`), `<root>/<name>.py`, or a folder
+/// `<root>/<name>/` holding `index.js` / `<name>.js` (`__init__.py` / `<name>.py` for Python).
+/// A library is imported by its file or folder name. Nothing outside `root` is ever read:
+/// names with path separators, `..` or a leading dot are not libraries.
+public struct LibraryDirectory: LibraryProvider {
+    /// The folder libraries are read from.
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public func library(importName: String, language: Language) throws -> LibrarySource? {
+        guard Self.isValidImportName(importName) else { return nil }
+        let candidates: [String]
+        switch language {
+        case .javascript:
+            candidates = ["\(importName).js", "\(importName).mjs", "\(importName)/index.js", "\(importName)/\(importName).js"]
+        case .python:
+            candidates = ["\(importName).py", "\(importName)/__init__.py", "\(importName)/\(importName).py"]
+        }
+        for relative in candidates {
+            let path = root + "/" + relative
+            if let code = try FileSystem.readTextIfExists(path) {
+                return LibrarySource(importName: importName, language: language, fileName: relative, code: code)
+            }
+        }
+        return nil
+    }
+
+    /// Import names are plain names: letters, digits, `_`, `-`, `.`, `@` and `/` for scoped
+    /// names, never a path that leaves the folder.
+    static func isValidImportName(_ name: String) -> Bool {
+        guard !name.isEmpty, !name.hasPrefix("."), !name.hasPrefix("/"), !name.contains("..") else { return false }
+        return name.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".": true
+            default: false
+            }
+        }
+    }
+}

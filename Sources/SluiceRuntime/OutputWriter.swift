@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writes to a file descriptor (standard output by default), flushed at 1 MiB.
+public final class OutputWriter {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+    /// Bytes written so far (flushed or not).
+    public private(set) var bytesWritten = 0
+
+    public init(fileDescriptor: Int32 = 1, capacity: Int = 1 << 20) {
+        descriptor = fileDescriptor
+        self.capacity = capacity
+        buffer.reserveCapacity(capacity + 4096)
+    }
+
+    deinit { try? flush() }
+
+    public func write<Bytes: Sequence>(_ bytes: Bytes) throws where Bytes.Element == UInt8 {
+        let before = buffer.count
+        buffer.append(contentsOf: bytes)
+        bytesWritten += buffer.count - before
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func write(_ text: String) throws {
+        try write(text.utf8)
+    }
+
+    public func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                buffer.removeAll(keepingCapacity: true)
+                throw FileSystem.Error(path: "output", reason: reason)
+            }
+            offset += count
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

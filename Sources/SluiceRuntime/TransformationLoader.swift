@@ -1,0 +1,165 @@
+import Foundation
+import SluiceCore
+
+/// A transformation as found on disk: its source, and the limits and description its manifest
+/// sets.
+public struct TransformationDefinition: Sendable {
+    public var source: TransformationSource
+    /// Limits from the manifest; nil fields fall back to the caller's defaults.
+    public var limits: LimitsOverride
+    public var description: String?
+    /// The folder of a folder transformation, nil for a single file.
+    public var directory: String?
+}
+
+/// Per-transformation limit settings (any field may be absent).
+public struct LimitsOverride: Sendable, Codable, Hashable {
+    public var timeMilliseconds: Int?
+    public var memoryMegabytes: Int?
+
+    public init(timeMilliseconds: Int? = nil, memoryMegabytes: Int? = nil) {
+        self.timeMilliseconds = timeMilliseconds
+        self.memoryMegabytes = memoryMegabytes
+    }
+
+    /// `base` with the fields this override sets replaced.
+    public func applied(to base: Limits) -> Limits {
+        Limits(
+            timeMilliseconds: timeMilliseconds ?? base.timeMilliseconds,
+            memoryMegabytes: memoryMegabytes ?? base.memoryMegabytes
+        )
+    }
+}
+
+/// The manifest of a folder transformation, `transformation.json`:
+///
+/// ```json
+/// { "name": "mask-pii", "language": "javascript", "entry": "transform.js",
+///   "description": "Hashes emails and phone numbers",
+///   "limits": { "timeMilliseconds": 1000, "memoryMegabytes": 64 } }
+/// ```
+///
+/// Every key is optional: `name` defaults to the folder name, `entry` to the one file named
+/// `transform.js`, `transform.py`, `index.js` or `index.py`, `language` to the entry's extension.
+public struct TransformationManifest: Codable, Sendable, Hashable {
+    public var name: String?
+    public var language: String?
+    public var entry: String?
+    public var description: String?
+    public var limits: LimitsOverride?
+
+    public static let fileName = "transformation.json"
+}
+
+/// An error loading a transformation, naming the path.
+public struct LoadError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Reads transformations from files and folders.
+public enum TransformationLoader {
+    static let defaultEntries = ["transform.js", "transform.py", "index.js", "index.py"]
+
+    /// Loads a `.js`/`.py` file or a transformation folder.
+    public static func load(path: String) throws -> TransformationDefinition {
+        switch FileSystem.kind(of: path) {
+        case .missing:
+            throw LoadError("\(path): no such file or folder")
+        case .file:
+            let fileName = baseName(path)
+            guard let language = Language(fileName: fileName) else {
+                throw LoadError("\(path): a transformation file must end in .js or .py")
+            }
+            let code = try text(path)
+            let name = fileName.split(separator: ".").dropLast().joined(separator: ".")
+            return TransformationDefinition(
+                source: TransformationSource(name: name, language: language, fileName: fileName, code: code),
+                limits: LimitsOverride(), description: nil, directory: nil
+            )
+        case .directory:
+            return try loadFolder(path)
+        }
+    }
+
+    private static func loadFolder(_ path: String) throws -> TransformationDefinition {
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        var manifest = TransformationManifest()
+        let manifestPath = folder + "/" + TransformationManifest.fileName
+        if FileSystem.kind(of: manifestPath) == .file {
+            let bytes = try FileSystem.readBytes(manifestPath)
+            do {
+                manifest = try JSONDecoder().decode(TransformationManifest.self, from: Data(bytes))
+            } catch {
+                throw LoadError("\(manifestPath): invalid manifest: \(describe(error))")
+            }
+        }
+        let entry: String
+        if let declared = manifest.entry {
+            guard !declared.contains(".."), !declared.hasPrefix("/") else {
+                throw LoadError("\(manifestPath): entry must be a file inside the folder (got \(declared))")
+            }
+            entry = declared
+        } else {
+            let present = defaultEntries.filter { FileSystem.kind(of: folder + "/" + $0) == .file }
+            guard present.count == 1 else {
+                throw LoadError(present.isEmpty
+                    ? "\(folder): no transformation found: add transform.js or transform.py, or a \(TransformationManifest.fileName) naming the entry file"
+                    : "\(folder): several entry files (\(present.joined(separator: ", "))); name one as \"entry\" in \(TransformationManifest.fileName)")
+            }
+            entry = present[0]
+        }
+        let language: Language
+        if let declared = manifest.language {
+            guard let parsed = Language(name: declared) else {
+                throw LoadError("\(manifestPath): unknown language \"\(declared)\" (use javascript or python)")
+            }
+            language = parsed
+        } else if let inferred = Language(fileName: entry) {
+            language = inferred
+        } else {
+            throw LoadError("\(manifestPath): cannot tell the language of \(entry); set \"language\"")
+        }
+        let entryPath = folder + "/" + entry
+        guard FileSystem.kind(of: entryPath) == .file else {
+            throw LoadError("\(entryPath): entry file not found")
+        }
+        if let limits = manifest.limits {
+            if let time = limits.timeMilliseconds, time < 1 { throw LoadError("\(manifestPath): limits.timeMilliseconds must be at least 1") }
+            if let memory = limits.memoryMegabytes, memory < 1 { throw LoadError("\(manifestPath): limits.memoryMegabytes must be at least 1") }
+        }
+        return TransformationDefinition(
+            source: TransformationSource(
+                name: manifest.name ?? baseName(folder), language: language, fileName: entry, code: try text(entryPath)
+            ),
+            limits: manifest.limits ?? LimitsOverride(),
+            description: manifest.description,
+            directory: folder
+        )
+    }
+
+    private static func text(_ path: String) throws -> String {
+        let bytes = try FileSystem.readBytes(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw LoadError("\(path): not valid UTF-8 text")
+        }
+        return text
+    }
+
+    static func baseName(_ path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.keyNotFound(_, let context), DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceRuntime
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine on the reference workloads in ../shared/bench.",
+        discussion: """
+        Generates events with <bench>/gen_events.py, then for every workload in <bench>/workloads
+        (libraries from <bench>/libraries) reports the time to compile a new version and the events
+        per second through one engine on one thread, with warm compiled code and the per-call
+        limits armed. Use a release build: swift build -c release.
+        """
+    )
+
+    @Option(name: .long, help: "The reference benchmark folder (default: $SLUICE_BENCH_DIR or ../shared/bench).")
+    var benchDirectory: String?
+
+    @Option(name: .long, help: "Events to generate.")
+    var events: Int = 20000
+
+    @Option(name: .long, help: "Events per batch.")
+    var batchSize: Int = 200
+
+    @Option(name: .long, help: "Minimum seconds to measure each workload.")
+    var seconds: Double = 2
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Workloads to run (default: all JavaScript workloads).")
+    var workload: [String] = []
+
+    @Flag(name: .long, help: "Print the results as JSON.")
+    var json = false
+
+    func run() throws {
+        let directory = benchDirectory ?? ProcessInfo.processInfo.environment["SLUICE_BENCH_DIR"] ?? "../shared/bench"
+        let generator = directory + "/gen_events.py"
+        guard FileManager.default.fileExists(atPath: generator) else {
+            throw CLIError("no benchmark workload at \(directory) (expected gen_events.py); pass --bench-directory")
+        }
+        let items = try Self.generateEvents(generator: generator, count: events)
+        let workloadFolder = directory + "/workloads"
+        let names = try FileManager.default.contentsOfDirectory(atPath: workloadFolder)
+            .filter { $0.hasSuffix(".js") }
+            .map { String($0.dropLast(3)) }
+            .filter { workload.isEmpty || workload.contains($0) }
+            .sorted()
+        guard !names.isEmpty else { throw CLIError("no matching workloads in \(workloadFolder)") }
+
+        let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries"))
+        var rows: [[String: Any]] = []
+        if !json {
+            print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed")
+            print("workload        compile (median)   events/s (one thread)   outputs")
+        }
+        for name in names {
+            let code = try String(contentsOfFile: "\(workloadFolder)/\(name).js", encoding: .utf8)
+            let source = TransformationSource(name: name, language: .javascript, fileName: "\(name).js", code: code)
+
+            // Compile time of a new version: median of 21 compiles after one warm-up.
+            var compileTimes: [Double] = []
+            var compiled = try runtime.compile(source)
+            for _ in 0..<21 {
+                let start = ContinuousClock.now
+                compiled = try runtime.compile(source)
+                compileTimes.append(Self.milliseconds(ContinuousClock.now - start))
+            }
+            compileTimes.sort()
+            let compileMedian = compileTimes[compileTimes.count / 2]
+
+            // Throughput: whole passes over the events until `seconds` have passed (after a warm-up pass).
+            let batches = stride(from: 0, to: items.count, by: batchSize).map {
+                Batch(items: Array(items[$0..<min($0 + batchSize, items.count)]))
+            }
+            var outputs = 0
+            for batch in batches { outputs += runtime.run(compiled, batch: batch, limits: .defaults).results.count }
+            var processed = 0
+            let start = ContinuousClock.now
+            var elapsed = 0.0
+            repeat {
+                for batch in batches {
+                    let result = runtime.run(compiled, batch: batch, limits: .defaults)
+                    precondition(!result.results.isEmpty)
+                }
+                processed += items.count
+                elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
+            } while elapsed < seconds
+            let rate = Double(processed) / elapsed
+            rows.append(["workload": name, "compileMilliseconds": compileMedian, "eventsPerSecond": rate.rounded(),
+                         "events": processed, "outputsPerPass": outputs])
+            if !json {
+                print(String(format: "%-15@ %8.2f ms        %12.0f            %d", name as NSString, compileMedian, rate, outputs))
+            }
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["batchSize": batchSize, "results": rows], options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static func generateEvents(generator: String, count: Int) throws -> [JSONText] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", generator, "--count", String(count), "--seed", "1"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIError("gen_events.py failed with status \(process.terminationStatus)") }
+        return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+    }
+}

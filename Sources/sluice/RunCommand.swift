@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceRuntime
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run events through a transformation and print one NDJSON line per result.",
+        discussion: """
+        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope.
+        Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}},
+        {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}.
+        A summary goes to standard error. Exit status: 0 when the run completed (even if events failed),
+        1 when the transformation cannot be loaded or compiled, 2 on bad arguments.
+        """
+    )
+
+    @Argument(help: "A transformation file (.js) or folder.")
+    var transformation: String
+
+    @Option(name: .long, help: "Library folder (default: the nearest libraries/ folder above the transformation, else ./libraries).")
+    var libraries: String?
+
+    @Option(name: .long, help: "Input file, or - for standard input.")
+    var input: String = "-"
+
+    @Option(name: .long, help: "A JSON object of credential key → value for getCredential(key).")
+    var credentials: String?
+
+    @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000, or the manifest's).")
+    var timeLimit: Int?
+
+    @Option(name: .customLong("memory-limit-mb"), help: "Memory limit per call in megabytes (default 128, or the manifest's).")
+    var memoryLimit: Int?
+
+    @Option(name: .customLong("batch-size"), help: "Events per batch: one fresh module instance and one transformBatch call each.")
+    var batchSize: Int = 200
+
+    @Flag(name: .long, help: "Also print the lines logged with log(...).")
+    var logs = false
+
+    @Flag(name: .long, help: "Do not print the summary to standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let timeLimit, timeLimit < 1 { throw ValidationError("--time-limit-ms must be at least 1") }
+        if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit-mb must be at least 1") }
+    }
+
+    func run() throws {
+        let definition: TransformationDefinition
+        do {
+            definition = try TransformationLoader.load(path: transformation)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let libraryRoot = libraries ?? LibraryLocator.defaultRoot(near: transformation)
+        let runtime = Runtime(libraries: LibraryDirectory(root: libraryRoot))
+        let compiled: any CompiledTransformation
+        do {
+            compiled = try runtime.compile(definition.source)
+        } catch {
+            throw CLIError("\(definition.source.fileName): \(error.message)")
+        }
+
+        var options = StreamOptions()
+        options.batchSize = batchSize
+        options.includeLogs = logs
+        options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit)
+            .applied(to: definition.limits.applied(to: .defaults))
+        if let credentials { options.credentials = try Self.loadCredentials(credentials) }
+
+        let reader: InputReader
+        do {
+            reader = try InputReader(path: input)
+        } catch {
+            throw CLIError("cannot read input: \(error)")
+        }
+        let started = ContinuousClock.now
+        let summary = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
+            .run(input: reader, output: OutputWriter())
+        let elapsed = ContinuousClock.now - started
+        if !quiet {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            var line = "sluice run: \(summary.inputs) inputs → \(summary.outputs) outputs, \(summary.dropped) dropped, \(summary.errors) errors"
+            if summary.timeLimitHits + summary.memoryLimitHits + summary.invalidInputs > 0 {
+                line += " (\(summary.timeLimitHits) time limit, \(summary.memoryLimitHits) memory limit, \(summary.invalidInputs) invalid input)"
+            }
+            line += String(format: " in %.3f s", seconds)
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    static func loadCredentials(_ path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("cannot read credentials file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CLIError("\(path): credentials must be a JSON object of key → value")
+        }
+        var result: [String: String] = [:]
+        for (key, value) in object {
+            switch value {
+            case let string as String: result[key] = string
+            case let number as NSNumber: result[key] = number.stringValue
+            default: throw CLIError("\(path): the value of credential \"\(key)\" must be a string")
+            }
+        }
+        return result
+    }
+}
+
+/// An error the CLI reports as `sluice: <message>` with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+enum LibraryLocator {
+    /// The nearest `libraries/` folder at or above the transformation's folder, else `./libraries`.
+    static func defaultRoot(near path: String) -> String {
+        var directory = URL(fileURLWithPath: path).standardizedFileURL
+        if !directory.hasDirectoryPath {
+            var isDirectory: ObjCBool = false
+            if !(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                directory.deleteLastPathComponent()
+            }
+        }
+        while true {
+            let candidate = directory.appendingPathComponent("libraries")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                return candidate.path
+            }
+            if directory.path == "/" { break }
+            directory.deleteLastPathComponent()
+        }
+        return "libraries"
+    }
+}

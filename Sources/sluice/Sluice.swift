@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sluice: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Run user-written event transformations (RudderStack-compatible) on JavaScriptCore.",
+        subcommands: [RunCommand.self, BenchCommand.self]
+    )
+}
