@@ -172,9 +172,11 @@ final class JavaScriptVM {
         let pointer = UnsafeMutablePointer<JSCException>(exception)
         let name = jsc_exception_get_name(pointer).map { String(cString: $0) } ?? "SyntaxError"
         let message = jsc_exception_get_message(pointer).map { String(cString: $0) } ?? "invalid syntax"
-        let line = jsc_exception_get_line_number(pointer)
-        let column = jsc_exception_get_column_number(pointer)
-        throw CompileError("\(name): \(message) (\(fileName):\(line):\(column))")
+        let line = Int(jsc_exception_get_line_number(pointer))
+        var column = Int(jsc_exception_get_column_number(pointer))
+        if column == 0 { column = SyntaxErrorLocator.column(message: message, line: line, source: code) ?? 0 }
+        let position = column > 0 ? "\(fileName):\(line):\(column)" : "\(fileName):\(line)"
+        throw CompileError("\(name): \(message) (\(position))")
     }
 
     private func describeCompileException(_ exception: JSValueRef?, in context: JSContextRef, fileName: String) -> String {
