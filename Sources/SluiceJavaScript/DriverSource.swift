@@ -13,6 +13,11 @@
 ///   2 = that promise is still pending with nothing left that could settle it.
 /// - `fail(kind, message)`: ends the current call with an error (after a termination).
 /// - `finish()`: returns the batch's records joined with U+001E and forgets the batch.
+/// - `absorb()`: does nothing. A termination inside a microtask (which runs as the previous API
+///   call returns) leaves the VM's termination state pending; the next call must be one that
+///   runs no engine operation that defers termination (JSON, string builders), or
+///   JavaScriptCore 2.50 aborts in `VMTraps::deferTerminationSlow`. This trivial call takes it.
+
 ///
 /// Record fields are separated by U+001F: `O<i>␟<output JSON>␟<metadata JSON>`,
 /// `D<i>␟<metadata JSON>`, `E<i>␟<kind>␟<message as JSON string>␟<metadata JSON>`,
@@ -200,6 +205,7 @@ function instantiate() {
 }
 
 function begin(text, count, credentialsJSON, nonce) {
+  entry = null;
   items = [];
   out = [];
   logs = [];
@@ -224,10 +230,18 @@ function begin(text, count, credentialsJSON, nonce) {
   } catch (e) {
     control[0] = 0;
     entry = null;
-    for (let i = 0; i < items.length; i++) pushError(i, "exception", describeError(e));
-    cursor = items.length;
+    failAll("exception", describeError(e));
   }
   return 0;
+}
+
+/// Fails every input before any call ran (the module did not load): invalid inputs keep their own error.
+function failAll(kind, message) {
+  for (let i = 0; i < items.length; i++) {
+    if (items[i].error !== undefined) pushError(i, "invalid_input", items[i].error);
+    else pushError(i, kind, message);
+  }
+  cursor = items.length;
 }
 
 /// Re-evaluates the modules after a memory-limit hit, so state held by the module instance is released.
@@ -384,7 +398,9 @@ function fail(kind, message, reset) {
   control[0] = 0;
   waiting = false;
   currentIndex = -1;
-  if (isBatch) {
+  if (entry === null) {
+    failAll(kind, message);
+  } else if (isBatch) {
     for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
     cursor = items.length;
   } else {
@@ -401,7 +417,9 @@ function finish() {
   return text;
 }
 
-return [begin, step, fail, finish];
+function absorb() { return 0; }
+
+return [begin, step, fail, finish, absorb];
 })
 """#
 }

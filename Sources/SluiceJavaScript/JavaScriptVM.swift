@@ -139,14 +139,14 @@ final class JavaScriptVM {
         }
         unprotectAll()
         var functions: [JSObjectRef] = []
-        for index in 0..<4 {
+        for index in 0..<5 {
             let function = JSObjectGetPropertyAtIndex(context, driverObject, UInt32(index), nil)!
             JSValueProtect(context, function)
             functions.append(JSValueToObject(context, function, nil)!)
         }
         return CompiledScript(
             context: context, begin: functions[0], step: functions[1], fail: functions[2], finish: functions[3],
-            control: control, isBatch: hasBatch
+            absorb: functions[4], control: control, isBatch: hasBatch, name: source.name
         )
     }
 
@@ -209,7 +209,7 @@ final class JavaScriptVM {
                 .joined(separator: ",") + "}"
         }
 
-        watchdog.begin(control: script.control, limits: limits)
+        watchdog.begin(control: script.control, limits: limits, transformation: script.name)
         defer { watchdog.end() }
 
         // One string in. Fast path: the whole batch as one JSON array with a random number after
@@ -318,6 +318,11 @@ final class JavaScriptVM {
     }
 
     private func recordLimit(_ kind: FailureKind, script: CompiledScript, limits: Limits) {
+        // A termination inside a microtask leaves its state pending: let a trivial call take it
+        // before the driver does real work (see `absorb` in DriverSource).
+        watchdog.arm()
+        var ignored: JSValueRef?
+        _ = JSObjectCallAsFunction(script.context, script.absorb, nil, 0, nil, &ignored)
         if kind == .memoryLimit {
             callFail(script, kind: .memoryLimit, message: limits.memoryLimitMessage, reset: true)
             JSSynchronousGarbageCollectForDebugging(script.context)
@@ -386,23 +391,28 @@ final class CompiledScript {
     let step: JSObjectRef
     let fail: JSObjectRef
     let finish: JSObjectRef
+    let absorb: JSObjectRef
     let control: UnsafeMutablePointer<Int32>
     let isBatch: Bool
+    /// The transformation's name, for messages.
+    let name: String
 
     init(context: JSGlobalContextRef, begin: JSObjectRef, step: JSObjectRef, fail: JSObjectRef, finish: JSObjectRef,
-         control: UnsafeMutablePointer<Int32>, isBatch: Bool) {
+         absorb: JSObjectRef, control: UnsafeMutablePointer<Int32>, isBatch: Bool, name: String) {
         self.context = context
         self.begin = begin
         self.step = step
         self.fail = fail
         self.finish = finish
+        self.absorb = absorb
+        self.name = name
         self.control = control
         self.isBatch = isBatch
     }
 
     /// Must run on the engine thread.
     func release() {
-        for function in [begin, step, fail, finish] { JSValueUnprotect(context, function) }
+        for function in [begin, step, fail, finish, absorb] { JSValueUnprotect(context, function) }
         JSGlobalContextRelease(context)
     }
 }

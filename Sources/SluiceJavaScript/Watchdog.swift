@@ -14,6 +14,13 @@ import Glibc
 /// or has the process's resident memory grown past the budget since the batch started? Either
 /// returns true, which terminates the running script (uncatchable by user code). The host then
 /// reads ``takeFired()`` to learn why.
+///
+/// What this cannot stop: a loop made only of promise jobs (`for (;;) await 0`), because every
+/// microtask is a fresh VM entry that never runs 10 ms by itself, and a long native call
+/// (a catastrophic regular expression). ``EngineMonitor`` watches for those from another thread.
+/// (Checking every entry — a time limit of zero — makes JavaScriptCore 2.50 trip a release
+/// assertion in `VMTraps::requestThreadStopIfNeeded` under the resulting flood of timer
+/// firings, so it is not an option.)
 final class Watchdog {
     static let tick = 0.010
 
@@ -26,6 +33,8 @@ final class Watchdog {
     private var baselineResidentBytes = 0
     private var fired: FailureKind?
     private var paused = false
+    /// Watches the calls from another thread.
+    let monitor = EngineMonitor()
     private let statm: Int32
 
     init(group: JSContextGroupRef) {
@@ -43,8 +52,9 @@ final class Watchdog {
     }
 
     /// Starts watching a batch of calls that report through `control`.
-    func begin(control: UnsafeMutablePointer<Int32>, limits: Limits) {
+    func begin(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
         self.control = control
+        monitor.watch(control: control, limits: limits, transformation: transformation)
         timeLimitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
         memoryLimitBytes = limits.memoryMegabytes << 20
         lastSequence = 0
@@ -54,6 +64,7 @@ final class Watchdog {
     }
 
     func end() {
+        monitor.stopWatching()
         control = nil
         fired = nil
     }
@@ -121,3 +132,4 @@ private let watchdogCallback: JSShouldTerminateCallback = { _, info in
     JSContextGroupSetExecutionTimeLimit(watchdog.group, Watchdog.tick, watchdogCallback, info)
     return false
 }
+
