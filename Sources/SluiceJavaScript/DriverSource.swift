@@ -70,6 +70,9 @@ function getCredential(key) {
   return Object.prototype.hasOwnProperty.call(credentials, key) ? credentials[key] : undefined;
 }
 
+// Only ECMAScript built-ins plus the documented host functions: WebAssembly is not ECMAScript,
+// and compiled wasm code is not covered by the watchdog's polling traps.
+delete globalThis.WebAssembly;
 Object.defineProperty(globalThis, "log", { value: log, writable: true, configurable: true });
 Object.defineProperty(globalThis, "getCredential", { value: getCredential, writable: true, configurable: true });
 Object.defineProperty(globalThis, "console", {
