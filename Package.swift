@@ -52,7 +52,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
-        .testTarget(name: "sluiceTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
