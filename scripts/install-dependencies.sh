@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system packages Sluice builds against (Debian 12). Safe to run again: it only
+# calls apt-get when something is missing. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+packages=(libjavascriptcoregtk-4.1-dev pkg-config python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+pkg-config --exists javascriptcoregtk-4.1 || { echo "javascriptcoregtk-4.1 not found by pkg-config" >&2; exit 1; }
+command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6 toolchain required)" >&2; exit 1; }
