@@ -23,17 +23,19 @@ let package = Package(
             providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
         ),
         // Layer 1: vocabulary. No I/O, no C.
-        .target(name: "SluiceCore", swiftSettings: swiftSettings),
+        .target(name: "SluiceCore", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Layer 2: engines.
         .target(
             name: "SluiceJavaScript",
             dependencies: ["SluiceCore", "CJavaScriptCore"],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Layer 3: wiring (library resolution, batching, streaming input/output).
         .target(
             name: "SluiceRuntime",
             dependencies: ["SluiceCore", "SluiceJavaScript"],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Layer 5: the command line.
@@ -43,6 +45,7 @@ let package = Package(
                 "SluiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
