@@ -4,24 +4,25 @@ import SluiceCore
 import Glibc
 #endif
 
-/// Parses the driver's result text (see ``DriverSource``) into results and log lines.
+/// Parses the driver's result text (see ``DriverSource``) into results and log lines, straight
+/// from JavaScriptCore's UTF-16 buffer: each field is transcoded once, into its own array.
 enum DriverRecords {
-    static let recordSeparator: UInt8 = 0x1E
-    static let fieldSeparator: UInt8 = 0x1F
+    static let recordSeparator: UInt16 = 0x1E
+    static let fieldSeparator: UInt16 = 0x1F
 
-    /// Appends the records of `buffer`; `ordered` becomes false when results do not come in
+    /// Appends the records of `text`; `ordered` becomes false when results do not come in
     /// input order.
-    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, results: inout [EventResult], logs: inout [LogLine],
+    static func parse(_ text: UnsafeBufferPointer<UInt16>, results: inout [EventResult], logs: inout [LogLine],
                       ordered: inout Bool) {
-        guard let base = buffer.baseAddress else { return }
         var start = 0
-        let count = buffer.count
+        let count = text.count
         var lastIndex = -1
+        var metadataCache = MetadataCache()
         while start < count {
-            let found = memchr(base + start, Int32(recordSeparator), count - start)
-            let end = found.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+            var end = start
+            while end < count && text[end] != recordSeparator { end += 1 }
             let before = results.count
-            parseRecord(UnsafeBufferPointer(rebasing: buffer[start..<end]), results: &results, logs: &logs)
+            parseRecord(UnsafeBufferPointer(rebasing: text[start..<end]), results: &results, logs: &logs, cache: &metadataCache)
             if results.count > before {
                 let index = results[before].inputIndex ?? Int.max
                 if index < lastIndex { ordered = false }
@@ -31,44 +32,70 @@ enum DriverRecords {
         }
     }
 
-    private static func parseRecord(_ record: UnsafeBufferPointer<UInt8>, results: inout [EventResult], logs: inout [LogLine]) {
+    /// Outputs of one input share one metadata array instead of a copy each.
+    private struct MetadataCache {
+        var units: [UInt16] = []
+        var bytes: JSONText = []
+
+        mutating func bytes(for field: UnsafeBufferPointer<UInt16>) -> JSONText {
+            if field.count == units.count, field.count == 0 || units.withUnsafeBufferPointer({ memcmp($0.baseAddress!, field.baseAddress!, field.count * 2) == 0 }) {
+                return bytes
+            }
+            units = Array(field)
+            bytes = OutputText.bytes(field)
+            return bytes
+        }
+    }
+
+    private static func parseRecord(_ record: UnsafeBufferPointer<UInt16>, results: inout [EventResult], logs: inout [LogLine],
+                                    cache: inout MetadataCache) {
         guard record.count > 1 else { return }
         let kind = record[0]
-        var fields: [UnsafeBufferPointer<UInt8>] = []
-        var start = 1
-        for index in 1..<record.count where record[index] == fieldSeparator {
-            fields.append(UnsafeBufferPointer(rebasing: record[start..<index]))
-            start = index + 1
+        // At most four fields: split without allocating.
+        var bounds: (Int, Int, Int, Int, Int) = (1, record.count, record.count, record.count, record.count)
+        var fieldCount = 1
+        for index in 1..<record.count where record[index] == fieldSeparator && fieldCount < 4 {
+            switch fieldCount {
+            case 1: bounds.1 = index
+            case 2: bounds.2 = index
+            default: bounds.3 = index
+            }
+            fieldCount += 1
         }
-        fields.append(UnsafeBufferPointer(rebasing: record[start..<record.count]))
-        let index = parseIndex(fields[0])
+        let ends = [bounds.1, bounds.2, bounds.3, bounds.4]
+        func field(_ number: Int) -> UnsafeBufferPointer<UInt16> {
+            let start = number == 0 ? 1 : ends[number - 1] + 1
+            return UnsafeBufferPointer(rebasing: record[min(start, record.count)..<ends[number]])
+        }
+        let index = parseIndex(field(0))
         switch kind {
-        case UInt8(ascii: "O") where fields.count >= 3:
-            results.append(EventResult(inputIndex: index, outcome: .output(Array(fields[1])), metadata: Array(fields[2])))
-        case UInt8(ascii: "D") where fields.count >= 2:
-            results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: Array(fields[1])))
-        case UInt8(ascii: "E") where fields.count >= 4:
-            let kindName = String(decoding: fields[1], as: UTF8.self)
-            let message = JSONString.decode(fields[2]) ?? String(decoding: fields[2], as: UTF8.self)
+        case 0x4F where fieldCount >= 3:  // O
+            results.append(EventResult(inputIndex: index, outcome: .output(OutputText.bytes(field(1))), metadata: cache.bytes(for: field(2))))
+        case 0x44 where fieldCount >= 2:  // D
+            results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: cache.bytes(for: field(1))))
+        case 0x45 where fieldCount >= 4:  // E
+            let kindName = String(decoding: OutputText.bytes(field(1)), as: UTF8.self)
+            let literal = OutputText.bytes(field(2))
+            let message = JSONString.decode(literal) ?? String(decoding: literal, as: UTF8.self)
             results.append(EventResult(
-                inputIndex: index, outcome: .failed(Failure(.named(kindName), message)), metadata: Array(fields[3])
+                inputIndex: index, outcome: .failed(Failure(.named(kindName), message)), metadata: cache.bytes(for: field(3))
             ))
-        case UInt8(ascii: "L") where fields.count >= 3:
-            let text = JSONString.decode(fields[1]) ?? ""
-            let messageId = fields[2].isEmpty ? nil : JSONString.decode(fields[2])
+        case 0x4C where fieldCount >= 3:  // L
+            let text = JSONString.decode(OutputText.bytes(field(1))) ?? ""
+            let messageIdField = field(2)
+            let messageId = messageIdField.isEmpty ? nil : JSONString.decode(OutputText.bytes(messageIdField))
             logs.append(LogLine(inputIndex: index, messageId: messageId, text: text))
         default:
             break
         }
     }
 
-    private static func parseIndex(_ field: UnsafeBufferPointer<UInt8>) -> Int? {
+    private static func parseIndex(_ field: UnsafeBufferPointer<UInt16>) -> Int? {
         var value = 0
-        var negative = false
-        for byte in field {
-            if byte == UInt8(ascii: "-") { negative = true; continue }
-            value = value * 10 + Int(byte &- 0x30)
+        for unit in field {
+            if unit == 0x2D { return nil }  // "-1": no input
+            value = value * 10 + Int(unit &- 0x30)
         }
-        return negative ? nil : value
+        return value
     }
 }

@@ -130,6 +130,26 @@ enum InputText {
 /// Converts UTF-16 from JavaScriptCore to UTF-8, with a fast path for ASCII. Lone surrogates
 /// (which `JSON.stringify` escapes, so they only reach here in messages) become U+FFFD.
 enum OutputText {
+    /// The UTF-8 bytes of `input`.
+    static func bytes(_ input: UnsafeBufferPointer<UInt16>) -> [UInt8] {
+        // ASCII (the usual case): one byte per unit, written straight into the result.
+        var allASCII = true
+        for unit in input where unit >= 0x80 {
+            allASCII = false
+            break
+        }
+        if allASCII {
+            return [UInt8](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+                for index in 0..<input.count { buffer[index] = UInt8(truncatingIfNeeded: input[index]) }
+                initialized = input.count
+            }
+        }
+        var output: [UInt8] = []
+        let count = transcode(input, into: &output)
+        output.removeSubrange(count...)
+        return output
+    }
+
     static func transcode(_ input: UnsafeBufferPointer<UInt16>, into output: inout [UInt8]) -> Int {
         let needed = input.count * 3
         if output.count < needed { output = [UInt8](repeating: 0, count: needed) }

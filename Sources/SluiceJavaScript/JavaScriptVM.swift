@@ -268,19 +268,15 @@ final class JavaScriptVM {
               let string = JSValueToStringCopy(context, finished, nil) else {
             return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
         }
-        let length = JSStringGetLength(string)
-        let written = OutputText.transcode(
-            UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: length), into: &utf8Buffer
-        )
-        JSStringRelease(string)
-
         var results: [EventResult] = []
         results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
         var ordered = true
-        utf8Buffer.withUnsafeBufferPointer { buffer in
-            DriverRecords.parse(UnsafeBufferPointer(rebasing: buffer[0..<written]), results: &results, logs: &logs, ordered: &ordered)
-        }
+        DriverRecords.parse(
+            UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)),
+            results: &results, logs: &logs, ordered: &ordered
+        )
+        JSStringRelease(string)
         if !early.isEmpty {
             for position in results.indices {
                 if let index = results[position].inputIndex, let failure = early[index] {
@@ -428,4 +424,5 @@ func makeArray(_ context: JSContextRef, _ values: [JSValueRef?]) -> JSValueRef? 
         JSObjectMakeArray(context, buffer.count, buffer.baseAddress, nil)
     }
 }
+
 

@@ -24,8 +24,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Events per batch.")
     var batchSize: Int = 200
 
-    @Option(name: .long, help: "Minimum seconds to measure each workload.")
-    var seconds: Double = 2
+    @Option(name: .long, help: "Minimum seconds of each measuring round.")
+    var seconds: Double = 1
+
+    @Option(name: .long, help: "Measuring rounds per workload; the median is reported.")
+    var rounds: Int = 5
 
     @Option(name: .long, parsing: .upToNextOption, help: "Workloads to run (default: all JavaScript workloads).")
     var workload: [String] = []
@@ -52,7 +55,7 @@ struct BenchCommand: ParsableCommand {
         var rows: [[String: Any]] = []
         if !json {
             print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed")
-            print("workload        compile (median)   events/s (one thread)   outputs")
+            print("workload       compile (median)   events/s, one thread: median (min–max of \(rounds) rounds)   outputs per pass")
         }
         for name in names {
             let code = try String(contentsOfFile: "\(workloadFolder)/\(name).js", encoding: .utf8)
@@ -75,22 +78,29 @@ struct BenchCommand: ParsableCommand {
             }
             var outputs = 0
             for batch in batches { outputs += runtime.run(compiled, batch: batch, limits: .defaults).results.count }
-            var processed = 0
-            let start = ContinuousClock.now
-            var elapsed = 0.0
-            repeat {
-                for batch in batches {
-                    let result = runtime.run(compiled, batch: batch, limits: .defaults)
-                    precondition(!result.results.isEmpty)
-                }
-                processed += items.count
-                elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
-            } while elapsed < seconds
-            let rate = Double(processed) / elapsed
-            rows.append(["workload": name, "compileMilliseconds": compileMedian, "eventsPerSecond": rate.rounded(),
-                         "events": processed, "outputsPerPass": outputs])
+            var rates: [Double] = []
+            for _ in 0..<max(1, rounds) {
+                var processed = 0
+                let start = ContinuousClock.now
+                var elapsed = 0.0
+                repeat {
+                    for batch in batches {
+                        let result = runtime.run(compiled, batch: batch, limits: .defaults)
+                        precondition(result.results.count >= batch.items.count || compiled.isBatch)
+                    }
+                    processed += items.count
+                    elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
+                } while elapsed < seconds
+                rates.append(Double(processed) / elapsed)
+            }
+            rates.sort()
+            let median = rates[rates.count / 2]
+            rows.append(["workload": name, "compileMilliseconds": compileMedian, "eventsPerSecond": median.rounded(),
+                         "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
+                         "outputsPerPass": outputs])
             if !json {
-                print(String(format: "%-15@ %8.2f ms        %12.0f            %d", name as NSString, compileMedian, rate, outputs))
+                let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                print(label + String(format: " %7.2f ms          %8.0f  (%6.0f–%6.0f)                          %d", compileMedian, median, rates.first!, rates.last!, outputs))
             }
         }
         if json {
