@@ -32,16 +32,18 @@ enum DriverRecords {
         }
     }
 
-    /// Outputs of one input share one metadata array instead of a copy each.
+    /// Consecutive results with the same metadata text (the outputs of one input) share one
+    /// array instead of a copy each. Holds a view into the text being parsed.
     private struct MetadataCache {
-        var units: [UInt16] = []
+        var last = UnsafeBufferPointer<UInt16>(start: nil, count: 0)
         var bytes: JSONText = []
 
         mutating func bytes(for field: UnsafeBufferPointer<UInt16>) -> JSONText {
-            if field.count == units.count, field.count == 0 || units.withUnsafeBufferPointer({ memcmp($0.baseAddress!, field.baseAddress!, field.count * 2) == 0 }) {
+            if let previous = last.baseAddress, let current = field.baseAddress, field.count == last.count,
+               memcmp(previous, current, field.count * 2) == 0 {
                 return bytes
             }
-            units = Array(field)
+            last = field
             bytes = OutputText.bytes(field)
             return bytes
         }
@@ -52,20 +54,27 @@ enum DriverRecords {
         guard record.count > 1 else { return }
         let kind = record[0]
         // At most four fields: split without allocating.
-        var bounds: (Int, Int, Int, Int, Int) = (1, record.count, record.count, record.count, record.count)
+        var end0 = record.count, end1 = record.count, end2 = record.count
         var fieldCount = 1
-        for index in 1..<record.count where record[index] == fieldSeparator && fieldCount < 4 {
+        for index in 1..<record.count where record[index] == fieldSeparator {
             switch fieldCount {
-            case 1: bounds.1 = index
-            case 2: bounds.2 = index
-            default: bounds.3 = index
+            case 1: end0 = index
+            case 2: end1 = index
+            case 3: end2 = index
+            default: break
             }
             fieldCount += 1
+            if fieldCount == 4 { break }
         }
-        let ends = [bounds.1, bounds.2, bounds.3, bounds.4]
         func field(_ number: Int) -> UnsafeBufferPointer<UInt16> {
-            let start = number == 0 ? 1 : ends[number - 1] + 1
-            return UnsafeBufferPointer(rebasing: record[min(start, record.count)..<ends[number]])
+            let start: Int, end: Int
+            switch number {
+            case 0: (start, end) = (1, end0)
+            case 1: (start, end) = (end0 + 1, end1)
+            case 2: (start, end) = (end1 + 1, end2)
+            default: (start, end) = (end2 + 1, record.count)
+            }
+            return UnsafeBufferPointer(rebasing: record[min(start, record.count)..<max(min(start, record.count), end)])
         }
         let index = parseIndex(field(0))
         switch kind {

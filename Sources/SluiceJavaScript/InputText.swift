@@ -132,18 +132,18 @@ enum InputText {
 enum OutputText {
     /// The UTF-8 bytes of `input`.
     static func bytes(_ input: UnsafeBufferPointer<UInt16>) -> [UInt8] {
-        // ASCII (the usual case): one byte per unit, written straight into the result.
-        var allASCII = true
-        for unit in input where unit >= 0x80 {
-            allASCII = false
-            break
-        }
-        if allASCII {
-            return [UInt8](unsafeUninitializedCapacity: input.count) { buffer, initialized in
-                for index in 0..<input.count { buffer[index] = UInt8(truncatingIfNeeded: input[index]) }
-                initialized = input.count
+        // ASCII (the usual case): one byte per unit, written straight into the result; the OR of
+        // all units tells afterwards whether that was right.
+        var seen: UInt16 = 0
+        let narrow = [UInt8](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+            for index in 0..<input.count {
+                let unit = input[index]
+                seen |= unit
+                buffer[index] = UInt8(truncatingIfNeeded: unit)
             }
+            initialized = input.count
         }
+        if seen < 0x80 { return narrow }
         var output: [UInt8] = []
         let count = transcode(input, into: &output)
         output.removeSubrange(count...)
