@@ -51,7 +51,6 @@ struct BenchCommand: ParsableCommand {
             .sorted()
         guard !names.isEmpty else { throw CLIError("no matching workloads in \(workloadFolder)") }
 
-        let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries"))
         var rows: [[String: Any]] = []
         if !json {
             print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed")
@@ -60,6 +59,8 @@ struct BenchCommand: ParsableCommand {
         for name in names {
             let code = try String(contentsOfFile: "\(workloadFolder)/\(name).js", encoding: .utf8)
             let source = TransformationSource(name: name, language: .javascript, fileName: "\(name).js", code: code)
+            // A fresh engine per workload, so one workload's heap and JIT state do not slow the next.
+            let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries"))
 
             // Compile time of a new version: median of 21 compiles after one warm-up.
             var compileTimes: [Double] = []
