@@ -22,6 +22,13 @@ let package = Package(
             pkgConfig: "javascriptcoregtk-4.1",
             providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
         ),
+        .systemLibrary(
+            name: "CPython",
+            pkgConfig: "python3-embed",
+            providers: [.apt(["libpython3-dev"])]
+        ),
+        // C helpers for CPython: macros, allocator hooks, the deadline (C, over the CPython target).
+        .target(name: "CPythonSupport", dependencies: ["CPython"]),
         // Layer 1: vocabulary. No I/O, no C.
         .target(name: "SluiceCore", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Layer 2: engines.
@@ -31,10 +38,16 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SluicePython",
+            dependencies: ["SluiceCore", "CPython", "CPythonSupport"],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 3: wiring (library resolution, batching, streaming input/output).
         .target(
             name: "SluiceRuntime",
-            dependencies: ["SluiceCore", "SluiceJavaScript"],
+            dependencies: ["SluiceCore", "SluiceJavaScript", "SluicePython"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -54,6 +67,7 @@ let package = Package(
             dependencies: ["SluiceJavaScript", "SluiceRuntime"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],

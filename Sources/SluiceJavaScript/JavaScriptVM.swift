@@ -272,26 +272,13 @@ final class JavaScriptVM {
         results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
         var ordered = true
-        DriverRecords.parse(
+        ResultRecords.parse(
             UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)),
-            results: &results, logs: &logs, ordered: &ordered
+            results: &results, logs: &logs, ordered: &ordered, bytes: OutputText.bytes
         )
         JSStringRelease(string)
-        if !early.isEmpty {
-            for position in results.indices {
-                if let index = results[position].inputIndex, let failure = early[index] {
-                    results[position].outcome = .failed(failure)
-                }
-            }
-        }
-        if !ordered {
-            // By input (outputs of transformBatch that match no input last), keeping the
-            // driver's order within an input.
-            results = results.enumerated().sorted { left, right in
-                let l = left.element.inputIndex ?? Int.max, r = right.element.inputIndex ?? Int.max
-                return l != r ? l < r : left.offset < right.offset
-            }.map(\.element)
-        }
+        ResultRecords.applyEarlyFailures(early, to: &results)
+        if !ordered { results = ResultRecords.inputOrder(results) }
         return BatchResult(results: results, logs: logs)
     }
 

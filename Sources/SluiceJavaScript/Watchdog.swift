@@ -119,11 +119,6 @@ final class Watchdog {
     }
 }
 
-func monotonicNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
 
 private let watchdogCallback: JSShouldTerminateCallback = { _, info in
     let watchdog = Unmanaged<Watchdog>.fromOpaque(info!).takeUnretainedValue()

@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceJavaScript
+import SluicePython
 
 /// Wires engines, libraries and limits together for in-process use (the CLI, the test harness
 /// and the package's tests): compile a transformation once, run batches through it.
@@ -19,7 +20,7 @@ public final class Runtime: Sendable {
         case .javascript:
             return javascript
         case .python:
-            throw CompileError("Python transformations are not supported yet")
+            return PythonEngine.shared
         }
     }
 

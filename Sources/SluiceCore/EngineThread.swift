@@ -4,21 +4,23 @@ import Glibc
 import Darwin
 #endif
 
-/// A dedicated thread that runs submitted work one item at a time. JavaScriptCore state is
-/// confined to it: everything that touches a context group runs through ``sync(_:)``.
+/// A dedicated thread that runs submitted work one item at a time. An engine's interpreter state
+/// is confined to one: everything that touches it runs through ``sync(_:)``. (Core uses the C
+/// library's threads here, not an engine's C API.)
 ///
 /// The thread gets a 16 MB stack so deep (but bounded) recursion in user code reaches
 /// JavaScriptCore's own stack-overflow check rather than the end of the stack.
-final class EngineThread: @unchecked Sendable {
+public final class EngineThread: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var queue: [() -> Void] = []
     private var thread = pthread_t()
-    private(set) var threadID: pthread_t
+    /// The thread's pthread handle (for signalling it).
+    public private(set) var threadID: pthread_t
 
-    static let stackSize = 16 << 20
+    public static let stackSize = 16 << 20
 
-    init(name: String) {
+    public init(name: String) {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         threadID = pthread_t()
@@ -47,7 +49,7 @@ final class EngineThread: @unchecked Sendable {
     }
 
     /// Runs `work` on the engine thread and waits for its result.
-    func sync<T>(_ work: @escaping () -> T) -> T {
+    public func sync<T>(_ work: @escaping () -> T) -> T {
         if pthread_equal(pthread_self(), thread) != 0 { return work() }
         let completion = Completion<T>()
         let job = UncheckedBox(work)
@@ -56,7 +58,7 @@ final class EngineThread: @unchecked Sendable {
     }
 
     /// Queues `work` without waiting.
-    func async(_ work: @escaping () -> Void) {
+    public func async(_ work: @escaping () -> Void) {
         enqueue(work)
     }
 
@@ -101,7 +103,7 @@ private final class Completion<T>: @unchecked Sendable {
 }
 
 /// Carries a non-Sendable value across threads where the code guarantees exclusive access.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+public struct UncheckedBox<Value>: @unchecked Sendable {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
 }

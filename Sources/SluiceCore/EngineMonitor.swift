@@ -1,22 +1,21 @@
-import SluiceCore
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The last line of defence for what ``Watchdog`` cannot stop in-process: a loop made only of
-/// promise jobs (`for (;;) await 0`) or a native call that never returns. JavaScriptCore offers
-/// no thread-safe way to interrupt those, so when a call has run past its time limit plus
-/// ``grace`` this monitor ends the process with status ``exitStatus`` and a message naming the
-/// transformation — a clear failure instead of a hang. The worker processes of the service turn
-/// the same event into a replaced worker and a retryable failure.
-final class EngineMonitor: @unchecked Sendable {
+/// The last line of defence for what an engine cannot stop in-process: in JavaScript a loop made
+/// only of promise jobs (`for (;;) await 0`), in Python a long C call (`sum(range(10**12))`) or
+/// an `except BaseException` that swallows the time limit, in both a native call that never
+/// returns. When a call has run past its time limit plus ``grace``, this monitor ends the process
+/// with status ``exitStatus`` and a message naming the transformation — a clear failure instead
+/// of a hang. The worker processes of the service turn the same event into a replaced worker and
+/// a retryable failure.
+public final class EngineMonitor: @unchecked Sendable {
     // @unchecked: all state is guarded by `mutex`; `control` points at memory the engine thread
     // writes, read here as a plain 32-bit load (a torn or stale value only delays detection).
     /// Grace after the time limit before the process is ended.
-    static let grace: UInt64 = 2_000_000_000
+    public static let grace: UInt64 = 2_000_000_000
     /// Exit status of a process ended by the monitor (EX_SOFTWARE).
-    static let exitStatus: Int32 = 70
+    public static let exitStatus: Int32 = 70
 
     private var mutex = pthread_mutex_t()
     private var control: UnsafeMutablePointer<Int32>?
@@ -27,11 +26,12 @@ final class EngineMonitor: @unchecked Sendable {
     private var thread = pthread_t()
     private var started = false
 
-    init() {
+    public init() {
         pthread_mutex_init(&mutex, nil)
     }
 
-    func watch(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
+    /// Watches calls that publish a nonzero sequence number at `control` while they run.
+    public func watch(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
         pthread_mutex_lock(&mutex)
         self.control = control
         limitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
@@ -44,7 +44,7 @@ final class EngineMonitor: @unchecked Sendable {
         if needsThread { startThread() }
     }
 
-    func stopWatching() {
+    public func stopWatching() {
         pthread_mutex_lock(&mutex)
         control = nil
         pthread_mutex_unlock(&mutex)
@@ -81,4 +81,11 @@ final class EngineMonitor: @unchecked Sendable {
             }
         }
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+public func monotonicNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }

@@ -1,0 +1,73 @@
+// Helpers for embedding CPython from Swift: wrappers for macros, the allocator hooks that
+// enforce the memory budget, the deadline the time limit is checked against, and interpreter
+// start-up in isolated mode. Used only by SluicePython.
+#ifndef SLUICE_PYTHON_SUPPORT_H
+#define SLUICE_PYTHON_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _object SluicePyObject;
+
+/// Starts an isolated interpreter on the calling thread (which becomes Python's main thread):
+/// no site, no user site, no environment variables, no signal handlers of Python's own.
+/// Returns NULL on success or a static error message.
+const char *sluice_python_initialize(void);
+
+/// Installs the counting allocator hooks (raw domain and arenas). Call once, before
+/// initialising the interpreter.
+void sluice_python_install_allocator_hooks(void);
+
+/// Starts a memory budget: allocations fail once the bytes allocated since this call exceed
+/// `budget_bytes`. `sluice_memory_end` lifts it; `sluice_memory_exceeded` tells whether an
+/// allocation was refused since `begin`.
+void sluice_memory_begin(int64_t budget_bytes);
+void sluice_memory_end(void);
+int sluice_memory_exceeded(void);
+int64_t sluice_memory_allocated(void);
+
+/// The deadline of the running call, in CLOCK_MONOTONIC nanoseconds (0: none), and a sequence
+/// number identifying the call (for the engine monitor).
+void sluice_deadline_set(uint64_t deadline_nanoseconds);
+int sluice_deadline_passed(void);
+volatile int32_t *sluice_call_sequence(void);
+
+/// The signal the ticker sends the interpreter thread past a deadline (a real-time signal:
+/// SIGUSR1/2 may be used by JavaScriptCore's thread suspension).
+int sluice_deadline_signal(void);
+
+/// A dict of the host functions the Python driver uses: deadline_passed(), arm(ns), disarm(),
+/// memory_begin(bytes), memory_end(), memory_exceeded().
+SluicePyObject *sluice_host_functions(void);
+
+/// Runs `code` (exec mode) in `globals`; returns a new reference or NULL with an exception set.
+SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals);
+
+/// Reference counting and constants.
+void sluice_incref(SluicePyObject *object);
+void sluice_decref(SluicePyObject *object);
+SluicePyObject *sluice_none(void);
+
+/// Calls `callable(*arguments)`; returns a new reference or NULL with an exception set.
+SluicePyObject *sluice_call(SluicePyObject *callable, SluicePyObject *const *arguments, size_t count);
+
+/// Strings and numbers (new references).
+SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length);
+SluicePyObject *sluice_integer(int64_t value);
+SluicePyObject *sluice_boolean(int value);
+/// The UTF-8 text of a str (borrowed; valid while the object lives), or NULL.
+const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length);
+
+/// Dictionaries: a new dict; set (0 on success); get (new reference or NULL, no exception).
+SluicePyObject *sluice_dictionary(void);
+int sluice_dictionary_set(SluicePyObject *dictionary, const char *key, SluicePyObject *value);
+SluicePyObject *sluice_dictionary_get(SluicePyObject *dictionary, const char *key);
+
+/// Attribute access (new reference or NULL).
+SluicePyObject *sluice_attribute(SluicePyObject *object, const char *name);
+
+/// Fetches and clears the pending exception as "<Class>: <message>" (malloc'ed; free it), or
+/// NULL when there is none.
+char *sluice_take_exception_text(void);
+
+#endif

@@ -1,0 +1,251 @@
+// See include/sluice_python.h.
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sluice_python.h"
+
+// MARK: - Memory budget
+
+static PyMemAllocatorEx raw_original;
+static PyObjectArenaAllocator arena_original;
+static _Atomic int64_t allocated_bytes;
+static _Atomic int64_t budget_limit;  // absolute value of allocated_bytes not to exceed; 0: none
+static _Atomic int budget_exceeded;
+
+static int refuse(size_t size) {
+    int64_t limit = atomic_load_explicit(&budget_limit, memory_order_relaxed);
+    if (limit > 0 && atomic_load_explicit(&allocated_bytes, memory_order_relaxed) + (int64_t)size > limit) {
+        atomic_store(&budget_exceeded, 1);
+        return 1;
+    }
+    return 0;
+}
+
+static void *raw_malloc(void *context, size_t size) {
+    if (refuse(size)) return NULL;
+    void *pointer = raw_original.malloc(raw_original.ctx, size);
+    if (pointer) atomic_fetch_add_explicit(&allocated_bytes, (int64_t)malloc_usable_size(pointer), memory_order_relaxed);
+    return pointer;
+}
+
+static void *raw_calloc(void *context, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    if (refuse(count * size)) return NULL;
+    void *pointer = raw_original.calloc(raw_original.ctx, count, size);
+    if (pointer) atomic_fetch_add_explicit(&allocated_bytes, (int64_t)malloc_usable_size(pointer), memory_order_relaxed);
+    return pointer;
+}
+
+static void *raw_realloc(void *context, void *pointer, size_t size) {
+    size_t before = pointer ? malloc_usable_size(pointer) : 0;
+    if (size > before && refuse(size - before)) return NULL;
+    void *result = raw_original.realloc(raw_original.ctx, pointer, size);
+    if (result) {
+        atomic_fetch_add_explicit(&allocated_bytes, (int64_t)malloc_usable_size(result) - (int64_t)before, memory_order_relaxed);
+    } else if (size == 0) {
+        atomic_fetch_sub_explicit(&allocated_bytes, (int64_t)before, memory_order_relaxed);
+    }
+    return result;
+}
+
+static void raw_free(void *context, void *pointer) {
+    if (pointer) atomic_fetch_sub_explicit(&allocated_bytes, (int64_t)malloc_usable_size(pointer), memory_order_relaxed);
+    raw_original.free(raw_original.ctx, pointer);
+}
+
+static void *arena_alloc(void *context, size_t size) {
+    if (refuse(size)) return NULL;
+    void *pointer = arena_original.alloc(arena_original.ctx, size);
+    if (pointer) atomic_fetch_add_explicit(&allocated_bytes, (int64_t)size, memory_order_relaxed);
+    return pointer;
+}
+
+static void arena_free(void *context, void *pointer, size_t size) {
+    if (pointer) atomic_fetch_sub_explicit(&allocated_bytes, (int64_t)size, memory_order_relaxed);
+    arena_original.free(arena_original.ctx, pointer, size);
+}
+
+void sluice_python_install_allocator_hooks(void) {
+    PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &raw_original);
+    PyMemAllocatorEx raw = {NULL, raw_malloc, raw_calloc, raw_realloc, raw_free};
+    PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &raw);
+    PyObject_GetArenaAllocator(&arena_original);
+    PyObjectArenaAllocator arena = {NULL, arena_alloc, arena_free};
+    PyObject_SetArenaAllocator(&arena);
+}
+
+void sluice_memory_begin(int64_t budget_bytes) {
+    atomic_store(&budget_exceeded, 0);
+    atomic_store(&budget_limit, atomic_load(&allocated_bytes) + budget_bytes);
+}
+
+void sluice_memory_end(void) { atomic_store(&budget_limit, 0); }
+
+int sluice_memory_exceeded(void) { return atomic_load(&budget_exceeded); }
+
+int64_t sluice_memory_allocated(void) { return atomic_load(&allocated_bytes); }
+
+// MARK: - Deadline
+
+static _Atomic uint64_t deadline;
+static volatile int32_t call_sequence;
+
+static uint64_t now_nanoseconds(void) {
+    struct timespec time;
+    clock_gettime(CLOCK_MONOTONIC, &time);
+    return (uint64_t)time.tv_sec * 1000000000u + (uint64_t)time.tv_nsec;
+}
+
+void sluice_deadline_set(uint64_t deadline_nanoseconds) {
+    atomic_store(&deadline, deadline_nanoseconds);
+    if (deadline_nanoseconds) {
+        call_sequence = call_sequence + 1 == 0 ? 1 : call_sequence + 1;
+    } else {
+        call_sequence = 0;
+    }
+}
+
+int sluice_deadline_passed(void) {
+    uint64_t value = atomic_load(&deadline);
+    return value != 0 && now_nanoseconds() >= value;
+}
+
+volatile int32_t *sluice_call_sequence(void) { return &call_sequence; }
+
+int sluice_deadline_signal(void) { return SIGRTMIN + 4; }
+
+static PyObject *deadline_passed(PyObject *self, PyObject *unused) {
+    return PyBool_FromLong(sluice_deadline_passed());
+}
+
+static PyObject *arm(PyObject *self, PyObject *nanoseconds) {
+    long long limit = PyLong_AsLongLong(nanoseconds);
+    if (limit < 0 && PyErr_Occurred()) return NULL;
+    sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
+    Py_RETURN_NONE;
+}
+
+static PyObject *disarm(PyObject *self, PyObject *unused) {
+    sluice_deadline_set(0);
+    Py_RETURN_NONE;
+}
+
+static PyObject *memory_begin(PyObject *self, PyObject *bytes) {
+    long long budget = PyLong_AsLongLong(bytes);
+    if (budget < 0 && PyErr_Occurred()) return NULL;
+    sluice_memory_begin(budget);
+    Py_RETURN_NONE;
+}
+
+static PyObject *memory_end(PyObject *self, PyObject *unused) {
+    sluice_memory_end();
+    Py_RETURN_NONE;
+}
+
+static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
+
+static PyMethodDef host_methods[] = {
+    {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},
+    {"arm", arm, METH_O, "Starts the time limit of a call: arm(nanoseconds)."},
+    {"disarm", disarm, METH_NOARGS, "Ends the time limit of a call."},
+    {"memory_begin", memory_begin, METH_O, "Starts a memory budget: memory_begin(bytes)."},
+    {"memory_end", memory_end, METH_NOARGS, "Lifts the memory budget."},
+    {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since memory_begin."},
+    {NULL, NULL, 0, NULL},
+};
+
+SluicePyObject *sluice_host_functions(void) {
+    PyObject *functions = PyDict_New();
+    if (!functions) return NULL;
+    for (PyMethodDef *method = host_methods; method->ml_name; method++) {
+        PyObject *function = PyCFunction_New(method, NULL);
+        if (!function || PyDict_SetItemString(functions, method->ml_name, function) < 0) {
+            Py_XDECREF(function);
+            Py_DECREF(functions);
+            return NULL;
+        }
+        Py_DECREF(function);
+    }
+    return functions;
+}
+
+// MARK: - Interpreter
+
+const char *sluice_python_initialize(void) {
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.user_site_directory = 0;
+    config.use_environment = 0;
+    config.install_signal_handlers = 0;
+    config.write_bytecode = 0;
+    config.parse_argv = 0;
+    config.buffered_stdio = 0;
+    PyStatus status = PyConfig_SetString(&config, &config.program_name, L"sluice");
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) return status.err_msg ? status.err_msg : "Python failed to start";
+    return NULL;
+}
+
+SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals) {
+    return PyRun_String(code, Py_file_input, globals, globals);
+}
+
+void sluice_incref(SluicePyObject *object) { Py_XINCREF(object); }
+void sluice_decref(SluicePyObject *object) { Py_XDECREF(object); }
+SluicePyObject *sluice_none(void) { Py_RETURN_NONE; }
+
+SluicePyObject *sluice_call(SluicePyObject *callable, SluicePyObject *const *arguments, size_t count) {
+    return PyObject_Vectorcall(callable, arguments, count, NULL);
+}
+
+SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length) { return PyUnicode_DecodeUTF8(utf8, length, "strict"); }
+SluicePyObject *sluice_integer(int64_t value) { return PyLong_FromLongLong(value); }
+SluicePyObject *sluice_boolean(int value) { return PyBool_FromLong(value); }
+
+const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length) {
+    Py_ssize_t size = 0;
+    const char *text = PyUnicode_AsUTF8AndSize(string, &size);
+    *length = size;
+    return text;
+}
+
+SluicePyObject *sluice_dictionary(void) { return PyDict_New(); }
+
+int sluice_dictionary_set(SluicePyObject *dictionary, const char *key, SluicePyObject *value) {
+    return PyDict_SetItemString(dictionary, key, value);
+}
+
+SluicePyObject *sluice_dictionary_get(SluicePyObject *dictionary, const char *key) {
+    PyObject *value = PyDict_GetItemString(dictionary, key);
+    Py_XINCREF(value);
+    return value;
+}
+
+SluicePyObject *sluice_attribute(SluicePyObject *object, const char *name) { return PyObject_GetAttrString(object, name); }
+
+char *sluice_take_exception_text(void) {
+    if (!PyErr_Occurred()) return NULL;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    const char *name = type ? ((PyTypeObject *)type)->tp_name : "Exception";
+    PyObject *text = value ? PyObject_Str(value) : NULL;
+    const char *message = text ? PyUnicode_AsUTF8(text) : NULL;
+    if (!message) PyErr_Clear();
+    size_t size = strlen(name) + (message ? strlen(message) : 0) + 3;
+    char *result = malloc(size);
+    if (result) snprintf(result, size, message && *message ? "%s: %s" : "%s", name, message ? message : "");
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    return result;
+}

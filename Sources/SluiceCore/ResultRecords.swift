@@ -1,0 +1,120 @@
+/// The result text an engine's driver returns for a batch: records separated by U+001E, fields
+/// by U+001F — `O<i>␟<output JSON>␟<metadata JSON>`, `D<i>␟<metadata JSON>`,
+/// `E<i>␟<kind>␟<message as a JSON string>␟<metadata JSON>`, `L<i>␟<text as a JSON string>␟<messageId
+/// as a JSON string, or empty>` — where `<i>` is the input's index or -1. JSON text escapes both
+/// separators, so no field can contain them.
+///
+/// Generic over the code unit (UTF-16 from JavaScriptCore, UTF-8 from CPython); `bytes` turns a
+/// field into UTF-8.
+public enum ResultRecords {
+    /// Appends the records of `text` to `results` and `logs`; `ordered` becomes false when
+    /// results do not come in input order.
+    @inlinable
+    public static func parse<Unit: FixedWidthInteger & UnsignedInteger>(
+        _ text: UnsafeBufferPointer<Unit>, results: inout [EventResult], logs: inout [LogLine], ordered: inout Bool,
+        bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
+    ) {
+        var start = 0
+        let count = text.count
+        var lastIndex = -1
+        // Consecutive results with the same metadata text (the outputs of one input) share one
+        // array instead of a copy each.
+        var lastMetadata = UnsafeBufferPointer<Unit>(start: nil, count: 0)
+        var lastMetadataBytes: JSONText = []
+        func metadata(_ field: UnsafeBufferPointer<Unit>) -> JSONText {
+            if field.count == lastMetadata.count, let previous = lastMetadata.baseAddress, let current = field.baseAddress,
+               UnsafeRawPointer(previous) == UnsafeRawPointer(current) || elementsEqual(previous, current, field.count) {
+                return lastMetadataBytes
+            }
+            lastMetadata = field
+            lastMetadataBytes = bytes(field)
+            return lastMetadataBytes
+        }
+        while start < count {
+            var end = start
+            while end < count && text[end] != 0x1E { end += 1 }
+            let record = UnsafeBufferPointer(rebasing: text[start..<end])
+            start = end + 1
+            guard record.count > 1 else { continue }
+            // At most four fields: split without allocating.
+            var ends = (record.count, record.count, record.count)
+            var fieldCount = 1
+            for position in 1..<record.count where record[position] == 0x1F {
+                switch fieldCount {
+                case 1: ends.0 = position
+                case 2: ends.1 = position
+                default: ends.2 = position
+                }
+                fieldCount += 1
+                if fieldCount == 4 { break }
+            }
+            func field(_ number: Int) -> UnsafeBufferPointer<Unit> {
+                let bounds: (Int, Int)
+                switch number {
+                case 0: bounds = (1, ends.0)
+                case 1: bounds = (ends.0 + 1, ends.1)
+                case 2: bounds = (ends.1 + 1, ends.2)
+                default: bounds = (ends.2 + 1, record.count)
+                }
+                let lower = min(bounds.0, record.count)
+                return UnsafeBufferPointer(rebasing: record[lower..<max(lower, bounds.1)])
+            }
+            var index: Int? = 0
+            for unit in field(0) {
+                if unit == 0x2D { index = nil; break }  // "-1": no input
+                index = index! * 10 + Int(unit &- 0x30)
+            }
+            let before = results.count
+            switch record[0] {
+            case 0x4F where fieldCount >= 3:  // O
+                results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadata(field(2))))
+            case 0x44 where fieldCount >= 2:  // D
+                results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadata(field(1))))
+            case 0x45 where fieldCount >= 4:  // E
+                let kind = String(decoding: bytes(field(1)), as: UTF8.self)
+                let literal = bytes(field(2))
+                let message = JSONString.decode(literal) ?? String(decoding: literal, as: UTF8.self)
+                results.append(EventResult(inputIndex: index, outcome: .failed(Failure(.named(kind), message)), metadata: metadata(field(3))))
+            case 0x4C where fieldCount >= 3:  // L
+                let messageIdField = field(2)
+                logs.append(LogLine(
+                    inputIndex: index,
+                    messageId: messageIdField.isEmpty ? nil : JSONString.decode(bytes(messageIdField)),
+                    text: JSONString.decode(bytes(field(1))) ?? ""
+                ))
+            default:
+                break
+            }
+            if results.count > before {
+                let position = index ?? Int.max
+                if position < lastIndex { ordered = false }
+                lastIndex = position
+            }
+        }
+    }
+
+    @inlinable
+    static func elementsEqual<Unit: FixedWidthInteger>(_ left: UnsafePointer<Unit>, _ right: UnsafePointer<Unit>, _ count: Int) -> Bool {
+        for offset in 0..<count where left[offset] != right[offset] { return false }
+        return true
+    }
+
+    /// Puts results in input order (results that belong to no input last), keeping the
+    /// driver's order within an input.
+    public static func inputOrder(_ results: [EventResult]) -> [EventResult] {
+        results.enumerated().sorted { left, right in
+            let l = left.element.inputIndex ?? Int.max, r = right.element.inputIndex ?? Int.max
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element)
+    }
+
+    /// Replaces the outcome of every result of an input that failed before reaching the engine.
+    public static func applyEarlyFailures(_ early: [Int: Failure], to results: inout [EventResult]) {
+        guard !early.isEmpty else { return }
+        for position in results.indices {
+            if let index = results[position].inputIndex, let failure = early[index] {
+                results[position].outcome = .failed(failure)
+            }
+        }
+    }
+}

@@ -1,0 +1,517 @@
+/// The Python side of the engine, executed once when the interpreter starts. It analyses and
+/// builds transformations and runs batches; Swift calls `analyze`, `build` and
+/// `Transformation.run` and exchanges one string in and one out per batch, in the same record
+/// format as the JavaScript driver (see `SluiceCore.ResultRecords`).
+enum DriverSource {
+    static let fileName = "<sluice>"
+
+    static let code = #"""
+import ast
+import json
+import linecache
+import signal
+import sys
+import traceback
+import types
+import builtins as _builtins
+
+_host = _sluice_host
+del _sluice_host
+_deadline_passed = _host["deadline_passed"]
+_arm = _host["arm"]
+_disarm = _host["disarm"]
+_memory_begin = _host["memory_begin"]
+_memory_end = _host["memory_end"]
+_memory_exceeded = _host["memory_exceeded"]
+
+_loads = json.loads
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_RS = "\x1e"
+_US = "\x1f"
+_ENVELOPE_KEYS = frozenset(("message", "metadata", "destination", "libraries", "credentials"))
+_real_import = _builtins.__import__
+
+# Standard-library modules user code may import: pure, without side effects outside the call.
+# A guard rail, not the security boundary (that is the worker process).
+ALLOWED_MODULES = frozenset("""
+    abc base64 binascii bisect calendar cmath collections collections.abc copy dataclasses datetime
+    decimal difflib enum fractions functools hashlib heapq hmac html ipaddress itertools json
+    math numbers operator random re statistics string struct textwrap time typing unicodedata
+    urllib urllib.parse uuid zoneinfo zlib
+""".split())
+
+# Builtins user code may not call, each replaced by a function that says so.
+REFUSED_BUILTINS = ("open", "eval", "exec", "compile", "input", "breakpoint", "help", "exit", "quit",
+                    "memoryview", "globals", "locals", "vars")
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised into user code when its call runs past the time limit (not an Exception, so
+    `except Exception` does not swallow it)."""
+
+
+class _CallState:
+    in_user_code = False
+
+
+_state = _CallState()
+
+
+def _on_deadline(signum, frame):
+    if _state.in_user_code and _deadline_passed():
+        raise TimeLimitExceeded()
+
+
+signal.signal(_sluice_signal, _on_deadline)
+del _sluice_signal
+
+
+def _refused(name):
+    def refused(*args, **kwargs):
+        raise PermissionError(f"{name}() is not available in transformations")
+    refused.__name__ = name
+    return refused
+
+
+_REFUSED_FUNCTIONS = {name: _refused(name) for name in REFUSED_BUILTINS}
+
+
+def _import_names(tree):
+    """Top-level module names imported anywhere in the tree, in order."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names.append(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names.append("." * node.level + (node.module or ""))
+            else:
+                names.append(node.module)
+    seen = []
+    for name in names:
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _entry_points(tree):
+    found = []
+    for node in tree.body:
+        targets = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            targets = [node.name]
+        elif isinstance(node, ast.Assign):
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        for name in targets:
+            if name in ("transformEvent", "transformBatch") and name not in found:
+                found.append(name)
+    return found
+
+
+def analyze(file_name, code):
+    """JSON: {"error": "..."} or {"imports": [{"name", "kind"}], "entries": [...]}.
+    kind is "allowed" (safe standard library), "refused" (other standard library or relative)
+    or "other" (a library, or missing)."""
+    try:
+        tree = ast.parse(code, filename=file_name)
+    except SyntaxError as error:
+        where = f"{file_name}, line {error.lineno}"
+        if error.offset:
+            where += f", column {error.offset}"
+        return json.dumps({"error": f"{type(error).__name__}: {error.msg} ({where})"})
+    except ValueError as error:
+        return json.dumps({"error": f"SyntaxError: {error} ({file_name})"})
+    imports = []
+    for name in _import_names(tree):
+        if name.startswith("."):
+            kind = "relative"
+        elif name in ALLOWED_MODULES:
+            kind = "allowed"
+        elif name.partition(".")[0] in sys.stdlib_module_names or name in sys.builtin_module_names:
+            kind = "refused"
+        else:
+            kind = "other"
+        imports.append({"name": name, "kind": kind})
+    return json.dumps({"imports": imports, "entries": _entry_points(tree)})
+
+
+class Transformation:
+    """A compiled transformation: code objects for it and its libraries, evaluated afresh for
+    every batch."""
+
+    def __init__(self, spec):
+        self.libraries = {}
+        self.files = set()
+        for module in spec["libraries"]:
+            self.libraries[module["name"]] = (module["fileName"], self._compile(module["fileName"], module["code"]))
+        self.file_name = spec["fileName"]
+        self.code = self._compile(self.file_name, spec["code"])
+        self.entry = spec["entry"]
+        self.is_batch = self.entry == "transformBatch"
+
+    def _compile(self, file_name, code):
+        self.files.add(file_name)
+        lines = code.splitlines(True)
+        linecache.cache[file_name] = (len(code), None, lines, file_name)
+        return compile(code, file_name, "exec", dont_inherit=True)
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    def run(self, text, count, credentials_json, time_limit_ns, memory_budget):
+        batch = _Batch(self, text, count, credentials_json, time_limit_ns, memory_budget)
+        return batch.run()
+
+
+class _Batch:
+    def __init__(self, transformation, text, count, credentials_json, time_limit_ns, memory_budget):
+        self.transformation = transformation
+        self.text = text
+        self.count = count
+        self.credentials = _loads(credentials_json) if credentials_json else {}
+        self.time_limit_ns = time_limit_ns
+        self.memory_budget = memory_budget
+        self.out = []
+        self.logs = []
+        self.current = -1
+        self.items = []
+        self.metadata_text = {}
+        self.by_message_id = None
+
+    # host functions visible to user code
+    def log(self, *args):
+        parts = []
+        for value in args:
+            if isinstance(value, str):
+                parts.append(value)
+            elif isinstance(value, BaseException):
+                parts.append(_describe(value, self.transformation.files))
+            else:
+                try:
+                    parts.append(_encode(value))
+                except Exception:
+                    parts.append(str(value))
+        index = self.current
+        message_id = ""
+        if index >= 0:
+            message = self.items[index].get("message")
+            if isinstance(message, dict) and isinstance(message.get("messageId"), str):
+                message_id = _encode(message["messageId"])
+        self.logs.append(f"L{index}{_US}{_encode(' '.join(parts))}{_US}{message_id}")
+
+    def get_credential(self, key):
+        if not isinstance(key, str):
+            return None
+        return self.credentials.get(key)
+
+    def metadata(self, event):
+        if not isinstance(event, dict):
+            return {}
+        if self.by_message_id is None:
+            self.by_message_id = {}
+            for item in self.items:
+                message = item.get("message")
+                if isinstance(message, dict):
+                    message_id = message.get("messageId")
+                    if message_id is not None and _hashable(message_id) and message_id not in self.by_message_id:
+                        self.by_message_id[message_id] = item["metadata"]
+        message_id = event.get("messageId")
+        if message_id is None or not _hashable(message_id):
+            return {}
+        return self.by_message_id.get(message_id, {})
+
+    def importer(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level:
+            raise ImportError("relative imports are not supported in transformations")
+        libraries = self.transformation.libraries
+        if name in libraries:
+            return self.load_library(name)
+        if name in ALLOWED_MODULES:
+            return _real_import(name, globals, locals, fromlist, level)
+        if name.partition(".")[0] in sys.stdlib_module_names:
+            raise ImportError(f"import of '{name}' is not allowed in transformations")
+        raise ModuleNotFoundError(f"No module named '{name}'")
+
+    def make_builtins(self):
+        namespace = dict(_builtins.__dict__)
+        namespace.update(_REFUSED_FUNCTIONS)
+        namespace["__import__"] = self.importer
+        namespace["log"] = self.log
+        namespace["getCredential"] = self.get_credential
+        return namespace
+
+    def load_library(self, name):
+        module = self.modules.get(name)
+        if module is None:
+            file_name, code = self.transformation.libraries[name]
+            module = types.ModuleType(name)
+            module.__dict__["__builtins__"] = self.builtins
+            module.__dict__["__file__"] = file_name
+            self.modules[name] = module
+            exec(code, module.__dict__)
+        return module
+
+    def instantiate(self):
+        self.builtins = self.make_builtins()
+        self.modules = {}
+        namespace = {"__name__": "transformation", "__builtins__": self.builtins, "__file__": self.transformation.file_name}
+        exec(self.transformation.code, namespace)
+        entry = namespace.get(self.transformation.entry)
+        if not callable(entry):
+            raise TypeError(f"{self.transformation.entry} is not a function")
+        return entry
+
+    # parsing
+    def parse_items(self):
+        parts = self.text.split(_RS) if self.count else []
+        for part in parts:
+            try:
+                value = _loads(part)
+            except ValueError as error:
+                self.items.append({"error": f"invalid JSON: {error}"})
+                continue
+            self.items.append(_classify(value))
+
+    def metadata_json(self, index):
+        if index < 0:
+            return "{}"
+        text = self.metadata_text.get(index)
+        if text is None:
+            try:
+                text = _encode(self.items[index]["metadata"])
+            except Exception:
+                text = "{}"
+            self.metadata_text[index] = text
+        return text
+
+    def error(self, index, kind, message):
+        self.out.append(f"E{index}{_US}{kind}{_US}{_encode(message)}{_US}{self.metadata_json(index)}")
+
+    # the calls
+    def call(self, entry, argument):
+        """Calls the entry under the limits; returns (result, None) or (None, (kind, message))."""
+        _arm(self.time_limit_ns)
+        _state.in_user_code = True
+        try:
+            result = entry(argument, self.metadata)
+            if isinstance(result, types.CoroutineType):
+                result = _drive(result)
+            return result, None
+        except TimeLimitExceeded:
+            return None, ("time_limit", None)
+        except MemoryError as error:
+            if _memory_exceeded():
+                return None, ("memory_limit", None)
+            return None, ("exception", _describe(error, self.transformation.files))
+        except RecursionError as error:
+            return None, ("exception", _describe(error, self.transformation.files))
+        except BaseException as error:
+            return None, ("exception", _describe(error, self.transformation.files))
+        finally:
+            _state.in_user_code = False
+            _disarm()
+
+    def serialise(self, value):
+        try:
+            return _encode(value), None
+        except MemoryError:
+            return None, ("memory_limit", None)
+        except (TypeError, ValueError, RecursionError) as error:
+            return None, ("unserializable_result", f"{type(error).__name__}: {error}")
+
+    def accept_event(self, index, result):
+        if result is None:
+            self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
+            return
+        if isinstance(result, list):
+            if not all(isinstance(element, dict) for element in result):
+                self.error(index, "invalid_result", "returned event in events array from transformEvent(event) is not an object")
+                return
+            texts = []
+            for element in result:
+                text, failure = self.serialise(element)
+                if failure:
+                    self.fail(index, failure)
+                    return
+                texts.append(text)
+            if not texts:
+                self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
+                return
+            metadata = self.metadata_json(index)
+            for text in texts:
+                self.out.append(f"O{index}{_US}{text}{_US}{metadata}")
+            return
+        if not isinstance(result, dict):
+            self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
+            return
+        text, failure = self.serialise(result)
+        if failure:
+            self.fail(index, failure)
+            return
+        self.out.append(f"O{index}{_US}{text}{_US}{self.metadata_json(index)}")
+
+    def fail(self, index, failure):
+        kind, message = failure
+        if kind == "time_limit":
+            message = f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded"
+        elif kind == "memory_limit":
+            message = f"memory limit of {self.memory_budget >> 20} MB exceeded"
+        self.error(index, kind, message)
+
+    def accept_batch(self, result):
+        if not isinstance(result, list):
+            for index, item in enumerate(self.items):
+                if "error" not in item:
+                    self.error(index, "invalid_result", "returned events from transformBatch(event) is not an array")
+            return
+        produced = set()
+        index_of = None
+        for element in result:
+            if not isinstance(element, dict):
+                self.error(-1, "invalid_result", "returned event in events array from transformBatch(events) is not an object")
+                continue
+            text, failure = self.serialise(element)
+            if failure:
+                self.fail(-1, failure)
+                continue
+            if index_of is None:
+                index_of = {}
+                for position, item in enumerate(self.items):
+                    message = item.get("message")
+                    if isinstance(message, dict):
+                        message_id = message.get("messageId")
+                        if message_id is not None and _hashable(message_id):
+                            index_of.setdefault(message_id, position)
+            message_id = element.get("messageId")
+            index = index_of.get(message_id, -1) if message_id is not None and _hashable(message_id) else -1
+            if index >= 0:
+                produced.add(index)
+            self.out.append(f"O{index}{_US}{text}{_US}{self.metadata_json(index)}")
+        for index, item in enumerate(self.items):
+            if index not in produced and "error" not in item:
+                self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
+
+    def run(self):
+        self.parse_items()
+        _memory_begin(self.memory_budget)
+        try:
+            self.run_calls()
+        finally:
+            _memory_end()
+        return _RS.join(self.logs + self.out)
+
+    def load(self):
+        """Evaluates the modules; on failure every event gets the error."""
+        entry, failure = self.call(lambda _, __: self.instantiate(), None)
+        if failure:
+            kind, message = failure
+            for index, item in enumerate(self.items):
+                if "error" in item:
+                    self.error(index, "invalid_input", item["error"])
+                else:
+                    self.fail(index, failure)
+            return None
+        return entry
+
+    def run_calls(self):
+        entry = self.load()
+        if entry is None:
+            return
+        if self.transformation.is_batch:
+            events = []
+            for index, item in enumerate(self.items):
+                if "error" in item:
+                    self.error(index, "invalid_input", item["error"])
+                else:
+                    events.append(item["message"])
+            if not events:
+                return
+            result, failure = self.call(entry, events)
+            if failure:
+                for index, item in enumerate(self.items):
+                    if "error" not in item:
+                        self.fail(index, failure)
+                return
+            self.accept_batch(result)
+            return
+        for index, item in enumerate(self.items):
+            if "error" in item:
+                self.error(index, "invalid_input", item["error"])
+                continue
+            self.current = index
+            result, failure = self.call(entry, item["message"])
+            self.current = -1
+            if failure:
+                self.fail(index, failure)
+                if failure[0] == "memory_limit":
+                    # Release what the module instance holds, and start the budget again.
+                    _memory_end()
+                    reloaded = self.load()
+                    _memory_begin(self.memory_budget)
+                    if reloaded is None:
+                        return
+                    entry = reloaded
+                continue
+            self.accept_event(index, result)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _classify(value):
+    if not isinstance(value, dict):
+        kind = "null" if value is None else "an array" if isinstance(value, list) else type(value).__name__
+        return {"error": f"invalid event: expected a JSON object, got {kind}"}
+    message = value.get("message")
+    if isinstance(message, dict) and all(key in _ENVELOPE_KEYS for key in value):
+        metadata = value.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            return {"error": "invalid envelope: metadata must be an object"}
+        return {"message": message, "metadata": metadata if metadata is not None else {}}
+    message_id = value.get("messageId")
+    return {"message": value, "metadata": {"messageId": message_id} if isinstance(message_id, str) else {}}
+
+
+def _drive(coroutine):
+    """Runs a coroutine that awaits nothing asynchronous (there is no event loop)."""
+    try:
+        while True:
+            coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _describe(error, files):
+    name = type(error).__name__
+    message = str(error)
+    head = f"{name}: {message}" if message else name
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename in files]
+    lines = [head]
+    previous, repeated = None, 0
+    for frame in frames:
+        key = (frame.filename, frame.lineno, frame.name)
+        if key == previous:
+            repeated += 1
+            if repeated >= 3:
+                continue
+        else:
+            if repeated >= 3:
+                lines.append(f"  [Previous line repeated {repeated - 2} more times]")
+            previous, repeated = key, 1
+        lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    if repeated >= 3:
+        lines.append(f"  [Previous line repeated {repeated - 2} more times]")
+    return "\n".join(lines)
+
+
+def build(spec_json):
+    return Transformation(json.loads(spec_json))
+"""#
+}

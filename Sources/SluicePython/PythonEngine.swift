@@ -1,0 +1,114 @@
+import CPythonSupport
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Python engine: embedded CPython 3.11 behind a dedicated thread.
+///
+/// CPython has one main interpreter per process, so there is one engine: ``shared``. All methods
+/// may be called from any thread; they block until the interpreter thread is done.
+public final class PythonEngine: TransformationEngine, @unchecked Sendable {
+    // @unchecked: `interpreter` is only touched inside `thread.sync`.
+    private let thread: EngineThread
+    private let interpreter: PythonInterpreter
+
+    public let language = Language.python
+
+    /// The process's Python engine, started on first use.
+    public static let shared = PythonEngine()
+
+    private init() {
+        let thread = EngineThread(name: "sluice-python")
+        self.thread = thread
+        interpreter = thread.sync { PythonInterpreter() }
+        let target = thread.threadID
+        let signalNumber = sluice_deadline_signal()
+        DeadlineTicker.start(thread: target, signal: signalNumber)
+    }
+
+    /// Why the interpreter could not start, if it could not.
+    public var startupError: String? { interpreter.startupError }
+
+    public func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError)
+        -> any CompiledTransformation
+    {
+        let interpreter = self.interpreter
+        let result: Result<PythonObject, CompileError> = thread.sync {
+            do throws(CompileError) {
+                return .success(try interpreter.compile(source, libraries: libraries))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let handle = try result.get()
+        return PythonTransformation(source: source, handle: handle, engine: self, isBatch: handle.isBatch)
+    }
+
+    public func run(_ transformation: any CompiledTransformation, batch: Batch, limits: Limits) -> BatchResult {
+        guard let compiled = transformation as? PythonTransformation, compiled.engine === self else {
+            preconditionFailure("a transformation can only run on the engine that compiled it")
+        }
+        let interpreter = self.interpreter
+        return thread.sync { interpreter.run(compiled.handle, name: compiled.source.name, batch: batch, limits: limits) }
+    }
+
+    fileprivate func release(_ handle: PythonObject) {
+        let box = UncheckedBox(handle)
+        thread.async { box.value.release() }
+    }
+}
+
+/// A transformation compiled by the ``PythonEngine``.
+final class PythonTransformation: CompiledTransformation, @unchecked Sendable {
+    // @unchecked: `handle` is a Python object only used on the interpreter thread.
+    let source: TransformationSource
+    let handle: PythonObject
+    let engine: PythonEngine
+    let isBatch: Bool
+
+    init(source: TransformationSource, handle: PythonObject, engine: PythonEngine, isBatch: Bool) {
+        self.source = source
+        self.handle = handle
+        self.engine = engine
+        self.isBatch = isBatch
+    }
+
+    deinit {
+        engine.release(handle)
+    }
+}
+
+/// A strong reference to a Python object; released explicitly on the interpreter thread.
+final class PythonObject {
+    let pointer: OpaquePointer
+    var isBatch = false
+
+    init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
+    func release() {
+        sluice_decref(pointer)
+    }
+}
+
+/// Signals the interpreter thread while the running call is past its deadline. CPython runs the
+/// driver's handler at the next bytecode boundary, and the signal interrupts blocking calls
+/// (`time.sleep`) and the regular-expression engine.
+enum DeadlineTicker {
+    static func start(thread: pthread_t, signal: Int32) {
+        let context = UnsafeMutablePointer<(pthread_t, Int32)>.allocate(capacity: 1)
+        context.initialize(to: (thread, signal))
+        var ticker = pthread_t()
+        pthread_create(&ticker, nil, { argument in
+            let (target, signal) = argument!.assumingMemoryBound(to: (pthread_t, Int32).self).pointee
+            while true {
+                usleep(5_000)
+                if sluice_deadline_passed() != 0 { pthread_kill(target, signal) }
+            }
+        }, context)
+        pthread_detach(ticker)
+    }
+}

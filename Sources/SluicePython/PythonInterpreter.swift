@@ -1,0 +1,266 @@
+import CPythonSupport
+import Foundation
+import SluiceCore
+
+/// The embedded interpreter and the driver's functions. Confined to the engine thread, which
+/// initialised it (and which CPython therefore treats as its main thread).
+final class PythonInterpreter {
+    private(set) var startupError: String?
+    private var analyzeFunction: OpaquePointer?
+    private var buildFunction: OpaquePointer?
+    private let monitor = EngineMonitor()
+
+    init() {
+        sluice_python_install_allocator_hooks()
+        if let error = sluice_python_initialize() {
+            startupError = "Python failed to start: " + String(cString: error)
+            return
+        }
+        guard let globals = sluice_dictionary() else {
+            startupError = "Python failed to start: no memory"
+            return
+        }
+        let host = sluice_host_functions()
+        let signalNumber = sluice_integer(Int64(sluice_deadline_signal()))
+        sluice_dictionary_set(globals, "_sluice_host", host)
+        sluice_dictionary_set(globals, "_sluice_signal", signalNumber)
+        sluice_decref(host)
+        sluice_decref(signalNumber)
+        guard let result = sluice_run_string(DriverSource.code, globals) else {
+            startupError = "Python driver failed to start: " + takeException()
+            return
+        }
+        sluice_decref(result)
+        analyzeFunction = sluice_dictionary_get(globals, "analyze")
+        buildFunction = sluice_dictionary_get(globals, "build")
+    }
+
+    // MARK: - Compiling
+
+    private struct Analysis: Decodable {
+        struct Import: Decodable {
+            var name: String
+            var kind: String
+        }
+        var error: String?
+        var imports: [Import]?
+        var entries: [String]?
+    }
+
+    private struct ModuleSpec: Encodable {
+        var name: String
+        var fileName: String
+        var code: String
+    }
+
+    private struct BuildSpec: Encodable {
+        var fileName: String
+        var code: String
+        var entry: String
+        var libraries: [ModuleSpec]
+    }
+
+    func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> PythonObject {
+        if let startupError { throw CompileError(startupError) }
+        let analysis = try analyze(source.code, fileName: source.fileName)
+        let entries = analysis.entries ?? []
+        if entries.count == 2 {
+            throw CompileError("\(source.fileName) defines both transformEvent and transformBatch; define exactly one")
+        }
+        guard let entry = entries.first else {
+            throw CompileError("\(source.fileName) must define a function transformEvent(event, metadata) or transformBatch(events, metadata)")
+        }
+        var linked: [ModuleSpec] = []
+        try resolve(analysis, of: source.fileName, chain: [source.fileName], libraries: libraries, linked: &linked)
+
+        let spec = BuildSpec(fileName: source.fileName, code: source.code, entry: entry, libraries: linked)
+        let json = String(decoding: (try? JSONEncoder().encode(spec)) ?? Data(), as: UTF8.self)
+        guard let buildFunction, let argument = makeString(json) else { throw CompileError("internal error: the Python driver is not available") }
+        defer { sluice_decref(argument) }
+        var arguments: [OpaquePointer?] = [argument]
+        guard let handle = arguments.withUnsafeMutableBufferPointer({ sluice_call(buildFunction, $0.baseAddress, 1) }) else {
+            throw CompileError(takeException())
+        }
+        let object = PythonObject(handle)
+        object.isBatch = entry == "transformBatch"
+        return object
+    }
+
+    private func analyze(_ code: String, fileName: String) throws(CompileError) -> Analysis {
+        guard let analyzeFunction, let name = makeString(fileName), let text = makeString(code) else {
+            throw CompileError("internal error: the Python driver is not available")
+        }
+        defer {
+            sluice_decref(name)
+            sluice_decref(text)
+        }
+        var arguments: [OpaquePointer?] = [name, text]
+        guard let result = arguments.withUnsafeMutableBufferPointer({ sluice_call(analyzeFunction, $0.baseAddress, 2) }) else {
+            throw CompileError(takeException())
+        }
+        defer { sluice_decref(result) }
+        guard let json = utf8(result), let analysis = try? JSONDecoder().decode(Analysis.self, from: Data(json)) else {
+            throw CompileError("internal error: unreadable analysis of \(fileName)")
+        }
+        if let error = analysis.error { throw CompileError(error) }
+        return analysis
+    }
+
+    /// Resolves the imports of one module: registry libraries first (recursively), then the
+    /// allowed standard library; anything else fails the compile.
+    private func resolve(_ analysis: Analysis, of fileName: String, chain: [String], libraries: any LibraryProvider,
+                         linked: inout [ModuleSpec]) throws(CompileError) {
+        for item in analysis.imports ?? [] {
+            let name = item.name
+            if linked.contains(where: { $0.name == name }) { continue }
+            if chain.contains(name) {
+                let cycle = (chain.drop(while: { $0 != name }) + [name]).joined(separator: " → ")
+                throw CompileError("ImportError: import cycle \(cycle)")
+            }
+            if item.kind == "relative" {
+                throw CompileError("ImportError: relative imports are not supported (\(fileName) imports \(name))")
+            }
+            let library: LibrarySource?
+            do {
+                library = try libraries.library(importName: name, language: .python)
+            } catch {
+                throw CompileError("ImportError: cannot load library '\(name)': \(error)")
+            }
+            if let library {
+                let libraryAnalysis = try analyze(library.code, fileName: library.fileName)
+                try resolve(libraryAnalysis, of: library.fileName, chain: chain + [name], libraries: libraries, linked: &linked)
+                if !linked.contains(where: { $0.name == name }) {
+                    linked.append(ModuleSpec(name: name, fileName: library.fileName, code: library.code))
+                }
+                continue
+            }
+            switch item.kind {
+            case "allowed":
+                continue
+            case "refused":
+                throw CompileError("ImportError: import of '\(name)' is not allowed in transformations (\(fileName))")
+            default:
+                throw CompileError("ModuleNotFoundError: No module named '\(name)' (imported by \(fileName))")
+            }
+        }
+    }
+
+    // MARK: - Running
+
+    func run(_ handle: PythonObject, name: String, batch: Batch, limits: Limits) -> BatchResult {
+        var early: [Int: Failure] = [:]
+        var text: [UInt8] = []
+        text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 })
+        for (index, item) in batch.items.enumerated() {
+            if index > 0 { text.append(0x1E) }
+            if item.contains(0x1E) || item.contains(0) {
+                early[index] = Failure(.invalidInput, "invalid JSON: control character in input")
+                text.append(contentsOf: "null".utf8)
+            } else {
+                text.append(contentsOf: item)
+            }
+        }
+        var textObject = text.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress.flatMap { base in
+                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
+            } ?? sluice_string("", 0)
+        }
+        if textObject == nil {
+            // Invalid UTF-8 somewhere: fail those items alone.
+            _ = takeException()
+            text.removeAll(keepingCapacity: true)
+            for (index, item) in batch.items.enumerated() {
+                if index > 0 { text.append(0x1E) }
+                if early[index] == nil, String(validating: item, as: UTF8.self) != nil {
+                    text.append(contentsOf: item)
+                } else {
+                    early[index] = early[index] ?? Failure(.invalidInput, "invalid JSON: the text is not valid UTF-8")
+                    text.append(contentsOf: "null".utf8)
+                }
+            }
+            textObject = text.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
+            }
+        }
+        guard let textObject else {
+            _ = takeException()
+            return failedBatch(batch, Failure(.engine, "internal error: the batch could not be passed to Python"))
+        }
+        defer { sluice_decref(textObject) }
+
+        let credentials: String
+        if batch.credentials.isEmpty {
+            credentials = ""
+        } else {
+            credentials = "{" + batch.credentials.sorted { $0.key < $1.key }
+                .map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+                .joined(separator: ",") + "}"
+        }
+        guard let runMethod = sluice_attribute(handle.pointer, "run"),
+              let count = sluice_integer(Int64(batch.items.count)),
+              let credentialsObject = makeString(credentials),
+              let limit = sluice_integer(Int64(limits.timeMilliseconds) * 1_000_000),
+              let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20) else {
+            return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
+        }
+        defer {
+            for object in [runMethod, count, credentialsObject, limit, budget] { sluice_decref(object) }
+        }
+        monitor.watch(control: UnsafeMutablePointer(mutating: sluice_call_sequence()), limits: limits, transformation: name)
+        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget]
+        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 5) }
+        monitor.stopWatching()
+        guard let output else {
+            return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
+        }
+        defer { sluice_decref(output) }
+
+        var results: [EventResult] = []
+        results.reserveCapacity(batch.items.count)
+        var logs: [LogLine] = []
+        var ordered = true
+        var length = 0
+        guard let pointer = sluice_string_utf8(output, &length) else {
+            return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
+        }
+        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            ResultRecords.parse(UnsafeBufferPointer(start: bytes, count: length), results: &results, logs: &logs, ordered: &ordered) {
+                Array($0)
+            }
+        }
+        ResultRecords.applyEarlyFailures(early, to: &results)
+        if !ordered { results = ResultRecords.inputOrder(results) }
+        return BatchResult(results: results, logs: logs)
+    }
+
+    private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
+        BatchResult(
+            results: batch.items.indices.map { EventResult(inputIndex: $0, outcome: .failed(failure), metadata: Array("{}".utf8)) },
+            logs: []
+        )
+    }
+
+    // MARK: - Objects
+
+    private func makeString(_ text: String) -> OpaquePointer? {
+        var text = text
+        return text.withUTF8 { buffer in
+            buffer.baseAddress.flatMap { base in
+                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
+            } ?? sluice_string("", 0)
+        }
+    }
+
+    private func utf8(_ object: OpaquePointer) -> [UInt8]? {
+        var length = 0
+        guard let pointer = sluice_string_utf8(object, &length) else { return nil }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// The pending Python exception as text (and clears it).
+    private func takeException() -> String {
+        guard let text = sluice_take_exception_text() else { return "unknown Python error" }
+        defer { free(text) }
+        return String(cString: text)
+    }
+}
