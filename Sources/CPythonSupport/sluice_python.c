@@ -2,6 +2,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -119,6 +120,13 @@ int sluice_deadline_passed(void) {
 volatile int32_t *sluice_call_sequence(void) { return &call_sequence; }
 
 int sluice_deadline_signal(void) { return SIGRTMIN + 4; }
+
+void sluice_unblock_deadline_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sluice_deadline_signal());
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 static PyObject *deadline_passed(PyObject *self, PyObject *unused) {
     return PyBool_FromLong(sluice_deadline_passed());

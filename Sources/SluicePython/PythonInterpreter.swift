@@ -11,6 +11,7 @@ final class PythonInterpreter {
     private let monitor = EngineMonitor()
 
     init() {
+        sluice_unblock_deadline_signal()
         sluice_python_install_allocator_hooks()
         if let error = sluice_python_initialize() {
             startupError = "Python failed to start: " + String(cString: error)
@@ -160,11 +161,7 @@ final class PythonInterpreter {
                 text.append(contentsOf: item)
             }
         }
-        var textObject = text.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress.flatMap { base in
-                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
-            } ?? sluice_string("", 0)
-        }
+        var textObject = makeString(bytes: text)
         if textObject == nil {
             // Invalid UTF-8 somewhere: fail those items alone.
             _ = takeException()
@@ -178,9 +175,7 @@ final class PythonInterpreter {
                     text.append(contentsOf: "null".utf8)
                 }
             }
-            textObject = text.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
-            }
+            textObject = makeString(bytes: text)
         }
         guard let textObject else {
             _ = takeException()
@@ -243,11 +238,14 @@ final class PythonInterpreter {
     // MARK: - Objects
 
     private func makeString(_ text: String) -> OpaquePointer? {
-        var text = text
-        return text.withUTF8 { buffer in
-            buffer.baseAddress.flatMap { base in
-                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
-            } ?? sluice_string("", 0)
+        makeString(bytes: Array(text.utf8))
+    }
+
+    /// A str from UTF-8 bytes; nil (with the exception set) when they are not valid UTF-8.
+    private func makeString(bytes: [UInt8]) -> OpaquePointer? {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, !buffer.isEmpty else { return sluice_string("", 0) }
+            return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { sluice_string($0, buffer.count) }
         }
     }
 

@@ -9,8 +9,12 @@ struct ContractCase: CustomTestStringConvertible, Sendable {
     var name: String
     /// JavaScript with `ASYNC ` before `function` and `AWAIT;` where the async variant awaits.
     var javascript: String
+    /// The same function in Python (synchronous: RudderStack's Python contract has no async).
+    var python: String
     var inputs: [String]
     var expected: [String]
+    /// Where Python's messages differ (exception classes, JSON parser messages).
+    var pythonExpected: [String]? = nil
 
     var testDescription: String { name }
 
@@ -35,30 +39,52 @@ let eventCases: [ContractCase] = [
     ContractCase(
         name: "a plain object is one output carrying the input's metadata",
         javascript: "export ASYNC function transformEvent(event, metadata) { AWAIT; event.seen = metadata(event).sourceId; return event; }",
+        python: """
+        def transformEvent(event, metadata):
+            event["seen"] = metadata(event).get("sourceId")
+            return event
+        """,
         inputs: [envelopeA],
         expected: [#"0 output {"messageId":"a","n":1,"seen":"s"}"#]
     ),
     ContractCase(
         name: "null and undefined drop the event",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; if (event.n === 1) return null; if (event.n === 2) return undefined; }",
+        python: """
+        def transformEvent(event, metadata):
+            if event["n"] == 1:
+                return None
+        """,
         inputs: [envelopeA, envelopeB, envelopeC],
         expected: ["0 dropped", "1 dropped", "2 dropped"]
     ),
     ContractCase(
         name: "an array of objects is one output per element",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; return [{i: 1, id: event.messageId}, {i: 2, id: event.messageId}]; }",
+        python: """
+        def transformEvent(event, metadata):
+            return [{"i": 1, "id": event["messageId"]}, {"i": 2, "id": event["messageId"]}]
+        """,
         inputs: [envelopeA, envelopeB],
         expected: [#"0 output {"i":1,"id":"a"}"#, #"0 output {"i":2,"id":"a"}"#, #"1 output {"i":1,"id":"b"}"#, #"1 output {"i":2,"id":"b"}"#]
     ),
     ContractCase(
         name: "an empty array drops the event",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; return []; }",
+        python: """
+        def transformEvent(event, metadata):
+            return []
+        """,
         inputs: [envelopeA],
         expected: ["0 dropped"]
     ),
     ContractCase(
         name: "an array with a non-object element is one error",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; return event.n === 1 ? [{ok: true}, 5] : [event, [1]]; }",
+        python: """
+        def transformEvent(event, metadata):
+            return [{"ok": True}, 5] if event["n"] == 1 else [event, [1]]
+        """,
         inputs: [envelopeA, envelopeB],
         expected: [
             "0 invalid_result: returned event in events array from transformEvent(event) is not an object",
@@ -68,6 +94,10 @@ let eventCases: [ContractCase] = [
     ContractCase(
         name: "anything else is an error",
         javascript: #"export ASYNC function transformEvent(event) { AWAIT; return ["text", 42, true][event.n - 1]; }"#,
+        python: """
+        def transformEvent(event, metadata):
+            return ["text", 42, True][event["n"] - 1]
+        """,
         inputs: [envelopeA, envelopeB, envelopeC],
         expected: [
             "0 invalid_result: returned event from transformEvent(event) is not an object",
@@ -78,26 +108,50 @@ let eventCases: [ContractCase] = [
     ContractCase(
         name: "a throw fails only its event",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; if (event.n === 2) { const x = undefined; return x.y; } return event; }",
+        python: """
+        def transformEvent(event, metadata):
+            if event["n"] == 2:
+                x = None
+                return x.y
+            return event
+        """,
         inputs: [envelopeA, envelopeB, envelopeC],
         expected: [
             #"0 output {"messageId":"a","n":1}"#,
             "1 exception: TypeError: undefined is not an object (evaluating 'x.y')",
             #"2 output {"messageId":"c","n":3}"#,
-        ]
+        ],
+        pythonExpected: [#"0 output {"messageId":"a","n":1}"#, "1 exception: AttributeError: 'NoneType' object has no attribute 'y'", #"2 output {"messageId":"c","n":3}"#]
     ),
     ContractCase(
         name: "throwing a non-Error value is an ordinary per-event error",
         javascript: #"export ASYNC function transformEvent(event) { AWAIT; if (event.n === 1) throw "plain text"; if (event.n === 2) throw {code: 7}; return event; }"#,
+        python: """
+        class Oops(Exception):
+            pass
+
+        def transformEvent(event, metadata):
+            if event["n"] == 1:
+                raise Oops("plain text")
+            if event["n"] == 2:
+                raise KeyError("code")
+            return event
+        """,
         inputs: [envelopeA, envelopeB, envelopeC],
         expected: [
             "0 exception: Uncaught string: plain text",
             #"1 exception: Uncaught object: {"code":7}"#,
             #"2 output {"messageId":"c","n":3}"#,
-        ]
+        ],
+        pythonExpected: ["0 exception: Oops: plain text", "1 exception: KeyError: 'code'", #"2 output {"messageId":"c","n":3}"#]
     ),
     ContractCase(
         name: "metadata(event) looks up by messageId and is {} when unknown",
         javascript: "export ASYNC function transformEvent(event, metadata) { AWAIT; return {known: metadata(event), other: metadata({messageId: 'b'}), unknown: metadata({messageId: 'zz'}), notObject: metadata(5)}; }",
+        python: """
+        def transformEvent(event, metadata):
+            return {"known": metadata(event), "other": metadata({"messageId": "b"}), "unknown": metadata({"messageId": "zz"}), "notObject": metadata(5)}
+        """,
         inputs: [envelopeA, envelopeB],
         expected: [
             #"0 output {"known":{"sourceId":"s","messageId":"a"},"other":{"sourceId":"s","messageId":"b"},"unknown":{},"notObject":{}}"#,
@@ -107,6 +161,10 @@ let eventCases: [ContractCase] = [
     ContractCase(
         name: "a bare message is its own event",
         javascript: "export ASYNC function transformEvent(event, metadata) { AWAIT; return {event, meta: metadata(event)}; }",
+        python: """
+        def transformEvent(event, metadata):
+            return {"event": event, "meta": metadata(event)}
+        """,
         inputs: [#"{"type":"track","messageId":"m"}"#, #"{"type":"page"}"#],
         expected: [
             #"0 output {"event":{"type":"track","messageId":"m"},"meta":{"messageId":"m"}}"#,
@@ -116,6 +174,10 @@ let eventCases: [ContractCase] = [
     ContractCase(
         name: "invalid inputs fail alone",
         javascript: "export ASYNC function transformEvent(event) { AWAIT; return event; }",
+        python: """
+        def transformEvent(event, metadata):
+            return event
+        """,
         inputs: [#"{"a":1}"#, "{broken", "[1,2]", #"{"message":{"b":2},"metadata":7}"#, #"{"c":3}"#],
         expected: [
             #"0 output {"a":1}"#,
@@ -123,7 +185,8 @@ let eventCases: [ContractCase] = [
             "2 invalid_input: invalid event: expected a JSON object, got an array",
             "3 invalid_input: invalid envelope: metadata must be an object",
             #"4 output {"c":3}"#,
-        ]
+        ],
+        pythonExpected: [#"0 output {"a":1}"#, "1 invalid_input: invalid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)", "2 invalid_input: invalid event: expected a JSON object, got an array", "3 invalid_input: invalid envelope: metadata must be an object", #"4 output {"c":3}"#]
     ),
 ]
 
@@ -131,6 +194,10 @@ let batchCases: [ContractCase] = [
     ContractCase(
         name: "batch outputs carry metadata(element) by messageId; inputs left out are dropped",
         javascript: "export ASYNC function transformBatch(events, metadata) { AWAIT; return events.filter(e => e.n !== 2).map(e => ({...e, src: metadata(e).sourceId})); }",
+        python: """
+        def transformBatch(events, metadata):
+            return [dict(e, src=metadata(e).get("sourceId")) for e in events if e["n"] != 2]
+        """,
         inputs: [envelopeA, envelopeB, envelopeC],
         expected: [
             #"0 output {"messageId":"a","n":1,"src":"s"}"#,
@@ -141,12 +208,20 @@ let batchCases: [ContractCase] = [
     ContractCase(
         name: "a batch output whose messageId matches no input has no input",
         javascript: "export ASYNC function transformBatch(events) { AWAIT; return [...events, {messageId: 'new', made: true}]; }",
+        python: """
+        def transformBatch(events, metadata):
+            return events + [{"messageId": "new", "made": True}]
+        """,
         inputs: [envelopeA],
         expected: [#"0 output {"messageId":"a","n":1}"#, #"- output {"messageId":"new","made":true}"#]
     ),
     ContractCase(
         name: "a batch result that is not an array fails every event",
         javascript: "export ASYNC function transformBatch(events) { AWAIT; return {events}; }",
+        python: """
+        def transformBatch(events, metadata):
+            return {"events": events}
+        """,
         inputs: [envelopeA, envelopeB],
         expected: [
             "0 invalid_result: returned events from transformBatch(event) is not an array",
@@ -156,6 +231,10 @@ let batchCases: [ContractCase] = [
     ContractCase(
         name: "a non-object element of a batch result is an error of its own",
         javascript: "export ASYNC function transformBatch(events) { AWAIT; return [events[0], 'oops']; }",
+        python: """
+        def transformBatch(events, metadata):
+            return [events[0], "oops"]
+        """,
         inputs: [envelopeA, envelopeB],
         expected: [
             #"0 output {"messageId":"a","n":1}"#,
@@ -166,14 +245,24 @@ let batchCases: [ContractCase] = [
     ContractCase(
         name: "a throw in transformBatch fails the whole batch",
         javascript: "export ASYNC function transformBatch(events) { AWAIT; throw new RangeError('too many'); }",
+        python: """
+        def transformBatch(events, metadata):
+            raise ValueError("too many")
+        """,
         inputs: [envelopeA, envelopeB],
-        expected: ["0 exception: RangeError: too many", "1 exception: RangeError: too many"]
+        expected: ["0 exception: RangeError: too many", "1 exception: RangeError: too many"],
+        pythonExpected: ["0 exception: ValueError: too many", "1 exception: ValueError: too many"]
     ),
     ContractCase(
         name: "an invalid input fails alone and the batch sees the rest",
         javascript: "export ASYNC function transformBatch(events) { AWAIT; return [{count: events.length, messageId: 'a'}]; }",
+        python: """
+        def transformBatch(events, metadata):
+            return [{"count": len(events), "messageId": "a"}]
+        """,
         inputs: [envelopeA, "nope"],
-        expected: [#"0 output {"count":1,"messageId":"a"}"#, #"1 invalid_input: invalid JSON: JSON Parse error: Unexpected identifier "nope""#]
+        expected: [#"0 output {"count":1,"messageId":"a"}"#, #"1 invalid_input: invalid JSON: JSON Parse error: Unexpected identifier "nope""#],
+        pythonExpected: [#"0 output {"count":1,"messageId":"a"}"#, "1 invalid_input: invalid JSON: Expecting value: line 1 column 1 (char 0)"]
     ),
 ]
 
@@ -193,6 +282,13 @@ let batchCases: [ContractCase] = [
         #expect(result.results.map { String(decoding: $0.metadata, as: UTF8.self) } == [
             #"{"sourceId":"s","messageId":"a"}"#, #"{"sourceId":"s","messageId":"a"}"#,
         ])
+    }
+}
+
+@Suite struct PythonContract {
+    @Test(arguments: eventCases + batchCases)
+    func sameOutcomesAsJavaScript(_ testCase: ContractCase) throws {
+        #expect(try pythonLines(testCase.python, testCase.inputs) == (testCase.pythonExpected ?? testCase.expected))
     }
 }
 

@@ -47,3 +47,27 @@ func compileError(_ code: String, runtime: Runtime = sharedRuntime, fileName: St
         return error.message
     }
 }
+
+/// Compiles and runs `code` (Python) over `inputs`.
+func runPython(
+    _ code: String, _ inputs: [String], limits: Limits = .defaults, credentials: [String: String] = [:],
+    runtime: Runtime = sharedRuntime, fileName: String = "transform.py"
+) throws -> BatchResult {
+    let compiled = try runtime.compile(TransformationSource(name: "test", language: .python, fileName: fileName, code: code))
+    return runtime.run(compiled, batch: Batch(items: items(inputs), credentials: credentials), limits: limits)
+}
+
+/// The rendered lines of a Python run.
+func pythonLines(_ code: String, _ inputs: [String], limits: Limits = .defaults, runtime: Runtime = sharedRuntime) throws -> [String] {
+    try runPython(code, inputs, limits: limits, runtime: runtime).results.map { render($0) }
+}
+
+/// The compile error message for Python `code`, or nil when it compiles.
+func pythonCompileError(_ code: String, runtime: Runtime = sharedRuntime, fileName: String = "transform.py") -> String? {
+    do {
+        _ = try runtime.compile(TransformationSource(name: "test", language: .python, fileName: fileName, code: code))
+        return nil
+    } catch {
+        return error.message
+    }
+}

@@ -36,6 +36,9 @@ volatile int32_t *sluice_call_sequence(void);
 /// SIGUSR1/2 may be used by JavaScriptCore's thread suspension).
 int sluice_deadline_signal(void);
 
+/// Unblocks that signal on the calling thread (threads inherit their creator's signal mask).
+void sluice_unblock_deadline_signal(void);
+
 /// A dict of the host functions the Python driver uses: deadline_passed(), arm(ns), disarm(),
 /// memory_begin(bytes), memory_end(), memory_exceeded().
 SluicePyObject *sluice_host_functions(void);
