@@ -8,7 +8,6 @@ enum DriverSource {
     static let code = #"""
 import ast
 import json
-import linecache
 import signal
 import sys
 import traceback
@@ -142,7 +141,7 @@ class Transformation:
 
     def __init__(self, spec):
         self.libraries = {}
-        self.files = set()
+        self.files = {}  # file name -> source lines, for tracebacks
         for module in spec["libraries"]:
             self.libraries[module["name"]] = (module["fileName"], self._compile(module["fileName"], module["code"]))
         self.file_name = spec["fileName"]
@@ -151,9 +150,7 @@ class Transformation:
         self.is_batch = self.entry == "transformBatch"
 
     def _compile(self, file_name, code):
-        self.files.add(file_name)
-        lines = code.splitlines(True)
-        linecache.cache[file_name] = (len(code), None, lines, file_name)
+        self.files[file_name] = code.splitlines()
         return compile(code, file_name, "exec", dont_inherit=True)
 
     # -- one batch ---------------------------------------------------------------------------
@@ -490,7 +487,10 @@ def _describe(error, files):
     name = type(error).__name__
     message = str(error)
     head = f"{name}: {message}" if message else name
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename in files]
+    # Lines come from the transformation's own sources, not linecache (shared by every
+    # transformation of the process, and file names repeat).
+    summary = traceback.StackSummary.extract(traceback.walk_tb(error.__traceback__), lookup_lines=False)
+    frames = [frame for frame in summary if frame.filename in files]
     lines = [head]
     previous, repeated = None, 0
     for frame in frames:
@@ -504,8 +504,9 @@ def _describe(error, files):
                 lines.append(f"  [Previous line repeated {repeated - 2} more times]")
             previous, repeated = key, 1
         lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-        if frame.line:
-            lines.append(f"    {frame.line.strip()}")
+        source = files[frame.filename]
+        if frame.lineno and 0 < frame.lineno <= len(source) and source[frame.lineno - 1].strip():
+            lines.append(f"    {source[frame.lineno - 1].strip()}")
     if repeated >= 3:
         lines.append(f"  [Previous line repeated {repeated - 2} more times]")
     return "\n".join(lines)
