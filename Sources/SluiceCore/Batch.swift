@@ -1,6 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// JSON text as UTF-8 bytes. Events stay in this form from the edge until the engine parses
 /// them, and results come back in it: Sluice never decodes and re-encodes an event in Swift.
 public typealias JSONText = [UInt8]
+
+/// Whether `bytes` contains `byte` (memchr speed; JSON items are checked for separator bytes).
+public func containsByte(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
+    bytes.withUnsafeBytes { buffer in
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
+        return memchr(base, Int32(byte), buffer.count) != nil
+    }
+}
 
 /// One request's worth of events for one transformation version.
 ///

@@ -119,12 +119,6 @@ enum InputText {
         return true
     }
 
-    static func containsByte(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
-            return memchr(base, Int32(byte), buffer.count) != nil
-        }
-    }
 }
 
 /// Converts UTF-16 from JavaScriptCore to UTF-8, with a fast path for ASCII. Lone surrogates

@@ -7,6 +7,7 @@ enum DriverSource {
 
     static let code = #"""
 import ast
+import gc
 import json
 import signal
 import sys
@@ -29,6 +30,7 @@ _RS = "\x1e"
 _US = "\x1f"
 _ENVELOPE_KEYS = frozenset(("message", "metadata", "destination", "libraries", "credentials"))
 _real_import = _builtins.__import__
+_CoroutineType = types.CoroutineType
 
 # Standard-library modules user code may import: pure, without side effects outside the call.
 # A guard rail, not the security boundary (that is the worker process).
@@ -161,6 +163,10 @@ class Transformation:
 
 
 class _Batch:
+    """One batch. Items are lists [message, metadata, metadata JSON or None]; an invalid item is
+    [None, error message, None]. Results are collected as string pieces, each record ending in
+    the record separator, and joined once."""
+
     def __init__(self, transformation, text, count, credentials_json, time_limit_ns, memory_budget):
         self.transformation = transformation
         self.text = text
@@ -171,11 +177,12 @@ class _Batch:
         self.out = []
         self.logs = []
         self.current = -1
+        self.current_message = None
         self.items = []
-        self.metadata_text = {}
         self.by_message_id = None
 
-    # host functions visible to user code
+    # -- host functions visible to user code --------------------------------------------------
+
     def log(self, *args):
         parts = []
         for value in args:
@@ -188,13 +195,11 @@ class _Batch:
                     parts.append(_encode(value))
                 except Exception:
                     parts.append(str(value))
-        index = self.current
         message_id = ""
-        if index >= 0:
-            message = self.items[index].get("message")
-            if isinstance(message, dict) and isinstance(message.get("messageId"), str):
-                message_id = _encode(message["messageId"])
-        self.logs.append(f"L{index}{_US}{_encode(' '.join(parts))}{_US}{message_id}")
+        message = self.current_message
+        if message is not None and isinstance(message.get("messageId"), str):
+            message_id = _encode(message["messageId"])
+        self.logs += ("L", str(self.current), _US, _encode(" ".join(parts)), _US, message_id, _RS)
 
     def get_credential(self, key):
         if not isinstance(key, str):
@@ -204,30 +209,38 @@ class _Batch:
     def metadata(self, event):
         if not isinstance(event, dict):
             return {}
+        message_id = event.get("messageId")
+        if message_id is None:
+            return {}
+        # The usual call: the metadata of the event being transformed.
+        current = self.current_message
+        if current is not None and current.get("messageId") == message_id:
+            return self.items[self.current][1]
         if self.by_message_id is None:
             self.by_message_id = {}
-            for item in self.items:
-                message = item.get("message")
-                if isinstance(message, dict):
-                    message_id = message.get("messageId")
-                    if message_id is not None and _hashable(message_id) and message_id not in self.by_message_id:
-                        self.by_message_id[message_id] = item["metadata"]
-        message_id = event.get("messageId")
-        if message_id is None or not _hashable(message_id):
+            for message, metadata, _ in self.items:
+                if message is not None:
+                    try:
+                        self.by_message_id.setdefault(message.get("messageId"), metadata)
+                    except TypeError:
+                        pass
+        try:
+            return self.by_message_id.get(message_id, {})
+        except TypeError:
             return {}
-        return self.by_message_id.get(message_id, {})
 
     def importer(self, name, globals=None, locals=None, fromlist=(), level=0):
         if level:
             raise ImportError("relative imports are not supported in transformations")
-        libraries = self.transformation.libraries
-        if name in libraries:
+        if name in self.transformation.libraries:
             return self.load_library(name)
         if name in ALLOWED_MODULES:
             return _real_import(name, globals, locals, fromlist, level)
         if name.partition(".")[0] in sys.stdlib_module_names:
             raise ImportError(f"import of '{name}' is not allowed in transformations")
         raise ModuleNotFoundError(f"No module named '{name}'")
+
+    # -- module instances ---------------------------------------------------------------------
 
     def make_builtins(self):
         namespace = dict(_builtins.__dict__)
@@ -248,7 +261,7 @@ class _Batch:
             exec(code, module.__dict__)
         return module
 
-    def instantiate(self):
+    def instantiate(self, *unused):
         self.builtins = self.make_builtins()
         self.modules = {}
         namespace = {"__name__": "transformation", "__builtins__": self.builtins, "__file__": self.transformation.file_name}
@@ -258,40 +271,53 @@ class _Batch:
             raise TypeError(f"{self.transformation.entry} is not a function")
         return entry
 
-    # parsing
-    def parse_items(self):
-        parts = self.text.split(_RS) if self.count else []
-        for part in parts:
-            try:
-                value = _loads(part)
-            except ValueError as error:
-                self.items.append({"error": f"invalid JSON: {error}"})
-                continue
-            self.items.append(_classify(value))
+    # -- records ------------------------------------------------------------------------------
 
     def metadata_json(self, index):
         if index < 0:
             return "{}"
-        text = self.metadata_text.get(index)
+        item = self.items[index]
+        text = item[2]
         if text is None:
             try:
-                text = _encode(self.items[index]["metadata"])
+                text = _encode(item[1])
             except Exception:
                 text = "{}"
-            self.metadata_text[index] = text
+            item[2] = text
         return text
 
     def error(self, index, kind, message):
-        self.out.append(f"E{index}{_US}{kind}{_US}{_encode(message)}{_US}{self.metadata_json(index)}")
+        self.out += ("E", str(index), _US, kind, _US, _encode(message), _US, self.metadata_json(index), _RS)
 
-    # the calls
+    def dropped(self, index):
+        self.out += ("D", str(index), _US, self.metadata_json(index), _RS)
+
+    def fail(self, index, failure):
+        kind, message = failure
+        if kind == "time_limit":
+            message = f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded"
+        elif kind == "memory_limit":
+            message = f"memory limit of {self.memory_budget >> 20} MB exceeded"
+        self.error(index, kind, message)
+
+    def serialise(self, value):
+        """(text, None) or (None, failure)."""
+        try:
+            return _encode(value), None
+        except MemoryError:
+            return None, ("memory_limit", None)
+        except (TypeError, ValueError, RecursionError) as error:
+            return None, ("unserializable_result", f"{type(error).__name__}: {error}")
+
+    # -- calls --------------------------------------------------------------------------------
+
     def call(self, entry, argument):
-        """Calls the entry under the limits; returns (result, None) or (None, (kind, message))."""
+        """Calls the entry under the limits; returns (result, None) or (None, failure)."""
         _arm(self.time_limit_ns)
         _state.in_user_code = True
         try:
             result = entry(argument, self.metadata)
-            if isinstance(result, types.CoroutineType):
+            if type(result) is _CoroutineType:
                 result = _drive(result)
             return result, None
         except TimeLimitExceeded:
@@ -300,25 +326,111 @@ class _Batch:
             if _memory_exceeded():
                 return None, ("memory_limit", None)
             return None, ("exception", _describe(error, self.transformation.files))
-        except RecursionError as error:
-            return None, ("exception", _describe(error, self.transformation.files))
         except BaseException as error:
             return None, ("exception", _describe(error, self.transformation.files))
         finally:
             _state.in_user_code = False
             _disarm()
 
-    def serialise(self, value):
-        try:
-            return _encode(value), None
-        except MemoryError:
-            return None, ("memory_limit", None)
-        except (TypeError, ValueError, RecursionError) as error:
-            return None, ("unserializable_result", f"{type(error).__name__}: {error}")
+    def load(self):
+        """Evaluates the modules; on failure every event gets the error."""
+        entry, failure = self.call(self.instantiate, None)
+        if failure:
+            for index, item in enumerate(self.items):
+                if item[0] is None:
+                    self.error(index, "invalid_input", item[1])
+                else:
+                    self.fail(index, failure)
+            return None
+        return entry
 
-    def accept_event(self, index, result):
+    def run(self):
+        # Event data has no reference cycles: reference counting frees it, and the cycle
+        # collector would only rescan the batch's live dicts over and over. It runs after the
+        # batch instead (the memory limit bounds what a batch can pile up meanwhile).
+        gc.disable()
+        try:
+            for part in (self.text.split(_RS) if self.count else ()):
+                try:
+                    value = _loads(part)
+                except ValueError as error:
+                    self.items.append([None, f"invalid JSON: {error}", None])
+                    continue
+                self.items.append(_classify(value))
+            self.text = None
+            _memory_begin(self.memory_budget)
+            try:
+                entry = self.load()
+                if entry is not None:
+                    if self.transformation.is_batch:
+                        self.run_batch(entry)
+                    else:
+                        self.run_events(entry)
+            finally:
+                _memory_end()
+            return "".join(self.logs) + "".join(self.out)
+        finally:
+            gc.enable()
+
+    def run_events(self, entry):
+        out = self.out
+        items = self.items
+        limit = self.time_limit_ns
+        metadata = self.metadata
+        files = self.transformation.files
+        state, arm, disarm, encode = _state, _arm, _disarm, _encode
+        for index in range(len(items)):
+            item = items[index]
+            message = item[0]
+            if message is None:
+                self.error(index, "invalid_input", item[1])
+                continue
+            self.current = index
+            self.current_message = message
+            failure = None
+            arm(limit)
+            state.in_user_code = True
+            try:
+                result = entry(message, metadata)
+                if type(result) is _CoroutineType:
+                    result = _drive(result)
+            except TimeLimitExceeded:
+                failure = ("time_limit", None)
+            except MemoryError as error:
+                failure = ("memory_limit", None) if _memory_exceeded() else ("exception", _describe(error, files))
+            except BaseException as error:
+                failure = ("exception", _describe(error, files))
+            finally:
+                state.in_user_code = False
+                disarm()
+            self.current = -1
+            self.current_message = None
+            if failure is not None:
+                self.fail(index, failure)
+                if failure[0] == "memory_limit":
+                    # Release what the module instance holds, and start the budget again.
+                    _memory_end()
+                    entry = self.load()
+                    _memory_begin(self.memory_budget)
+                    if entry is None:
+                        return
+                continue
+            if type(result) is dict:
+                try:
+                    text = encode(result)
+                except MemoryError:
+                    self.fail(index, ("memory_limit", None))
+                    continue
+                except (TypeError, ValueError, RecursionError) as error:
+                    self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
+                    continue
+                out += ("O", str(index), _US, text, _US, item[2] or self.metadata_json(index), _RS)
+            else:
+                self.accept_other(index, result)
+
+    def accept_other(self, index, result):
         if result is None:
-            self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
+            self.dropped(index)
             return
         if isinstance(result, list):
             if not all(isinstance(element, dict) for element in result):
@@ -332,33 +444,39 @@ class _Batch:
                     return
                 texts.append(text)
             if not texts:
-                self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
+                self.dropped(index)
                 return
             metadata = self.metadata_json(index)
             for text in texts:
-                self.out.append(f"O{index}{_US}{text}{_US}{metadata}")
+                self.out += ("O", str(index), _US, text, _US, metadata, _RS)
             return
-        if not isinstance(result, dict):
-            self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
+        if isinstance(result, dict):
+            text, failure = self.serialise(result)
+            if failure:
+                self.fail(index, failure)
+                return
+            self.out += ("O", str(index), _US, text, _US, self.metadata_json(index), _RS)
             return
-        text, failure = self.serialise(result)
+        self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
+
+    def run_batch(self, entry):
+        events = []
+        for index, item in enumerate(self.items):
+            if item[0] is None:
+                self.error(index, "invalid_input", item[1])
+            else:
+                events.append(item[0])
+        if not events:
+            return
+        result, failure = self.call(entry, events)
         if failure:
-            self.fail(index, failure)
+            for index, item in enumerate(self.items):
+                if item[0] is not None:
+                    self.fail(index, failure)
             return
-        self.out.append(f"O{index}{_US}{text}{_US}{self.metadata_json(index)}")
-
-    def fail(self, index, failure):
-        kind, message = failure
-        if kind == "time_limit":
-            message = f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded"
-        elif kind == "memory_limit":
-            message = f"memory limit of {self.memory_budget >> 20} MB exceeded"
-        self.error(index, kind, message)
-
-    def accept_batch(self, result):
         if not isinstance(result, list):
             for index, item in enumerate(self.items):
-                if "error" not in item:
+                if item[0] is not None:
                     self.error(index, "invalid_result", "returned events from transformBatch(event) is not an array")
             return
         produced = set()
@@ -374,104 +492,38 @@ class _Batch:
             if index_of is None:
                 index_of = {}
                 for position, item in enumerate(self.items):
-                    message = item.get("message")
-                    if isinstance(message, dict):
-                        message_id = message.get("messageId")
-                        if message_id is not None and _hashable(message_id):
-                            index_of.setdefault(message_id, position)
+                    if item[0] is not None:
+                        try:
+                            index_of.setdefault(item[0].get("messageId"), position)
+                        except TypeError:
+                            pass
             message_id = element.get("messageId")
-            index = index_of.get(message_id, -1) if message_id is not None and _hashable(message_id) else -1
+            try:
+                index = index_of.get(message_id, -1) if message_id is not None else -1
+            except TypeError:
+                index = -1
             if index >= 0:
                 produced.add(index)
-            self.out.append(f"O{index}{_US}{text}{_US}{self.metadata_json(index)}")
+            self.out += ("O", str(index), _US, text, _US, self.metadata_json(index), _RS)
         for index, item in enumerate(self.items):
-            if index not in produced and "error" not in item:
-                self.out.append(f"D{index}{_US}{self.metadata_json(index)}")
-
-    def run(self):
-        self.parse_items()
-        _memory_begin(self.memory_budget)
-        try:
-            self.run_calls()
-        finally:
-            _memory_end()
-        return _RS.join(self.logs + self.out)
-
-    def load(self):
-        """Evaluates the modules; on failure every event gets the error."""
-        entry, failure = self.call(lambda _, __: self.instantiate(), None)
-        if failure:
-            kind, message = failure
-            for index, item in enumerate(self.items):
-                if "error" in item:
-                    self.error(index, "invalid_input", item["error"])
-                else:
-                    self.fail(index, failure)
-            return None
-        return entry
-
-    def run_calls(self):
-        entry = self.load()
-        if entry is None:
-            return
-        if self.transformation.is_batch:
-            events = []
-            for index, item in enumerate(self.items):
-                if "error" in item:
-                    self.error(index, "invalid_input", item["error"])
-                else:
-                    events.append(item["message"])
-            if not events:
-                return
-            result, failure = self.call(entry, events)
-            if failure:
-                for index, item in enumerate(self.items):
-                    if "error" not in item:
-                        self.fail(index, failure)
-                return
-            self.accept_batch(result)
-            return
-        for index, item in enumerate(self.items):
-            if "error" in item:
-                self.error(index, "invalid_input", item["error"])
-                continue
-            self.current = index
-            result, failure = self.call(entry, item["message"])
-            self.current = -1
-            if failure:
-                self.fail(index, failure)
-                if failure[0] == "memory_limit":
-                    # Release what the module instance holds, and start the budget again.
-                    _memory_end()
-                    reloaded = self.load()
-                    _memory_begin(self.memory_budget)
-                    if reloaded is None:
-                        return
-                    entry = reloaded
-                continue
-            self.accept_event(index, result)
-
-
-def _hashable(value):
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
+            if index not in produced and item[0] is not None:
+                self.dropped(index)
 
 
 def _classify(value):
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         kind = "null" if value is None else "an array" if isinstance(value, list) else type(value).__name__
-        return {"error": f"invalid event: expected a JSON object, got {kind}"}
+        return [None, f"invalid event: expected a JSON object, got {kind}", None]
     message = value.get("message")
-    if isinstance(message, dict) and all(key in _ENVELOPE_KEYS for key in value):
+    if type(message) is dict and _ENVELOPE_KEYS.issuperset(value):
         metadata = value.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            return {"error": "invalid envelope: metadata must be an object"}
-        return {"message": message, "metadata": metadata if metadata is not None else {}}
+        if metadata is None:
+            return [message, {}, None]
+        if type(metadata) is not dict:
+            return [None, "invalid envelope: metadata must be an object", None]
+        return [message, metadata, None]
     message_id = value.get("messageId")
-    return {"message": value, "metadata": {"messageId": message_id} if isinstance(message_id, str) else {}}
+    return [value, {"messageId": message_id} if isinstance(message_id, str) else {}, None]
 
 
 def _drive(coroutine):
@@ -514,5 +566,10 @@ def _describe(error, files):
 
 def build(spec_json):
     return Transformation(json.loads(spec_json))
+
+
+# Everything loaded so far lives as long as the process: keep it out of the collector's scans.
+gc.collect()
+gc.freeze()
 """#
 }

@@ -154,7 +154,7 @@ final class PythonInterpreter {
         text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 })
         for (index, item) in batch.items.enumerated() {
             if index > 0 { text.append(0x1E) }
-            if item.contains(0x1E) || item.contains(0) {
+            if containsByte(item, 0x1E) || containsByte(item, 0) {
                 early[index] = Failure(.invalidInput, "invalid JSON: control character in input")
                 text.append(contentsOf: "null".utf8)
             } else {
@@ -227,6 +227,7 @@ final class PythonInterpreter {
         if !ordered { results = ResultRecords.inputOrder(results) }
         return BatchResult(results: results, logs: logs)
     }
+
 
     private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
         BatchResult(

@@ -30,8 +30,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Measuring rounds per workload; the median is reported.")
     var rounds: Int = 5
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Workloads to run (default: all JavaScript workloads).")
+    @Option(name: .long, parsing: .upToNextOption, help: "Workloads to run (default: all of the language).")
     var workload: [String] = []
+
+    @Option(name: .long, help: "javascript or python. Python runs also report a plain CPython loop (Benchmarks/python_plain_loop.py) doing the same work, for comparison.")
+    var language: String = "javascript"
 
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
@@ -42,11 +45,13 @@ struct BenchCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: generator) else {
             throw CLIError("no benchmark workload at \(directory) (expected gen_events.py); pass --bench-directory")
         }
+        guard let language = Language(name: language) else { throw CLIError("--language must be javascript or python") }
         let items = try Self.generateEvents(generator: generator, count: events)
         let workloadFolder = directory + "/workloads"
+        let suffix = "." + language.fileExtension
         let names = try FileManager.default.contentsOfDirectory(atPath: workloadFolder)
-            .filter { $0.hasSuffix(".js") }
-            .map { String($0.dropLast(3)) }
+            .filter { $0.hasSuffix(suffix) }
+            .map { String($0.dropLast(suffix.count)) }
             .filter { workload.isEmpty || workload.contains($0) }
             .sorted()
         guard !names.isEmpty else { throw CLIError("no matching workloads in \(workloadFolder)") }
@@ -54,11 +59,11 @@ struct BenchCommand: ParsableCommand {
         var rows: [[String: Any]] = []
         if !json {
             print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed")
-            print("workload       compile (median)   events/s, one thread: median (min–max of \(rounds) rounds)   outputs per pass")
+            print("workload       compile (median)   events/s, one thread: median (min–max of \(rounds) rounds)   outputs per pass" + (language == .python ? "   plain CPython loop" : ""))
         }
         for name in names {
-            let code = try String(contentsOfFile: "\(workloadFolder)/\(name).js", encoding: .utf8)
-            let source = TransformationSource(name: name, language: .javascript, fileName: "\(name).js", code: code)
+            let code = try String(contentsOfFile: "\(workloadFolder)/\(name)\(suffix)", encoding: .utf8)
+            let source = TransformationSource(name: name, language: language, fileName: "\(name)\(suffix)", code: code)
             // A fresh engine per workload, so one workload's heap and JIT state do not slow the next.
             let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries"))
 
@@ -99,15 +104,44 @@ struct BenchCommand: ParsableCommand {
             rows.append(["workload": name, "compileMilliseconds": compileMedian, "eventsPerSecond": median.rounded(),
                          "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
                          "outputsPerPass": outputs])
+            var plain: Double?
+            if language == .python {
+                plain = try Self.plainPythonLoop(
+                    workload: "\(workloadFolder)/\(name).py", libraries: directory + "/libraries", items: items, seconds: seconds * Double(rounds)
+                )
+                rows[rows.count - 1]["plainCPythonEventsPerSecond"] = plain
+            }
             if !json {
                 let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
-                print(label + String(format: " %7.2f ms          %8.0f  (%6.0f–%6.0f)                          %d", compileMedian, median, rates.first!, rates.last!, outputs))
+                var line = label + String(format: " %7.2f ms          %8.0f  (%6.0f–%6.0f)                          %d", compileMedian, median, rates.first!, rates.last!, outputs)
+                if let plain { line += String(format: "   %8.0f (%.2fx the cost)", plain, plain / median) }
+                print(line)
             }
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: ["batchSize": batchSize, "results": rows], options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// Events per second of Benchmarks/python_plain_loop.py on the same events (the system python3).
+    static func plainPythonLoop(workload: String, libraries: String, items: [JSONText], seconds: Double) throws -> Double? {
+        let script = "Benchmarks/python_plain_loop.py"
+        guard FileManager.default.fileExists(atPath: script) else { return nil }
+        let eventsPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(getpid()).ndjson")
+        var data = Data()
+        for item in items { data.append(contentsOf: item); data.append(0x0A) }
+        try data.write(to: eventsPath)
+        defer { try? FileManager.default.removeItem(at: eventsPath) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env")
+        process.arguments = (process.executableURL!.path == "/usr/bin/env" ? ["python3"] : []) + [script, workload, eventsPath.path, libraries, "--seconds", String(seconds)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
