@@ -21,10 +21,13 @@ let sluiceBinary: URL = {
     return URL(fileURLWithPath: ".build/debug/sluice")
 }()
 
-func sluice(_ arguments: [String], stdin: String? = nil, directory: URL? = nil) throws -> CommandResult {
+func sluice(_ arguments: [String], stdin: String? = nil, directory: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = sluiceBinary
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let directory { process.currentDirectoryURL = directory }
     let output = Pipe(), errors = Pipe(), input = Pipe()
     process.standardOutput = output
@@ -147,5 +150,25 @@ func folder(_ files: [String: String]) throws -> URL {
         #expect(result.stderr.contains("sluice: transformation loop ran"))
         #expect(result.stderr.contains("past its time limit of 100 ms, in code that cannot be interrupted in-process"))
         #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
+
+@Suite struct RunCommandPython {
+    @Test func pythonTransformationsIgnoreThePythonEnvironment() throws {
+        // A PYTHONPATH holding a fake "hashing" module must not be found, and PYTHONHOME must not
+        // break start-up: the interpreter is isolated from the environment.
+        let root = try folder([
+            "evil/hashing.py": "def sha(x):\n    return 'evil'\n",
+            "t.py": "import hashing\n\ndef transformEvent(event, metadata):\n    return event\n",
+            "ok.py": "import json\n\ndef transformEvent(event, metadata):\n    event['n'] = json.loads('[1]')\n    return event\n",
+        ])
+        let environment = ["PYTHONPATH": root.appendingPathComponent("evil").path, "PYTHONHOME": "/nonexistent", "PYTHONSTARTUP": "/nonexistent"]
+        let missing = try sluice(["run", root.appendingPathComponent("t.py").path, "--libraries", root.appendingPathComponent("none").path],
+                                 stdin: "{}", environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("ModuleNotFoundError: No module named 'hashing' (imported by t.py)"))
+        let ok = try sluice(["run", root.appendingPathComponent("ok.py").path, "--quiet"], stdin: #"{"a":1}"#, environment: environment)
+        #expect(ok.status == 0)
+        #expect(ok.lines == [#"{"output":{"a":1,"n":[1]},"metadata":{}}"#])
     }
 }
