@@ -31,6 +31,14 @@ public struct Batch: Sendable {
         self.items = items
         self.credentials = credentials
     }
+
+    /// The credentials as a JSON object (keys sorted), or "" when there are none.
+    public var credentialsJSON: String {
+        guard !credentials.isEmpty else { return "" }
+        return "{" + credentials.sorted { $0.key < $1.key }
+            .map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+            .joined(separator: ",") + "}"
+    }
 }
 
 /// What a batch produced: results in input order, and the captured `log(...)` lines.

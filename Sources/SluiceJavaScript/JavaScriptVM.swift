@@ -200,14 +200,7 @@ final class JavaScriptVM {
     func run(_ script: CompiledScript, batch: Batch, limits: Limits) -> BatchResult {
         let context = script.context
         var early: [Int: Failure] = [:]
-        let credentialsText: String
-        if batch.credentials.isEmpty {
-            credentialsText = ""
-        } else {
-            credentialsText = "{" + batch.credentials.sorted { $0.key < $1.key }
-                .map { ModuleLinker.quote($0.key) + ":" + ModuleLinker.quote($0.value) }
-                .joined(separator: ",") + "}"
-        }
+        let credentialsText = batch.credentialsJSON
 
         watchdog.begin(control: script.control, limits: limits, transformation: script.name)
         defer { watchdog.end() }

@@ -183,14 +183,7 @@ final class PythonInterpreter {
         }
         defer { sluice_decref(textObject) }
 
-        let credentials: String
-        if batch.credentials.isEmpty {
-            credentials = ""
-        } else {
-            credentials = "{" + batch.credentials.sorted { $0.key < $1.key }
-                .map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
-                .joined(separator: ",") + "}"
-        }
+        let credentials = batch.credentialsJSON
         guard let runMethod = sluice_attribute(handle.pointer, "run"),
               let count = sluice_integer(Int64(batch.items.count)),
               let credentialsObject = makeString(credentials),

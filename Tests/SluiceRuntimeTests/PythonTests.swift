@@ -148,10 +148,7 @@ let pythonRuntime = Runtime(libraries: pythonLibraries)
 
 @Suite(.serialized) struct PythonLimits {
     func timed(_ code: String, _ inputs: [String], limits: Limits) throws -> (lines: [String], milliseconds: Double) {
-        let start = ContinuousClock.now
-        let result = try pythonLines(code, inputs, limits: limits)
-        let elapsed = ContinuousClock.now - start
-        return (result, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+        try timedLines(code, inputs, language: .python, limits: limits)
     }
 
     @Test func anInfiniteLoopEndsWithinTheLimitPlus50Milliseconds() throws {

@@ -24,37 +24,58 @@ func items(_ texts: [String]) -> [JSONText] {
     texts.map { Array($0.utf8) }
 }
 
-/// Compiles and runs `code` (JavaScript) over `inputs`.
-func runJavaScript(
-    _ code: String, _ inputs: [String], limits: Limits = .defaults, credentials: [String: String] = [:],
-    runtime: Runtime = sharedRuntime, fileName: String = "transform.js"
+/// Compiles and runs `code` over `inputs`.
+func runTransformation(
+    _ code: String, _ inputs: [String], language: Language, limits: Limits = .defaults, credentials: [String: String] = [:],
+    runtime: Runtime = sharedRuntime, fileName: String? = nil
 ) throws -> BatchResult {
-    let compiled = try runtime.compile(TransformationSource(name: "test", language: .javascript, fileName: fileName, code: code))
+    let name = fileName ?? "transform.\(language.fileExtension)"
+    let compiled = try runtime.compile(TransformationSource(name: "test", language: language, fileName: name, code: code))
     return runtime.run(compiled, batch: Batch(items: items(inputs), credentials: credentials), limits: limits)
 }
 
-/// The rendered lines of a run.
-func lines(_ code: String, _ inputs: [String], limits: Limits = .defaults, runtime: Runtime = sharedRuntime) throws -> [String] {
-    try runJavaScript(code, inputs, limits: limits, runtime: runtime).results.map { render($0) }
-}
-
 /// The compile error message for `code`, or nil when it compiles.
-func compileError(_ code: String, runtime: Runtime = sharedRuntime, fileName: String = "transform.js") -> String? {
+func compileMessage(_ code: String, language: Language, runtime: Runtime, fileName: String? = nil) -> String? {
     do {
-        _ = try runtime.compile(TransformationSource(name: "test", language: .javascript, fileName: fileName, code: code))
+        let name = fileName ?? "transform.\(language.fileExtension)"
+        _ = try runtime.compile(TransformationSource(name: "test", language: language, fileName: name, code: code))
         return nil
     } catch {
         return error.message
     }
 }
 
-/// Compiles and runs `code` (Python) over `inputs`.
+/// Rendered lines of a run and how long it took, in milliseconds.
+func timedLines(_ code: String, _ inputs: [String], language: Language, limits: Limits, runtime: Runtime = sharedRuntime)
+    throws -> (lines: [String], milliseconds: Double)
+{
+    let start = ContinuousClock.now
+    let result = try runTransformation(code, inputs, language: language, limits: limits, runtime: runtime).results.map { render($0) }
+    let elapsed = ContinuousClock.now - start
+    return (result, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+}
+
+func runJavaScript(
+    _ code: String, _ inputs: [String], limits: Limits = .defaults, credentials: [String: String] = [:],
+    runtime: Runtime = sharedRuntime, fileName: String = "transform.js"
+) throws -> BatchResult {
+    try runTransformation(code, inputs, language: .javascript, limits: limits, credentials: credentials, runtime: runtime, fileName: fileName)
+}
+
+/// The rendered lines of a JavaScript run.
+func lines(_ code: String, _ inputs: [String], limits: Limits = .defaults, runtime: Runtime = sharedRuntime) throws -> [String] {
+    try runJavaScript(code, inputs, limits: limits, runtime: runtime).results.map { render($0) }
+}
+
+func compileError(_ code: String, runtime: Runtime = sharedRuntime, fileName: String = "transform.js") -> String? {
+    compileMessage(code, language: .javascript, runtime: runtime, fileName: fileName)
+}
+
 func runPython(
     _ code: String, _ inputs: [String], limits: Limits = .defaults, credentials: [String: String] = [:],
     runtime: Runtime = sharedRuntime, fileName: String = "transform.py"
 ) throws -> BatchResult {
-    let compiled = try runtime.compile(TransformationSource(name: "test", language: .python, fileName: fileName, code: code))
-    return runtime.run(compiled, batch: Batch(items: items(inputs), credentials: credentials), limits: limits)
+    try runTransformation(code, inputs, language: .python, limits: limits, credentials: credentials, runtime: runtime, fileName: fileName)
 }
 
 /// The rendered lines of a Python run.
@@ -62,12 +83,6 @@ func pythonLines(_ code: String, _ inputs: [String], limits: Limits = .defaults,
     try runPython(code, inputs, limits: limits, runtime: runtime).results.map { render($0) }
 }
 
-/// The compile error message for Python `code`, or nil when it compiles.
 func pythonCompileError(_ code: String, runtime: Runtime = sharedRuntime, fileName: String = "transform.py") -> String? {
-    do {
-        _ = try runtime.compile(TransformationSource(name: "test", language: .python, fileName: fileName, code: code))
-        return nil
-    } catch {
-        return error.message
-    }
+    compileMessage(code, language: .python, runtime: runtime, fileName: fileName)
 }
