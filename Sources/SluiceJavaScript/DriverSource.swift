@@ -10,7 +10,9 @@
 ///   by one so each bad item fails alone. Returns 0 when ready.
 /// - `step()`: runs calls from the cursor on. 0 = done; 1 = waiting for the promise of the
 ///   current event (return to the host so microtasks drain, then call `step()` again);
-///   2 = that promise is still pending with nothing left that could settle it.
+///   2 = that promise is still pending with nothing left that could settle it; 3 = one
+///   synchronous call done (returning lets the promise jobs it queued drain under its time
+///   limit before the next call; call `step()` again).
 /// - `fail(kind, message)`: ends the current call with an error (after a termination).
 /// - `finish()`: returns the batch's records joined with U+001E and forgets the batch.
 /// - `absorb()`: does nothing. A termination inside a microtask (which runs as the previous API
@@ -43,6 +45,7 @@ let sequence = 0;
 let items = null, out = null, logs = null, entry = null, credentials = null;
 let cursor = 0, waiting = false, settled = false, settledValue = undefined, settledError = false;
 let currentIndex = -1, metadataByMessageId = null;
+let drainIndex = -1, drainMark = 0;
 
 function isObject(v) { return v !== null && typeof v === "object" && !isArray(v); }
 
@@ -306,8 +309,15 @@ function acceptBatchResult(result) {
   }
 }
 
-function onSettled(value) { settled = true; settledError = false; settledValue = value; }
-function onRejected(error) { settled = true; settledError = true; settledValue = error; }
+/// Waits for the promise of the current call. Its callbacks carry the call's sequence number, so
+/// a promise abandoned by an earlier call (one that "never settled") cannot settle a later one.
+function awaitResult(result) {
+  const token = sequence;
+  waiting = true; settled = false;
+  promiseThen.call(PromiseResolve(result),
+    (value) => { if (waiting && token === sequence) { settled = true; settledError = false; settledValue = value; } },
+    (error) => { if (waiting && token === sequence) { settled = true; settledError = true; settledValue = error; } });
+}
 
 function isThenable(value) {
   return value instanceof Promise || (value !== null && typeof value === "object" && typeof value.then === "function");
@@ -332,6 +342,7 @@ function finishPending() {
 }
 
 function step() {
+  drainIndex = -1;  // the previous call's promise jobs drained without incident
   if (waiting) {
     if (!settled) return 2;
     finishPending();
@@ -358,8 +369,7 @@ function step() {
       return 0;
     }
     if (isThenable(result)) {
-      waiting = true; settled = false;
-      promiseThen.call(PromiseResolve(result), onSettled, onRejected);
+      awaitResult(result);
       return 1;
     }
     acceptBatchResult(result);
@@ -385,15 +395,20 @@ function step() {
       continue;
     }
     if (isThenable(result)) {
-      waiting = true; settled = false;
-      promiseThen.call(PromiseResolve(result), onSettled, onRejected);
+      awaitResult(result);
       return 1;
     }
+    drainIndex = index;
+    drainMark = out.length;
     acceptEventResult(index, result);
-    control[0] = 0;
     currentIndex = -1;
     cursor = index + 1;
+    // Return to the host after every call, with the call's sequence still in `control`: the
+    // host's API call then drains the promise jobs this call queued (a `.then` it did not
+    // await) under this call's time limit, before the next call starts.
+    return 3;
   }
+  control[0] = 0;
   return 0;
 }
 
@@ -401,7 +416,13 @@ function fail(kind, message, reset) {
   control[0] = 0;
   waiting = false;
   currentIndex = -1;
-  if (entry === null) {
+  if (drainIndex >= 0) {
+    // A promise job the last call left behind hit the limit after the call returned: the call
+    // failed after all, so its results give way to the error.
+    out.length = drainMark;
+    pushError(drainIndex, kind, message);
+    drainIndex = -1;
+  } else if (entry === null) {
     failAll(kind, message);
   } else if (isBatch) {
     for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);

@@ -252,7 +252,7 @@ final class JavaScriptVM {
                 let entry = script.isBatch ? "transformBatch" : "transformEvent"
                 callFail(script, kind: .exception, message: "Error: the promise returned by \(entry) never settled", reset: false)
             }
-            // code 1: microtasks have drained on return; step again to collect the result.
+            // 1 and 3: microtasks have drained on return; step again.
         }
 
         // One string out.

@@ -61,6 +61,27 @@ import Glibc
             == ["0 time_limit: time limit of 100 ms exceeded", #"1 invalid_input: invalid JSON: JSON Parse error: Unexpected identifier "nope""#])
     }
 
+    @Test func aPromiseJobLeftBehindBySynchronousCodeFailsItsEvent() throws {
+        let code = "export function transformEvent(e) { if (e.n === 2) Promise.resolve().then(() => { for (;;) {} }); return e; }"
+        let (result, elapsed) = try timed(code, [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#], limits: Limits(timeMilliseconds: 150))
+        #expect(result == [#"0 output {"n":1}"#, "1 time_limit: time limit of 150 ms exceeded", #"2 output {"n":3}"#])
+        #expect(elapsed < 200, "took \(elapsed) ms")
+    }
+
+    @Test func anAbandonedPromiseCannotSettleALaterEvent() throws {
+        let code = """
+        let resolveLater;
+        export async function transformEvent(event) {
+          if (event.n === 1) return new Promise((resolve) => { resolveLater = resolve; });
+          if (resolveLater) resolveLater({ stale: true });
+          await null;
+          return event;
+        }
+        """
+        #expect(try timed(code, [#"{"n":1}"#, #"{"n":2}"#], limits: .defaults).lines
+            == ["0 exception: Error: the promise returned by transformEvent never settled", #"1 output {"n":2}"#])
+    }
+
     @Test func aPromiseThatNeverSettlesIsAnError() throws {
         let code = "export function transformEvent(e) { return new Promise(() => {}); }"
         #expect(try timed(code, [#"{"a":1}"#], limits: Limits(timeMilliseconds: 100)).lines
