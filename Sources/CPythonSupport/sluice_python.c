@@ -225,9 +225,21 @@ SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length) { return PyUni
 SluicePyObject *sluice_integer(int64_t value) { return PyLong_FromLongLong(value); }
 SluicePyObject *sluice_boolean(int value) { return PyBool_FromLong(value); }
 
-const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length) {
+const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length, SluicePyObject **owner) {
+    *owner = NULL;
     Py_ssize_t size = 0;
     const char *text = PyUnicode_AsUTF8AndSize(string, &size);
+    if (!text && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        // Lone surrogates (valid in JSON text, "\ud800", and kept by json.loads) cannot be
+        // UTF-8. They only ever sit inside JSON string literals, where backslashreplace writes
+        // exactly their JSON escape.
+        PyErr_Clear();
+        PyObject *bytes = PyUnicode_AsEncodedString(string, "utf-8", "backslashreplace");
+        if (!bytes) return NULL;
+        *owner = bytes;
+        *length = PyBytes_GET_SIZE(bytes);
+        return PyBytes_AS_STRING(bytes);
+    }
     *length = size;
     return text;
 }

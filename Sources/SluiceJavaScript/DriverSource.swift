@@ -35,7 +35,7 @@ enum DriverSource {
 (function (factories, dependencies, isBatch, control, fileNames, headerLines) {
 "use strict";
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
-const isArray = Array.isArray, StringOf = String, ObjectKeys = Object.keys;
+const isArray = Array.isArray, StringOf = String, ObjectKeys = Object.keys, ObjectFreeze = Object.freeze;
 const PromiseResolve = Promise.resolve.bind(Promise), promiseThen = Promise.prototype.then;
 const ENVELOPE_KEYS = new Set(["message", "metadata", "destination", "libraries", "credentials"]);
 const RS = "\x1e", US = "\x1f";
@@ -199,7 +199,7 @@ function instantiate() {
   const instances = [];
   for (let i = 0; i < factories.length; i++) {
     const deps = dependencies[i];
-    const args = [];
+    const args = [ObjectFreeze];
     for (let j = 0; j < deps.length; j++) args.push(instances[deps[j]]);
     instances.push(factories[i].apply(undefined, args));
   }

@@ -278,16 +278,19 @@ final class JavaScriptVM {
     private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
                            exception: inout JSValueRef?) -> Double {
         let context = script.context
-        let itemsValue = text.withUnsafeBufferPointer { buffer in
+        // Each string is protected as soon as it exists: making the next one may collect.
+        let itemsValue = protected(context, text.withUnsafeBufferPointer { buffer in
             let string = JSStringCreateWithCharacters(buffer.baseAddress, buffer.count)!
             defer { JSStringRelease(string) }
             return JSValueMakeString(context, string)
+        })
+        let credentialsValue = protected(context, withJSString(credentials) { JSValueMakeString(context, $0) })
+        defer {
+            JSValueUnprotect(context, itemsValue)
+            JSValueUnprotect(context, credentialsValue)
         }
         let arguments: [JSValueRef?] = [
-            itemsValue,
-            JSValueMakeNumber(context, Double(count)),
-            withJSString(credentials) { JSValueMakeString(context, $0) },
-            JSValueMakeNumber(context, nonce),
+            itemsValue, JSValueMakeNumber(context, Double(count)), credentialsValue, JSValueMakeNumber(context, nonce),
         ]
         guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
         return JSValueToNumber(context, result, nil)
@@ -310,15 +313,22 @@ final class JavaScriptVM {
 
     private func callFail(_ script: CompiledScript, kind: FailureKind, message: String, reset: Bool) {
         let context = script.context
-        let arguments: [JSValueRef?] = [
-            withJSString(kind.name) { JSValueMakeString(context, $0) },
-            withJSString(message) { JSValueMakeString(context, $0) },
-            JSValueMakeBoolean(context, reset),
-        ]
+        let kindValue = protected(context, withJSString(kind.name) { JSValueMakeString(context, $0) })
+        let messageValue = protected(context, withJSString(message) { JSValueMakeString(context, $0) })
+        defer {
+            JSValueUnprotect(context, kindValue)
+            JSValueUnprotect(context, messageValue)
+        }
+        let arguments: [JSValueRef?] = [kindValue, messageValue, JSValueMakeBoolean(context, reset)]
         watchdog.pause()
         defer { watchdog.resume() }
         var exception: JSValueRef?
         _ = call(context, script.fail, arguments, &exception)
+    }
+
+    private func protected(_ context: JSContextRef, _ value: JSValueRef?) -> JSValueRef? {
+        if let value { JSValueProtect(context, value) }
+        return value
     }
 
     /// Calls `function`, keeping the arguments protected from collection until the call holds them.

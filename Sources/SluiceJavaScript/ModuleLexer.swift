@@ -50,6 +50,10 @@ struct ModuleLexer {
         var index = 0
         var sawLineBreak = false
         let count = bytes.count
+        // For each open `(`: whether it opens the head of `if`/`while`/`for`/`with`, after whose
+        // `)` a `/` starts a regular expression (`if (x) /re/.test(y)`).
+        var parenthesesOpenControlHead: [Bool] = []
+        var lastCloseEndedControlHead = false
 
         func regexAllowed() -> Bool {
             guard let last = tokens.last else { return true }
@@ -62,7 +66,8 @@ struct ModuleLexer {
             case .punctuator:
                 let byte = bytes[last.start]
                 let length = last.end - last.start
-                if length == 1 && (byte == UInt8(ascii: ")") || byte == UInt8(ascii: "]")) { return false }
+                if length == 1 && byte == UInt8(ascii: ")") { return lastCloseEndedControlHead }
+                if length == 1 && byte == UInt8(ascii: "]") { return false }
                 if length == 2 && (text(last) == "++" || text(last) == "--") { return false }
                 return true
             }
@@ -150,7 +155,12 @@ struct ModuleLexer {
                 while true {
                     guard index < count else { throw LexError(offset: start, message: "unterminated string") }
                     let c = bytes[index]
-                    if c == UInt8(ascii: "\\") { index += 2; continue }
+                    if c == UInt8(ascii: "\\") {
+                        // A line continuation may be CR LF: skip both.
+                        let crlf = index + 2 < count && bytes[index + 1] == 0x0D && bytes[index + 2] == 0x0A
+                        index += crlf ? 3 : 2
+                        continue
+                    }
                     index += 1
                     if c == byte { break }
                     if c == 0x0A { throw LexError(offset: start, message: "unterminated string") }
@@ -166,6 +176,10 @@ struct ModuleLexer {
                     push(.template, start, index)
                 }
             case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+                if byte == UInt8(ascii: "(") {
+                    let opensControlHead = tokens.last.map { $0.kind == .identifier && Self.controlKeywords.contains(text($0)) } ?? false
+                    parenthesesOpenControlHead.append(opensControlHead)
+                }
                 push(.punctuator, index, index + 1)
                 stack.append(byte)
                 index += 1
@@ -183,6 +197,7 @@ struct ModuleLexer {
                     }
                 } else {
                     if !stack.isEmpty { stack.removeLast() }
+                    if byte == UInt8(ascii: ")") { lastCloseEndedControlHead = parenthesesOpenControlHead.popLast() ?? false }
                     push(.punctuator, index, index + 1)
                     index += 1
                 }
@@ -244,6 +259,9 @@ struct ModuleLexer {
             return false
         }
     }
+
+    /// Keywords whose parenthesised head may be followed by a regular expression.
+    static let controlKeywords: Set<String> = ["if", "while", "for", "with"]
 
     /// Keywords after which a `/` starts a regular expression rather than a division.
     static let keywordsBeforeExpression: Set<String> = [

@@ -3,7 +3,7 @@ import SluiceCore
 /// Resolves a transformation's imports through a ``LibraryProvider``, rewrites every module with
 /// ``ModuleRewriter`` and produces one factory function per module, in evaluation order.
 ///
-/// A factory is `(function(ns0, ns1, …) { "use strict"; <import bindings>\n<body>\n return <namespace> })`:
+/// A factory is `(function(freeze, ns0, ns1, …) { "use strict"; <import bindings>\n<body>\n return <namespace> })`:
 /// its first line holds the bindings, so the user's line N is the factory's line N + 1
 /// (``headerLines``). Calling the factories in order, each with the namespaces of the modules
 /// it imports, evaluates a fresh instance of the module graph.
@@ -130,8 +130,9 @@ struct ModuleLinker {
             }
         }
 
-        var header = "(function("
-        header += rewrite.requestedModules.indices.map { "__sluice_m\($0)" }.joined(separator: ",")
+        // The first parameter is Object.freeze, passed in: user code may shadow `Object`.
+        var header = "(function(__sluice_freeze"
+        header += rewrite.requestedModules.indices.map { ",__sluice_m\($0)" }.joined()
         header += "){\"use strict\";"
         for declaration in rewrite.imports {
             let namespace = parameter(declaration.specifier)
@@ -144,7 +145,7 @@ struct ModuleLinker {
             }
         }
         if rewrite.declaresDefaultBinding { header += "let \(ModuleRewriter.defaultBinding);" }
-        var footer = "\n;return Object.freeze({__proto__:null"
+        var footer = "\n;return __sluice_freeze({__proto__:null"
         for getter in exportGetters {
             footer += ",get \(Self.quote(getter.name))(){return \(getter.expression);}"
         }

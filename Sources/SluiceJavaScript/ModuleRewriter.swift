@@ -29,9 +29,10 @@ struct ModuleRewriter {
         case namespace(specifier: String)
     }
 
-    /// The name the rewrite gives the value of `export default <expression>`. Its length equals
-    /// `export default`, so columns after it stay put.
-    static let defaultBinding = "__sluice_dflt"
+    /// The name the rewrite gives the value of `export default …`: `$__def=` is exactly as long
+    /// as the `default` keyword it replaces, so every position stays put whatever the spacing.
+    /// (`$__def` and names starting with `__sluice_` are reserved.)
+    static let defaultBinding = "$__def"
 
     /// The rewritten module body, line for line the same as the source.
     var body: String = ""
@@ -265,8 +266,21 @@ struct ModuleRewriter {
                     try addExport("default", .local(lexer.text(nameToken)), at: exportToken)
                     return
                 }
+                // Anonymous: make it a declaration named $__def (as an expression statement, a
+                // following line that starts with `(` or `[` would continue it). This needs
+                // `default` and the keyword on one line, which leaves room for the name.
+                let keywordEnd = tokens[position + nameIndex - 1].end
+                if !lexer.bytes[next.start..<keywordEnd].contains(0x0A) {
+                    let keywords = (cursor == 1 ? "async " : "") + (isWord(peek(cursor), "class") ? "class" : "function")
+                        + (nameIndex > cursor + 1 ? "*" : "")
+                    blank(from: exportToken.start, to: exportToken.end)
+                    replace(from: next.start, to: keywordEnd, with: "\(keywords) \(Self.defaultBinding)")
+                    try addExport("default", .local(Self.defaultBinding), at: exportToken)
+                    return
+                }
             }
-            replace(from: exportToken.start, to: next.end, with: "\(Self.defaultBinding)=")
+            blank(from: exportToken.start, to: exportToken.end)
+            replace(from: next.start, to: next.end, with: "\(Self.defaultBinding)=")
             declaresDefaultBinding = true
             try addExport("default", .local(Self.defaultBinding), at: exportToken)
             return
@@ -460,16 +474,16 @@ struct ModuleRewriter {
         }
     }
 
-    /// Writes `text` (ASCII) at `start`, blanking the rest of `start..<end`; line breaks in the
-    /// range are kept (moved after the text when the text covers them).
+    /// Writes `text` (ASCII) into `start..<end` without changing its length: the text's
+    /// characters take the range's positions in order, skipping line breaks (which stay where
+    /// they are), and the positions left over become spaces. The text must not be longer than
+    /// the range's non-line-break positions (callers guarantee it).
     private mutating func replace(from start: Int, to end: Int, with text: String) {
-        let replacement = Array(text.utf8)
-        let breaks = output[start..<end].filter { $0 == 0x0A }.count
-        var segment = replacement
-        let remaining = (end - start) - replacement.count - breaks
-        if remaining > 0 { segment += Array(repeating: 0x20, count: remaining) }
-        segment += Array(repeating: 0x0A, count: breaks)
-        output.replaceSubrange(start..<end, with: segment)
+        var characters = Array(text.utf8)[...]
+        for index in start..<end where output[index] != 0x0A && output[index] != 0x0D {
+            output[index] = characters.popFirst() ?? 0x20
+        }
+        assert(characters.isEmpty, "replacement longer than the span it replaces")
     }
 
     // MARK: - Helpers

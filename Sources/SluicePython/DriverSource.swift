@@ -24,8 +24,41 @@ _memory_begin = _host["memory_begin"]
 _memory_end = _host["memory_end"]
 _memory_exceeded = _host["memory_exceeded"]
 
-_loads = json.loads
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# The driver's own JSON goes through the C encoder and scanner, captured now: user code shares
+# the standard library's modules with every other transformation in the process, and patching
+# json.JSONEncoder or json.loads must not change what the driver reads and writes.
+import _json
+import re as _re
+from json.decoder import JSONDecodeError as _JSONDecodeError
+
+_c_make_encoder = _json.make_encoder
+_c_encode_string = _json.encode_basestring
+_c_scan = _json.make_scanner(json.JSONDecoder())
+_whitespace_end = _re.compile(r"[ \t\n\r]*").match
+
+
+def _unserialisable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encode(value):
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)."""
+    if isinstance(value, str):
+        return _c_encode_string(value)
+    return "".join(_c_make_encoder({}, _unserialisable, _c_encode_string, None, ":", ",", False, False, False)(value, 0))
+
+
+def _loads(text):
+    """json.loads(text) for str input."""
+    start = _whitespace_end(text, 0).end()
+    try:
+        value, end = _c_scan(text, start)
+    except StopIteration as stop:
+        raise _JSONDecodeError("Expecting value", text, stop.value) from None
+    end = _whitespace_end(text, end).end()
+    if end != len(text):
+        raise _JSONDecodeError("Extra data", text, end)
+    return value
 _RS = "\x1e"
 _US = "\x1f"
 _ENVELOPE_KEYS = frozenset(("message", "metadata", "destination", "libraries", "credentials"))
@@ -120,9 +153,9 @@ def analyze(file_name, code):
         where = f"{file_name}, line {error.lineno}"
         if error.offset:
             where += f", column {error.offset}"
-        return json.dumps({"error": f"{type(error).__name__}: {error.msg} ({where})"})
+        return _encode({"error": f"{type(error).__name__}: {error.msg} ({where})"})
     except ValueError as error:
-        return json.dumps({"error": f"SyntaxError: {error} ({file_name})"})
+        return _encode({"error": f"SyntaxError: {error} ({file_name})"})
     imports = []
     for name in _import_names(tree):
         if name.startswith("."):
@@ -134,7 +167,7 @@ def analyze(file_name, code):
         else:
             kind = "other"
         imports.append({"name": name, "kind": kind})
-    return json.dumps({"imports": imports, "entries": _entry_points(tree)})
+    return _encode({"imports": imports, "entries": _entry_points(tree)})
 
 
 class Transformation:
@@ -277,6 +310,8 @@ class _Batch:
         if index < 0:
             return "{}"
         item = self.items[index]
+        if item[0] is None:
+            return "{}"
         text = item[2]
         if text is None:
             try:
@@ -300,49 +335,58 @@ class _Batch:
             message = f"memory limit of {self.memory_budget >> 20} MB exceeded"
         self.error(index, kind, message)
 
-    def serialise(self, value):
-        """(text, None) or (None, failure)."""
-        try:
-            return _encode(value), None
-        except MemoryError:
-            return None, ("memory_limit", None)
-        except (TypeError, ValueError, RecursionError) as error:
-            return None, ("unserializable_result", f"{type(error).__name__}: {error}")
-
     # -- calls --------------------------------------------------------------------------------
 
-    def call(self, entry, argument):
-        """Calls the entry under the limits; returns (result, None) or (None, failure)."""
+    def guarded(self, function, *arguments):
+        """Runs function(*arguments) — the user's code and everything that can call back into it,
+        such as serialising what it returned — under the time and memory limits. Returns None,
+        or the failure (kind, message)."""
+        caught = None
+        _memory_begin(self.memory_budget)
         _arm(self.time_limit_ns)
         _state.in_user_code = True
         try:
-            result = entry(argument, self.metadata)
-            if type(result) is _CoroutineType:
-                result = _drive(result)
-            return result, None
+            function(*arguments)
+            return None
         except TimeLimitExceeded:
-            return None, ("time_limit", None)
+            return ("time_limit", None)
         except MemoryError as error:
             if _memory_exceeded():
-                return None, ("memory_limit", None)
-            return None, ("exception", _describe(error, self.transformation.files))
+                return ("memory_limit", None)
+            caught = error
         except BaseException as error:
-            return None, ("exception", _describe(error, self.transformation.files))
+            caught = error
+        finally:
+            _state.in_user_code = False
+            _disarm()
+            _memory_end()
+        return ("exception", self.describe(caught))
+
+    def describe(self, error):
+        """The error's text; its __str__ is user code too, so it runs under the time limit."""
+        _arm(self.time_limit_ns)
+        _state.in_user_code = True
+        try:
+            return _describe(error, self.transformation.files)
+        except BaseException:
+            return f"{type(error).__name__}: (its message could not be produced)"
         finally:
             _state.in_user_code = False
             _disarm()
 
-    def load(self):
-        """Evaluates the modules; on failure every event gets the error."""
-        entry, failure = self.call(self.instantiate, None)
+    def load(self, first=0):
+        """Evaluates the modules; on failure every input from `first` on gets the error."""
+        holder = []
+        failure = self.guarded(lambda: holder.append(self.instantiate()))
         if failure:
-            for index, item in enumerate(self.items):
+            for index in range(first, len(self.items)):
+                item = self.items[index]
                 if item[0] is None:
                     self.error(index, "invalid_input", item[1])
                 else:
                     self.fail(index, failure)
             return None
-        return entry
+        return holder[0]
 
     def run(self):
         # Event data has no reference cycles: reference counting frees it, and the cycle
@@ -358,16 +402,12 @@ class _Batch:
                     continue
                 self.items.append(_classify(value))
             self.text = None
-            _memory_begin(self.memory_budget)
-            try:
-                entry = self.load()
-                if entry is not None:
-                    if self.transformation.is_batch:
-                        self.run_batch(entry)
-                    else:
-                        self.run_events(entry)
-            finally:
-                _memory_end()
+            entry = self.load()
+            if entry is not None:
+                if self.transformation.is_batch:
+                    self.run_batch(entry)
+                else:
+                    self.run_events(entry)
             return "".join(self.logs) + "".join(self.out)
         finally:
             gc.enable()
@@ -375,10 +415,6 @@ class _Batch:
     def run_events(self, entry):
         out = self.out
         items = self.items
-        limit = self.time_limit_ns
-        metadata = self.metadata
-        files = self.transformation.files
-        state, arm, disarm, encode = _state, _arm, _disarm, _encode
         for index in range(len(items)):
             item = items[index]
             message = item[0]
@@ -387,48 +423,31 @@ class _Batch:
                 continue
             self.current = index
             self.current_message = message
-            failure = None
-            arm(limit)
-            state.in_user_code = True
-            try:
-                result = entry(message, metadata)
-                if type(result) is _CoroutineType:
-                    result = _drive(result)
-            except TimeLimitExceeded:
-                failure = ("time_limit", None)
-            except MemoryError as error:
-                failure = ("memory_limit", None) if _memory_exceeded() else ("exception", _describe(error, files))
-            except BaseException as error:
-                failure = ("exception", _describe(error, files))
-            finally:
-                state.in_user_code = False
-                disarm()
+            mark = len(out)
+            failure = self.guarded(self.call_event, entry, index, message)
             self.current = -1
             self.current_message = None
             if failure is not None:
+                del out[mark:]
                 self.fail(index, failure)
                 if failure[0] == "memory_limit":
-                    # Release what the module instance holds, and start the budget again.
-                    _memory_end()
-                    entry = self.load()
-                    _memory_begin(self.memory_budget)
+                    # Release what the module instance holds: evaluate it afresh.
+                    entry = self.load(index + 1)
                     if entry is None:
                         return
-                continue
-            if type(result) is dict:
-                try:
-                    text = encode(result)
-                except MemoryError:
-                    self.fail(index, ("memory_limit", None))
-                    continue
-                except (TypeError, ValueError, RecursionError) as error:
-                    self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
-                    continue
-                out += ("O", str(index), _US, text, _US, item[2] or self.metadata_json(index), _RS)
-            else:
-                self.accept_other(index, result)
 
-    def accept_other(self, index, result):
+    def call_event(self, entry, index, message):
+        result = entry(message, self.metadata)
+        if type(result) is _CoroutineType:
+            result = _drive(result)
+        if type(result) is dict:
+            try:
+                text = _encode(result)
+            except (TypeError, ValueError, RecursionError) as error:
+                self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
+                return
+            self.out += ("O", str(index), _US, text, _US, self.items[index][2] or self.metadata_json(index), _RS)
+            return
         if result is None:
             self.dropped(index)
             return
@@ -438,11 +457,11 @@ class _Batch:
                 return
             texts = []
             for element in result:
-                text, failure = self.serialise(element)
-                if failure:
-                    self.fail(index, failure)
+                try:
+                    texts.append(_encode(element))
+                except (TypeError, ValueError, RecursionError) as error:
+                    self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                     return
-                texts.append(text)
             if not texts:
                 self.dropped(index)
                 return
@@ -451,9 +470,10 @@ class _Batch:
                 self.out += ("O", str(index), _US, text, _US, metadata, _RS)
             return
         if isinstance(result, dict):
-            text, failure = self.serialise(result)
-            if failure:
-                self.fail(index, failure)
+            try:
+                text = _encode(result)
+            except (TypeError, ValueError, RecursionError) as error:
+                self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                 return
             self.out += ("O", str(index), _US, text, _US, self.metadata_json(index), _RS)
             return
@@ -468,12 +488,18 @@ class _Batch:
                 events.append(item[0])
         if not events:
             return
-        result, failure = self.call(entry, events)
+        mark = len(self.out)
+        failure = self.guarded(self.call_batch, entry, events)
         if failure:
+            del self.out[mark:]
             for index, item in enumerate(self.items):
                 if item[0] is not None:
                     self.fail(index, failure)
-            return
+
+    def call_batch(self, entry, events):
+        result = entry(events, self.metadata)
+        if type(result) is _CoroutineType:
+            result = _drive(result)
         if not isinstance(result, list):
             for index, item in enumerate(self.items):
                 if item[0] is not None:
@@ -485,9 +511,10 @@ class _Batch:
             if not isinstance(element, dict):
                 self.error(-1, "invalid_result", "returned event in events array from transformBatch(events) is not an object")
                 continue
-            text, failure = self.serialise(element)
-            if failure:
-                self.fail(-1, failure)
+            try:
+                text = _encode(element)
+            except (TypeError, ValueError, RecursionError) as error:
+                self.error(-1, "unserializable_result", f"{type(error).__name__}: {error}")
                 continue
             if index_of is None:
                 index_of = {}
@@ -565,7 +592,7 @@ def _describe(error, files):
 
 
 def build(spec_json):
-    return Transformation(json.loads(spec_json))
+    return Transformation(_loads(spec_json))
 
 
 # Everything loaded so far lives as long as the process: keep it out of the collector's scans.

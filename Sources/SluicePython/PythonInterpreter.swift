@@ -208,9 +208,11 @@ final class PythonInterpreter {
         var logs: [LogLine] = []
         var ordered = true
         var length = 0
-        guard let pointer = sluice_string_utf8(output, &length) else {
+        var owner: OpaquePointer?
+        guard let pointer = sluice_string_utf8(output, &length, &owner) else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
+        defer { sluice_decref(owner) }
         pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
             ResultRecords.parse(UnsafeBufferPointer(start: bytes, count: length), results: &results, logs: &logs, ordered: &ordered) {
                 Array($0)
@@ -245,7 +247,9 @@ final class PythonInterpreter {
 
     private func utf8(_ object: OpaquePointer) -> [UInt8]? {
         var length = 0
-        guard let pointer = sluice_string_utf8(object, &length) else { return nil }
+        var owner: OpaquePointer?
+        guard let pointer = sluice_string_utf8(object, &length, &owner) else { return nil }
+        defer { sluice_decref(owner) }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 

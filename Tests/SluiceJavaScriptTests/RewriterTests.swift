@@ -54,7 +54,7 @@ import Testing
 
     @Test func exportDefaultExpressionBecomesAnAssignmentOfTheSameWidth() throws {
         let result = try rewrite("export default { a: 1 };")
-        #expect(result.body == "__sluice_dflt= { a: 1 };")
+        #expect(result.body == "       $__def= { a: 1 };")
         #expect(result.declaresDefaultBinding)
     }
 

@@ -221,6 +221,35 @@ func runWithLibraries(_ code: String, _ inputs: [String] = [#"{"v":1}"#]) throws
         #expect(try lines(code, [#"{"v":1}"#]) == [#"0 output {"v":1}"#])
     }
 
+    @Test func regexAfterTheHeadOfIfWhileAndFor() throws {
+        let code = "export function transformEvent(e) { let n = 0; if (e.s) /`/.test(e.s) && n++; while (false) /'/; for (;false;) /\"/; return {n}; }"
+        #expect(try lines(code, [#"{"s":"a`b"}"#]) == [#"0 output {"n":1}"#])
+    }
+
+    @Test func lineContinuationWithCRLFInAString() throws {
+        let code = "const s = 'a\\\r\nb';\r\nexport function transformEvent(e) { return {s}; }\r\n"
+        #expect(try lines(code, ["{}"]) == [#"0 output {"s":"ab"}"#])
+    }
+
+    @Test func exportAndDefaultOnSeparateLines() throws {
+        let code = "export\ndefault 5;\nexport function transformEvent(e) { return {v: 1}; }\nexport const later = 2;"
+        #expect(try lines(code, ["{}"]) == [#"0 output {"v":1}"#])
+    }
+
+    @Test func anonymousDefaultFunctionIsADeclaration() throws {
+        let runtime = Runtime(libraries: InMemoryLibraries([
+            LibrarySource(importName: "anon", language: .javascript, fileName: "anon.js", code: "export default function () { return 1 }\n[1, 2].forEach(() => {});\nexport default2 = 0;".replacingOccurrences(of: "export default2 = 0;", with: "")),
+            LibrarySource(importName: "anonClass", language: .javascript, fileName: "anonClass.js", code: "class Base { v() { return 7; } }\nexport default class extends Base {}\n(function () {})();"),
+        ]))
+        let code = "import f from \"anon\";\nimport K from \"anonClass\";\nexport function transformEvent(e) { return {f: f(), k: new K().v()}; }"
+        #expect(try lines(code, ["{}"], runtime: runtime) == [#"0 output {"f":1,"k":7}"#])
+    }
+
+    @Test func shadowingObjectDoesNotBreakTheModule() throws {
+        let code = "const Object = { freeze: 1 };\nexport function transformEvent(e) { return {ok: Object.freeze}; }"
+        #expect(try lines(code, ["{}"]) == [#"0 output {"ok":1}"#])
+    }
+
     @Test func stringImportNames() throws {
         let runtime = Runtime(libraries: InMemoryLibraries([
             LibrarySource(importName: "odd", language: .javascript, fileName: "odd.js",

@@ -192,6 +192,39 @@ let pythonRuntime = Runtime(libraries: pythonLibraries)
             == ["0 memory_limit: memory limit of 64 MB exceeded", #"1 output {"kept":0}"#])
     }
 
+    @Test func userCodeRunWhileSerialisingIsUnderTheLimit() throws {
+        let code = "class D(dict):\n    def items(self):\n        while True:\n            pass\n\ndef transformEvent(event, metadata):\n    return D(event)\n"
+        #expect(try timed(code, [#"{"a":1}"#, #"{"b":2}"#], limits: Limits(timeMilliseconds: 100)).lines
+            == ["0 time_limit: time limit of 100 ms exceeded", "1 time_limit: time limit of 100 ms exceeded"])
+    }
+
+    @Test func aSlowExceptionMessageCannotTakeTheBatchDown() throws {
+        let code = """
+        import time
+
+        class Slow(Exception):
+            def __str__(self):
+                time.sleep(5)
+                return "slow"
+
+        def transformEvent(event, metadata):
+            if event.get("n") == 2:
+                raise Slow()
+            return event
+        """
+        #expect(try timed(code, [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#], limits: Limits(timeMilliseconds: 100)).lines
+            == [#"0 output {"n":1}"#, "1 exception: Slow: (its message could not be produced)", #"2 output {"n":3}"#])
+    }
+
+    @Test func aMemoryLimitIsPerCall() throws {
+        // Each call keeps 2 MB alive in its output; a 16 MB budget per call is plenty.
+        let code = "def transformEvent(event, metadata):\n    return {\"blob\": 'x' * (2 << 20)}\n"
+        let inputs = Array(repeating: "{}", count: 20)
+        let result = try timed(code, inputs, limits: Limits(timeMilliseconds: 10_000, memoryMegabytes: 16)).lines
+        #expect(result.filter { $0.contains("memory_limit") }.isEmpty)
+        #expect(result.count == 20)
+    }
+
     @Test func deepRecursionIsARecursionError() throws {
         let code = "def down(n):\n    return down(n + 1)\n\ndef transformEvent(event, metadata):\n    return down(0)\n"
         let result = try runPython(code, ["{}"])
@@ -239,6 +272,33 @@ let pythonRuntime = Runtime(libraries: pythonLibraries)
             "2 unserializable_result: ValueError: Out of range float values are not JSON compliant",
             #"3 output {"kind":"ok"}"#,
         ])
+    }
+
+    @Test func loneSurrogatesSurviveInOutputsAndLogs() throws {
+        let code = "def transformEvent(event, metadata):\n    log(event[\"x\"])\n    return event\n"
+        let result = try runPython(code, [#"{"x":"\ud800"}"#, #"{"x":"ok"}"#])
+        #expect(result.results.map { render($0) } == [#"0 output {"x":"\ud800"}"#, #"1 output {"x":"ok"}"#])
+        #expect(result.logs.map(\.text) == ["\u{FFFD}", "ok"])
+    }
+
+    @Test func invalidInputsHaveEmptyMetadata() throws {
+        let result = try runPython(Self.identity, ["{bad", "[1]"])
+        #expect(result.results.map { String(decoding: $0.metadata, as: UTF8.self) } == ["{}", "{}"])
+    }
+
+    @Test func patchingTheStandardLibraryDoesNotChangeWhatTheEngineWrites() throws {
+        let patch = """
+        import json
+
+        def transformEvent(event, metadata):
+            json.JSONEncoder.encode = lambda self, o: '{"hijacked":true}'
+            json.JSONEncoder.iterencode = lambda self, o, _one_shot=False: ['{"hijacked":true}']
+            json.loads = lambda s: {"hijacked": True}
+            return event
+        """
+        let compiled = try sharedRuntime.compile(TransformationSource(name: "p", language: .python, fileName: "p.py", code: patch))
+        _ = sharedRuntime.run(compiled, batch: Batch(items: items([#"{"a":1}"#])), limits: .defaults)
+        #expect(try pythonLines(Self.identity, [#"{"b":2}"#]) == [#"0 output {"b":2}"#])
     }
 
     @Test func invalidUTF8FailsAlone() throws {

@@ -58,8 +58,10 @@ SluicePyObject *sluice_call(SluicePyObject *callable, SluicePyObject *const *arg
 SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length);
 SluicePyObject *sluice_integer(int64_t value);
 SluicePyObject *sluice_boolean(int value);
-/// The UTF-8 text of a str (borrowed; valid while the object lives), or NULL.
-const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length);
+/// The UTF-8 text of a str, or NULL. Borrowed from the str, or — when the str holds lone
+/// surrogates, which UTF-8 cannot encode — from `*owner`, a new reference the caller releases
+/// (those surrogates are written as `\uXXXX` escapes).
+const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length, SluicePyObject **owner);
 
 /// Dictionaries: a new dict; set (0 on success); get (new reference or NULL, no exception).
 SluicePyObject *sluice_dictionary(void);
