@@ -12,12 +12,14 @@ public struct Limits: Sendable, Hashable, Codable {
     /// call ends within `timeMilliseconds + 10 ms` in the usual case.
     public var timeMilliseconds: Int
 
-    /// Memory one transformation instance may grow by while it runs, in megabytes. Default 128.
+    /// Memory one call may grow by while it runs, in megabytes. Default 128.
     ///
-    /// Measured as growth of the process's resident memory over the value at the start of the
-    /// batch, checked about every 10 ms of CPU time. Not counted: memory the engine held before
-    /// the batch started (compiled code, the parsed input batch). A single native allocation can
-    /// overshoot the budget before the next check notices it.
+    /// JavaScript: growth of the process's resident memory over its value at the call's first
+    /// check, checked about every 10 ms of CPU time (so a call is measured from at most 10 ms
+    /// into it, and one large native allocation can overshoot before the next check). Python:
+    /// bytes allocated by the interpreter since the call started, counted by allocator hooks that
+    /// refuse the allocation that would cross the budget. Not counted: memory held before the
+    /// call (compiled code, the parsed input batch, results of earlier calls).
     public var memoryMegabytes: Int
 
     /// The defaults: 4000 ms and 128 MB.

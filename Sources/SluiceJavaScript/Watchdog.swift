@@ -90,14 +90,18 @@ final class Watchdog {
         let sequence = control.pointee
         guard sequence != 0 else { return false }
         let now = monotonicNanoseconds()
+        let resident = residentBytes()
         if sequence != lastSequence {
+            // A call seen for the first time: its time and memory are measured from here, so
+            // garbage earlier calls left for the collector does not count against it.
             lastSequence = sequence
             sequenceSeenAt = now
+            baselineResidentBytes = resident
         } else if now &- sequenceSeenAt >= timeLimitNanoseconds {
             fired = .timeLimit
             return true
         }
-        if residentBytes() - baselineResidentBytes > memoryLimitBytes {
+        if resident - baselineResidentBytes > memoryLimitBytes {
             fired = .memoryLimit
             return true
         }
