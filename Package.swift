@@ -51,11 +51,19 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Layer 4: the snapshot harness.
+        .target(
+            name: "SluiceTesting",
+            dependencies: ["SluiceCore", "SluiceRuntime"],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 5: the command line.
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceRuntime",
+                "SluiceTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"],
@@ -69,6 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

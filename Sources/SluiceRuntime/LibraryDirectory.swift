@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 
 #if canImport(Glibc)
@@ -32,6 +33,25 @@ public struct LibraryDirectory: LibraryProvider {
             }
         }
         return nil
+    }
+
+    /// The default library folder for a transformation: the nearest `libraries/` folder at or
+    /// above it, else `./libraries`.
+    public static func nearestRoot(to path: String) -> String {
+        var directory = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if !(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            directory.deleteLastPathComponent()
+        }
+        while true {
+            let candidate = directory.appendingPathComponent("libraries")
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                return candidate.path
+            }
+            if directory.path == "/" { break }
+            directory.deleteLastPathComponent()
+        }
+        return "libraries"
     }
 
     /// Import names are plain names: letters, digits, `_`, `-`, `.`, `@` and `/` for scoped

@@ -2,9 +2,13 @@
 import Glibc
 #endif
 
-/// Buffered writes to a file descriptor (standard output by default), flushed at 1 MiB.
+/// Buffered writes to a file descriptor (standard output by default), flushed at 1 MiB — or,
+/// made with ``inMemory()``, collected in ``collected``.
 public final class OutputWriter {
     private let descriptor: Int32
+    /// Everything written, for an in-memory writer.
+    public private(set) var collected: [UInt8] = []
+    private var keepsInMemory = false
     private var buffer: [UInt8] = []
     private let capacity: Int
     /// Bytes written so far (flushed or not).
@@ -14,6 +18,13 @@ public final class OutputWriter {
         descriptor = fileDescriptor
         self.capacity = capacity
         buffer.reserveCapacity(capacity + 4096)
+    }
+
+    /// A writer that keeps what is written in ``collected`` (tests, the snapshot harness).
+    public static func inMemory() -> OutputWriter {
+        let writer = OutputWriter(fileDescriptor: -1, capacity: 1 << 16)
+        writer.keepsInMemory = true
+        return writer
     }
 
     deinit { try? flush() }
@@ -30,6 +41,11 @@ public final class OutputWriter {
     }
 
     public func flush() throws {
+        if keepsInMemory {
+            collected += buffer
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
         var offset = 0
         while offset < buffer.count {
             let count = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }

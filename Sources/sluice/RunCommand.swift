@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let libraryRoot = libraries ?? LibraryLocator.defaultRoot(near: transformation)
+        let libraryRoot = libraries ?? LibraryDirectory.nearestRoot(to: transformation)
         let runtime = Runtime(libraries: LibraryDirectory(root: libraryRoot))
         let compiled: any CompiledTransformation
         do {
@@ -117,27 +117,4 @@ struct CLIError: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
     var description: String { message }
-}
-
-enum LibraryLocator {
-    /// The nearest `libraries/` folder at or above the transformation's folder, else `./libraries`.
-    static func defaultRoot(near path: String) -> String {
-        var directory = URL(fileURLWithPath: path).standardizedFileURL
-        if !directory.hasDirectoryPath {
-            var isDirectory: ObjCBool = false
-            if !(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
-                directory.deleteLastPathComponent()
-            }
-        }
-        while true {
-            let candidate = directory.appendingPathComponent("libraries")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                return candidate.path
-            }
-            if directory.path == "/" { break }
-            directory.deleteLastPathComponent()
-        }
-        return "libraries"
-    }
 }

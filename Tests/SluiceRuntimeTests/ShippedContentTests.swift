@@ -36,7 +36,7 @@ enum Repository {
         func run(_ folder: String) throws -> (results: [String], logs: [String]) {
             let definition = try TransformationLoader.load(path: Repository.root + "/transformations/" + folder)
             let compiled = try Repository.runtime.compile(definition.source)
-            let reader = try InputReader(path: Repository.root + "/transformations/\(folder)/sample.ndjson")
+            let reader = try InputReader(path: Repository.root + "/transformations/\(folder)/tests/sample/input.ndjson")
             var items: [JSONText] = []
             while let record = try reader.next() {
                 if case .item(let item) = record { items.append(item.json) }
@@ -65,7 +65,7 @@ enum Repository {
         #expect(definition.source.name == "mask-pii")
         #expect(definition.limits == LimitsOverride(timeMilliseconds: 1000, memoryMegabytes: 64))
         let compiled = try Repository.runtime.compile(definition.source)
-        let reader = try InputReader(path: Repository.root + "/transformations/mask-pii/sample.ndjson")
+        let reader = try InputReader(path: Repository.root + "/transformations/mask-pii/tests/sample/input.ndjson")
         var items: [JSONText] = []
         while let record = try reader.next() {
             if case .item(let item) = record { items.append(item.json) }

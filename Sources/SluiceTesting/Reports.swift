@@ -1,0 +1,97 @@
+import Foundation
+
+/// Text, JUnit XML and JSON renderings of a run's case reports.
+public enum Reports {
+    /// One line per case (and its differences below it), for a terminal when `colour` is set.
+    public static func text(_ report: CaseReport, colour: Bool) -> String {
+        let (mark, paint): (String, String) = switch report.status {
+        case .passed: ("✓", "\u{1B}[32m")
+        case .updated: ("↻", "\u{1B}[33m")
+        case .recorded: ("✗", "\u{1B}[33m")
+        case .failed, .error: ("✗", "\u{1B}[31m")
+        }
+        let reset = "\u{1B}[0m"
+        var lines = [colour ? "\(paint)\(mark)\(reset) \(report.id)" : "\(mark) \(report.id)"]
+        if report.status == .updated {
+            lines[0] += " (updated: \(report.differences.count) difference\(report.differences.count == 1 ? "" : "s"))"
+        }
+        if let message = report.message { lines.append("    " + message) }
+        for difference in report.differences.prefix(50) {
+            let line = "    " + difference.description
+            if !colour {
+                lines.append(line)
+                continue
+            }
+            switch difference.kind {
+            case .added: lines.append("\u{1B}[32m\(line)\(reset)")
+            case .missing: lines.append("\u{1B}[31m\(line)\(reset)")
+            case .changed: lines.append("\u{1B}[33m\(line)\(reset)")
+            }
+        }
+        if report.differences.count > 50 { lines.append("    … \(report.differences.count - 50) more") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `N passed, N failed` (recorded and error cases count as failed).
+    public static func summary(_ reports: [CaseReport]) -> String {
+        let failed = reports.filter(\.isFailure).count
+        return "\(reports.count - failed) passed, \(failed) failed"
+    }
+
+    /// JUnit XML: one test suite, one test case per snapshot case (class name: the transformation).
+    public static func junit(_ reports: [CaseReport]) -> String {
+        let failures = reports.filter(\.isFailure).count
+        let total = reports.reduce(0) { $0 + $1.seconds }
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+        xml += #"<testsuites name="sluice test" tests="\#(reports.count)" failures="\#(failures)" time="\#(format(total))">"# + "\n"
+        xml += #"  <testsuite name="snapshots" tests="\#(reports.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(format(total))">"# + "\n"
+        for report in reports {
+            let parts = report.id.split(separator: "/", maxSplits: 1).map(String.init)
+            let className = escape(parts.first ?? report.id), name = escape(parts.count > 1 ? parts[1] : report.id)
+            var element = #"    <testcase classname="\#(className)" name="\#(name)" time="\#(format(report.seconds))""#
+            if report.isFailure {
+                let detail = ([report.message].compactMap { $0 } + report.differences.map(\.description)).joined(separator: "\n")
+                let summary = report.status == .failed ? "\(report.differences.count) difference(s)" : report.status.rawValue
+                element += ">\n      <failure message=\"\(escape(summary))\">\(escape(detail))</failure>\n    </testcase>"
+            } else {
+                element += "/>"
+            }
+            xml += element + "\n"
+        }
+        xml += "  </testsuite>\n</testsuites>\n"
+        return xml
+    }
+
+    /// A JSON document: counts and every case with its status, differences and message.
+    public static func json(_ reports: [CaseReport]) throws -> Data {
+        let failed = reports.filter(\.isFailure).count
+        let cases: [[String: Any]] = reports.map { report in
+            var entry: [String: Any] = ["id": report.id, "status": report.status.rawValue, "seconds": report.seconds,
+                                        "differences": report.differences.map(\.description)]
+            if let message = report.message { entry["message"] = message }
+            return entry
+        }
+        let document: [String: Any] = ["passed": reports.count - failed, "failed": failed, "cases": cases]
+        return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "\u{1B}": result += ""
+            default:
+                // XML 1.0 allows tab, newline, carriage return and characters from U+0020.
+                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r" { continue }
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import SluiceCore
+import SluiceRuntime
+
+/// How one case ended.
+public struct CaseReport: Sendable {
+    public enum Status: String, Sendable {
+        case passed, failed, recorded, updated, error
+    }
+
+    public var id: String
+    public var status: Status
+    /// For failed and updated cases: what differs between the expectation and the result.
+    public var differences: [JSONDifference] = []
+    /// For errors (cannot load, cannot compile) and recordings: what happened.
+    public var message: String?
+    public var seconds: Double = 0
+
+    public init(id: String, status: Status, differences: [JSONDifference] = [], message: String? = nil, seconds: Double = 0) {
+        self.id = id
+        self.status = status
+        self.differences = differences
+        self.message = message
+        self.seconds = seconds
+    }
+
+    /// Recorded and error cases fail too: a recording must be reviewed before it passes.
+    public var isFailure: Bool { status == .failed || status == .recorded || status == .error }
+}
+
+/// Runs snapshot cases on the in-process engines, with the same limits as the service.
+public final class SnapshotRunner {
+    /// Rewrite expectations that differ (and say what changed).
+    public let update: Bool
+    /// Write a missing expectation (the case still fails). Off in CI.
+    public let recordMissing: Bool
+    private var runtimes: [String: Runtime] = [:]
+
+    public init(update: Bool = false, recordMissing: Bool = true) {
+        self.update = update
+        self.recordMissing = recordMissing
+    }
+
+    public func run(_ snapshot: SnapshotCase) -> CaseReport {
+        let start = ContinuousClock.now
+        var report = run(snapshot, started: start)
+        let elapsed = ContinuousClock.now - start
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return report
+    }
+
+    private func run(_ snapshot: SnapshotCase, started: ContinuousClock.Instant) -> CaseReport {
+        do {
+            let settings = try loadSettings(snapshot)
+            let actual = try produce(snapshot, settings: settings)
+            let actualValues = try parseLines(actual, file: "result")
+            guard FileManager.default.fileExists(atPath: snapshot.expectedPath) else {
+                if recordMissing {
+                    try Data(actual).write(to: URL(fileURLWithPath: snapshot.expectedPath))
+                    return CaseReport(id: snapshot.id, status: .recorded,
+                                      message: "no \(SnapshotCase.expectedFileName): recorded \(actualValues.count) lines; review and commit it (the case fails until then)")
+                }
+                return CaseReport(id: snapshot.id, status: .error, message: "no \(SnapshotCase.expectedFileName) (not recorded in CI)")
+            }
+            let expectedBytes = Array(try Data(contentsOf: URL(fileURLWithPath: snapshot.expectedPath)))
+            let expectedValues = try parseLines(expectedBytes, file: snapshot.expectedPath)
+            let differences = JSONDiff.differences(expected: expectedValues, actual: actualValues, ignore: settings.ignore ?? [])
+            if differences.isEmpty { return CaseReport(id: snapshot.id, status: .passed) }
+            if update {
+                try Data(actual).write(to: URL(fileURLWithPath: snapshot.expectedPath))
+                return CaseReport(id: snapshot.id, status: .updated, differences: differences)
+            }
+            return CaseReport(id: snapshot.id, status: .failed, differences: differences)
+        } catch {
+            return CaseReport(id: snapshot.id, status: .error, message: "\(error)")
+        }
+    }
+
+    private func loadSettings(_ snapshot: SnapshotCase) throws -> CaseSettings {
+        guard let data = FileManager.default.contents(atPath: snapshot.settingsPath) else { return CaseSettings() }
+        do {
+            return try JSONDecoder().decode(CaseSettings.self, from: data)
+        } catch {
+            throw LoadError("\(snapshot.settingsPath): invalid case settings: \(error)")
+        }
+    }
+
+    /// Runs the case's input through its transformation; the `sluice run --logs` output.
+    private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> [UInt8] {
+        let definition = try TransformationLoader.load(path: snapshot.transformationDirectory)
+        let libraryRoot = LibraryDirectory.nearestRoot(to: snapshot.transformationDirectory)
+        let runtime = runtimes[libraryRoot] ?? Runtime(libraries: LibraryDirectory(root: libraryRoot))
+        runtimes[libraryRoot] = runtime
+        let compiled: any CompiledTransformation
+        do {
+            compiled = try runtime.compile(definition.source)
+        } catch {
+            throw LoadError("\(definition.source.fileName): \(error.message)")
+        }
+        var options = StreamOptions()
+        options.includeLogs = true
+        options.batchSize = max(1, settings.batchSize ?? options.batchSize)
+        options.credentials = settings.credentials ?? [:]
+        options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
+        let writer = OutputWriter.inMemory()
+        _ = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
+            .run(input: try InputReader(path: snapshot.inputPath), output: writer)
+        return writer.collected
+    }
+
+    private func parseLines(_ bytes: [UInt8], file: String) throws -> [Any] {
+        var values: [Any] = []
+        for (number, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
+        where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+            do {
+                values.append(try JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed]))
+            } catch {
+                throw LoadError("\(file): line \(number + 1) is not JSON")
+            }
+        }
+        return values
+    }
+}

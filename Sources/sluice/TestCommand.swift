@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import SluiceTesting
+
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run snapshot cases and compare the results with their expectations.",
+        discussion: """
+        A case is a folder transformations/<name>/tests/<case>/ with input.json (a JSON array) or
+        input.ndjson, expected.ndjson (the expected `sluice run --logs` output) and an optional
+        case.json ({"ignore": [paths], "credentials": {...}, "limits": {...}, "batchSize": N}).
+        A missing expected.ndjson is recorded from the result and the case fails until it is
+        reviewed and committed (in CI, when CI is set, nothing is recorded). Exit status 1 when any
+        case fails.
+        """
+    )
+
+    @Argument(help: "Case folders, transformation folders or folders of transformations (default: transformations).")
+    var paths: [String] = []
+
+    @Flag(name: .long, help: "Rewrite the expectations that differ, and say what changed.")
+    var update = false
+
+    @Option(name: .long, help: "Only cases whose id (<transformation>/<case>) contains this text.")
+    var filter: String?
+
+    @Option(name: .long, help: "Write a JUnit XML report to this file.")
+    var junit: String?
+
+    @Option(name: .long, help: "Write a JSON report to this file.")
+    var json: String?
+
+    func run() throws {
+        let roots = paths.isEmpty ? ["transformations"] : paths
+        var cases = try CaseDiscovery.cases(in: roots)
+        if let filter { cases = cases.filter { $0.id.contains(filter) } }
+        let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
+        if update && inCI { throw CLIError("--update is refused when CI is set: expectations are reviewed, not rewritten, in CI") }
+        let runner = SnapshotRunner(update: update, recordMissing: !inCI)
+        let colour = isatty(1) != 0
+        var reports: [CaseReport] = []
+        for snapshot in cases {
+            let report = runner.run(snapshot)
+            reports.append(report)
+            print(Reports.text(report, colour: colour))
+        }
+        if let junit { try Reports.junit(reports).write(toFile: junit, atomically: true, encoding: .utf8) }
+        if let json { try Reports.json(reports).write(to: URL(fileURLWithPath: json)) }
+        if cases.isEmpty { print("no cases found in \(roots.joined(separator: ", "))") }
+        print(Reports.summary(reports))
+        if reports.contains(where: \.isFailure) { throw ExitCode(1) }
+    }
+}

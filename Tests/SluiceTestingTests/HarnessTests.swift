@@ -1,0 +1,130 @@
+import Foundation
+import FoundationXML
+import SluiceTesting
+import Testing
+
+func json(_ text: String) -> Any {
+    try! JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}
+
+@Suite struct JSONDiffTests {
+    @Test func namesEveryKindOfDifferenceByPath() {
+        let differences = JSONDiff.differences(
+            expected: json(#"[{"properties":{"total":10,"gone":true},"list":[1,2,3]}, {"a":1}]"#),
+            actual: json(#"[{"properties":{"total":12,"extra":"x"},"list":[1,2]}, {"a":1}, {"b":2}]"#)
+        ).map(\.description)
+        #expect(differences == [
+            "$[0].list[2]: missing",
+            "+ $[0].properties.extra = \"x\"",
+            "$[0].properties.gone: missing",
+            "$[0].properties.total: 10 → 12",
+            #"+ $[2] = {"b":2}"#,
+        ])
+    }
+
+    @Test func ignoresKeyOrderAndComparesNumbersByValue() {
+        #expect(JSONDiff.differences(expected: json(#"{"a":1,"b":{"c":2.0,"d":[true,null]}}"#),
+                                     actual: json(#"{"b":{"d":[true,null],"c":2},"a":1.0}"#)).isEmpty)
+    }
+
+    @Test func booleansAreNotNumbers() {
+        #expect(JSONDiff.differences(expected: json(#"{"a":true}"#), actual: json(#"{"a":1}"#)).map(\.description) == ["$.a: true → 1"])
+    }
+
+    @Test func ignorePathsWithWildcards() {
+        let expected = json(#"[{"output":{"at":"x","v":1}},{"output":{"at":"y","v":2}}]"#)
+        let actual = json(#"[{"output":{"at":"1","v":1}},{"output":{"at":"2","v":3}}]"#)
+        #expect(JSONDiff.differences(expected: expected, actual: actual, ignore: ["$[*].output.at"]).map(\.description)
+            == ["$[1].output.v: 2 → 3"])
+        #expect(JSONDiff.differences(expected: expected, actual: actual, ignore: ["$[*].output.*"]).isEmpty)
+    }
+
+    @Test func oddKeysAreQuotedInPaths() {
+        #expect(JSONDiff.differences(expected: json(#"{"a b":1}"#), actual: json(#"{"a b":2}"#)).map(\.description)
+            == [#"$["a b"]: 1 → 2"#])
+    }
+}
+
+/// A temporary transformation with one case.
+func project(transformation: String = "export function transformEvent(e) { e.seen = true; return e; }",
+             input: String = #"[{"messageId":"m1","v":1}]"#, expected: String? = nil, settings: String? = nil) throws -> (root: URL, caseFolder: String) {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-harness-\(UUID().uuidString)")
+    let caseFolder = root.appendingPathComponent("transformations/t/tests/basic")
+    try FileManager.default.createDirectory(at: caseFolder, withIntermediateDirectories: true)
+    try Data(transformation.utf8).write(to: root.appendingPathComponent("transformations/t/transform.js"))
+    try Data(input.utf8).write(to: caseFolder.appendingPathComponent("input.json"))
+    if let expected { try Data(expected.utf8).write(to: caseFolder.appendingPathComponent("expected.ndjson")) }
+    if let settings { try Data(settings.utf8).write(to: caseFolder.appendingPathComponent("case.json")) }
+    return (root, caseFolder.path)
+}
+
+@Suite struct SnapshotRunnerTests {
+    @Test func aMatchingCasePasses() throws {
+        let (root, _) = try project(expected: #"{"output":{"messageId":"m1","v":1,"seen":true},"metadata":{"messageId":"m1"}}"# + "\n")
+        let cases = try CaseDiscovery.cases(in: [root.appendingPathComponent("transformations").path])
+        #expect(cases.map(\.id) == ["t/basic"])
+        let report = SnapshotRunner().run(cases[0])
+        #expect(report.status == .passed)
+        #expect(!report.isFailure)
+    }
+
+    @Test func aMissingExpectationIsRecordedAndFails() throws {
+        let (_, folder) = try project()
+        let cases = try CaseDiscovery.cases(in: [folder])
+        let report = SnapshotRunner().run(cases[0])
+        #expect(report.status == .recorded)
+        #expect(report.isFailure)
+        let recorded = try String(contentsOfFile: folder + "/expected.ndjson", encoding: .utf8)
+        #expect(recorded == #"{"output":{"messageId":"m1","v":1,"seen":true},"metadata":{"messageId":"m1"}}"# + "\n")
+        #expect(SnapshotRunner().run(cases[0]).status == .passed)
+    }
+
+    @Test func inCINothingIsRecorded() throws {
+        let (_, folder) = try project()
+        let report = SnapshotRunner(recordMissing: false).run(try CaseDiscovery.cases(in: [folder])[0])
+        #expect(report.status == .error)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/expected.ndjson"))
+    }
+
+    @Test func aDifferenceFailsAndUpdateRewritesIt() throws {
+        let (_, folder) = try project(expected: #"{"output":{"messageId":"m1","v":2,"seen":true},"metadata":{"messageId":"m1"}}"# + "\n")
+        let snapshot = try CaseDiscovery.cases(in: [folder])[0]
+        let failed = SnapshotRunner().run(snapshot)
+        #expect(failed.status == .failed)
+        #expect(failed.differences.map(\.description) == ["$[0].output.v: 2 → 1"])
+        let updated = SnapshotRunner(update: true).run(snapshot)
+        #expect(updated.status == .updated)
+        #expect(SnapshotRunner().run(snapshot).status == .passed)
+    }
+
+    @Test func caseSettingsIgnorePathsAndCredentials() throws {
+        let (_, folder) = try project(
+            transformation: "export function transformEvent(e) { return {key: getCredential('k'), at: String(Math.random())}; }",
+            expected: #"{"output":{"key":"secret","at":"anything"},"metadata":{"messageId":"m1"}}"# + "\n",
+            settings: #"{"ignore": ["$[*].output.at"], "credentials": {"k": "secret"}}"#
+        )
+        #expect(SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0]).status == .passed)
+    }
+
+    @Test func aCompileErrorIsAnError() throws {
+        let (_, folder) = try project(transformation: "export function transformEvent(e) { return e +; }", expected: "")
+        let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
+        #expect(report.status == .error)
+        #expect(report.message?.contains("SyntaxError: Unexpected token ';'") == true)
+    }
+
+    @Test func junitIsWellFormedXMLAndCountsFailures() throws {
+        let reports = [
+            CaseReport(id: "t/ok", status: .passed),
+            CaseReport(id: "t/bad <&>", status: .failed, differences: [JSONDifference(path: "$.a", kind: .changed(expected: "\"<x>\"", actual: "\"&\""))]),
+        ]
+        let xml = Reports.junit(reports)
+        let parser = XMLParser(data: Data(xml.utf8))
+        #expect(parser.parse())
+        #expect(xml.contains(#"tests="2" failures="1""#))
+        #expect(xml.contains("&lt;&amp;&gt;"))
+        #expect(Reports.summary(reports) == "1 passed, 1 failed")
+        let document = try JSONSerialization.jsonObject(with: try Reports.json(reports)) as? [String: Any]
+        #expect(document?["failed"] as? Int == 1)
+    }
+}
