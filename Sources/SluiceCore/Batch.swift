@@ -26,10 +26,13 @@ public struct Batch: Sendable {
     public var items: [JSONText]
     /// Values for `getCredential(key)`.
     public var credentials: [String: String]
+    /// When set (test and replay runs), clocks and random numbers are fixed for the batch.
+    public var determinism: Determinism?
 
-    public init(items: [JSONText], credentials: [String: String] = [:]) {
+    public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil) {
         self.items = items
         self.credentials = credentials
+        self.determinism = determinism
     }
 
     /// The credentials as a JSON object (keys sorted), or "" when there are none.
@@ -105,4 +108,28 @@ public struct LogLine: Sendable, Hashable {
         self.messageId = messageId
         self.text = text
     }
+}
+
+/// Fixed clocks and seeded randomness, so snapshot and replay runs never flake.
+///
+/// JavaScript: `Date.now()` and `new Date()` give ``now``; `Math.random()` is a PRNG seeded with
+/// ``seed``. Python: `time.time()` (and `time_ns`, `monotonic`, `perf_counter`),
+/// `datetime.now()`/`utcnow()`/`today()` (as UTC) give ``now``; `random`'s functions and
+/// `uuid.uuid4()` draw from a generator seeded with ``seed``. The sequence restarts with every
+/// batch.
+public struct Determinism: Sendable, Hashable, Codable {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var now: Int64
+    public var seed: UInt32
+
+    /// 2026-01-01T00:00:00Z, seed 1: the defaults of `sluice test`.
+    public static let testDefaults = Determinism(now: 1_767_225_600_000, seed: 1)
+
+    public init(now: Int64, seed: UInt32) {
+        self.now = now
+        self.seed = seed
+    }
+
+    /// `{"now":…,"seed":…}` for the engines' drivers.
+    public var json: String { "{\"now\":\(now),\"seed\":\(seed)}" }
 }

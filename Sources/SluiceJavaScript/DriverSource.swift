@@ -210,7 +210,37 @@ function instantiate() {
   return fn;
 }
 
-function begin(text, count, credentialsJSON, nonce) {
+// Determinism for test and replay runs: a fixed clock and a seeded Math.random, installed for
+// one batch and removed by the next one that does not ask for them.
+const RealDate = Date, realRandom = Math.random;
+function installDeterminism(settings) {
+  if (settings === null) {
+    globalThis.Date = RealDate;
+    Math.random = realRandom;
+    return;
+  }
+  const fixedNow = settings.now;
+  function FixedDate(...args) {
+    if (new.target === undefined) return new RealDate(fixedNow).toString();
+    return args.length === 0 ? new RealDate(fixedNow) : new RealDate(...args);
+  }
+  FixedDate.prototype = RealDate.prototype;
+  FixedDate.now = () => fixedNow;
+  FixedDate.UTC = RealDate.UTC;
+  FixedDate.parse = RealDate.parse;
+  globalThis.Date = FixedDate;
+  let state = settings.seed >>> 0;
+  Math.random = function random() {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function begin(text, count, credentialsJSON, nonce, determinismJSON) {
+  installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
   entry = null;
   items = [];
   out = [];

@@ -213,14 +213,14 @@ final class JavaScriptVM {
         InputText.joined(batch.items, nonce: nonce, early: &early, into: &utf16Buffer)
         let status = callBegin(
             script, text: utf16Buffer, count: batch.items.count,
-            credentials: credentialsText, nonce: Double(nonce), exception: &exception
+            credentials: credentialsText, nonce: Double(nonce), determinism: batch.determinism, exception: &exception
         )
         if status == 1 && exception == nil {
             early.removeAll()
             InputText.separated(batch.items, early: &early, into: &utf16Buffer)
             _ = callBegin(
                 script, text: utf16Buffer, count: batch.items.count,
-                credentials: credentialsText, nonce: 0, exception: &exception
+                credentials: credentialsText, nonce: 0, determinism: batch.determinism, exception: &exception
             )
         }
         if let fired = watchdog.takeFired() {
@@ -276,7 +276,7 @@ final class JavaScriptVM {
     }
 
     private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
-                           exception: inout JSValueRef?) -> Double {
+                           determinism: Determinism?, exception: inout JSValueRef?) -> Double {
         let context = script.context
         // Each string is protected as soon as it exists: making the next one may collect.
         let itemsValue = protected(context, text.withUnsafeBufferPointer { buffer in
@@ -285,12 +285,15 @@ final class JavaScriptVM {
             return JSValueMakeString(context, string)
         })
         let credentialsValue = protected(context, withJSString(credentials) { JSValueMakeString(context, $0) })
+        let determinismValue = protected(context, withJSString(determinism?.json ?? "") { JSValueMakeString(context, $0) })
         defer {
             JSValueUnprotect(context, itemsValue)
             JSValueUnprotect(context, credentialsValue)
+            JSValueUnprotect(context, determinismValue)
         }
         let arguments: [JSValueRef?] = [
             itemsValue, JSValueMakeNumber(context, Double(count)), credentialsValue, JSValueMakeNumber(context, nonce),
+            determinismValue,
         ]
         guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
         return JSValueToNumber(context, result, nil)

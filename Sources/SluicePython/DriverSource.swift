@@ -190,8 +190,10 @@ class Transformation:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def run(self, text, count, credentials_json, time_limit_ns, memory_budget):
+    def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json=""):
         batch = _Batch(self, text, count, credentials_json, time_limit_ns, memory_budget)
+        if determinism_json:
+            batch.determinism = _loads(determinism_json)
         return batch.run()
 
 
@@ -213,6 +215,8 @@ class _Batch:
         self.current_message = None
         self.items = []
         self.by_message_id = None
+        self.determinism = None
+        self.fixed_modules = {}
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -268,6 +272,11 @@ class _Batch:
         if name in self.transformation.libraries:
             return self.load_library(name)
         if name in ALLOWED_MODULES:
+            if self.determinism is not None and name in _FIXED_MODULES:
+                module = self.fixed_modules.get(name)
+                if module is None:
+                    module = self.fixed_modules[name] = _fixed_module(name, self.determinism, self.fixed_modules)
+                return module
             return _real_import(name, globals, locals, fromlist, level)
         if name.partition(".")[0] in sys.stdlib_module_names:
             raise ImportError(f"import of '{name}' is not allowed in transformations")
@@ -551,6 +560,60 @@ def _classify(value):
         return [message, metadata, None]
     message_id = value.get("messageId")
     return [value, {"messageId": message_id} if isinstance(message_id, str) else {}, None]
+
+
+_FIXED_MODULES = ("time", "datetime", "random", "uuid")
+
+
+def _fixed_module(name, settings, made):
+    """A copy of a clock or randomness module with a fixed clock and a seeded generator, for test
+    and replay runs (see SluiceCore.Determinism)."""
+    import datetime as real_datetime, random as real_random, time as real_time, uuid as real_uuid
+    real = {"time": real_time, "datetime": real_datetime, "random": real_random, "uuid": real_uuid}[name]
+    module = types.ModuleType(name)
+    module.__dict__.update(real.__dict__)
+    seconds = settings["now"] / 1000
+    if "generator" not in made:
+        made["generator"] = real_random.Random(settings["seed"])
+    generator = made["generator"]
+    if name == "time":
+        module.time = lambda: seconds
+        module.time_ns = lambda: settings["now"] * 1_000_000
+        module.monotonic = module.perf_counter = lambda: 0.0
+        module.monotonic_ns = module.perf_counter_ns = lambda: 0
+        module.gmtime = lambda value=None: real_time.gmtime(seconds if value is None else value)
+        module.localtime = lambda value=None: real_time.gmtime(seconds if value is None else value)
+    elif name == "datetime":
+        instant = real_datetime.datetime.fromtimestamp(seconds, real_datetime.timezone.utc)
+
+        class datetime(real_datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
+
+            @classmethod
+            def utcnow(cls):
+                return instant.replace(tzinfo=None)
+
+            @classmethod
+            def today(cls):
+                return instant.replace(tzinfo=None)
+
+        class date(real_datetime.date):
+            @classmethod
+            def today(cls):
+                return instant.date()
+
+        module.datetime = datetime
+        module.date = date
+    elif name == "random":
+        for function in ("random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample",
+                         "getrandbits", "gauss", "normalvariate", "expovariate", "triangular", "betavariate", "seed", "randbytes"):
+            setattr(module, function, getattr(generator, function))
+    elif name == "uuid":
+        module.uuid4 = lambda: real_uuid.UUID(int=generator.getrandbits(128), version=4)
+        module.uuid1 = lambda node=None, clock_seq=None: real_uuid.UUID(int=generator.getrandbits(128), version=1)
+    return module
 
 
 def _drive(coroutine):

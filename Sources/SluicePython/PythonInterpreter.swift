@@ -188,15 +188,16 @@ final class PythonInterpreter {
               let count = sluice_integer(Int64(batch.items.count)),
               let credentialsObject = makeString(credentials),
               let limit = sluice_integer(Int64(limits.timeMilliseconds) * 1_000_000),
-              let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20) else {
+              let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20),
+              let determinism = makeString(batch.determinism?.json ?? "") else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer {
-            for object in [runMethod, count, credentialsObject, limit, budget] { sluice_decref(object) }
+            for object in [runMethod, count, credentialsObject, limit, budget, determinism] { sluice_decref(object) }
         }
         monitor.watch(control: UnsafeMutablePointer(mutating: sluice_call_sequence()), limits: limits, transformation: name)
-        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget]
-        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 5) }
+        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism]
+        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 6) }
         monitor.stopWatching()
         guard let output else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))

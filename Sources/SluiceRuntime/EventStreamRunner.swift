@@ -9,6 +9,8 @@ public struct StreamOptions: Sendable {
     public var credentials: [String: String] = [:]
     /// Write `{"log": …, "messageId": …}` lines before each event's results.
     public var includeLogs = false
+    /// Fixed clocks and seeded randomness (test and replay runs).
+    public var determinism: Determinism?
 
     public init() {}
 }
@@ -66,7 +68,10 @@ public struct EventStreamRunner {
             }
             let result = items.isEmpty
                 ? BatchResult(results: [], logs: [])
-                : runtime.run(transformation, batch: Batch(items: items, credentials: options.credentials), limits: options.limits)
+                : runtime.run(
+                    transformation, batch: Batch(items: items, credentials: options.credentials, determinism: options.determinism),
+                    limits: options.limits
+                )
             summary.inputs += items.count
             try write(result, lines: lines, malformedBefore: malformedBefore, inputCount: items.count, output: output, summary: &summary)
         }

@@ -29,8 +29,12 @@ public struct SnapshotCase: Sendable {
 ///   "ignore": ["$[*].output.receivedAt"],
 ///   "credentials": {"apiKey": "test-key"},
 ///   "limits": {"timeMilliseconds": 500},
-///   "batchSize": 200 }
+///   "batchSize": 200,
+///   "now": "2026-01-01T00:00:00Z", "seed": 1 }
 /// ```
+///
+/// Clocks are fixed at `now` and random numbers seeded with `seed` (defaults:
+/// ``Determinism/testDefaults``).
 ///
 /// `ignore` paths address the list of result lines: `$[2].output.context.ip`; `*` matches any key
 /// and `[*]` any index.
@@ -40,8 +44,27 @@ public struct CaseSettings: Codable, Sendable {
     public var credentials: [String: String]?
     public var limits: LimitsOverride?
     public var batchSize: Int?
+    /// The fixed clock, as an ISO 8601 instant.
+    public var now: String?
+    public var seed: UInt32?
 
     public init() {}
+
+    /// The determinism this case runs with.
+    public func determinism() throws -> Determinism {
+        var result = Determinism.testDefaults
+        if let seed { result.seed = seed }
+        if let now {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let plain = ISO8601DateFormatter()
+            guard let date = formatter.date(from: now) ?? plain.date(from: now) else {
+                throw LoadError("case.json: \"now\" must be an ISO 8601 instant such as 2026-01-01T00:00:00Z (got \(now))")
+            }
+            result.now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        }
+        return result
+    }
 }
 
 /// Finds cases below paths.

@@ -101,6 +101,7 @@ public final class SnapshotRunner {
         options.includeLogs = true
         options.batchSize = max(1, settings.batchSize ?? options.batchSize)
         options.credentials = settings.credentials ?? [:]
+        options.determinism = try settings.determinism()
         options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
         let writer = OutputWriter.inMemory()
         _ = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)

@@ -32,6 +32,8 @@ struct TestCommand: ParsableCommand {
     var json: String?
 
     func run() throws {
+        // Local time must not depend on the machine: `new Date().toString()` and the like.
+        setenv("TZ", "UTC", 1)
         let roots = paths.isEmpty ? ["transformations"] : paths
         var cases = try CaseDiscovery.cases(in: roots)
         if let filter { cases = cases.filter { $0.id.contains(filter) } }
