@@ -126,29 +126,23 @@ public struct EventStreamRunner {
                 }
             }
             line.removeAll(keepingCapacity: true)
+            var message: String?
             switch eventResult.outcome {
-            case .output(let json):
+            case .output:
                 summary.outputs += 1
-                line += Array(#"{"output":"#.utf8)
-                line += json
             case .dropped:
                 summary.dropped += 1
-                line += Array(#"{"dropped":true"#.utf8)
             case .failed(let failure):
                 summary.errors += 1
                 if failure.kind == .timeLimit { summary.timeLimitHits += 1 }
                 if failure.kind == .memoryLimit { summary.memoryLimitHits += 1 }
-                var message = failure.message
                 if failure.kind == .invalidInput {
                     summary.invalidInputs += 1
-                    if let index = eventResult.inputIndex, index < lines.count { message = "line \(lines[index]): " + message }
+                    if let index = eventResult.inputIndex, index < lines.count { message = "line \(lines[index]): " + failure.message }
                 }
-                line += Array(#"{"error":"#.utf8)
-                JSONString.append(message, to: &line)
             }
-            line += Array(#","metadata":"#.utf8)
-            line += eventResult.metadata
-            line += [UInt8(ascii: "}"), 0x0A]
+            ResultLine.append(eventResult, message: message, to: &line)
+            line.append(0x0A)
             try output.write(line)
         }
         while nextInput <= inputCount {
@@ -156,5 +150,26 @@ public struct EventStreamRunner {
             try writeLogs(logsByInput.removeValue(forKey: nextInput) ?? [])
             nextInput += 1
         }
+    }
+}
+
+/// The JSON line of one result, as `sluice run` prints it (without the newline):
+/// `{"output":…,"metadata":…}`, `{"dropped":true,"metadata":…}` or `{"error":"…","metadata":…}`.
+public enum ResultLine {
+    /// Appends the line; `message` replaces a failure's message (to prefix a line number).
+    public static func append(_ result: EventResult, message: String? = nil, to line: inout [UInt8]) {
+        switch result.outcome {
+        case .output(let json):
+            line += #"{"output":"#.utf8
+            line += json
+        case .dropped:
+            line += #"{"dropped":true"#.utf8
+        case .failed(let failure):
+            line += #"{"error":"#.utf8
+            JSONString.append(message ?? failure.message, to: &line)
+        }
+        line += #","metadata":"#.utf8
+        line += result.metadata
+        line.append(UInt8(ascii: "}"))
     }
 }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Input file, or - for standard input.")
     var input: String = "-"
 
-    @Option(name: .long, help: "A JSON object of credential key → value for getCredential(key).")
+    @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key).")
     var credentials: String?
 
     @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000, or the manifest's).")

@@ -5,6 +5,6 @@ struct Sluice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Run user-written event transformations (RudderStack-compatible) on JavaScriptCore.",
-        subcommands: [RunCommand.self, TestCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, TestCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 }

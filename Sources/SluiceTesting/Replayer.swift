@@ -1,0 +1,306 @@
+import Foundation
+import SluiceCore
+import SluiceRuntime
+
+/// What a replay found, per input event.
+public struct ReplaySummary: Sendable, Codable {
+    public struct Example: Sendable, Codable {
+        /// `<file>:<line>` of the recorded event.
+        public var location: String
+        public var kind: String
+        public var differences: [String]
+    }
+
+    public var events = 0
+    public var unchanged = 0
+    public var changed = 0
+    public var newlyDropped = 0
+    public var newlyFailing = 0
+    public var newlyPassing = 0
+    /// Recording lines that are not recordings (reported, not replayed).
+    public var unreadable = 0
+    /// How often each path (indices generalised to `[*]`) differed.
+    public var paths: [String: Int] = [:]
+    /// The first differing events in full.
+    public var examples: [Example] = []
+    public var seconds = 0.0
+
+    /// True when any event's results differ.
+    public var differs: Bool { changed + newlyDropped + newlyFailing + newlyPassing > 0 }
+}
+
+/// Replays recordings through a candidate transformation and compares, per event, with the
+/// recorded results or with a second transformation run side by side. Streams: memory holds one
+/// batch, the path histogram and the kept examples.
+public final class Replayer {
+    public struct Options: Sendable {
+        public var batchSize = 200
+        public var ignore: [String] = []
+        public var examples = 5
+        public var limits: Limits = .defaults
+        public var determinism: Determinism? = .testDefaults
+        public init() {}
+    }
+
+    private let runtime: Runtime
+    private let candidate: any CompiledTransformation
+    private let baseline: (runtime: Runtime, transformation: any CompiledTransformation)?
+    private let options: Options
+
+    public init(runtime: Runtime, candidate: any CompiledTransformation,
+                against baseline: (runtime: Runtime, transformation: any CompiledTransformation)? = nil, options: Options) {
+        self.runtime = runtime
+        self.candidate = candidate
+        self.baseline = baseline
+        self.options = options
+    }
+
+    /// A batch read from the recordings, ready for the engine.
+    private struct Prepared {
+        var inputs: [JSONText] = []
+        var recorded: [[[UInt8]]] = []
+        var locations: [String] = []
+        var unreadable = 0
+        var bytes = 0
+    }
+
+    /// Replays every file; `progress(bytesDone, eventsDone)` is called after each batch.
+    ///
+    /// Reading and slicing the recordings runs on a second thread, one batch ahead of the engine
+    /// and the comparison, so both cores work.
+    public func replay(files: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> ReplaySummary {
+        var summary = ReplaySummary()
+        let start = ContinuousClock.now
+        let queue = BoundedQueue<Result<Prepared?, any Error>>(capacity: 4)
+        let batchSize = max(1, options.batchSize)
+        let producer = Thread {
+            do {
+                for file in files {
+                    let name = (file as NSString).lastPathComponent
+                    let reader = try InputReader(path: file)
+                    while true {
+                        let records = try reader.next(upTo: batchSize)
+                        if records.isEmpty { break }
+                        var prepared = Prepared()
+                        for record in records {
+                            guard case .item(let item) = record else {
+                                prepared.unreadable += 1
+                                continue
+                            }
+                            prepared.bytes += item.json.count + 1
+                            guard let parts = RecordingLine.split(item.json) else {
+                                prepared.unreadable += 1
+                                continue
+                            }
+                            prepared.inputs.append(parts.input)
+                            prepared.recorded.append(parts.results)
+                            prepared.locations.append("\(name):\(item.line)")
+                        }
+                        queue.push(.success(prepared))
+                    }
+                }
+                queue.push(.success(nil))
+            } catch {
+                queue.push(.failure(error))
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
+
+        var bytesDone = 0
+        while let prepared = try queue.pop().get() {
+            summary.unreadable += prepared.unreadable
+            bytesDone += prepared.bytes
+            if prepared.inputs.isEmpty { continue }
+            let batch = Batch(items: prepared.inputs, determinism: options.determinism)
+            let count = prepared.inputs.count
+            let fresh = group(runtime.run(candidate, batch: batch, limits: options.limits), count: count)
+            let reference = baseline.map { group($0.runtime.run($0.transformation, batch: batch, limits: options.limits), count: count) }
+                ?? prepared.recorded
+            for index in 0..<count {
+                compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
+            }
+            progress(bytesDone, summary.events)
+        }
+        let elapsed = ContinuousClock.now - start
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
+    }
+
+    /// Result lines per input; results that belong to no input go with the batch's last input.
+    private func group(_ result: BatchResult, count: Int) -> [[[UInt8]]] {
+        var grouped = [[[UInt8]]](repeating: [], count: count)
+        for eventResult in result.results {
+            var line: [UInt8] = []
+            ResultLine.append(eventResult, to: &line)
+            grouped[min(eventResult.inputIndex ?? (count - 1), count - 1)].append(line)
+        }
+        return grouped
+    }
+
+    private func compare(_ expected: [[UInt8]], _ actual: [[UInt8]], location: String, into summary: inout ReplaySummary) {
+        summary.events += 1
+        if expected == actual {
+            summary.unchanged += 1
+            return
+        }
+        let expectedValues = expected.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) }
+        let actualValues = actual.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) }
+        let differences = JSONDiff.differences(expected: expectedValues, actual: actualValues, ignore: options.ignore)
+        if differences.isEmpty {
+            summary.unchanged += 1
+            return
+        }
+        func kinds(_ values: [Any]) -> Set<String> {
+            Set(values.compactMap { ($0 as? [String: Any]).flatMap { object in ["output", "dropped", "error"].first { object[$0] != nil } } })
+        }
+        let before = kinds(expectedValues), after = kinds(actualValues)
+        let kind: String
+        if !before.contains("error") && after.contains("error") {
+            kind = "newly failing"
+            summary.newlyFailing += 1
+        } else if before.contains("error") && !after.contains("error") {
+            kind = "newly passing"
+            summary.newlyPassing += 1
+        } else if before.contains("output") && !after.contains("output") && after.contains("dropped") {
+            kind = "newly dropped"
+            summary.newlyDropped += 1
+        } else {
+            kind = "changed"
+            summary.changed += 1
+        }
+        for difference in differences {
+            summary.paths[Self.generalise(difference.path), default: 0] += 1
+        }
+        if summary.examples.count < options.examples {
+            summary.examples.append(.init(location: location, kind: kind, differences: differences.prefix(20).map(\.description)))
+        }
+    }
+
+    /// `$[0].output.products[3].price` → `$[*].output.products[*].price`.
+    static func generalise(_ path: String) -> String {
+        var result = ""
+        var inIndex = false
+        for character in path {
+            if character == "[" {
+                inIndex = true
+                result.append("[")
+            } else if inIndex {
+                if character == "]" {
+                    inIndex = false
+                    result += "*]"
+                } else if !character.isNumber {
+                    // a quoted key, not an index: keep it
+                    inIndex = false
+                    result.append(character)
+                }
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+/// Slices a recording line `{"input":…,"results":[…]}` into the input's bytes and each result
+/// line's bytes without parsing values; other shapes go through JSONSerialization.
+enum RecordingLine {
+    static func split(_ line: [UInt8]) -> (input: JSONText, results: [[UInt8]])? {
+        let prefix = Array(#"{"input":"#.utf8)
+        if line.starts(with: prefix), let inputEnd = JSONScanner.endOfValue(line, from: prefix.count) {
+            let separator = Array(#","results":["#.utf8)
+            if line[inputEnd...].starts(with: separator) {
+                var results: [[UInt8]] = []
+                var position = inputEnd + separator.count
+                while position < line.count, line[position] != UInt8(ascii: "]") {
+                    guard let end = JSONScanner.endOfValue(line, from: position) else { return slow(line) }
+                    results.append(Array(line[position..<end]))
+                    position = end
+                    if position < line.count, line[position] == UInt8(ascii: ",") { position += 1 }
+                }
+                return (Array(line[prefix.count..<inputEnd]), results)
+            }
+        }
+        return slow(line)
+    }
+
+    private static func slow(_ line: [UInt8]) -> (input: JSONText, results: [[UInt8]])? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let input = object["input"], let results = object["results"] as? [Any],
+              let inputData = try? JSONSerialization.data(withJSONObject: input, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else {
+            return nil
+        }
+        let resultLines = results.compactMap { try? JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes]) }
+        return (Array(inputData), resultLines.map { Array($0) })
+    }
+}
+
+/// Finds where a JSON value ends, knowing only strings, escapes and nesting.
+enum JSONScanner {
+    /// The index just past the value starting at `start` (whitespace before it skipped), or nil.
+    static func endOfValue(_ bytes: [UInt8], from start: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            var index = start
+            let count = buffer.count
+            while index < count, buffer[index] == 0x20 || buffer[index] == 0x09 { index += 1 }
+            guard index < count else { return nil }
+            var depth = 0
+            var inString = false
+            while index < count {
+                let byte = buffer[index]
+                if inString {
+                    if byte == UInt8(ascii: "\\") { index += 2; continue }
+                    if byte == UInt8(ascii: "\"") {
+                        inString = false
+                        if depth == 0 { return index + 1 }
+                    }
+                    index += 1
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return index }  // a scalar ended by its container
+                    depth -= 1
+                    if depth == 0 { return index + 1 }
+                case UInt8(ascii: ","):
+                    if depth == 0 { return index }
+                default:
+                    break
+                }
+                index += 1
+            }
+            return depth == 0 && !inString ? index : nil
+        }
+    }
+}
+
+/// A blocking queue with a fixed capacity (the replay pipeline's hand-over).
+final class BoundedQueue<Element>: @unchecked Sendable {
+    // @unchecked: all state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func push(_ item: Element) {
+        condition.lock()
+        while items.count >= capacity { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func pop() -> Element {
+        condition.lock()
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        condition.unlock()
+        return item
+    }
+}

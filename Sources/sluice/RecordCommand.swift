@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceRuntime
+import SluiceTesting
+
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Run events through a transformation and record inputs with their results, for sluice replay.",
+        discussion: """
+        Writes NDJSON files <output>/<name>-0001.ndjson, … ({"input": …, "results": […]} per event),
+        starting a new file at --max-file-mb. Credential values in envelopes are always removed;
+        --redact PATH (e.g. $.message.context.traits.email, * and [*] allowed) replaces more.
+        """
+    )
+
+    @Argument(help: "Input files (NDJSON or JSON array), or - for standard input.")
+    var inputs: [String] = ["-"]
+
+    @Option(name: .long, help: "The transformation (file or folder) that produces the results.")
+    var transformation: String
+
+    @Option(name: .long, help: "Folder for the recording files.")
+    var output: String
+
+    @Option(name: .long, help: "Library folder (default: the nearest libraries/ above the transformation).")
+    var libraries: String?
+
+    @Option(name: .long, help: "Fraction of events to record, chosen by a hash of each event (0…1).")
+    var sample: Double = 1
+
+    @Option(name: .long, parsing: .singleValue, help: "A path to redact in every input (repeatable).")
+    var redact: [String] = []
+
+    @Option(name: .customLong("max-file-mb"), help: "Start a new file past this size.")
+    var maxFileMegabytes: Int = 64
+
+    func validate() throws {
+        if !(0...1).contains(sample) { throw ValidationError("--sample must be between 0 and 1") }
+        if maxFileMegabytes < 1 { throw ValidationError("--max-file-mb must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
+        var options = RecordingWriter.Options(directory: output, name: loaded.definition.source.name)
+        options.sampleRate = sample
+        options.redact = redact
+        options.maximumFileBytes = maxFileMegabytes << 20
+        let writer = try RecordingWriter(options: options)
+        let limits = loaded.definition.limits.applied(to: .defaults)
+        for input in inputs {
+            let reader = try InputReader(path: input)
+            while true {
+                let records = try reader.next(upTo: 200)
+                if records.isEmpty { break }
+                let items = records.compactMap { record -> JSONText? in
+                    if case .item(let item) = record { return item.json }
+                    return nil
+                }
+                if items.isEmpty { continue }
+                let result = loaded.runtime.run(loaded.compiled, batch: Batch(items: items), limits: limits)
+                var grouped = [[EventResult]](repeating: [], count: items.count)
+                for eventResult in result.results { grouped[min(eventResult.inputIndex ?? items.count - 1, items.count - 1)].append(eventResult) }
+                for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
+            }
+        }
+        try writer.close()
+        FileHandle.standardError.write(Data("sluice record: \(writer.written) events in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))\n".utf8))
+    }
+}
+
+/// A transformation loaded and compiled for a command, with its runtime.
+struct LoadedTransformation {
+    let definition: TransformationDefinition
+    let runtime: Runtime
+    let compiled: any CompiledTransformation
+
+    init(path: String, libraries: String?) throws {
+        do {
+            definition = try TransformationLoader.load(path: path)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        runtime = Runtime(libraries: LibraryDirectory(root: libraries ?? LibraryDirectory.nearestRoot(to: path)))
+        do {
+            compiled = try runtime.compile(definition.source)
+        } catch {
+            throw CLIError("\(definition.source.fileName): \(error.message)")
+        }
+    }
+}
