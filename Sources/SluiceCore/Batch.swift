@@ -28,11 +28,16 @@ public struct Batch: Sendable {
     public var credentials: [String: String]
     /// When set (test and replay runs), clocks and random numbers are fixed for the batch.
     public var determinism: Determinism?
+    /// When set (test runs), `fetch` and `fetchV2` answer from these mocks and nothing else: a
+    /// JSON object of URL → `{"status": 200, "headers": {…}, "body": …}`. Unmocked calls fail
+    /// and are reported in ``BatchResult/unmockedRequests``.
+    public var fetchMocks: String?
 
-    public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil) {
+    public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items
         self.credentials = credentials
         self.determinism = determinism
+        self.fetchMocks = fetchMocks
     }
 
     /// The credentials as a JSON object (keys sorted), or "" when there are none.
@@ -52,10 +57,14 @@ public struct BatchResult: Sendable {
     public var results: [EventResult]
     /// Lines logged with `log(...)`, in the order they were logged.
     public var logs: [LogLine]
+    /// Requests made with `fetch`/`fetchV2` that no mock answered (`GET https://…`), in a run
+    /// with ``Batch/fetchMocks``.
+    public var unmockedRequests: [String]
 
-    public init(results: [EventResult], logs: [LogLine]) {
+    public init(results: [EventResult], logs: [LogLine], unmockedRequests: [String] = []) {
         self.results = results
         self.logs = logs
+        self.unmockedRequests = unmockedRequests
     }
 }
 

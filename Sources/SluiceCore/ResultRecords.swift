@@ -1,8 +1,8 @@
 /// The result text an engine's driver returns for a batch: records separated by U+001E, fields
 /// by U+001F — `O<i>␟<output JSON>␟<metadata JSON>`, `D<i>␟<metadata JSON>`,
 /// `E<i>␟<kind>␟<message as a JSON string>␟<metadata JSON>`, `L<i>␟<text as a JSON string>␟<messageId
-/// as a JSON string, or empty>` — where `<i>` is the input's index or -1. JSON text escapes both
-/// separators, so no field can contain them.
+/// as a JSON string, or empty>`, `F<i>␟<unmocked request as a JSON string>` — where `<i>` is the
+/// input's index or -1. JSON text escapes both separators, so no field can contain them.
 ///
 /// Generic over the code unit (UTF-16 from JavaScriptCore, UTF-8 from CPython); `bytes` turns a
 /// field into UTF-8.
@@ -11,8 +11,8 @@ public enum ResultRecords {
     /// results do not come in input order.
     @inlinable
     public static func parse<Unit: FixedWidthInteger & UnsignedInteger>(
-        _ text: UnsafeBufferPointer<Unit>, results: inout [EventResult], logs: inout [LogLine], ordered: inout Bool,
-        bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
+        _ text: UnsafeBufferPointer<Unit>, results: inout [EventResult], logs: inout [LogLine],
+        unmockedRequests: inout [String], ordered: inout Bool, bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
     ) {
         var start = 0
         let count = text.count
@@ -82,6 +82,8 @@ public enum ResultRecords {
                     messageId: messageIdField.isEmpty ? nil : JSONString.decode(bytes(messageIdField)),
                     text: JSONString.decode(bytes(field(1))) ?? ""
                 ))
+            case 0x46 where fieldCount >= 2:  // F: a request no mock answered
+                if let request = JSONString.decode(bytes(field(1))) { unmockedRequests.append(request) }
             default:
                 break
             }

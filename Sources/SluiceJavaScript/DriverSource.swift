@@ -239,8 +239,48 @@ function installDeterminism(settings) {
   };
 }
 
-function begin(text, count, credentialsJSON, nonce, determinismJSON) {
+// fetch and fetchV2 answered from mocks (test runs); the real ones come with the sandbox.
+let unmocked = null;
+function mockedResponse(url) {
+  const mocks = fetchMocks;
+  const key = StringOf(url);
+  if (mocks !== null && Object.prototype.hasOwnProperty.call(mocks, key)) return mocks[key];
+  unmocked.push("F" + currentIndex + US + JSONstringify("GET " + key));
+  return null;
+}
+function mockBody(response) {
+  const body = response.body === undefined ? null : response.body;
+  return JSONparse(JSONstringify(body));
+}
+function mockFetch(url, options) {
+  const response = mockedResponse(url);
+  if (response === null) return PromiseResolve("ERROR");
+  const status = response.status === undefined ? 200 : response.status;
+  return PromiseResolve(status >= 200 && status < 300 ? mockBody(response) : "ERROR");
+}
+function mockFetchV2(url, options) {
+  const response = mockedResponse(url);
+  if (response === null) return Promise.reject(new TypeError("fetchV2: no mock for GET " + StringOf(url)));
+  return PromiseResolve({ url: StringOf(url), status: response.status === undefined ? 200 : response.status,
+    headers: response.headers === undefined ? {} : response.headers, body: mockBody(response) });
+}
+let fetchMocks = null;
+function installFetchMocks(mocksJSON) {
+  if (mocksJSON === "") {
+    delete globalThis.fetch;
+    delete globalThis.fetchV2;
+    fetchMocks = null;
+    return;
+  }
+  fetchMocks = JSONparse(mocksJSON);
+  Object.defineProperty(globalThis, "fetch", { value: mockFetch, writable: true, configurable: true });
+  Object.defineProperty(globalThis, "fetchV2", { value: mockFetchV2, writable: true, configurable: true });
+}
+
+function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) {
   installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
+  installFetchMocks(mocksJSON);
+  unmocked = [];
   entry = null;
   items = [];
   out = [];
@@ -466,7 +506,7 @@ function fail(kind, message, reset) {
 
 function finish() {
   control[0] = 0;
-  const text = logs.concat(out).join(RS);
+  const text = logs.concat(unmocked, out).join(RS);
   items = null; out = null; logs = null; entry = null; credentials = null; metadataByMessageId = null;
   return text;
 }

@@ -213,14 +213,16 @@ final class JavaScriptVM {
         InputText.joined(batch.items, nonce: nonce, early: &early, into: &utf16Buffer)
         let status = callBegin(
             script, text: utf16Buffer, count: batch.items.count,
-            credentials: credentialsText, nonce: Double(nonce), determinism: batch.determinism, exception: &exception
+            credentials: credentialsText, nonce: Double(nonce), determinism: batch.determinism, fetchMocks: batch.fetchMocks,
+            exception: &exception
         )
         if status == 1 && exception == nil {
             early.removeAll()
             InputText.separated(batch.items, early: &early, into: &utf16Buffer)
             _ = callBegin(
                 script, text: utf16Buffer, count: batch.items.count,
-                credentials: credentialsText, nonce: 0, determinism: batch.determinism, exception: &exception
+                credentials: credentialsText, nonce: 0, determinism: batch.determinism, fetchMocks: batch.fetchMocks,
+                exception: &exception
             )
         }
         if let fired = watchdog.takeFired() {
@@ -264,19 +266,20 @@ final class JavaScriptVM {
         var results: [EventResult] = []
         results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
+        var unmocked: [String] = []
         var ordered = true
         ResultRecords.parse(
             UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)),
-            results: &results, logs: &logs, ordered: &ordered, bytes: OutputText.bytes
+            results: &results, logs: &logs, unmockedRequests: &unmocked, ordered: &ordered, bytes: OutputText.bytes
         )
         JSStringRelease(string)
         ResultRecords.applyEarlyFailures(early, to: &results)
         if !ordered { results = ResultRecords.inputOrder(results) }
-        return BatchResult(results: results, logs: logs)
+        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
     }
 
     private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
-                           determinism: Determinism?, exception: inout JSValueRef?) -> Double {
+                           determinism: Determinism?, fetchMocks: String?, exception: inout JSValueRef?) -> Double {
         let context = script.context
         // Each string is protected as soon as it exists: making the next one may collect.
         let itemsValue = protected(context, text.withUnsafeBufferPointer { buffer in
@@ -286,14 +289,16 @@ final class JavaScriptVM {
         })
         let credentialsValue = protected(context, withJSString(credentials) { JSValueMakeString(context, $0) })
         let determinismValue = protected(context, withJSString(determinism?.json ?? "") { JSValueMakeString(context, $0) })
+        let mocksValue = protected(context, withJSString(fetchMocks ?? "") { JSValueMakeString(context, $0) })
         defer {
             JSValueUnprotect(context, itemsValue)
             JSValueUnprotect(context, credentialsValue)
             JSValueUnprotect(context, determinismValue)
+            JSValueUnprotect(context, mocksValue)
         }
         let arguments: [JSValueRef?] = [
             itemsValue, JSValueMakeNumber(context, Double(count)), credentialsValue, JSValueMakeNumber(context, nonce),
-            determinismValue,
+            determinismValue, mocksValue,
         ]
         guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
         return JSValueToNumber(context, result, nil)

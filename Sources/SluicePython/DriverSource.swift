@@ -190,10 +190,12 @@ class Transformation:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json=""):
+    def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json="", mocks_json=""):
         batch = _Batch(self, text, count, credentials_json, time_limit_ns, memory_budget)
         if determinism_json:
             batch.determinism = _loads(determinism_json)
+        if mocks_json:
+            batch.fetch_mocks = _loads(mocks_json)
         return batch.run()
 
 
@@ -217,6 +219,8 @@ class _Batch:
         self.by_message_id = None
         self.determinism = None
         self.fixed_modules = {}
+        self.fetch_mocks = None
+        self.unmocked = []
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -237,6 +241,30 @@ class _Batch:
         if message is not None and isinstance(message.get("messageId"), str):
             message_id = _encode(message["messageId"])
         self.logs += ("L", str(self.current), _US, _encode(" ".join(parts)), _US, message_id, _RS)
+
+    # fetch and fetchV2 answered from mocks (test runs); the real ones come with the sandbox.
+    def mocked_response(self, url):
+        key = str(url)
+        if self.fetch_mocks is not None and key in self.fetch_mocks:
+            return self.fetch_mocks[key]
+        self.unmocked += ("F", str(self.current), _US, _encode("GET " + key), _RS)
+        return None
+
+    def fetch(self, url, options=None):
+        """The parsed body of the mocked response, or "ERROR" (never raises)."""
+        response = self.mocked_response(url)
+        if not isinstance(response, dict):
+            return "ERROR"
+        status = response.get("status", 200)
+        return _loads(_encode(response.get("body"))) if 200 <= status < 300 else "ERROR"
+
+    def fetch_v2(self, url, options=None):
+        """{url, status, headers, body} of the mocked response; raises when there is none."""
+        response = self.mocked_response(url)
+        if not isinstance(response, dict):
+            raise ConnectionError(f"fetchV2: no mock for GET {url}")
+        return {"url": str(url), "status": response.get("status", 200), "headers": response.get("headers", {}),
+                "body": _loads(_encode(response.get("body")))}
 
     def get_credential(self, key):
         if not isinstance(key, str):
@@ -290,6 +318,9 @@ class _Batch:
         namespace["__import__"] = self.importer
         namespace["log"] = self.log
         namespace["getCredential"] = self.get_credential
+        if self.fetch_mocks is not None:
+            namespace["fetch"] = self.fetch
+            namespace["fetchV2"] = self.fetch_v2
         return namespace
 
     def load_library(self, name):
@@ -417,7 +448,7 @@ class _Batch:
                     self.run_batch(entry)
                 else:
                     self.run_events(entry)
-            return "".join(self.logs) + "".join(self.out)
+            return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
         finally:
             gc.enable()
 

@@ -189,15 +189,16 @@ final class PythonInterpreter {
               let credentialsObject = makeString(credentials),
               let limit = sluice_integer(Int64(limits.timeMilliseconds) * 1_000_000),
               let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20),
-              let determinism = makeString(batch.determinism?.json ?? "") else {
+              let determinism = makeString(batch.determinism?.json ?? ""),
+              let mocks = makeString(batch.fetchMocks ?? "") else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer {
-            for object in [runMethod, count, credentialsObject, limit, budget, determinism] { sluice_decref(object) }
+            for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks] { sluice_decref(object) }
         }
         monitor.watch(control: UnsafeMutablePointer(mutating: sluice_call_sequence()), limits: limits, transformation: name)
-        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism]
-        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 6) }
+        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks]
+        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 7) }
         monitor.stopWatching()
         guard let output else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
@@ -207,6 +208,7 @@ final class PythonInterpreter {
         var results: [EventResult] = []
         results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
+        var unmocked: [String] = []
         var ordered = true
         var length = 0
         var owner: OpaquePointer?
@@ -215,13 +217,14 @@ final class PythonInterpreter {
         }
         defer { sluice_decref(owner) }
         pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            ResultRecords.parse(UnsafeBufferPointer(start: bytes, count: length), results: &results, logs: &logs, ordered: &ordered) {
-                Array($0)
-            }
+            ResultRecords.parse(
+                UnsafeBufferPointer(start: bytes, count: length), results: &results, logs: &logs, unmockedRequests: &unmocked,
+                ordered: &ordered
+            ) { Array($0) }
         }
         ResultRecords.applyEarlyFailures(early, to: &results)
         if !ordered { results = ResultRecords.inputOrder(results) }
-        return BatchResult(results: results, logs: logs)
+        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
     }
 
 

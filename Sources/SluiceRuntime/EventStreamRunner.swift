@@ -11,6 +11,8 @@ public struct StreamOptions: Sendable {
     public var includeLogs = false
     /// Fixed clocks and seeded randomness (test and replay runs).
     public var determinism: Determinism?
+    /// `fetch` mocks (test runs), see ``Batch/fetchMocks``.
+    public var fetchMocks: String?
 
     public init() {}
 }
@@ -24,6 +26,8 @@ public struct StreamSummary: Sendable, Hashable {
     public var timeLimitHits = 0
     public var memoryLimitHits = 0
     public var invalidInputs = 0
+    /// Requests no `fetch` mock answered (test runs).
+    public var unmockedRequests: [String] = []
 }
 
 /// Streams inputs through a compiled transformation in batches and writes one NDJSON line per
@@ -69,10 +73,12 @@ public struct EventStreamRunner {
             let result = items.isEmpty
                 ? BatchResult(results: [], logs: [])
                 : runtime.run(
-                    transformation, batch: Batch(items: items, credentials: options.credentials, determinism: options.determinism),
+                    transformation,
+                    batch: Batch(items: items, credentials: options.credentials, determinism: options.determinism, fetchMocks: options.fetchMocks),
                     limits: options.limits
                 )
             summary.inputs += items.count
+            summary.unmockedRequests += result.unmockedRequests
             try write(result, lines: lines, malformedBefore: malformedBefore, inputCount: items.count, output: output, summary: &summary)
         }
         try output.flush()

@@ -52,7 +52,12 @@ public final class SnapshotRunner {
     private func run(_ snapshot: SnapshotCase, started: ContinuousClock.Instant) -> CaseReport {
         do {
             let settings = try loadSettings(snapshot)
-            let actual = try produce(snapshot, settings: settings)
+            let (actual, unmocked) = try produce(snapshot, settings: settings)
+            if !unmocked.isEmpty {
+                let requests = Array(Set(unmocked)).sorted().joined(separator: ", ")
+                return CaseReport(id: snapshot.id, status: .error,
+                                  message: "unmocked fetch: \(requests) (declare the responses under \"fetch\" in \(SnapshotCase.settingsFileName))")
+            }
             let actualValues = try parseLines(actual, file: "result")
             guard FileManager.default.fileExists(atPath: snapshot.expectedPath) else {
                 if recordMissing {
@@ -86,7 +91,7 @@ public final class SnapshotRunner {
     }
 
     /// Runs the case's input through its transformation; the `sluice run --logs` output.
-    private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> [UInt8] {
+    private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> (output: [UInt8], unmocked: [String]) {
         let definition = try TransformationLoader.load(path: snapshot.transformationDirectory)
         let libraryRoot = LibraryDirectory.nearestRoot(to: snapshot.transformationDirectory)
         let runtime = runtimes[libraryRoot] ?? Runtime(libraries: LibraryDirectory(root: libraryRoot))
@@ -102,11 +107,22 @@ public final class SnapshotRunner {
         options.batchSize = max(1, settings.batchSize ?? options.batchSize)
         options.credentials = settings.credentials ?? [:]
         options.determinism = try settings.determinism()
+        options.fetchMocks = try fetchMocks(snapshot)
         options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
         let writer = OutputWriter.inMemory()
-        _ = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
+        let summary = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
             .run(input: try InputReader(path: snapshot.inputPath), output: writer)
-        return writer.collected
+        return (writer.collected, summary.unmockedRequests)
+    }
+
+    /// The `"fetch"` object of case.json as JSON text, `{}` when there is none: in a test run
+    /// every request must be mocked.
+    private func fetchMocks(_ snapshot: SnapshotCase) throws -> String {
+        guard let data = FileManager.default.contents(atPath: snapshot.settingsPath),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let mocks = object["fetch"] else { return "{}" }
+        guard mocks is [String: Any] else { throw LoadError("\(snapshot.settingsPath): \"fetch\" must be an object of URL → response") }
+        return String(decoding: try JSONSerialization.data(withJSONObject: mocks, options: [.withoutEscapingSlashes]), as: UTF8.self)
     }
 
     private func parseLines(_ bytes: [UInt8], file: String) throws -> [Any] {

@@ -106,6 +106,21 @@ func project(transformation: String = "export function transformEvent(e) { e.see
         #expect(SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0]).status == .passed)
     }
 
+    @Test func fetchAnswersFromMocksAndAnUnmockedRequestFailsTheCase() throws {
+        let code = "export async function transformEvent(e) { const a = await fetch('https://x.test/a'); const b = await fetch('https://x.test/missing'); return {a, b}; }"
+        let mocks = #"{"fetch": {"https://x.test/a": {"status": 200, "body": {"v": 1}}}}"#
+        let (_, folder) = try project(transformation: code, expected: "", settings: mocks)
+        let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
+        #expect(report.status == .error)
+        #expect(report.message == #"unmocked fetch: GET https://x.test/missing (declare the responses under "fetch" in case.json)"#)
+        let (_, complete) = try project(
+            transformation: "export async function transformEvent(e) { const a = await fetch('https://x.test/a'); const b = await fetch('https://x.test/down'); return {a, b}; }",
+            expected: #"{"output":{"a":{"v":1},"b":"ERROR"},"metadata":{"messageId":"m1"}}"# + "\n",
+            settings: #"{"fetch": {"https://x.test/a": {"body": {"v": 1}}, "https://x.test/down": {"status": 503}}}"#
+        )
+        #expect(SnapshotRunner().run(try CaseDiscovery.cases(in: [complete])[0]).status == .passed)
+    }
+
     @Test func aCompileErrorIsAnError() throws {
         let (_, folder) = try project(transformation: "export function transformEvent(e) { return e +; }", expected: "")
         let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
