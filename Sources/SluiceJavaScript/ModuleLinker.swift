@@ -118,7 +118,7 @@ struct ModuleLinker {
                 guard exported.contains(exportedName) else {
                     throw CompileError("SyntaxError: export from \(specifier) failed. '\(exportedName)' is not exported by \(specifier) (\(fileName))")
                 }
-                exportGetters.append((name, "\(parameter(specifier))[\(Self.quote(exportedName))]"))
+                exportGetters.append((name, "\(parameter(specifier))[\(JSONString.encode(exportedName))]"))
             case .namespace(let specifier):
                 exportGetters.append((name, parameter(specifier)))
             }
@@ -126,7 +126,7 @@ struct ModuleLinker {
         for specifier in rewrite.starExports {
             for name in modules[dependencyIndex[specifier]!].exportNames
             where name != "default" && !exportGetters.contains(where: { $0.name == name }) {
-                exportGetters.append((name, "\(parameter(specifier))[\(Self.quote(name))]"))
+                exportGetters.append((name, "\(parameter(specifier))[\(JSONString.encode(name))]"))
             }
         }
 
@@ -140,14 +140,14 @@ struct ModuleLinker {
                 if binding.name == "*" {
                     header += "const \(binding.local)=\(namespace);"
                 } else {
-                    header += "const \(binding.local)=\(namespace)[\(Self.quote(binding.name))];"
+                    header += "const \(binding.local)=\(namespace)[\(JSONString.encode(binding.name))];"
                 }
             }
         }
         if rewrite.declaresDefaultBinding { header += "let \(ModuleRewriter.defaultBinding);" }
         var footer = "\n;return __sluice_freeze({__proto__:null"
         for getter in exportGetters {
-            footer += ",get \(Self.quote(getter.name))(){return \(getter.expression);}"
+            footer += ",get \(JSONString.encode(getter.name))(){return \(getter.expression);}"
         }
         footer += "});})"
 
@@ -162,28 +162,5 @@ struct ModuleLinker {
         let index = modules.count - 1
         if let importName { indexByImportName[importName] = index }
         return index
-    }
-
-    /// A JavaScript string literal for `text`.
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\u{2028}": result += "\\u2028"
-            case "\u{2029}": result += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }
