@@ -614,6 +614,9 @@ def _fixed_module(name, settings, made):
         module.monotonic_ns = module.perf_counter_ns = lambda: 0
         module.gmtime = lambda value=None: real_time.gmtime(seconds if value is None else value)
         module.localtime = lambda value=None: real_time.gmtime(seconds if value is None else value)
+        module.strftime = lambda format, value=None: real_time.strftime(format, real_time.gmtime(seconds) if value is None else value)
+        module.ctime = lambda value=None: real_time.asctime(real_time.gmtime(seconds if value is None else value))
+        module.asctime = lambda value=None: real_time.asctime(real_time.gmtime(seconds) if value is None else value)
     elif name == "datetime":
         instant = real_datetime.datetime.fromtimestamp(seconds, real_datetime.timezone.utc)
 

@@ -32,11 +32,13 @@ import Testing
         from datetime import datetime
 
         def transformEvent(event, metadata):
-            return {"now": time.time(), "dt": datetime.now().isoformat(), "r": random.randint(1, 10**9), "u": str(uuid.uuid4())}
+            return {"now": time.time(), "dt": datetime.now().isoformat(), "r": random.randint(1, 10**9), "u": str(uuid.uuid4()),
+                    "year": time.strftime("%Y"), "ctime": time.ctime()}
         """
         let first = try run(code, language: .python, determinism: .testDefaults)
         #expect(first == (try run(code, language: .python, determinism: .testDefaults)))
         #expect(first[0].contains(#""now":1767225600.0,"dt":"2026-01-01T00:00:00""#))
+        #expect(first[0].contains(#""year":"2026","ctime":"Thu Jan  1 00:00:00 2026""#))
         #expect(first[0] != first[1])
         let live = try run(code, language: .python, determinism: nil)
         #expect(!live[0].contains("1767225600.0"))
