@@ -8,10 +8,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the engine on the reference workloads in ../shared/bench.",
         discussion: """
-        Generates events with <bench>/gen_events.py, then for every workload in <bench>/workloads
-        (libraries from <bench>/libraries) reports the time to compile a new version and the events
-        per second through one engine on one thread, with warm compiled code and the per-call
-        limits armed. Use a release build: swift build -c release.
+        Generates events with <bench>/gen_events.py, then for every workload in <bench>/workloads (libraries from <bench>/libraries) reports the time to compile a new version and the events per second through one engine on one thread, with warm compiled code and the per-call limits armed. Use a release build: swift build -c release.
         """
     )
 

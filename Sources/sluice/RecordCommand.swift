@@ -9,9 +9,7 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Run events through a transformation and record inputs with their results, for sluice replay.",
         discussion: """
-        Writes NDJSON files <output>/<name>-0001.ndjson, … ({"input": …, "results": […]} per event),
-        starting a new file at --max-file-mb. Credential values in envelopes are always removed;
-        --redact PATH (e.g. $.message.context.traits.email, * and [*] allowed) replaces more.
+        Writes NDJSON files <output>/<name>-0001.ndjson, … ({"input": …, "results": […]} per event), starting a new file at --max-file-mb. Credential values in envelopes are always removed; --redact PATH (e.g. $.message.context.traits.email, * and [*] allowed) replaces more.
         """
     )
 

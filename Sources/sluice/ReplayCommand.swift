@@ -9,10 +9,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay recordings through a transformation and report what changed.",
         discussion: """
-        Compares each recorded event's results with the candidate's (or, with --against, with a
-        second transformation run side by side): unchanged, changed, newly dropped, newly failing,
-        newly passing; the paths that changed most; the first differences in full. Clocks are fixed
-        and randomness seeded as in sluice test. Exit status 1 when anything differs.
+        Compares each recorded event's results with the candidate's (or, with --against, with a second transformation run side by side): unchanged, changed, newly dropped, newly failing, newly passing; the paths that changed most; the first differences in full. Clocks are fixed and randomness seeded as in sluice test. Exit status 1 when anything differs.
         """
     )
 

@@ -8,11 +8,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run events through a transformation and print one NDJSON line per result.",
         discussion: """
-        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope.
-        Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}},
-        {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}.
-        A summary goes to standard error. Exit status: 0 when the run completed (even if events failed),
-        1 when the transformation cannot be loaded or compiled, 2 on bad arguments.
+        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope. Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}}, {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}. A summary goes to standard error. Exit status: 0 when the run completed (even if events failed), 1 when the transformation cannot be loaded or compiled, 64 on bad arguments, 70 when the engine met code it cannot interrupt (see docs/limits.md).
         """
     )
 

@@ -7,12 +7,7 @@ struct TestCommand: ParsableCommand {
         commandName: "test",
         abstract: "Run snapshot cases and compare the results with their expectations.",
         discussion: """
-        A case is a folder transformations/<name>/tests/<case>/ with input.json (a JSON array) or
-        input.ndjson, expected.ndjson (the expected `sluice run --logs` output) and an optional
-        case.json ({"ignore": [paths], "credentials": {...}, "limits": {...}, "batchSize": N}).
-        A missing expected.ndjson is recorded from the result and the case fails until it is
-        reviewed and committed (in CI, when CI is set, nothing is recorded). Exit status 1 when any
-        case fails.
+        A case is a folder transformations/<name>/tests/<case>/ with input.json (a JSON array) or input.ndjson, expected.ndjson (the expected `sluice run --logs` output) and an optional case.json ({"ignore": [paths], "credentials": {...}, "limits": {...}, "batchSize": N}). A missing expected.ndjson is recorded from the result and the case fails until it is reviewed and committed (in CI, when CI is set, nothing is recorded). Exit status 1 when any case fails.
         """
     )
 
