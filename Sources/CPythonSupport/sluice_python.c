@@ -165,7 +165,30 @@ static PyObject *memory_end(PyObject *self, PyObject *unused) {
 
 static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
 
+// enter(nanoseconds, budget_bytes): starts a call — its deadline and, when budget > 0, its memory
+// budget — in one call from the driver's hot path. leave() ends both.
+static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (count != 2) {
+        PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget)");
+        return NULL;
+    }
+    long long limit = PyLong_AsLongLong(arguments[0]);
+    long long budget = PyLong_AsLongLong(arguments[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (budget > 0) sluice_memory_begin(budget);
+    sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
+    Py_RETURN_NONE;
+}
+
+static PyObject *leave(PyObject *self, PyObject *unused) {
+    sluice_deadline_set(0);
+    sluice_memory_end();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef host_methods[] = {
+    {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes)."},
+    {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
     {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},
     {"arm", arm, METH_O, "Starts the time limit of a call: arm(nanoseconds)."},
     {"disarm", disarm, METH_NOARGS, "Ends the time limit of a call."},

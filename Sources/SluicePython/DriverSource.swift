@@ -22,6 +22,8 @@ _arm = _host["arm"]
 _disarm = _host["disarm"]
 _memory_begin = _host["memory_begin"]
 _memory_end = _host["memory_end"]
+_enter = _host["enter"]
+_leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
 
 # The driver's own JSON goes through the C encoder and scanner, captured now: user code shares
@@ -382,8 +384,7 @@ class _Batch:
         such as serialising what it returned — under the time and memory limits. Returns None,
         or the failure (kind, message)."""
         caught = None
-        _memory_begin(self.memory_budget)
-        _arm(self.time_limit_ns)
+        _enter(self.time_limit_ns, self.memory_budget)
         _state.in_user_code = True
         try:
             function(*arguments)
@@ -398,8 +399,7 @@ class _Batch:
             caught = error
         finally:
             _state.in_user_code = False
-            _disarm()
-            _memory_end()
+            _leave()
         return ("exception", self.describe(caught))
 
     def describe(self, error):
