@@ -225,6 +225,10 @@ const char *sluice_python_initialize(void) {
     config.write_bytecode = 0;
     config.parse_argv = 0;
     config.buffered_stdio = 0;
+    // A fixed hash seed: set and dict-of-str orders are the same in every run (snapshot tests,
+    // replays), as they are in JavaScript.
+    config.use_hash_seed = 1;
+    config.hash_seed = 0;
     PyStatus status = PyConfig_SetString(&config, &config.program_name, L"sluice");
     if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);

@@ -129,7 +129,7 @@ struct PathPattern {
     static func component(forKey key: String) -> String {
         let simple = !key.isEmpty && key.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "$" }
         if simple { return "." + key }
-        let quoted = String(decoding: (try? JSONSerialization.data(withJSONObject: [key], options: [.fragmentsAllowed])) ?? Data(), as: UTF8.self)
+        let quoted = String(decoding: (try? JSONSerialization.data(withJSONObject: [key], options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
         return "[" + quoted.dropFirst().dropLast() + "]"
     }
 

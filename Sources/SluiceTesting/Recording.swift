@@ -54,8 +54,16 @@ public final class RecordingWriter {
         guard Self.sampled(input, rate: options.sampleRate) else { return }
         var line: [UInt8] = []
         line.reserveCapacity(input.count * 2 + 64)
-        line += #"{"input":"#.utf8
-        line += try redactInput(input)
+        let invalid = results.contains { if case .failed(let failure) = $0.outcome { failure.kind == .invalidInput } else { false } }
+        if invalid, (try? JSONSerialization.jsonObject(with: Data(input), options: [.fragmentsAllowed])) == nil {
+            // Not JSON: kept as its text, so replay feeds the engine the same bytes.
+            line += #"{"input":"#.utf8
+            JSONString.append(String(decoding: input, as: UTF8.self), to: &line)
+            line += #","raw":true"#.utf8
+        } else {
+            line += #"{"input":"#.utf8
+            line += try redactInput(Self.singleLine(input))
+        }
         line += #","results":["#.utf8
         for (position, result) in results.enumerated() {
             if position > 0 { line.append(UInt8(ascii: ",")) }
@@ -98,6 +106,14 @@ public final class RecordingWriter {
     }
 
     // MARK: - Sampling and redaction
+
+    /// Pretty-printed JSON (array items pass through byte for byte) made compact, so a
+    /// recording stays one line per event.
+    static func singleLine(_ input: JSONText) throws -> JSONText {
+        guard input.contains(0x0A) || input.contains(0x0D) else { return input }
+        let value = try JSONSerialization.jsonObject(with: Data(input), options: [.fragmentsAllowed])
+        return Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+    }
 
     static func sampled(_ input: JSONText, rate: Double) -> Bool {
         if rate >= 1 { return true }

@@ -44,11 +44,12 @@ public final class Replayer {
 
     private let runtime: Runtime
     private let candidate: any CompiledTransformation
-    private let baseline: (runtime: Runtime, transformation: any CompiledTransformation)?
+    private let baseline: (runtime: Runtime, transformation: any CompiledTransformation, limits: Limits)?
     private let options: Options
 
     public init(runtime: Runtime, candidate: any CompiledTransformation,
-                against baseline: (runtime: Runtime, transformation: any CompiledTransformation)? = nil, options: Options) {
+                against baseline: (runtime: Runtime, transformation: any CompiledTransformation, limits: Limits)? = nil,
+                options: Options) {
         self.runtime = runtime
         self.candidate = candidate
         self.baseline = baseline
@@ -75,13 +76,15 @@ public final class Replayer {
         let batchSize = max(1, options.batchSize)
         let producer = Thread {
             do {
+                // Batches run on across files: recordings rotate by size, not at batch
+                // boundaries, and transformBatch sees the same batches as when recorded.
+                var prepared = Prepared()
                 for file in files {
                     let name = (file as NSString).lastPathComponent
                     let reader = try InputReader(path: file)
                     while true {
                         let records = try reader.next(upTo: batchSize)
                         if records.isEmpty { break }
-                        var prepared = Prepared()
                         for record in records {
                             guard case .item(let item) = record else {
                                 prepared.unreadable += 1
@@ -95,10 +98,14 @@ public final class Replayer {
                             prepared.inputs.append(parts.input)
                             prepared.recorded.append(parts.results)
                             prepared.locations.append("\(name):\(item.line)")
+                            if prepared.inputs.count == batchSize {
+                                queue.push(.success(prepared))
+                                prepared = Prepared()
+                            }
                         }
-                        queue.push(.success(prepared))
                     }
                 }
+                if !prepared.inputs.isEmpty || prepared.unreadable > 0 { queue.push(.success(prepared)) }
                 queue.push(.success(nil))
             } catch {
                 queue.push(.failure(error))
@@ -115,7 +122,7 @@ public final class Replayer {
             let batch = Batch(items: prepared.inputs, determinism: options.determinism)
             let count = prepared.inputs.count
             let fresh = group(runtime.run(candidate, batch: batch, limits: options.limits), count: count)
-            let reference = baseline.map { group($0.runtime.run($0.transformation, batch: batch, limits: options.limits), count: count) }
+            let reference = baseline.map { group($0.runtime.run($0.transformation, batch: batch, limits: $0.limits), count: count) }
                 ?? prepared.recorded
             for index in 0..<count {
                 compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
@@ -209,14 +216,18 @@ enum RecordingLine {
         let prefix = Array(#"{"input":"#.utf8)
         if line.starts(with: prefix), let inputEnd = JSONScanner.endOfValue(line, from: prefix.count) {
             let separator = Array(#","results":["#.utf8)
-            if line[inputEnd...].starts(with: separator) {
+            if line[inputEnd...].starts(with: separator), line.count >= 2, line[line.count - 2] == UInt8(ascii: "]"),
+               line[line.count - 1] == UInt8(ascii: "}") {
                 var results: [[UInt8]] = []
                 var position = inputEnd + separator.count
-                while position < line.count, line[position] != UInt8(ascii: "]") {
-                    guard let end = JSONScanner.endOfValue(line, from: position) else { return slow(line) }
+                let closing = line.count - 2
+                while position < closing {
+                    // Each element must be followed by `,` or the closing `]`; anything else
+                    // (or no progress) means the line is not ours: let the parser judge it.
+                    guard let end = JSONScanner.endOfValue(line, from: position), end > position,
+                          end == closing || line[end] == UInt8(ascii: ",") else { return slow(line) }
                     results.append(Array(line[position..<end]))
-                    position = end
-                    if position < line.count, line[position] == UInt8(ascii: ",") { position += 1 }
+                    position = end == closing ? end : end + 1
                 }
                 return (Array(line[prefix.count..<inputEnd]), results)
             }
@@ -226,8 +237,14 @@ enum RecordingLine {
 
     private static func slow(_ line: [UInt8]) -> (input: JSONText, results: [[UInt8]])? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let input = object["input"], let results = object["results"] as? [Any],
-              let inputData = try? JSONSerialization.data(withJSONObject: input, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else {
+              let input = object["input"], let results = object["results"] as? [Any] else { return nil }
+        // An input that was not JSON is recorded as its text, flagged "raw".
+        let inputData: Data
+        if object["raw"] as? Bool == true, let text = input as? String {
+            inputData = Data(text.utf8)
+        } else if let data = try? JSONSerialization.data(withJSONObject: input, options: [.fragmentsAllowed, .withoutEscapingSlashes]) {
+            inputData = data
+        } else {
             return nil
         }
         let resultLines = results.compactMap { try? JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes]) }

@@ -74,7 +74,7 @@ public enum CaseDiscovery {
     public static func cases(in paths: [String]) throws -> [SnapshotCase] {
         var found: [SnapshotCase] = []
         for path in paths {
-            let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+            let trimmed = URL(fileURLWithPath: path).standardizedFileURL.path
             guard isDirectory(trimmed) else { throw LoadError("\(path): no such folder") }
             if inputFile(in: trimmed) != nil {
                 // A case folder: <transformation>/tests/<case>

@@ -40,31 +40,45 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
+        setenv("TZ", "UTC", 1)
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
+        // Open every input first: a missing file creates no recording.
+        let readers = try inputs.map { input -> InputReader in
+            do { return try InputReader(path: input) } catch { throw CLIError("cannot read input: \(error)") }
+        }
+        let stale = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [])
+            .filter { $0.hasPrefix(loaded.definition.source.name + "-") && $0.hasSuffix(".ndjson") }
+        if !stale.isEmpty {
+            throw CLIError("\(output) already holds a recording of \(loaded.definition.source.name) (\(stale.sorted().first!), …): remove it or choose another --output")
+        }
         var options = RecordingWriter.Options(directory: output, name: loaded.definition.source.name)
         options.sampleRate = sample
         options.redact = redact
         options.maximumFileBytes = maxFileMegabytes << 20
         let writer = try RecordingWriter(options: options)
         let limits = loaded.definition.limits.applied(to: .defaults)
-        for input in inputs {
-            let reader = try InputReader(path: input)
+        var malformed = 0
+        for reader in readers {
             while true {
                 let records = try reader.next(upTo: 200)
                 if records.isEmpty { break }
                 let items = records.compactMap { record -> JSONText? in
                     if case .item(let item) = record { return item.json }
+                    malformed += 1
                     return nil
                 }
                 if items.isEmpty { continue }
-                let result = loaded.runtime.run(loaded.compiled, batch: Batch(items: items), limits: limits)
+                // Recorded with the clocks and seeds replay uses, so an unchanged transformation replays unchanged.
+                let result = loaded.runtime.run(loaded.compiled, batch: Batch(items: items, determinism: .testDefaults), limits: limits)
                 var grouped = [[EventResult]](repeating: [], count: items.count)
                 for eventResult in result.results { grouped[min(eventResult.inputIndex ?? items.count - 1, items.count - 1)].append(eventResult) }
                 for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
             }
         }
         try writer.close()
-        FileHandle.standardError.write(Data("sluice record: \(writer.written) events in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))\n".utf8))
+        var summary = "sluice record: \(writer.written) events in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
+        if malformed > 0 { summary += "; \(malformed) input item(s) too large or not items were not recorded" }
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
     }
 }
 

@@ -35,6 +35,7 @@ struct ReplayCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        setenv("TZ", "UTC", 1)
         let candidate = try LoadedTransformation(path: transformation, libraries: libraries)
         let baseline = try against.map { try LoadedTransformation(path: $0, libraries: libraries) }
         var options = Replayer.Options()
@@ -43,7 +44,7 @@ struct ReplayCommand: ParsableCommand {
         options.limits = candidate.definition.limits.applied(to: .defaults)
         let replayer = Replayer(
             runtime: candidate.runtime, candidate: candidate.compiled,
-            against: baseline.map { ($0.runtime, $0.compiled) }, options: options
+            against: baseline.map { ($0.runtime, $0.compiled, $0.definition.limits.applied(to: .defaults)) }, options: options
         )
         let totalBytes = recordings.reduce(0) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
@@ -68,6 +69,10 @@ struct ReplayCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
             print(Self.text(summary))
+        }
+        if summary.events == 0 || summary.unreadable > 0 {
+            FileHandle.standardError.write(Data("sluice replay: \(summary.events == 0 ? "no events replayed" : "\(summary.unreadable) line(s) are not recordings"): is this a file from sluice record?\n".utf8))
+            throw ExitCode(1)
         }
         if summary.differs { throw ExitCode(1) }
     }

@@ -44,7 +44,11 @@ struct TestCommand: ParsableCommand {
         }
         if let junit { try Reports.junit(reports).write(toFile: junit, atomically: true, encoding: .utf8) }
         if let json { try Reports.json(reports).write(to: URL(fileURLWithPath: json)) }
-        if cases.isEmpty { print("no cases found in \(roots.joined(separator: ", "))") }
+        if cases.isEmpty {
+            print("no cases found in \(roots.joined(separator: ", "))" + (filter.map { " matching \"\($0)\"" } ?? ""))
+            print(Reports.summary(reports))
+            throw ExitCode(1)
+        }
         print(Reports.summary(reports))
         if reports.contains(where: \.isFailure) { throw ExitCode(1) }
     }

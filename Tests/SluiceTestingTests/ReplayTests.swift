@@ -76,7 +76,7 @@ func record(_ inputs: [String], code: String, options: (inout RecordingWriter.Op
         let runtime = Runtime(libraries: NoLibraries())
         var options = Replayer.Options()
         options.ignore = ignore
-        let baseline = try against.map { (runtime, try compile($0, runtime: runtime)) }
+        let baseline = try against.map { (runtime, try compile($0, runtime: runtime), Limits.defaults) }
         return try Replayer(runtime: runtime, candidate: try compile(candidate, runtime: runtime), against: baseline, options: options)
             .replay(files: files)
     }
