@@ -216,19 +216,21 @@ const RealDate = Date, realRandom = Math.random;
 function installDeterminism(settings) {
   if (settings === null) {
     globalThis.Date = RealDate;
+    RealDate.prototype.constructor = RealDate;
     Math.random = realRandom;
     return;
   }
   const fixedNow = settings.now;
-  function FixedDate(...args) {
+  const FixedDate = function Date(...args) {
     if (new.target === undefined) return new RealDate(fixedNow).toString();
-    return args.length === 0 ? new RealDate(fixedNow) : new RealDate(...args);
-  }
+    // Subclasses (`class D extends Date`) keep their prototype.
+    return Reflect.construct(RealDate, args.length === 0 ? [fixedNow] : args, new.target);
+  };
+  Object.setPrototypeOf(FixedDate, RealDate);
   FixedDate.prototype = RealDate.prototype;
   FixedDate.now = () => fixedNow;
-  FixedDate.UTC = RealDate.UTC;
-  FixedDate.parse = RealDate.parse;
   globalThis.Date = FixedDate;
+  RealDate.prototype.constructor = FixedDate;
   let state = settings.seed >>> 0;
   Math.random = function random() {
     // mulberry32

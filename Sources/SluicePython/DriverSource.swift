@@ -620,30 +620,45 @@ def _fixed_module(name, settings, made):
     elif name == "datetime":
         instant = real_datetime.datetime.fromtimestamp(seconds, real_datetime.timezone.utc)
 
-        class datetime(real_datetime.datetime):
+        # Subclasses that return their own instances, so isinstance checks hold as in normal runs.
+        class date(real_datetime.date):
+            __slots__ = ()
+
+            @classmethod
+            def today(cls):
+                return cls(instant.year, instant.month, instant.day)
+
+        class datetime(real_datetime.datetime, date):
+            __slots__ = ()
+
             @classmethod
             def now(cls, tz=None):
-                return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
+                value = instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
+                return cls(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                           value.microsecond, value.tzinfo)
 
             @classmethod
             def utcnow(cls):
-                return instant.replace(tzinfo=None)
+                return cls.now(None)
 
             @classmethod
             def today(cls):
-                return instant.replace(tzinfo=None)
-
-        class date(real_datetime.date):
-            @classmethod
-            def today(cls):
-                return instant.date()
+                return cls.now(None)
 
         module.datetime = datetime
         module.date = date
     elif name == "random":
-        for function in ("random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample",
-                         "getrandbits", "gauss", "normalvariate", "expovariate", "triangular", "betavariate", "seed", "randbytes"):
-            setattr(module, function, getattr(generator, function))
+        # Every public function of the module draws from the seeded generator; new Random()
+        # objects without a seed get one derived from it.
+        for function in dir(generator):
+            if not function.startswith("_") and callable(getattr(generator, function)) and hasattr(real, function):
+                setattr(module, function, getattr(generator, function))
+
+        class Random(real_random.Random):
+            def __init__(self, x=None):
+                super().__init__(generator.getrandbits(64) if x is None else x)
+
+        module.Random = Random
     elif name == "uuid":
         module.uuid4 = lambda: real_uuid.UUID(int=generator.getrandbits(128), version=4)
         module.uuid1 = lambda node=None, clock_seq=None: real_uuid.UUID(int=generator.getrandbits(128), version=1)

@@ -121,7 +121,24 @@ public final class SnapshotRunner {
         guard let data = FileManager.default.contents(atPath: snapshot.settingsPath),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let mocks = object["fetch"] else { return "{}" }
-        guard mocks is [String: Any] else { throw LoadError("\(snapshot.settingsPath): \"fetch\" must be an object of URL → response") }
+        guard let entries = mocks as? [String: Any] else {
+            throw LoadError("\(snapshot.settingsPath): \"fetch\" must be an object of URL → response")
+        }
+        for (url, entry) in entries {
+            guard let response = entry as? [String: Any] else {
+                throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"] must be an object {\"status\", \"headers\", \"body\"}")
+            }
+            if let status = response["status"] {
+                let number = status as? NSNumber
+                let valid = number.map { !JSONDiff.isBoolean($0) && $0.doubleValue == Double($0.intValue) && (100...599).contains($0.intValue) } ?? false
+                guard valid else {
+                    throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"].status must be an HTTP status number")
+                }
+            }
+            if let headers = response["headers"], !(headers is [String: Any]) {
+                throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"].headers must be an object")
+            }
+        }
         return String(decoding: try JSONSerialization.data(withJSONObject: mocks, options: [.withoutEscapingSlashes]), as: UTF8.self)
     }
 

@@ -121,6 +121,19 @@ func project(transformation: String = "export function transformEvent(e) { e.see
         #expect(SnapshotRunner().run(try CaseDiscovery.cases(in: [complete])[0]).status == .passed)
     }
 
+    @Test func malformedFetchMocksAreRejected() throws {
+        for (settings, message) in [
+            (#"{"fetch": {"https://x.test/a": null}}"#, #"fetch["https://x.test/a"] must be an object"#),
+            (#"{"fetch": {"https://x.test/a": {"status": "500"}}}"#, #"fetch["https://x.test/a"].status must be an HTTP status number"#),
+            (#"{"fetch": {"https://x.test/a": {"status": 200, "headers": []}}}"#, #"fetch["https://x.test/a"].headers must be an object"#),
+        ] {
+            let (_, folder) = try project(expected: "", settings: settings)
+            let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
+            #expect(report.status == .error)
+            #expect(report.message?.contains(message) == true, "\(report.message ?? "")")
+        }
+    }
+
     @Test func aCompileErrorIsAnError() throws {
         let (_, folder) = try project(transformation: "export function transformEvent(e) { return e +; }", expected: "")
         let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
