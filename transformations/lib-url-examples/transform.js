@@ -1,23 +1,12 @@
 // lib-url-examples: runs the functions of libraries/url.js on example arguments, so the library's
 // behaviour is pinned by snapshot cases (libraries/url.py is pinned by lib-url-examples-py on the
 // same inputs, with the same expected output).
-//
-// Each input event is {"messageId", "fn", "args"}: fn is the JavaScript name of a library
-// function, args the list of its arguments. The output is {"messageId", "fn", "args", "result"},
-// or {"messageId", "fn", "args", "error": "<ErrorName>: <message>"} when the function throws
-// (caught here so the JavaScript and Python snapshots stay identical; their stacks would not).
+// Each input event is {"messageId", "fn", "args"}; see libraries/examples.js for the output.
 import { decodeComponent, queryString, parseQuery, utmFields } from "url";
+import { runExample } from "examples";
 
-const FUNCTIONS = new Map(Object.entries({ decodeComponent, queryString, parseQuery, utmFields }));
+const FUNCTIONS = { decodeComponent, queryString, parseQuery, utmFields };
 
 export function transformEvent(event, metadata) {
-  const args = Array.isArray(event.args) ? event.args : [];
-  const base = { messageId: event.messageId, fn: event.fn, args };
-  const fn = FUNCTIONS.get(event.fn);
-  if (fn === undefined) return { ...base, error: `unknown function ${event.fn}` };
-  try {
-    return { ...base, result: fn(...args) };
-  } catch (error) {
-    return { ...base, error: `${error.name}: ${error.message}` };
-  }
+  return runExample(FUNCTIONS, event);
 }
