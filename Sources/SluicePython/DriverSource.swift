@@ -274,6 +274,8 @@ class _Batch:
         return self.credentials.get(key)
 
     def metadata(self, event):
+        if event is self.current_message:
+            return self.items[self.current][1]
         if not isinstance(event, dict):
             return {}
         message_id = event.get("messageId")
