@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Layer 0: C libraries, each behind a module map and a shim.
@@ -47,7 +48,7 @@ let package = Package(
         // Layer 3: wiring (library resolution, batching, streaming input/output).
         .target(
             name: "SluiceRuntime",
-            dependencies: ["SluiceCore", "SluiceJavaScript", "SluicePython"],
+            dependencies: ["SluiceCore", "SluiceJavaScript", "SluicePython", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

@@ -13,7 +13,8 @@ public enum Reports {
         let reset = "\u{1B}[0m"
         var lines = [colour ? "\(paint)\(mark)\(reset) \(report.id)" : "\(mark) \(report.id)"]
         if report.status == .updated {
-            lines[0] += " (updated: \(report.differences.count) difference\(report.differences.count == 1 ? "" : "s"))"
+            lines[0] += report.differences.isEmpty
+                ? " (updated)" : " (updated: \(report.differences.count) difference\(report.differences.count == 1 ? "" : "s"))"
         }
         if let message = report.message { lines.append("    " + message) }
         for difference in report.differences.prefix(50) {

@@ -31,7 +31,11 @@ struct TestCommand: ParsableCommand {
         setenv("TZ", "UTC", 1)
         let roots = paths.isEmpty ? ["transformations"] : paths
         var cases = try CaseDiscovery.cases(in: roots)
-        if let filter { cases = cases.filter { $0.id.contains(filter) } }
+        var rudderCases = try RudderCase.discover(in: roots)
+        if let filter {
+            cases = cases.filter { $0.id.contains(filter) }
+            rudderCases = rudderCases.filter { $0.id.contains(filter) }
+        }
         let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
         if update && inCI { throw CLIError("--update is refused when CI is set: expectations are reviewed, not rewritten, in CI") }
         let runner = SnapshotRunner(update: update, recordMissing: !inCI)
@@ -42,9 +46,14 @@ struct TestCommand: ParsableCommand {
             reports.append(report)
             print(Reports.text(report, colour: colour))
         }
+        for rudderCase in rudderCases {
+            let report = runner.run(rudderCase)
+            reports.append(report)
+            print(Reports.text(report, colour: colour))
+        }
         if let junit { try Reports.junit(reports).write(toFile: junit, atomically: true, encoding: .utf8) }
         if let json { try Reports.json(reports).write(to: URL(fileURLWithPath: json)) }
-        if cases.isEmpty {
+        if cases.isEmpty && rudderCases.isEmpty {
             print("no cases found in \(roots.joined(separator: ", "))" + (filter.map { " matching \"\($0)\"" } ?? ""))
             print(Reports.summary(reports))
             throw ExitCode(1)
