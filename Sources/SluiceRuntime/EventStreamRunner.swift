@@ -38,7 +38,7 @@ public struct StreamSummary: Sendable, Hashable {
 /// - `{"dropped": true, "metadata": {...}}`
 /// - with logs: `{"log": "...", "messageId": "..."}` before the results of the event that logged it.
 ///
-/// Memory stays bounded by one batch of input and its results.
+/// Memory stays bounded by a few batches of input and their results (the pipeline's queues).
 public struct EventStreamRunner {
     public let runtime: Runtime
     public let transformation: any CompiledTransformation
@@ -50,38 +50,90 @@ public struct EventStreamRunner {
         self.options = options
     }
 
+    /// One batch as read.
+    private struct Prepared: @unchecked Sendable {
+        var items: [JSONText] = []
+        var lines: [Int] = []
+        /// Malformed records are written in their place among the batch's results.
+        var malformedBefore: [Int: [(line: Int, message: String)]] = [:]
+    }
+
+    /// Streams `input` through the transformation into `output`. Reading, the engine and writing
+    /// run as a pipeline on three threads (the engine's own, one reading and one writing, one
+    /// batch apart), so a two-core machine overlaps the work; memory holds a few batches.
     public func run(input: InputReader, output: OutputWriter) throws -> StreamSummary {
-        var summary = StreamSummary()
         let batchSize = max(1, options.batchSize)
-        while true {
-            let records = try input.next(upTo: batchSize)
-            if records.isEmpty { break }
-            var items: [JSONText] = []
-            var lines: [Int] = []
-            items.reserveCapacity(records.count)
-            // Malformed records are written in their place among the batch's results.
-            var malformedBefore: [Int: [(line: Int, message: String)]] = [:]
-            for record in records {
-                switch record {
-                case .item(let item):
-                    items.append(item.json)
-                    lines.append(item.line)
-                case .malformed(let line, let message):
-                    malformedBefore[items.count, default: []].append((line, message))
+        let toEngine = BoundedQueue<Result<Prepared?, any Error>>(capacity: 2)
+        let toWriter = BoundedQueue<(Prepared, BatchResult)?>(capacity: 2)
+        let finished = BoundedQueue<Result<StreamSummary, any Error>>(capacity: 1)
+        let stop = StopFlag()  // raised by the writer when the output fails
+        let reader = UncheckedBox(input)
+        startThread {
+            do {
+                while !stop.isRaised {
+                    let records = try reader.value.next(upTo: batchSize)
+                    if records.isEmpty { break }
+                    var prepared = Prepared()
+                    prepared.items.reserveCapacity(records.count)
+                    for record in records {
+                        switch record {
+                        case .item(let item):
+                            prepared.items.append(item.json)
+                            prepared.lines.append(item.line)
+                        case .malformed(let line, let message):
+                            prepared.malformedBefore[prepared.items.count, default: []].append((line, message))
+                        }
+                    }
+                    toEngine.push(.success(prepared))
+                }
+                toEngine.push(.success(nil))
+            } catch {
+                toEngine.push(.failure(error))
+            }
+        }
+        let writer = UncheckedBox((self, output))
+        startThread {
+            let (runner, output) = writer.value
+            var summary = StreamSummary()
+            var failure: (any Error)?
+            while let (prepared, result) = toWriter.pop() {
+                guard failure == nil else { continue }  // keep draining so the engine never blocks
+                summary.inputs += prepared.items.count
+                summary.unmockedRequests += result.unmockedRequests
+                do {
+                    try runner.write(result, lines: prepared.lines, malformedBefore: prepared.malformedBefore,
+                                     inputCount: prepared.items.count, output: output, summary: &summary)
+                } catch {
+                    failure = error
+                    stop.raise()
                 }
             }
-            let result = items.isEmpty
+            if failure == nil {
+                do { try output.flush() } catch { failure = error }
+            }
+            finished.push(failure.map { .failure($0) } ?? .success(summary))
+        }
+        var readFailure: (any Error)?
+        while true {
+            let next = toEngine.pop()
+            guard case .success(let prepared?) = next else {
+                if case .failure(let error) = next { readFailure = error }
+                break
+            }
+            if stop.isRaised { continue }  // the output failed: drain until the reader stops
+            let result = prepared.items.isEmpty
                 ? BatchResult(results: [], logs: [])
                 : runtime.run(
                     transformation,
-                    batch: Batch(items: items, credentials: options.credentials, determinism: options.determinism, fetchMocks: options.fetchMocks),
+                    batch: Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
+                                 fetchMocks: options.fetchMocks),
                     limits: options.limits
                 )
-            summary.inputs += items.count
-            summary.unmockedRequests += result.unmockedRequests
-            try write(result, lines: lines, malformedBefore: malformedBefore, inputCount: items.count, output: output, summary: &summary)
+            toWriter.push((prepared, result))
         }
-        try output.flush()
+        toWriter.push(nil)
+        let summary = try finished.pop().get()
+        if let readFailure { throw readFailure }
         return summary
     }
 

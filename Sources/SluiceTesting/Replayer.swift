@@ -292,32 +292,3 @@ enum JSONScanner {
         }
     }
 }
-
-/// A blocking queue with a fixed capacity (the replay pipeline's hand-over).
-final class BoundedQueue<Element>: @unchecked Sendable {
-    // @unchecked: all state is guarded by `condition`.
-    private let condition = NSCondition()
-    private var items: [Element] = []
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-    }
-
-    func push(_ item: Element) {
-        condition.lock()
-        while items.count >= capacity { condition.wait() }
-        items.append(item)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func pop() -> Element {
-        condition.lock()
-        while items.isEmpty { condition.wait() }
-        let item = items.removeFirst()
-        condition.broadcast()
-        condition.unlock()
-        return item
-    }
-}
