@@ -53,6 +53,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Layer 4: the snapshot harness.
+        // The service's request/response mapping (HTTP-library independent).
+        .target(name: "SluiceServer", dependencies: ["SluiceCore", "SluiceRuntime"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRuntime"],
@@ -64,6 +66,7 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceRuntime",
+                "SluiceServer",
                 "SluiceTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -78,6 +81,7 @@ let package = Package(
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceServer"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],

@@ -88,7 +88,7 @@ public final class RecordingWriter {
             try handle?.close()
             fileNumber += 1
             let path = options.directory + "/" + options.name + String(format: "-%04d.ndjson", fileNumber)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard let next = FileHandle(forWritingAtPath: path) else { throw LoadError("\(path): cannot write the recording") }
             handle = next
             files.append(path)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import SluiceServer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
+    @Flag(name: .customLong("custom-transform"), help: "Also run the events as /customTransform request bodies (gen_events.py --format customTransform, one request per batch) through the service's request handling, without the network, and report its cost over the engine's.")
+    var customTransform = false
+
     func run() throws {
         let directory = benchDirectory ?? ProcessInfo.processInfo.environment["SLUICE_BENCH_DIR"] ?? "../shared/bench"
         let generator = directory + "/gen_events.py"
@@ -44,6 +48,7 @@ struct BenchCommand: ParsableCommand {
         }
         guard let language = Language(name: language) else { throw CLIError("--language must be javascript or python") }
         let items = try Self.generateEvents(generator: generator, count: events)
+        let requestBodies = customTransform ? try Self.requestBodies(generator: generator, count: events, batchSize: batchSize) : []
         let workloadFolder = directory + "/workloads"
         let suffix = "." + language.fileExtension
         let names = try FileManager.default.contentsOfDirectory(atPath: workloadFolder)
@@ -81,26 +86,29 @@ struct BenchCommand: ParsableCommand {
             }
             var outputs = 0
             for batch in batches { outputs += runtime.run(compiled, batch: batch, limits: .defaults).results.count }
-            var rates: [Double] = []
-            for _ in 0..<max(1, rounds) {
-                var processed = 0
-                let start = ContinuousClock.now
-                var elapsed = 0.0
-                repeat {
-                    for batch in batches {
-                        let result = runtime.run(compiled, batch: batch, limits: .defaults)
-                        precondition(result.results.count >= batch.items.count || compiled.isBatch)
-                    }
-                    processed += items.count
-                    elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
-                } while elapsed < seconds
-                rates.append(Double(processed) / elapsed)
+            let rates = measure(events: items.count) {
+                for batch in batches {
+                    let result = runtime.run(compiled, batch: batch, limits: .defaults)
+                    precondition(result.results.count >= batch.items.count || compiled.isBatch)
+                }
             }
-            rates.sort()
             let median = rates[rates.count / 2]
             rows.append(["workload": name, "compileMilliseconds": compileMedian, "eventsPerSecond": median.rounded(),
                          "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
                          "outputsPerPass": outputs])
+            var handlerRate: Double?
+            if customTransform {
+                let handler = CustomTransformHandler(runtime: runtime, resolver: FixedResolver(compiled: compiled))
+                let handlerRates = measure(events: items.count) {
+                    for body in requestBodies {
+                        let response = handler.handle(body: body, filterCode: true)
+                        precondition(response.status == 200, String(decoding: response.body.prefix(300), as: UTF8.self))
+                    }
+                }
+                handlerRate = handlerRates[handlerRates.count / 2]
+                rows[rows.count - 1]["customTransformEventsPerSecond"] = handlerRate!.rounded()
+                rows[rows.count - 1]["customTransformOverheadPercent"] = ((median / handlerRate! - 1) * 100).rounded()
+            }
             var plain: Double?
             if language == .python {
                 plain = try Self.plainPythonLoop(
@@ -113,6 +121,10 @@ struct BenchCommand: ParsableCommand {
                 var line = label + String(format: " %7.2f ms          %8.0f  (%6.0f–%6.0f)                          %d", compileMedian, median, rates.first!, rates.last!, outputs)
                 if let plain { line += String(format: "   %8.0f (%.2fx the cost)", plain, plain / median) }
                 print(line)
+                if let handlerRate {
+                    print(String(format: "  /customTransform handling: %8.0f events/s, %.0f%% on top of the engine's time (parse, group, map)",
+                                 handlerRate, (median / handlerRate - 1) * 100))
+                }
             }
         }
         if json {
@@ -145,6 +157,47 @@ struct BenchCommand: ParsableCommand {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 
+    /// Events per second of `pass` (which handles `events` events), one rate per round, sorted:
+    /// whole passes until `seconds` have passed in each of `rounds` rounds.
+    func measure(events: Int, _ pass: () -> Void) -> [Double] {
+        var rates: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            var processed = 0
+            let start = ContinuousClock.now
+            var elapsed = 0.0
+            repeat {
+                pass()
+                processed += events
+                elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
+            } while elapsed < seconds
+            rates.append(Double(processed) / elapsed)
+        }
+        return rates.sorted()
+    }
+
+    /// `/customTransform` request bodies of `batchSize` events each.
+    static func requestBodies(generator: String, count: Int, batchSize: Int) throws -> [[UInt8]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", generator, "--count", String(count), "--seed", "1", "--format", "customTransform"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let body = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIError("gen_events.py failed with status \(process.terminationStatus)") }
+        let elements = try RawJSON.arrayElements(body)
+        return stride(from: 0, to: elements.count, by: max(1, batchSize)).map { start in
+            var request: [UInt8] = [UInt8(ascii: "[")]
+            for (position, element) in elements[start..<min(start + batchSize, elements.count)].enumerated() {
+                if position > 0 { request.append(UInt8(ascii: ",")) }
+                request += body[element]
+            }
+            request.append(UInt8(ascii: "]"))
+            return request
+        }
+    }
+
     static func generateEvents(generator: String, count: Int) throws -> [JSONText] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -157,4 +210,10 @@ struct BenchCommand: ParsableCommand {
         guard process.terminationStatus == 0 else { throw CLIError("gen_events.py failed with status \(process.terminationStatus)") }
         return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
     }
+}
+
+/// Every version id resolves to the one compiled workload.
+private struct FixedResolver: VersionResolver {
+    let compiled: any CompiledTransformation
+    func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution { .compiled(compiled) }
 }

@@ -1,0 +1,66 @@
+import SluiceCore
+import Testing
+
+@Suite struct RawJSONTests {
+    func error(_ text: String) -> RawJSONError? {
+        do {
+            try RawJSON.validate(Array(text.utf8))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func acceptsValidJSON() {
+        for text in [
+            "0", "-0.5e+10", "1E3", "true", "null", #""a\"\\\/\b\f\n\r\t\u00e9""#, "[]", "{}", " [ 1 , { \"a\" : [ ] } ] ",
+            #"{"é":"😀","n":[1,2.5,-3,{"x":null}]}"#,
+        ] {
+            #expect(error(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func rejectsInvalidJSONWithTheOffset() {
+        let cases: [(String, Int, String)] = [
+            ("", 0, "unexpected end of input"),
+            ("[1,]", 3, "expected a value"),
+            ("[1 2]", 3, "expected ',' or ']'"),
+            (#"{"a" 1}"#, 5, "expected ':' after a member name"),
+            ("{a:1}", 1, "expected a member name in double quotes"),
+            (#"{"a":1,}"#, 7, "expected a member name in double quotes"),
+            ("01", 0, "invalid number (leading zero)"),
+            ("1.", 2, "invalid number (no digits after '.')"),
+            ("-", 1, "invalid number"),
+            ("tru", 0, "expected a value"),
+            (#""\x""#, 1, "invalid escape"),
+            (#""\u12G4""#, 1, "invalid \u{5C}u escape"),
+            ("\"a\nb\"", 2, "control character in a string"),
+            (#""abc"#, 4, "unterminated string"),
+            ("[1] 2", 4, "unexpected text after the JSON value"),
+            ("[[1]", 4, "unexpected end of input"),
+        ]
+        for (text, offset, reason) in cases {
+            #expect(error(text) == RawJSONError(offset: offset, reason: reason), "\(text)")
+        }
+    }
+
+    @Test func deepNestingNeitherCrashesNorFails() {
+        let depth = 200_000
+        let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        #expect(error(text) == nil)
+        #expect(error(String(repeating: "{\"a\":", count: depth)) == RawJSONError(offset: depth * 5, reason: "unexpected end of input"))
+    }
+
+    @Test func navigatesWithoutDecoding() throws {
+        let bytes = Array(#" [ {"a": {"b": [1, "x"]}, "c": "d\u0021"}, 2 ] "#.utf8)
+        let elements = try RawJSON.arrayElements(bytes)
+        #expect(elements.map { String(decoding: bytes[$0], as: UTF8.self) } == [#"{"a": {"b": [1, "x"]}, "c": "d\u0021"}"#, "2"])
+        let members = try #require(RawJSON.objectMembers(bytes, elements[0]))
+        #expect(members.map(\.key) == ["a", "c"])
+        #expect(RawJSON.string(bytes, members[1].value) == "d!")
+        let b = try #require(RawJSON.member("b", of: bytes, in: members[0].value))
+        #expect(RawJSON.elements(bytes, b)?.map { String(decoding: bytes[$0], as: UTF8.self) } == ["1", #""x""#])
+        #expect(RawJSON.objectMembers(bytes, elements[1]) == nil)
+        #expect(throws: RawJSONError(offset: 0, reason: "expected a JSON array")) { try RawJSON.arrayElements(Array("{}".utf8)) }
+    }
+}
