@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Layer 0: C libraries, each behind a module map and a shim.
@@ -54,7 +56,11 @@ let package = Package(
         ),
         // Layer 4: the snapshot harness.
         // The service's request/response mapping (HTTP-library independent).
-        .target(name: "SluiceServer", dependencies: ["SluiceCore", "SluiceRuntime"], exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceServer",
+            dependencies: ["SluiceCore", "SluiceRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRuntime"],

@@ -3,8 +3,8 @@ import SluiceRuntime
 
 /// What the code source knows about a transformation version (CONTRACT.md §2.1).
 public enum VersionResolution: Sendable {
-    /// Compiled and ready to run.
-    case compiled(any CompiledTransformation)
+    /// Compiled and ready to run, under `limits` when given (the version's own), else the handler's.
+    case compiled(any CompiledTransformation, limits: Limits? = nil)
     /// No such version: every event of the group gets a 404 item with this message.
     case notFound(String)
     /// The version exists but cannot run (a compile error, a bad import): every event gets a 400
@@ -114,9 +114,11 @@ public struct CustomTransformHandler: Sendable {
             return false
         }
         let transformation: any CompiledTransformation
+        var limits = self.limits
         switch resolver.resolve(versionID: versionID, libraryVersionIDs: group[0].libraryVersionIDs) {
-        case .compiled(let compiled):
+        case .compiled(let compiled, let versionLimits):
             transformation = compiled
+            limits = versionLimits ?? limits
         case .notFound(let message):
             items += group.map { Self.item(status: 404, error: message, metadata: $0.metadata) }
             return false

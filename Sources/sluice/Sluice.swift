@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Sluice: ParsableCommand {
+struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Run user-written event transformations (RudderStack-compatible) on JavaScriptCore and CPython.",
-        subcommands: [RunCommand.self, TestCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, TestCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SluiceCore
+import SluiceRuntime
+
+/// Settings of `sluice serve`.
+public struct ServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    /// 9090, as rudder-transformer.
+    public var port = 9090
+    public var transformationsRoot = "transformations"
+    public var librariesRoot = "libraries"
+    public var limits = Limits.defaults
+    /// Request bodies past this get 413. Default 100 MiB (rudder-server sends 200 events a request).
+    public var maximumBodyBytes = 100 << 20
+    /// Worker threads, each with its own engines (default: one per core).
+    public var workers = EnginePool.coreCount
+
+    public init() {}
+}
+
+/// The HTTP service: rudder-transformer's data-plane routes over the engine pool.
+public struct SluiceService {
+    public let configuration: ServerConfiguration
+    public let versions: FolderVersions
+    public static let version = "0.1.0"
+
+    public init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        versions = try FolderVersions.load(root: configuration.transformationsRoot)
+    }
+
+    /// The application; `onServerRunning` gets the bound port (useful with port 0).
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let pool = EnginePool(versions: versions, librariesRoot: configuration.librariesRoot, limits: configuration.limits,
+                              workers: configuration.workers)
+        let maximumBodyBytes = configuration.maximumBodyBytes
+        let router = Router()
+        router.add(middleware: ResponseTimeMiddleware())
+        router.get("health") { _, _ -> Response in
+            Self.json(200, #"{"service":"UP","version":"\#(Self.version)"}"#.utf8)
+        }
+        router.post("customTransform") { request, _ -> Response in
+            var request = request
+            let body: [UInt8]
+            do {
+                let buffer = try await request.collectBody(upTo: maximumBodyBytes)
+                body = Array(buffer.readableBytesView)
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                return Self.json(413, WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes").body)
+            }
+            let filterCode = request.headers[HTTPField.Name("X-Feature-Filter-Code")!] == "?1"
+            let response = await pool.customTransform(body: body, filterCode: filterCode)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            for header in response.headers { headers[HTTPField.Name(header.name)!] = header.value }
+            return Response(status: .init(code: response.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) }
+        )
+    }
+
+    static func json(_ status: Int, _ body: some Sequence<UInt8>) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+    }
+}
+
+/// `X-Response-Time: <milliseconds>` on every response.
+struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2f ms", milliseconds)
+        return response
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
+        discussion: """
+        Routes: POST /customTransform (what rudder-server calls; a transformation's version id is, for now, its name), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        """
+    )
+
+    @Option(help: "Address to listen on (default 0.0.0.0).")
+    var host: String?
+    @Option(help: "Port (default 9090, as rudder-transformer; 0 picks a free one).")
+    var port: Int?
+    @Option(help: "The transformations folder (default ./transformations).")
+    var transformations: String?
+    @Option(help: "The libraries folder (default ./libraries).")
+    var libraries: String?
+    @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000; a manifest's own limits win).")
+    var timeLimit: Int?
+    @Option(name: .customLong("memory-limit-mb"), help: "Memory limit per call in megabytes (default 128; a manifest's own limits win).")
+    var memoryLimit: Int?
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger ones get 413 (default 104857600).")
+    var maximumBodyBytes: Int?
+    @Option(help: "Worker threads, each with its own engines (default: one per core).")
+    var workers: Int?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func integer(_ flag: Int?, _ key: String, _ name: String) throws -> Int? {
+            if let flag { return flag }
+            guard let text = environment[key] else { return nil }
+            guard let value = Int(text) else { throw ValidationError("\(key)=\(text): \(name) must be a whole number") }
+            return value
+        }
+        var configuration = ServerConfiguration()
+        configuration.host = host ?? environment["SLUICE_HOST"] ?? configuration.host
+        configuration.port = try integer(port, "SLUICE_PORT", "the port") ?? configuration.port
+        configuration.transformationsRoot = transformations ?? environment["SLUICE_TRANSFORMATIONS"] ?? configuration.transformationsRoot
+        configuration.librariesRoot = libraries ?? environment["SLUICE_LIBRARIES"] ?? configuration.librariesRoot
+        configuration.limits.timeMilliseconds = try integer(timeLimit, "SLUICE_TIME_LIMIT_MS", "the time limit") ?? configuration.limits.timeMilliseconds
+        configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
+        configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
+        configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("the port must be 0–65535, not \(configuration.port)") }
+        guard configuration.limits.timeMilliseconds >= 1, configuration.limits.memoryMegabytes >= 1 else {
+            throw ValidationError("limits must be at least 1 ms and 1 MB")
+        }
+        guard configuration.workers >= 1, configuration.maximumBodyBytes >= 1 else { throw ValidationError("workers and the body limit must be at least 1") }
+
+        let service: SluiceService
+        do {
+            service = try SluiceService(configuration: configuration)
+        } catch {
+            throw CLIError("cannot read \(configuration.transformationsRoot): \(error)")
+        }
+        for problem in service.versions.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
+        let names = service.versions.definitions.keys.sorted()
+        FileHandle.standardError.write(Data("sluice serve: \(names.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) workers, limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        let host = configuration.host
+        let app = service.application { port in
+            FileHandle.standardError.write(Data("sluice serve: listening on \(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}

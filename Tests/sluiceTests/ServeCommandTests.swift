@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `sluice serve` end to end: the real binary on a free port, called over loopback.
+@Suite(.serialized) struct ServeCommand {
+    /// A running `sluice serve` and its port; stopped with SIGTERM.
+    final class Server {
+        let process = Process()
+        var port = 0
+        let errors = Pipe()
+
+        init(transformations: URL, arguments: [String] = []) throws {
+            process.executableURL = sluiceBinary
+            process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--transformations", transformations.path,
+                                 "--libraries", transformations.path + "/no-libraries"] + arguments
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Read standard error until the "listening on" line names the port.
+            var text = ""
+            let deadline = Date().addingTimeInterval(30)
+            while port == 0 && Date() < deadline {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let line = text.split(separator: "\n").first(where: { $0.contains("sluice serve: listening on") }),
+                   let port = Int(line.split(separator: ":").last ?? "") {
+                    self.port = port
+                }
+            }
+            guard port > 0 else { throw CLIFailure("the server did not start: \(text)") }
+        }
+
+        func stop() -> Int32 {
+            process.terminate()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            return try await send(request)
+        }
+
+        func get(_ path: String) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
+            try await send(URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!))
+        }
+
+        private func send(_ request: URLRequest) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = try #require(response as? HTTPURLResponse)
+            return (http.statusCode, String(decoding: data, as: UTF8.self), http)
+        }
+    }
+
+    struct CLIFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func request(version: String, messages: [String]) -> String {
+        "[" + messages.enumerated().map { index, message in
+            #"{"message":\#(message),"metadata":{"messageId":"m\#(index)","sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]}}"#
+        }.joined(separator: ",") + "]"
+    }
+
+    @Test func servesCustomTransformAndHealthAndKeepsServingPastALoopingEvent() async throws {
+        let root = try folder([
+            "tag/transform.js": "export function transformEvent(e) { if (e.loop) while (true) {} if (e.drop) return; e.tagged = true; return e; }",
+            "tag-py/transform.py": "def transformEvent(event, metadata):\n    event['py'] = True\n    return event\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root, arguments: ["--time-limit-ms", "200"])
+
+        let health = try await server.get("/health")
+        #expect(health.status == 200)
+        #expect(health.body.contains(#""service":"UP""#))
+
+        let response = try await server.post(
+            "/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#, #"{"loop":true}"#, #"{"drop":true}"#]),
+            headers: ["X-Feature-Filter-Code": "?1"])
+        #expect(response.status == 200)
+        #expect(response.headers.value(forHTTPHeaderField: "apiVersion") == "2")
+        #expect(response.headers.value(forHTTPHeaderField: "X-Response-Time")?.hasSuffix(" ms") == true)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
+        #expect(items.map { $0["statusCode"] as? Int } == [298, 200, 400])
+        #expect(items[2]["error"] as? String == "time limit of 200 ms exceeded")
+
+        let python = try await server.post("/customTransform", Self.request(version: "tag-py", messages: [#"{"n":1}"#]))
+        #expect(python.body.contains(#""py":true"#))
+
+        let invalid = try await server.post("/customTransform", "[{")
+        #expect(invalid.status == 400)
+        #expect(invalid.body == #"{"error":"invalid JSON at byte 2: expected a member name in double quotes"}"#)
+
+        #expect(server.stop() == 0)
+    }
+
+    @Test func aBodyOverTheLimitIs413() async throws {
+        let root = try folder(["tag/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root, arguments: ["--max-body-bytes", "1000"])
+        let response = try await server.post("/customTransform", Self.request(version: "tag", messages: Array(repeating: #"{"n":1}"#, count: 50)))
+        #expect(response.status == 413)
+        #expect(response.body == #"{"error":"request body larger than 1000 bytes"}"#)
+        #expect(server.stop() == 0)
+    }
+}
