@@ -89,32 +89,67 @@ public enum RawJSON {
 
     /// The element ranges of `bytes`, which must be exactly one JSON array.
     public static func arrayElements(_ bytes: [UInt8]) throws(RawJSONError) -> [Range<Int>] {
-        try bytes.withUnsafeBufferPointer { (bytes) throws(RawJSONError) -> [Range<Int>] in try arrayElements(bytes) }
+        try arrayOfObjects(bytes).map(\.range)
     }
 
-    static func arrayElements(_ bytes: Bytes) throws(RawJSONError) -> [Range<Int>] {
-        var index = skipSpace(bytes, 0)
-        guard index < bytes.count else { throw RawJSONError(offset: index, reason: "empty body, expected a JSON array") }
-        guard bytes[index] == UInt8(ascii: "[") else { throw RawJSONError(offset: index, reason: "expected a JSON array") }
-        var elements: [Range<Int>] = []
-        index = skipSpace(bytes, index + 1)
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-        } else {
-            while true {
-                let start = skipSpace(bytes, index)
-                let end = try scanValue(bytes, from: start)
-                elements.append(start..<end)
-                index = skipSpace(bytes, end)
-                guard index < bytes.count else { throw RawJSONError(offset: index, reason: "unexpected end of input") }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; break }
-                guard bytes[index] == UInt8(ascii: ",") else { throw RawJSONError(offset: index, reason: "expected ',' or ']'") }
+    /// One element of a top-level array: its range and, when it is an object, its members.
+    public struct Element: Sendable {
+        public var range: Range<Int>
+        /// Keys (decoded) and value ranges, in order; nil when the element is not an object.
+        public var members: [(key: String, value: Range<Int>)]?
+    }
+
+    /// Validates `bytes` as one JSON array and splits it in the same pass: each element's range
+    /// and, for objects, their members (so the values are scanned once, not again to split them).
+    public static func arrayOfObjects(_ bytes: [UInt8]) throws(RawJSONError) -> [Element] {
+        try bytes.withUnsafeBufferPointer { (bytes) throws(RawJSONError) -> [Element] in
+            var elements: [Element] = []
+            var index = skipSpace(bytes, 0)
+            guard index < bytes.count else { throw RawJSONError(offset: index, reason: "empty body, expected a JSON array") }
+            guard bytes[index] == UInt8(ascii: "[") else { throw RawJSONError(offset: index, reason: "expected a JSON array") }
+            index = skipSpace(bytes, index + 1)
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
                 index += 1
+            } else {
+                while true {
+                    let start = skipSpace(bytes, index)
+                    var element = Element(range: start..<start, members: nil)
+                    if start < bytes.count, bytes[start] == UInt8(ascii: "{") {
+                        var members: [(key: String, value: Range<Int>)] = []
+                        var position = skipSpace(bytes, start + 1)
+                        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                            position += 1
+                        } else {
+                            while true {
+                                let keyStart = position
+                                let valueStart = try memberKey(bytes, position)
+                                let keyEnd = try stringEnd(bytes, keyStart)
+                                let valueEnd = try scanValue(bytes, from: valueStart)
+                                members.append((decodeString(bytes, keyStart..<keyEnd) ?? "", valueStart..<valueEnd))
+                                position = skipSpace(bytes, valueEnd)
+                                guard position < bytes.count else { throw RawJSONError(offset: position, reason: "unexpected end of input") }
+                                if bytes[position] == UInt8(ascii: "}") { position += 1; break }
+                                guard bytes[position] == UInt8(ascii: ",") else { throw RawJSONError(offset: position, reason: "expected ',' or '}'") }
+                                position = skipSpace(bytes, position + 1)
+                            }
+                        }
+                        element.range = start..<position
+                        element.members = members
+                    } else {
+                        element.range = start..<(try scanValue(bytes, from: start))
+                    }
+                    elements.append(element)
+                    index = skipSpace(bytes, element.range.upperBound)
+                    guard index < bytes.count else { throw RawJSONError(offset: index, reason: "unexpected end of input") }
+                    if bytes[index] == UInt8(ascii: "]") { index += 1; break }
+                    guard bytes[index] == UInt8(ascii: ",") else { throw RawJSONError(offset: index, reason: "expected ',' or ']'") }
+                    index += 1
+                }
             }
+            index = skipSpace(bytes, index)
+            if index != bytes.count { throw RawJSONError(offset: index, reason: "unexpected text after the JSON array") }
+            return elements
         }
-        index = skipSpace(bytes, index)
-        if index != bytes.count { throw RawJSONError(offset: index, reason: "unexpected text after the JSON array") }
-        return elements
     }
 
     /// The members of the object in `range` of already validated text, in order: each key

@@ -57,6 +57,16 @@ func timedLines(_ code: String, _ inputs: [String], language: Language, limits: 
     return (result, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
 }
 
+/// Runs `run` and, when it took `budget` ms or more, once more, returning the second result. On
+/// a loaded two-core machine (CI runs suites in parallel) one run can lose the CPU for a while; a
+/// real overshoot of a limit is systematic and fails both runs.
+func retryingIfSlowerThan(
+    _ budget: Double, _ run: () throws -> (lines: [String], milliseconds: Double)
+) rethrows -> (lines: [String], milliseconds: Double) {
+    let first = try run()
+    return first.milliseconds < budget ? first : try run()
+}
+
 func runJavaScript(
     _ code: String, _ inputs: [String], limits: Limits = .defaults, credentials: [String: String] = [:],
     runtime: Runtime = sharedRuntime, fileName: String = "transform.js"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Load benchmark of `sluice serve`: wrk posts 200-event /customTransform requests built by
+# ../shared/bench/gen_events.py --format customTransform, for the bench's `cleanup` workload
+# (or another: first argument), and prints events/s and latency percentiles.
+#
+#   scripts/bench-http.sh [WORKLOAD] [SECONDS] [CONNECTIONS...]   # defaults: cleanup 10 "1 2 4 8"
+#
+# Needs wrk (apt-get install -y wrk) and the reference workload in ../shared/bench (or $SLUICE_BENCH_DIR).
+# wrk is a closed-loop client: with 1 connection there is one request at a time (the latency of a
+# lone request); more connections load the service up to its throughput. wrk shares the machine's
+# two cores with the service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workload="${1:-cleanup}"
+seconds="${2:-10}"
+shift $(( $# > 2 ? 2 : $# )) || true
+connections=("${@:-1 2 4 8}")
+bench="$(cd "${SLUICE_BENCH_DIR:-../shared/bench}" && pwd)"
+port="${SLUICE_BENCH_PORT:-19090}"
+work="$(mktemp -d)"
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
+
+swift build -c release >/dev/null
+# The workload becomes a hosted transformation named after it (the bench folder stays the source).
+mkdir -p "$work/transformations/$workload"
+cp "$bench/workloads/$workload.js" "$work/transformations/$workload/transform.js"
+python3 "$bench/gen_events.py" --count 200 --seed 1 --format customTransform --version-id "$workload" > "$work/request.json"
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Feature-Filter-Code"] = "?1"
+local f = io.open("$work/request.json", "rb"); wrk.body = f:read("*a"); f:close()
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.0f %.2f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6) * 200,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, summary.errors.status))
+end
+LUA
+
+.build/release/sluice serve --host 127.0.0.1 --port "$port" --transformations "$work/transformations" \
+  --libraries "$bench/libraries" 2> "$work/serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+# Check the answer once: 200 items with status 200.
+curl -s -H 'X-Feature-Filter-Code: ?1' --data-binary @"$work/request.json" "localhost:$port/customTransform" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); assert all(i["statusCode"] in (200, 298) for i in d), d[:2]; print(f"check: {len(d)} items for 200 events")'
+wrk -t1 -c2 -d2s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null  # warm-up
+
+echo "workload $workload, 200-event requests, ${seconds}s per row"
+echo "connections   events/s   p50 ms   p99 ms   max ms   non-2xx"
+for c in ${connections[*]}; do
+  line=$(wrk -t1 -c"$c" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')
+  read -r _ rate p50 p99 max errors <<< "$line"
+  printf "%11s %10s %8s %8s %8s %9s\n" "$c" "$rate" "$p50" "$p99" "$max" "$errors"
+done
