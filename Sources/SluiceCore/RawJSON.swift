@@ -176,6 +176,35 @@ public enum RawJSON {
         return members
     }
 
+    /// The values of `keys` in the object in `range` of already validated text (nil for a key
+    /// that is absent; the last one wins for a repeated key). Keys are compared as bytes, without
+    /// building a String per member. Nil when the value is not an object.
+    public static func values(of keys: [[UInt8]], in range: Range<Int>, of bytes: [UInt8]) -> [Range<Int>?]? {
+        bytes.withUnsafeBufferPointer { bytes in
+            guard range.lowerBound < range.upperBound, range.upperBound <= bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+            var found = [Range<Int>?](repeating: nil, count: keys.count)
+            var index = skipSpace(bytes, range.lowerBound + 1)
+            while index < range.upperBound, bytes[index] == quote {
+                let keyEnd = skipValidated(bytes, index, limit: range.upperBound)
+                let colon = skipSpace(bytes, keyEnd)
+                let valueStart = skipSpace(bytes, colon + 1)
+                let valueEnd = skipValidated(bytes, valueStart, limit: range.upperBound)
+                let inner = UnsafeBufferPointer(rebasing: bytes[(index + 1)..<max(index + 1, keyEnd - 1)])
+                if inner.contains(UInt8(ascii: "\\")) {
+                    if let key = decodeString(bytes, index..<keyEnd), let position = keys.firstIndex(of: Array(key.utf8)) {
+                        found[position] = valueStart..<valueEnd
+                    }
+                } else if let position = keys.firstIndex(where: { $0.elementsEqual(inner) }) {
+                    found[position] = valueStart..<valueEnd
+                }
+                let next = skipSpace(bytes, valueEnd)
+                guard next < range.upperBound, bytes[next] == UInt8(ascii: ",") else { break }
+                index = skipSpace(bytes, next + 1)
+            }
+            return found
+        }
+    }
+
     /// The value of `key` in the object in `range` of already validated text, or nil.
     public static func member(_ key: String, of bytes: [UInt8], in range: Range<Int>) -> Range<Int>? {
         objectMembers(bytes, range)?.last { $0.key == key }?.value

@@ -92,31 +92,60 @@ public struct CustomTransformHandler: Sendable {
                 groups.append((input.groupKey, [index]))
             }
         }
-        var items: [[UInt8]] = []
-        items.reserveCapacity(inputs.count)
+        var response = ResponseBuffer(capacity: body.count + body.count / 4 + 64)
         var transient = false
         var engineTime = Duration.zero
         for group in groups {
             let members = group.indices.map { inputs[$0] }
-            transient = run(members, filterCode: filterCode, into: &items, engineTime: &engineTime) || transient
+            transient = run(members, filterCode: filterCode, into: &response, engineTime: &engineTime) || transient
         }
-        var response: [UInt8] = [UInt8(ascii: "[")]
-        response.reserveCapacity(items.reduce(2) { $0 + $1.count + 1 })
-        for (position, item) in items.enumerated() {
-            if position > 0 { response.append(UInt8(ascii: ",")) }
-            response += item
-        }
-        response.append(UInt8(ascii: "]"))
-        var wire = WireResponse(status: transient ? 809 : 200, body: response, headers: [("apiVersion", "2")])
+        var wire = WireResponse(status: transient ? 809 : 200, body: response.finished(), headers: [("apiVersion", "2")])
         wire.engineTime = engineTime
         return wire
     }
 
+    /// The response array, written item by item (no per-item buffers).
+    struct ResponseBuffer {
+        var bytes: [UInt8]
+        var empty = true
+
+        init(capacity: Int) {
+            bytes = [UInt8(ascii: "[")]
+            bytes.reserveCapacity(capacity)
+        }
+
+        /// Starts an item: a separator when needed, then `prefix`.
+        mutating func begin(_ prefix: StaticString) {
+            if !empty { bytes.append(UInt8(ascii: ",")) }
+            empty = false
+            prefix.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+
+        mutating func append(_ text: StaticString) {
+            text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+
+        mutating func error(status: Int, _ message: String, metadata: JSONText) {
+            begin(#"{"statusCode":"#)
+            bytes += String(status).utf8
+            append(#","error":"#)
+            JSONString.append(message, to: &bytes)
+            append(#","metadata":"#)
+            bytes += metadata
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func finished() -> [UInt8] {
+            bytes.append(UInt8(ascii: "]"))
+            return bytes
+        }
+    }
+
     /// Runs one source/destination group and appends its items; true when the code source
     /// failed transiently.
-    private func run(_ group: [Input], filterCode: Bool, into items: inout [[UInt8]], engineTime: inout Duration) -> Bool {
+    private func run(_ group: [Input], filterCode: Bool, into response: inout ResponseBuffer, engineTime: inout Duration) -> Bool {
         guard let versionID = group[0].versionID, !versionID.isEmpty else {
-            items.append(Self.item(status: 400, error: "Transformation VersionID not found", metadata: group[0].metadata))
+            response.error(status: 400, "Transformation VersionID not found", metadata: group[0].metadata)
             return false
         }
         let transformation: any CompiledTransformation
@@ -126,55 +155,47 @@ public struct CustomTransformHandler: Sendable {
             transformation = compiled
             limits = versionLimits ?? limits
         case .notFound(let message):
-            items += group.map { Self.item(status: 404, error: message, metadata: $0.metadata) }
+            for input in group { response.error(status: 404, message, metadata: input.metadata) }
             return false
         case .failed(let message):
-            items += group.map { Self.item(status: 400, error: message, metadata: $0.metadata) }
+            for input in group { response.error(status: 400, message, metadata: input.metadata) }
             return false
         case .transient(let message):
-            items += group.map { Self.item(status: 809, error: message, metadata: $0.metadata) }
+            for input in group { response.error(status: 809, message, metadata: input.metadata) }
             return true
         }
         let batch = Batch(items: group.map(\.envelope), credentials: group[0].credentials)
         let start = ContinuousClock.now
         let result = runtime.run(transformation, batch: batch, limits: limits)
         engineTime += ContinuousClock.now - start
-        var dropped: [[UInt8]] = []
-        var others: [[UInt8]] = []
+        // A group's 298 items come first.
+        if filterCode {
+            for eventResult in result.results {
+                guard case .dropped = eventResult.outcome else { continue }
+                response.begin(#"{"statusCode":298,"metadata":"#)
+                response.bytes += Self.droppedMetadata(eventResult.metadata)
+                response.bytes.append(UInt8(ascii: "}"))
+            }
+        }
         for eventResult in result.results {
             switch eventResult.outcome {
             case .output(let json):
-                let metadata = eventResult.inputIndex == nil
-                    ? Self.metadataForUnmatchedOutput(json, groupMetadata: group[0].metadata)
-                    : eventResult.metadata
-                var item = Array(#"{"output":"#.utf8)
-                item += json
-                item += #","metadata":"#.utf8
-                item += metadata
-                item += #","statusCode":200}"#.utf8
-                others.append(item)
+                response.begin(#"{"output":"#)
+                response.bytes += json
+                response.append(#","metadata":"#)
+                if eventResult.inputIndex == nil {
+                    response.bytes += Self.metadataForUnmatchedOutput(json, groupMetadata: group[0].metadata)
+                } else {
+                    response.bytes += eventResult.metadata
+                }
+                response.append(#","statusCode":200}"#)
             case .dropped:
-                guard filterCode else { continue }
-                var item = Array(#"{"statusCode":298,"metadata":"#.utf8)
-                item += Self.droppedMetadata(eventResult.metadata)
-                item.append(UInt8(ascii: "}"))
-                dropped.append(item)
+                continue
             case .failed(let failure):
-                others.append(Self.item(status: 400, error: failure.message, metadata: eventResult.metadata))
+                response.error(status: 400, failure.message, metadata: eventResult.metadata)
             }
         }
-        items += dropped
-        items += others
         return false
-    }
-
-    static func item(status: Int, error: String, metadata: JSONText) -> [UInt8] {
-        var item = Array(#"{"statusCode":\#(status),"error":"#.utf8)
-        JSONString.append(error, to: &item)
-        item += #","metadata":"#.utf8
-        item += metadata
-        item.append(UInt8(ascii: "}"))
-        return item
     }
 
     // MARK: - Request parsing
@@ -208,12 +229,10 @@ public struct CustomTransformHandler: Sendable {
             }
             var metadataText: JSONText = Array("{}".utf8)
             var groupKey = "\u{1}"
-            if let metadata, let fields = RawJSON.objectMembers(body, metadata) {
+            if let metadata, let ids = RawJSON.values(of: groupKeys, in: metadata, of: body) {
                 metadataText = Array(body[metadata])
-                func text(_ key: String) -> String {
-                    fields.last { $0.key == key }.flatMap { RawJSON.string(body, $0.value) } ?? ""
-                }
-                groupKey = text("destinationId") + "\u{1}" + text("sourceId")
+                func text(_ range: Range<Int>?) -> String { range.flatMap { RawJSON.string(body, $0) } ?? "" }
+                groupKey = text(ids[0]) + "\u{1}" + text(ids[1])
             }
             // Only the parts the engine reads: the event and its metadata.
             var envelope = Array(#"{"message":"#.utf8)
@@ -231,11 +250,15 @@ public struct CustomTransformHandler: Sendable {
         return inputs
     }
 
+    private static let groupKeys = [Array("destinationId".utf8), Array("sourceId".utf8)]
+    private static let transformationsKey = [Array("Transformations".utf8)]
+    private static let versionIDKey = [Array("VersionID".utf8)]
+
     /// `destination.Transformations[0].VersionID`.
     private static func versionID(_ body: [UInt8], _ destination: Range<Int>) -> String? {
-        guard let transformations = RawJSON.member("Transformations", of: body, in: destination),
+        guard let transformations = RawJSON.values(of: transformationsKey, in: destination, of: body)?[0],
               let first = RawJSON.elements(body, transformations)?.first,
-              let id = RawJSON.member("VersionID", of: body, in: first) else { return nil }
+              let id = RawJSON.values(of: versionIDKey, in: first, of: body)?[0] else { return nil }
         return RawJSON.string(body, id)
     }
 

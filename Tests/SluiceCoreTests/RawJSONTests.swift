@@ -64,3 +64,12 @@ import Testing
         #expect(throws: RawJSONError(offset: 0, reason: "expected a JSON array")) { try RawJSON.arrayElements(Array("{}".utf8)) }
     }
 }
+
+@Suite struct RawJSONValuesTests {
+    @Test func findsKeysByBytesIncludingEscapedOnesAndTheLastOfARepeat() throws {
+        let bytes = Array(#"{"a":1,"s\u006Furce":"x","b":[1,{"a":2}],"a":3}"#.utf8)
+        let found = try #require(RawJSON.values(of: [Array("a".utf8), Array("source".utf8), Array("zz".utf8)], in: 0..<bytes.count, of: bytes))
+        #expect(found.map { $0.map { String(decoding: bytes[$0], as: UTF8.self) } } == ["3", #""x""#, nil])
+        #expect(RawJSON.values(of: [Array("a".utf8)], in: 0..<1, of: Array("[".utf8)) == nil)
+    }
+}
