@@ -34,6 +34,16 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Adds an element unless the queue is full; false when it was full (nothing waits).
+    public func tryPush(_ item: Element) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard items.count < capacity else { return false }
+        items.append(item)
+        pthread_cond_broadcast(changed)
+        return true
+    }
+
     /// Takes the oldest element, waiting while the queue is empty.
     public func pop() -> Element {
         pthread_mutex_lock(mutex)

@@ -231,7 +231,11 @@ public struct CustomTransformHandler: Sendable {
             var groupKey = "\u{1}"
             if let metadata, let ids = RawJSON.values(of: groupKeys, in: metadata, of: body) {
                 metadataText = Array(body[metadata])
-                func text(_ range: Range<Int>?) -> String { range.flatMap { RawJSON.string(body, $0) } ?? "" }
+                // A non-string id (a number, say) keys by its JSON text, so ids 1 and 2 stay apart.
+                func text(_ range: Range<Int>?) -> String {
+                    guard let range else { return "" }
+                    return RawJSON.string(body, range) ?? "\u{2}" + String(decoding: body[range], as: UTF8.self)
+                }
                 groupKey = text(ids[0]) + "\u{1}" + text(ids[1])
             }
             // Only the parts the engine reads: the event and its metadata.

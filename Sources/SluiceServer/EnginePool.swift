@@ -43,11 +43,15 @@ public struct FolderVersions: Sendable {
 public final class EnginePool: Sendable {
     private let jobs: BoundedQueue<@Sendable (CustomTransformHandler) -> Void>
     public let workers: Int
+    /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
+    public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
-    public init(versions: FolderVersions, librariesRoot: String, limits: Limits = .defaults, workers: Int = EnginePool.coreCount) {
+    public init(versions: FolderVersions, librariesRoot: String, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+                queueCapacity: Int = 256) {
         self.workers = max(1, workers)
-        let jobs = BoundedQueue<@Sendable (CustomTransformHandler) -> Void>(capacity: 1024)
+        self.queueCapacity = max(1, queueCapacity)
+        let jobs = BoundedQueue<@Sendable (CustomTransformHandler) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
         for _ in 0..<self.workers {
             startThread {
@@ -59,10 +63,15 @@ public final class EnginePool: Sendable {
         }
     }
 
-    /// Handles a `/customTransform` body on a worker.
+    /// Handles a `/customTransform` body on a worker; 503 when `queueCapacity` requests are
+    /// already waiting for one.
     public func customTransform(body: [UInt8], filterCode: Bool) async -> WireResponse {
-        await withCheckedContinuation { continuation in
-            jobs.push { handler in continuation.resume(returning: handler.handle(body: body, filterCode: filterCode)) }
+        let capacity = queueCapacity
+        return await withCheckedContinuation { continuation in
+            let queued = jobs.tryPush { handler in continuation.resume(returning: handler.handle(body: body, filterCode: filterCode)) }
+            if !queued {
+                continuation.resume(returning: .error(503, "all workers busy and \(capacity) requests waiting; retry later"))
+            }
         }
     }
 

@@ -182,3 +182,15 @@ func messageId(_ item: [String: Any]) -> String? { (item["metadata"] as? [String
         }
     }
 }
+
+@Suite struct CustomTransformGroupingTests {
+    @Test func nonStringIdsKeepTheirGroupsApart() throws {
+        let items = [
+            #"{"message":{"n":1},"metadata":{"messageId":"a","destinationId":1,"sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-upper"}]}}"#,
+            #"{"message":{"n":2},"metadata":{"messageId":"b","destinationId":2,"sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-tag"}]}}"#,
+        ]
+        let response = try send(items)
+        let outputs = response.items.map { $0["output"] as? [String: Any] ?? [:] }
+        #expect(outputs.map { $0["tagged"] as? Bool } == [nil, true])  // the second group ran its own version
+    }
+}
