@@ -159,16 +159,32 @@ public enum RawJSON {
     }
 
     static func objectMembers(_ bytes: Bytes, _ range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
-        guard range.lowerBound < range.upperBound, range.upperBound <= bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+        guard let ranges = memberRanges(bytes, range) else { return nil }
         var members: [(key: String, value: Range<Int>)] = []
+        members.reserveCapacity(ranges.count)
+        for member in ranges {
+            guard let key = decodeString(bytes, member.key) else { return nil }
+            members.append((key, member.value))
+        }
+        return members
+    }
+
+    /// The members of the object in `range` of already validated text as ranges: each key's
+    /// literal (quotes included) and its value. Nil when the value is not an object.
+    public static func memberRanges(_ bytes: [UInt8], _ range: Range<Int>) -> [(key: Range<Int>, value: Range<Int>)]? {
+        bytes.withUnsafeBufferPointer { memberRanges($0, range) }
+    }
+
+    static func memberRanges(_ bytes: Bytes, _ range: Range<Int>) -> [(key: Range<Int>, value: Range<Int>)]? {
+        guard range.lowerBound < range.upperBound, range.upperBound <= bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
         var index = skipSpace(bytes, range.lowerBound + 1)
         while index < range.upperBound, bytes[index] == quote {
             let keyEnd = skipValidated(bytes, index, limit: range.upperBound)
-            guard let key = decodeString(bytes, index..<keyEnd) else { return nil }
             let colon = skipSpace(bytes, keyEnd)
             let valueStart = skipSpace(bytes, colon + 1)
             let valueEnd = skipValidated(bytes, valueStart, limit: range.upperBound)
-            members.append((key, valueStart..<valueEnd))
+            members.append((index..<keyEnd, valueStart..<valueEnd))
             let next = skipSpace(bytes, valueEnd)
             guard next < range.upperBound, bytes[next] == UInt8(ascii: ",") else { break }
             index = skipSpace(bytes, next + 1)
@@ -181,25 +197,17 @@ public enum RawJSON {
     /// building a String per member. Nil when the value is not an object.
     public static func values(of keys: [[UInt8]], in range: Range<Int>, of bytes: [UInt8]) -> [Range<Int>?]? {
         bytes.withUnsafeBufferPointer { bytes in
-            guard range.lowerBound < range.upperBound, range.upperBound <= bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+            guard let members = memberRanges(bytes, range) else { return nil }
             var found = [Range<Int>?](repeating: nil, count: keys.count)
-            var index = skipSpace(bytes, range.lowerBound + 1)
-            while index < range.upperBound, bytes[index] == quote {
-                let keyEnd = skipValidated(bytes, index, limit: range.upperBound)
-                let colon = skipSpace(bytes, keyEnd)
-                let valueStart = skipSpace(bytes, colon + 1)
-                let valueEnd = skipValidated(bytes, valueStart, limit: range.upperBound)
-                let inner = UnsafeBufferPointer(rebasing: bytes[(index + 1)..<max(index + 1, keyEnd - 1)])
+            for member in members {
+                let inner = UnsafeBufferPointer(rebasing: bytes[(member.key.lowerBound + 1)..<max(member.key.lowerBound + 1, member.key.upperBound - 1)])
                 if inner.contains(UInt8(ascii: "\\")) {
-                    if let key = decodeString(bytes, index..<keyEnd), let position = keys.firstIndex(of: Array(key.utf8)) {
-                        found[position] = valueStart..<valueEnd
+                    if let key = decodeString(bytes, member.key), let position = keys.firstIndex(of: Array(key.utf8)) {
+                        found[position] = member.value
                     }
                 } else if let position = keys.firstIndex(where: { $0.elementsEqual(inner) }) {
-                    found[position] = valueStart..<valueEnd
+                    found[position] = member.value
                 }
-                let next = skipSpace(bytes, valueEnd)
-                guard next < range.upperBound, bytes[next] == UInt8(ascii: ",") else { break }
-                index = skipSpace(bytes, next + 1)
             }
             return found
         }

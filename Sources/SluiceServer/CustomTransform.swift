@@ -289,24 +289,26 @@ public struct CustomTransformHandler: Sendable {
 
     /// The metadata object with `replacements` set (existing keys replaced in place, new ones appended).
     static func metadata(_ metadata: JSONText, setting replacements: [(key: String, json: String)]) -> JSONText {
-        let members = RawJSON.objectMembers(metadata, 0..<metadata.count) ?? []
+        let members = RawJSON.memberRanges(metadata, 0..<metadata.count) ?? []
         var pending = replacements
         var result: [UInt8] = [UInt8(ascii: "{")]
-        func appendMember(_ key: String, _ value: some Sequence<UInt8>) {
+        func appendMember(_ keyLiteral: some Sequence<UInt8>, _ value: some Sequence<UInt8>) {
             if result.count > 1 { result.append(UInt8(ascii: ",")) }
-            JSONString.append(key, to: &result)
+            result += keyLiteral
             result.append(UInt8(ascii: ":"))
             result += value
         }
         for member in members {
-            if let replacement = pending.firstIndex(where: { $0.key == member.key }) {
-                appendMember(member.key, pending[replacement].json.utf8)
+            let key = RawJSON.string(metadata, member.key)
+            if let replacement = pending.firstIndex(where: { $0.key == key }) {
+                appendMember(metadata[member.key], pending[replacement].json.utf8)
                 pending.remove(at: replacement)
-            } else if !replacements.contains(where: { $0.key == member.key }) {
-                appendMember(member.key, metadata[member.value])
+            } else if !replacements.contains(where: { $0.key == key }) {
+                // Unchanged members keep their exact bytes, key included.
+                appendMember(metadata[member.key], metadata[member.value])
             }
         }
-        for replacement in pending { appendMember(replacement.key, replacement.json.utf8) }
+        for replacement in pending { appendMember(JSONString.encode(replacement.key).utf8, replacement.json.utf8) }
         result.append(UInt8(ascii: "}"))
         return result
     }

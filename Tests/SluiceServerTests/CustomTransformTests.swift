@@ -194,3 +194,12 @@ func messageId(_ item: [String: Any]) -> String? { (item["metadata"] as? [String
         #expect(outputs.map { $0["tagged"] as? Bool } == [nil, true])  // the second group ran its own version
     }
 }
+
+@Suite struct DroppedMetadataTests {
+    @Test func droppedItemsKeepTheInputsMetadataBytesExactly() throws {
+        let item = #"{"message":{"drop":true},"metadata":{"messageId":"m1","k\ud800x":"\u00e9","messageIds":["a"],"sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"v-upper"}]}}"#
+        let response = handler.handle(body: Array(("[" + item + "]").utf8), filterCode: true)
+        #expect(String(decoding: response.body, as: UTF8.self)
+            == #"[{"statusCode":298,"metadata":{"messageId":"m1","k\ud800x":"é","messageIds":null,"sourceId":"s","destinationId":"d"}}]"#)
+    }
+}
