@@ -57,6 +57,18 @@ public final class EngineThread: @unchecked Sendable {
         return completion.wait()
     }
 
+    /// Runs `work` on the engine thread like ``sync(_:)``, passing its typed error on.
+    public func sync<T, E: Error>(throwing work: @escaping () throws(E) -> T) throws(E) -> T {
+        let result: Result<T, E> = sync {
+            do throws(E) {
+                return .success(try work())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     /// Queues `work` without waiting.
     public func async(_ work: @escaping () -> Void) {
         enqueue(work)

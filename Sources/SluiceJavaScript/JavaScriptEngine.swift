@@ -23,14 +23,9 @@ public final class JavaScriptEngine: TransformationEngine, @unchecked Sendable {
         -> any CompiledTransformation
     {
         let vm = self.vm
-        let result: Result<CompiledScript, CompileError> = thread.sync {
-            do throws(CompileError) {
-                return .success(try vm.compile(source, libraries: libraries))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let script = try result.get()
+        let script = try thread.sync(throwing: { () throws(CompileError) -> CompiledScript in
+            try vm.compile(source, libraries: libraries)
+        })
         return JavaScriptTransformation(source: source, script: script, engine: self)
     }
 

@@ -35,14 +35,9 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
         -> any CompiledTransformation
     {
         let interpreter = self.interpreter
-        let result: Result<PythonObject, CompileError> = thread.sync {
-            do throws(CompileError) {
-                return .success(try interpreter.compile(source, libraries: libraries))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let handle = try result.get()
+        let handle = try thread.sync(throwing: { () throws(CompileError) -> PythonObject in
+            try interpreter.compile(source, libraries: libraries)
+        })
         return PythonTransformation(source: source, handle: handle, engine: self, isBatch: handle.isBatch)
     }
 
