@@ -54,11 +54,14 @@ public struct CustomTransformHandler: Sendable {
     public let runtime: Runtime
     public let resolver: any VersionResolver
     public let limits: Limits
+    /// When set, a sample of the traffic (inputs with their results) is recorded per version.
+    public let recorder: TrafficRecorder?
 
-    public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults) {
+    public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil) {
         self.runtime = runtime
         self.resolver = resolver
         self.limits = limits
+        self.recorder = recorder
     }
 
     /// One input of the request, as the grouping needs it.
@@ -168,6 +171,7 @@ public struct CustomTransformHandler: Sendable {
         let start = ContinuousClock.now
         let result = runtime.run(transformation, batch: batch, limits: limits)
         engineTime += ContinuousClock.now - start
+        recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
         // A group's 298 items come first.
         if filterCode {
             for eventResult in result.results {

@@ -48,7 +48,7 @@ public final class EnginePool: Sendable {
 
     /// `workers` threads (default: one per core).
     public init(versions: FolderVersions, librariesRoot: String, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
-                queueCapacity: Int = 256) {
+                queueCapacity: Int = 256, recorder: TrafficRecorder? = nil) {
         self.workers = max(1, workers)
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (CustomTransformHandler) -> Void>(capacity: self.queueCapacity)
@@ -57,7 +57,8 @@ public final class EnginePool: Sendable {
             startThread {
                 let runtime = Runtime(libraries: LibraryDirectory(root: librariesRoot))
                 let handler = CustomTransformHandler(
-                    runtime: runtime, resolver: WorkerResolver(runtime: runtime, versions: versions, limits: limits), limits: limits)
+                    runtime: runtime, resolver: WorkerResolver(runtime: runtime, versions: versions, limits: limits), limits: limits,
+                    recorder: recorder)
                 while true { jobs.pop()(handler) }
             }
         }

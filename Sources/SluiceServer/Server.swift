@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes = 100 << 20
     /// Worker threads, each with its own engines (default: one per core).
     public var workers = EnginePool.coreCount
+    /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
+    public var recording: TrafficRecorder.Options?
 
     public init() {}
 }
@@ -24,17 +26,21 @@ public struct ServerConfiguration: Sendable {
 public struct SluiceService {
     public let configuration: ServerConfiguration
     public let versions: FolderVersions
+    /// The traffic recorder, when `configuration.recording` is set; `close()` it after the
+    /// server stops so the last buffered events reach the files.
+    public let recorder: TrafficRecorder?
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
         versions = try FolderVersions.load(root: configuration.transformationsRoot)
+        recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let pool = EnginePool(versions: versions, librariesRoot: configuration.librariesRoot, limits: configuration.limits,
-                              workers: configuration.workers)
+                              workers: configuration.workers, recorder: recorder)
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
         router.add(middleware: ResponseTimeMiddleware())

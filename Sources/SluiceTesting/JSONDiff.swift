@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// A structural difference between two JSON values, at a path such as `$[3].output.total`.
 public struct JSONDifference: Sendable, Hashable, CustomStringConvertible {
@@ -106,63 +107,5 @@ public enum JSONDiff {
             full = "\(value)"
         }
         return full.count > 120 ? String(full.prefix(117)) + "…" : full
-    }
-}
-
-/// A path with wildcards: `$[*].output.receivedAt`, `$[0].metadata.*`.
-struct PathPattern {
-    let components: [String]
-
-    init(_ text: String) {
-        components = PathPattern.split(text)
-    }
-
-    func matches(_ path: String) -> Bool {
-        let parts = PathPattern.split(path)
-        guard parts.count == components.count else { return false }
-        return zip(components, parts).allSatisfy { pattern, part in
-            pattern == part || pattern == "*" || pattern == "[*]" && part.hasPrefix("[")
-        }
-    }
-
-    /// `.key` for identifier-like keys, `["odd key"]` otherwise.
-    static func component(forKey key: String) -> String {
-        let simple = !key.isEmpty && key.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "$" }
-        if simple { return "." + key }
-        let quoted = String(decoding: (try? JSONSerialization.data(withJSONObject: [key], options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
-        return "[" + quoted.dropFirst().dropLast() + "]"
-    }
-
-    /// Splits `$.a[0]["b c"].d` into `["$", "a", "[0]", "[\"b c\"]", "d"]`.
-    static func split(_ path: String) -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var inBrackets = false
-        var inString = false
-        for character in path {
-            if inBrackets {
-                current.append(character)
-                if character == "\"" { inString.toggle() }
-                if character == "]" && !inString {
-                    parts.append(current)
-                    current = ""
-                    inBrackets = false
-                }
-                continue
-            }
-            switch character {
-            case ".":
-                if !current.isEmpty { parts.append(current) }
-                current = ""
-            case "[":
-                if !current.isEmpty { parts.append(current) }
-                current = "["
-                inBrackets = true
-            default:
-                current.append(character)
-            }
-        }
-        if !current.isEmpty { parts.append(current) }
-        return parts
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceCore
+import SluiceRuntime
 import SluiceServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -8,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform (what rudder-server calls; a transformation's version id is, for now, its name), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform (what rudder-server calls; a transformation's version id is, for now, its name), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -28,6 +29,14 @@ struct ServeCommand: AsyncParsableCommand {
     var maximumBodyBytes: Int?
     @Option(help: "Worker threads, each with its own engines (default: one per core).")
     var workers: Int?
+    @Option(help: "Record a sample of /customTransform traffic here, per version, for sluice replay.")
+    var record: String?
+    @Option(name: .customLong("record-sample"), help: "Fraction of events recorded, 0…1 (default 1; chosen by a hash of each event).")
+    var recordSample: Double?
+    @Option(name: .customLong("record-redact"), parsing: .singleValue, help: "A path redacted in recorded events, e.g. $.message.context.traits.email (repeatable; * and [*] allowed).")
+    var recordRedact: [String] = []
+    @Option(name: .customLong("record-max-file-mb"), help: "Start a new recording file past this size (default 64).")
+    var recordMaxFileMegabytes: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -46,6 +55,26 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
         configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
         configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        if let directory = record ?? environment["SLUICE_RECORD"] {
+            var recording = TrafficRecorder.Options(directory: directory)
+            if let text = recordSample.map({ String($0) }) ?? environment["SLUICE_RECORD_SAMPLE"] {
+                guard let rate = Double(text), (0...1).contains(rate) else { throw ValidationError("the record sample must be between 0 and 1, not \(text)") }
+                recording.sampleRate = rate
+            }
+            let redact = recordRedact.isEmpty
+                ? (environment["SLUICE_RECORD_REDACT"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                : recordRedact
+            for path in redact where !path.hasPrefix("$") {
+                throw ValidationError("record redaction paths start with $ (e.g. $.message.context.traits.email), not \(path)")
+            }
+            recording.redact = redact
+            let megabytes = try integer(recordMaxFileMegabytes, "SLUICE_RECORD_MAX_FILE_MB", "the recording file size") ?? 64
+            guard megabytes >= 1 else { throw ValidationError("the recording file size must be at least 1 MB") }
+            recording.maximumFileBytes = megabytes << 20
+            configuration.recording = recording
+        } else if recordSample != nil || !recordRedact.isEmpty || recordMaxFileMegabytes != nil {
+            throw ValidationError("--record-sample, --record-redact and --record-max-file-mb need --record DIR")
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("the port must be 0–65535, not \(configuration.port)") }
         guard configuration.limits.timeMilliseconds >= 1, configuration.limits.memoryMegabytes >= 1 else {
             throw ValidationError("limits must be at least 1 ms and 1 MB")
@@ -56,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             service = try SluiceService(configuration: configuration)
         } catch {
-            throw CLIError("cannot read \(configuration.transformationsRoot): \(error)")
+            throw CLIError("cannot start: \(error)")
         }
         for problem in service.versions.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
         let names = service.versions.definitions.keys.sorted()
@@ -64,6 +93,15 @@ struct ServeCommand: AsyncParsableCommand {
         let host = configuration.host
         let app = service.application { port in
             FileHandle.standardError.write(Data("sluice serve: listening on \(host):\(port)\n".utf8))
+        }
+        if let recording = configuration.recording {
+            FileHandle.standardError.write(Data("sluice serve: recording \(Int(recording.sampleRate * 100))% of /customTransform events to \(recording.directory)\n".utf8))
+        }
+        defer {
+            if let recorder = service.recorder {
+                recorder.close()
+                for problem in recorder.errors { FileHandle.standardError.write(Data("sluice serve: \(problem)\n".utf8)) }
+            }
         }
         try await app.runService()
     }

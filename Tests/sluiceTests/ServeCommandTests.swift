@@ -102,6 +102,53 @@ import Testing
         #expect(server.stop() == 0)
     }
 
+    @Test func recordsTrafficPerVersionThatReplaysUnchangedAndCatchesAChange() async throws {
+        let root = try folder([
+            "tag/transform.js": "export function transformEvent(e) { if (e.drop) return; if (e.fail) throw new Error('no'); e.tagged = true; return e; }",
+            "other/transform.js": "export function transformEvent(e) { return e; }",
+            "candidate/transform.js": "export function transformEvent(e) { if (e.drop) return; if (e.fail) throw new Error('no'); e.tagged = 'yes'; return e; }",
+        ])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let recordings = root.appendingPathComponent("recordings")
+        let server = try Server(transformations: root, arguments: ["--record", recordings.path, "--record-redact", "$.message.secret"])
+        let messages = [#"{"n":1,"secret":"s1"}"#, #"{"n":2,"drop":true}"#, #"{"n":3,"fail":true}"#]
+        #expect(try await server.post("/customTransform", Self.request(version: "tag", messages: messages)).status == 200)
+        #expect(try await server.post("/customTransform", Self.request(version: "other", messages: [#"{"n":4}"#])).status == 200)
+        // A version nobody hosts produces 404 items and no recording.
+        #expect(try await server.post("/customTransform", Self.request(version: "nope", messages: [#"{"n":5}"#])).status == 200)
+        #expect(server.stop() == 0)
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: recordings.path).sorted()
+        #expect(files == ["other-0001.ndjson", "tag-0001.ndjson"])
+        let tag = recordings.appendingPathComponent("tag-0001.ndjson").path
+        let lines = try String(contentsOfFile: tag, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].contains(#""secret":"[redacted]""#) && !lines[0].contains("s1"))
+        #expect(lines[1].contains(#""dropped":true"#))
+        #expect(lines[2].contains(#""error":"Error: no"#))
+
+        // The secret was redacted in the input and in the recorded output alike, so the same code replays unchanged.
+        let same = try sluice(["replay", tag, "--transformation", root.appendingPathComponent("tag").path])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        #expect(same.stdout.contains("unchanged      3"))
+        let changed = try sluice(["replay", tag, "--transformation", root.appendingPathComponent("candidate").path])
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("$[*].output.tagged"))
+
+        // A restarted service adds a file instead of overwriting the first.
+        let again = try Server(transformations: root, arguments: ["--record", recordings.path])
+        #expect(try await again.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":6}"#])).status == 200)
+        #expect(again.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: recordings.appendingPathComponent("tag-0002.ndjson").path))
+        #expect(try String(contentsOfFile: tag, encoding: .utf8).split(separator: "\n").count == 3)
+    }
+
+    @Test func recordingOptionsNeedARecordFolder() throws {
+        let result = try sluice(["serve", "--record-sample", "0.5"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("need --record DIR"))
+    }
+
     @Test func aBodyOverTheLimitIs413() async throws {
         let root = try folder(["tag/transform.js": "export function transformEvent(e) { return e; }"])
         defer { try? FileManager.default.removeItem(at: root) }

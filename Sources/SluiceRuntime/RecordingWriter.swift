@@ -42,16 +42,26 @@ public final class RecordingWriter {
     /// Files written so far.
     public private(set) var files: [String] = []
 
-    public init(options: Options) throws {
+    /// With `continuing`, numbering goes on after the folder's existing `<name>-<n>.ndjson`
+    /// files (a restarted service adds to its recording); otherwise it starts at 1.
+    public init(options: Options, continuing: Bool = false) throws {
         self.options = options
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+        if continuing {
+            let prefix = options.name + "-"
+            fileNumber = ((try? FileManager.default.contentsOfDirectory(atPath: options.directory)) ?? [])
+                .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".ndjson") }
+                .compactMap { Int($0.dropFirst(prefix.count).dropLast(".ndjson".count)) }
+                .max() ?? 0
+        }
     }
 
     deinit { try? close() }
 
     /// Records one input and its results (in order).
-    public func append(input: JSONText, results: [EventResult]) throws {
-        guard Self.sampled(input, rate: options.sampleRate) else { return }
+    /// `sampled: true` when the caller has already applied the sample rate.
+    public func append(input: JSONText, results: [EventResult], sampled: Bool = false) throws {
+        guard sampled || Self.sampled(input, rate: options.sampleRate) else { return }
         var line: [UInt8] = []
         line.reserveCapacity(input.count * 2 + 64)
         let invalid = results.contains { if case .failed(let failure) = $0.outcome { failure.kind == .invalidInput } else { false } }
@@ -99,7 +109,8 @@ public final class RecordingWriter {
         if pending.count >= 1 << 20 { try flush() }
     }
 
-    private func flush() throws {
+    /// Writes what is buffered to the current file.
+    public func flush() throws {
         guard let handle, !pending.isEmpty else { return }
         try handle.write(contentsOf: pending)
         pending.removeAll(keepingCapacity: true)
@@ -115,7 +126,7 @@ public final class RecordingWriter {
         return Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
     }
 
-    static func sampled(_ input: JSONText, rate: Double) -> Bool {
+    public static func sampled(_ input: JSONText, rate: Double) -> Bool {
         if rate >= 1 { return true }
         if rate <= 0 { return false }
         var hash: UInt32 = 0x811C_9DC5
