@@ -47,10 +47,17 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 3: wiring (library resolution, batching, streaming input/output).
+        // Layer 2: transformations and libraries on disk, content-addressed versions.
+        .target(
+            name: "SluiceRegistry",
+            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 3: wiring (engines by language, batching, streaming input/output, recordings).
         .target(
             name: "SluiceRuntime",
-            dependencies: ["SluiceCore", "SluiceJavaScript", "SluicePython", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceJavaScript", "SluicePython"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -58,12 +65,12 @@ let package = Package(
         // The service's request/response mapping (HTTP-library independent).
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceRuntime"],
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -71,6 +78,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "SluiceRegistry",
                 "SluiceRuntime",
                 "SluiceServer",
                 "SluiceTesting",
@@ -86,9 +94,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceServer"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

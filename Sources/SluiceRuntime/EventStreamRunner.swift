@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceRegistry
 
 /// Options of a streamed run (`sluice run`).
 public struct StreamOptions: Sendable {

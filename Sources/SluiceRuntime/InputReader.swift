@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceRegistry
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

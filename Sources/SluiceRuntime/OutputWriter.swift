@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SluiceRegistry
 
 /// Buffered writes to a file descriptor (standard output by default), flushed at 1 MiB — or,
 /// made with ``inMemory()``, collected in ``collected``.

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceRegistry
 import SluiceJavaScript
 import SluicePython
 
@@ -26,6 +27,11 @@ public final class Runtime: Sendable {
 
     /// Compiles `source` with this runtime's libraries.
     public func compile(_ source: TransformationSource) throws(CompileError) -> any CompiledTransformation {
+        try engine(for: source.language).compile(source, libraries: libraries)
+    }
+
+    /// Compiles `source` with the given libraries (a version's pinned ones) instead of the runtime's.
+    public func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> any CompiledTransformation {
         try engine(for: source.language).compile(source, libraries: libraries)
     }
 

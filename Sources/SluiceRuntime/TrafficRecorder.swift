@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 
 /// Records a sample of live traffic, one `RecordingWriter` per transformation version, for
 /// `sluice replay`. Safe to call from any thread: the service's workers share one recorder.

@@ -3,39 +3,8 @@ import Glibc
 #endif
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
-
-/// The transformations a service hosts, by version id, loaded from a `transformations/` folder
-/// at start. (Content-addressed versions, hot reload and the stores come with the registry; for
-/// now a folder's version id is its transformation's name.)
-public struct FolderVersions: Sendable {
-    public let definitions: [String: TransformationDefinition]
-    /// Folders that failed to load, with why (reported at start, not fatal).
-    public let problems: [String]
-
-    public init(definitions: [String: TransformationDefinition], problems: [String] = []) {
-        self.definitions = definitions
-        self.problems = problems
-    }
-
-    /// Loads every folder under `root` that holds a transformation.
-    public static func load(root: String) throws -> FolderVersions {
-        var definitions: [String: TransformationDefinition] = [:]
-        var problems: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: root).sorted() {
-            let path = root + "/" + name
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            do {
-                let definition = try TransformationLoader.load(path: path)
-                definitions[definition.source.name] = definition
-            } catch {
-                problems.append("\(path): \(error)")
-            }
-        }
-        return FolderVersions(definitions: definitions, problems: problems)
-    }
-}
 
 /// Runs requests on a fixed set of workers, each a thread with its own runtime (its own
 /// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event
@@ -47,18 +16,18 @@ public final class EnginePool: Sendable {
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
-    public init(versions: FolderVersions, librariesRoot: String, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
-                queueCapacity: Int = 256, recorder: TrafficRecorder? = nil) {
+    public init(registry: Registry, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+                queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil) {
         self.workers = max(1, workers)
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (CustomTransformHandler) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
         for _ in 0..<self.workers {
             startThread {
-                let runtime = Runtime(libraries: LibraryDirectory(root: librariesRoot))
-                let handler = CustomTransformHandler(
-                    runtime: runtime, resolver: WorkerResolver(runtime: runtime, versions: versions, limits: limits), limits: limits,
-                    recorder: recorder)
+                // Versions carry their pinned libraries; the runtime's own provider is never used.
+                let runtime = Runtime(libraries: NoLibraries())
+                let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: limits, cache: CompiledCache(limits: cacheLimits))
+                let handler = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder)
                 while true { jobs.pop()(handler) }
             }
         }
@@ -79,33 +48,97 @@ public final class EnginePool: Sendable {
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
-/// A worker's view of the versions: compiles each at most once, on first use, in the worker's
-/// own runtime, and keeps the result (compile failures too: versions are immutable).
+/// A worker's view of the versions: finds a version in the registry (by content id or by name,
+/// which means its live version), compiles it in the worker's own runtime with the libraries the
+/// version pinned, and keeps it in the worker's cache — compile failures too, since versions are
+/// immutable.
 final class WorkerResolver: VersionResolver, @unchecked Sendable {
     // @unchecked: used only on its worker's thread.
     private let runtime: Runtime
-    private let versions: FolderVersions
+    private let registry: Registry
     private let limits: Limits
-    private var cache: [String: VersionResolution] = [:]
+    let cache: CompiledCache
 
-    init(runtime: Runtime, versions: FolderVersions, limits: Limits) {
+    init(runtime: Runtime, registry: Registry, limits: Limits, cache: CompiledCache) {
         self.runtime = runtime
+        self.registry = registry
         self.limits = limits
-        self.versions = versions
+        self.cache = cache
     }
 
     func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution {
-        if let cached = cache[versionID] { return cached }
-        guard let definition = versions.definitions[versionID] else {
+        guard let version = registry.version(versionID) else {
             return .notFound("Transformation version \(versionID) not found")
         }
+        if let cached = cache.value(for: version.id) { return cached }
         let resolution: VersionResolution
         do {
-            resolution = .compiled(try runtime.compile(definition.source), limits: definition.limits.applied(to: limits))
+            resolution = .compiled(try runtime.compile(version.source, libraries: version.libraryProvider),
+                                   limits: version.limits.applied(to: limits))
         } catch {
             resolution = .failed(error.message)
         }
-        cache[versionID] = resolution
+        cache.insert(resolution, for: version.id, bytes: version.source.code.utf8.count + version.libraries.reduce(0) { $0 + $1.code.utf8.count })
         return resolution
+    }
+}
+
+/// A worker's compiled versions, least recently used evicted first past a count or a size.
+/// The size is the source bytes of the version and its libraries — a proxy for what a compiled
+/// module holds in the engine (JavaScriptCore and CPython keep the source and its bytecode).
+/// Each engine context must compile for itself, so every worker has its own cache and compiles a
+/// version at most once while it stays cached; a worker handles one request at a time, so no
+/// version compiles twice concurrently within a worker.
+public final class CompiledCache: @unchecked Sendable {
+    // @unchecked: used only on its worker's thread.
+    public struct Limits: Sendable {
+        /// Versions kept (default 256).
+        public var count = 256
+        /// Source bytes kept (default 64 MiB).
+        public var bytes = 64 << 20
+        public init() {}
+    }
+
+    private struct Entry {
+        var resolution: VersionResolution
+        var bytes: Int
+        var lastUse: UInt64
+    }
+
+    public let limits: Limits
+    private var entries: [String: Entry] = [:]
+    private var clock: UInt64 = 0
+    private var totalBytes = 0
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+    public private(set) var evictions = 0
+
+    public init(limits: Limits) { self.limits = limits }
+
+    public var count: Int { entries.count }
+
+    func value(for id: String) -> VersionResolution? {
+        clock += 1
+        guard var entry = entries[id] else {
+            misses += 1
+            return nil
+        }
+        hits += 1
+        entry.lastUse = clock
+        entries[id] = entry
+        return entry.resolution
+    }
+
+    func insert(_ resolution: VersionResolution, for id: String, bytes: Int) {
+        clock += 1
+        if let old = entries[id] { totalBytes -= old.bytes }
+        entries[id] = Entry(resolution: resolution, bytes: bytes, lastUse: clock)
+        totalBytes += bytes
+        while entries.count > 1 && (entries.count > limits.count || totalBytes > limits.bytes) {
+            guard let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }), oldest.key != id else { break }
+            entries[oldest.key] = nil
+            totalBytes -= oldest.value.bytes
+            evictions += 1
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 
 /// Settings of `sluice serve`.
@@ -16,6 +17,13 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes = 100 << 20
     /// Worker threads, each with its own engines (default: one per core).
     public var workers = EnginePool.coreCount
+    /// How often the transformations and libraries folders are checked for changes (a change
+    /// becomes a new version without a restart); nil turns watching off. Default 1 s.
+    public var reloadInterval: Duration? = .seconds(1)
+    /// Compiled versions each worker keeps (count and source bytes), least recently used evicted.
+    public var cacheLimits = CompiledCache.Limits()
+    /// Called with a line for each reload that changed something (and each new problem).
+    public var onReload: @Sendable (String) -> Void = { _ in }
     /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
     public var recording: TrafficRecorder.Options?
 
@@ -25,7 +33,8 @@ public struct ServerConfiguration: Sendable {
 /// The HTTP service: rudder-transformer's data-plane routes over the engine pool.
 public struct SluiceService {
     public let configuration: ServerConfiguration
-    public let versions: FolderVersions
+    /// The hosted transformations and their versions.
+    public let registry: Registry
     /// The traffic recorder, when `configuration.recording` is set; `close()` it after the
     /// server stops so the last buffered events reach the files.
     public let recorder: TrafficRecorder?
@@ -33,14 +42,23 @@ public struct SluiceService {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        versions = try FolderVersions.load(root: configuration.transformationsRoot)
+        registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let pool = EnginePool(versions: versions, librariesRoot: configuration.librariesRoot, limits: configuration.limits,
-                              workers: configuration.workers, recorder: recorder)
+        let pool = EnginePool(registry: registry, limits: configuration.limits,
+                              workers: configuration.workers,
+                              cacheLimits: configuration.cacheLimits, recorder: recorder)
+        if let interval = configuration.reloadInterval {
+            let report = configuration.onReload
+            registry.startWatching(every: interval) { change in
+                for name in change.updated { report("reloaded \(name): now \(change.versionIDs[name] ?? "?")") }
+                for name in change.removed { report("removed \(name)") }
+                for problem in change.problems { report("skipped \(problem)") }
+            }
+        }
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
         router.add(middleware: ResponseTimeMiddleware())

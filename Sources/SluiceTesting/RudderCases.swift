@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 
 /// A test case of a RudderStack CLI project: one input file of a transformation's test suite,

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 
 /// One snapshot case: `transformations/<name>/tests/<case>/` with the input events

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 
 /// How one case ended.

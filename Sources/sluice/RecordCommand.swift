@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 import SluiceTesting
 

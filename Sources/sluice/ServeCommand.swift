@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform (what rudder-server calls; a transformation's version id is, for now, its name), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maximumBodyBytes: Int?
     @Option(help: "Worker threads, each with its own engines (default: one per core).")
     var workers: Int?
+    @Option(name: .customLong("reload-interval-ms"), help: "How often to check the folders for changed files, which become new versions (default 1000; 0 turns it off).")
+    var reloadInterval: Int?
     @Option(help: "Record a sample of /customTransform traffic here, per version, for sluice replay.")
     var record: String?
     @Option(name: .customLong("record-sample"), help: "Fraction of events recorded, 0…1 (default 1; chosen by a hash of each event).")
@@ -55,6 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
         configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
         configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        let reloadMilliseconds = try integer(reloadInterval, "SLUICE_RELOAD_INTERVAL_MS", "the reload interval") ?? 1000
+        guard reloadMilliseconds >= 0 else { throw ValidationError("the reload interval must be 0 (off) or more milliseconds") }
+        configuration.reloadInterval = reloadMilliseconds == 0 ? nil : .milliseconds(reloadMilliseconds)
+        configuration.onReload = { line in FileHandle.standardError.write(Data("sluice serve: \(line)\n".utf8)) }
         if let directory = record ?? environment["SLUICE_RECORD"] {
             var recording = TrafficRecorder.Options(directory: directory)
             if let text = recordSample.map({ String($0) }) ?? environment["SLUICE_RECORD_SAMPLE"] {
@@ -87,9 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot start: \(error)")
         }
-        for problem in service.versions.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
-        let names = service.versions.definitions.keys.sorted()
-        FileHandle.standardError.write(Data("sluice serve: \(names.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) workers, limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        for problem in service.registry.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
+        let live = service.registry.live
+        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) workers, limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        for version in live { FileHandle.standardError.write(Data("sluice serve:   \(version.name) \(version.id)\n".utf8)) }
         let host = configuration.host
         let app = service.application { port in
             FileHandle.standardError.write(Data("sluice serve: listening on \(host):\(port)\n".utf8))

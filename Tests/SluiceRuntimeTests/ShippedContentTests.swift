@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRegistry
 import SluiceRuntime
 @testable import SluiceTesting
 import Testing

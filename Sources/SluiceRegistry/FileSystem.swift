@@ -3,18 +3,22 @@ import Glibc
 #endif
 
 /// Small file helpers over the C library (no Foundation in the runtime's hot paths).
-enum FileSystem {
+package enum FileSystem {
     /// An error naming the path and the system's reason.
-    struct Error: Swift.Error, CustomStringConvertible {
+    package struct Error: Swift.Error, CustomStringConvertible {
         var path: String
         var reason: String
-        var description: String { "\(path): \(reason)" }
+        package init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+        package var description: String { "\(path): \(reason)" }
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    package static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// The whole file as bytes.
-    static func readBytes(_ path: String) throws -> [UInt8] {
+    package static func readBytes(_ path: String) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Error(path: path, reason: errnoText()) }
         defer { close(descriptor) }
@@ -33,21 +37,21 @@ enum FileSystem {
     }
 
     /// The file as UTF-8 text, or nil when it does not exist (or is a directory).
-    static func readTextIfExists(_ path: String) throws -> String? {
+    package static func readTextIfExists(_ path: String) throws -> String? {
         guard kind(of: path) == .file else { return nil }
         return String(decoding: try readBytes(path), as: UTF8.self)
     }
 
-    enum Kind { case file, directory, missing }
+    package enum Kind { case file, directory, missing }
 
-    static func kind(of path: String) -> Kind {
+    package static func kind(of path: String) -> Kind {
         var status = stat()
         guard stat(path, &status) == 0 else { return .missing }
         return (status.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
     }
 
     /// Names of the entries of a directory, sorted, without `.` and `..`.
-    static func list(_ path: String) throws -> [String] {
+    package static func list(_ path: String) throws -> [String] {
         guard let directory = opendir(path) else { throw Error(path: path, reason: errnoText()) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -58,5 +62,10 @@ enum FileSystem {
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
+    }
+
+    /// Whether `directory` holds a regular file with any of `names`.
+    package static func hasAnyFile(_ directory: String, of names: [String]) -> Bool {
+        names.contains { kind(of: directory + "/" + $0) == .file }
     }
 }

@@ -61,6 +61,8 @@ public struct LoadError: Error, CustomStringConvertible, Sendable {
 /// Reads transformations from files and folders.
 public enum TransformationLoader {
     static let defaultEntries = ["transform.js", "transform.py", "index.js", "index.py"]
+    /// Files that make a folder a Sluice transformation folder (rather than a RudderStack project).
+    static let markerFiles = [TransformationManifest.fileName] + defaultEntries
 
     /// Loads a `.js`/`.py` file or a transformation folder.
     public static func load(path: String) throws -> TransformationDefinition {

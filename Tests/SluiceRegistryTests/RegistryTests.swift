@@ -1,0 +1,193 @@
+import Foundation
+import SluiceCore
+@testable import SluiceRegistry
+import Testing
+
+/// A fresh temporary folder with the given files (relative path → contents).
+func folder(_ files: [String: String]) throws -> String {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-registry-\(UUID().uuidString)").path
+    try write(files, under: root)
+    return root
+}
+
+func write(_ files: [String: String], under root: String) throws {
+    for (path, contents) in files {
+        let url = URL(fileURLWithPath: root + "/" + path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: url)
+    }
+}
+
+@Suite struct SHA256Tests {
+    @Test func knownVectors() {
+        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc".utf8) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+@Suite struct ImportScannerTests {
+    @Test func javascriptImportForms() {
+        let code = """
+        import { a } from "alpha";
+        import beta from 'beta';
+        import * as g from "gamma"
+        export { d } from "delta";
+        import "effects";
+        const s = "from nowhere";   // not an import: no quote right after from
+        """
+        #expect(ImportScanner.importNames(in: code, language: .javascript) == ["alpha", "beta", "gamma", "delta", "effects"])
+    }
+
+    @Test func pythonImportForms() {
+        let code = """
+        import json
+        from hashing import sha256
+        import consent as c, url_tools.parse
+        def f():
+            from pii import mask
+        text = "import nothing"
+        """
+        #expect(ImportScanner.importNames(in: code, language: .python) == ["hashing", "pii", "json", "consent", "url_tools"])
+    }
+
+    @Test func librariesAreLinkedTransitivelyAndTheStandardLibraryIsLeftAlone() throws {
+        let libraries = InMemoryLibraries([
+            LibrarySource(importName: "outer", language: .javascript, fileName: "outer.js", code: #"import { x } from "inner"; export const y = x;"#),
+            LibrarySource(importName: "inner", language: .javascript, fileName: "inner.js", code: "export const x = 1;"),
+            LibrarySource(importName: "unused", language: .javascript, fileName: "unused.js", code: "export const z = 1;"),
+        ])
+        let linked = try ImportScanner.linkedLibraries(of: #"import { y } from "outer"; import m from "missing";"#, language: .javascript, from: libraries)
+        #expect(linked.map(\.importName).sorted() == ["inner", "outer"])
+    }
+}
+
+@Suite struct RegistryTests {
+    static let transform = #"import { tag } from "tagger"; export function transformEvent(e) { e.t = tag(); return e; }"#
+
+    @Test func versionIdsAddressTheCodeAndTheLibrariesItLinks() throws {
+        let root = try folder([
+            "t/a/transform.js": Self.transform,
+            "t/b/transform.js": "export function transformEvent(e) { return e; }",
+            "lib/tagger.js": "export function tag() { return 1; }",
+            "lib/other.js": "export const o = 1;",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func ids() throws -> [String: String] {
+            let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+            return Dictionary(uniqueKeysWithValues: registry.live.map { ($0.name, $0.id) })
+        }
+        let first = try ids()
+        #expect(first["a"]?.hasPrefix("sv") == true && first["a"]?.count == 26)
+        #expect(try ids() == first, "the same content gives the same ids")
+
+        try write(["lib/other.js": "export const o = 2;"], under: root)
+        #expect(try ids() == first, "a library nobody imports changes no version")
+
+        try write(["lib/tagger.js": "export function tag() { return 2; }"], under: root)
+        let afterLibrary = try ids()
+        #expect(afterLibrary["a"] != first["a"] && afterLibrary["b"] == first["b"])
+
+        try write(["t/b/transform.js": "export function transformEvent(e) { return e; } "], under: root)
+        #expect(try ids()["b"] != first["b"])
+
+        try write(["t/b/transformation.json": #"{"limits": {"timeMilliseconds": 50}}"#], under: root)
+        let withLimits = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        #expect(withLimits.version("b")?.limits.timeMilliseconds == 50)
+        #expect(withLimits.version("b")?.id != afterLibrary["b"])
+    }
+
+    @Test func aVersionPinsItsLibrariesCode() throws {
+        let root = try folder(["t/a/transform.js": Self.transform, "lib/tagger.js": "export function tag() { return 1; }"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let version = try #require(registry.version("a"))
+        try write(["lib/tagger.js": "export function tag() { return 2; }"], under: root)
+        #expect(try version.libraryProvider.library(importName: "tagger", language: .javascript)?.code == "export function tag() { return 1; }")
+    }
+
+    @Test func loadsSluiceFoldersAndRudderStackProjectsAndReportsWhatItSkips() throws {
+        let root = try folder([
+            "t/plain/transform.py": "def transformEvent(event, metadata):\n    return event\n",
+            "t/broken/readme.txt": "no code here",
+            "t/dup-one/transformation.json": #"{"name": "same"}"#,
+            "t/dup-one/transform.js": "export function transformEvent(e) { return e; }",
+            "t/dup-two/transformation.json": #"{"name": "same"}"#,
+            "t/dup-two/transform.js": "export function transformEvent(e) { return null; }",
+            "t/project/tr.yaml": """
+            version: rudder/v1
+            kind: transformation
+            metadata: {name: enrich}
+            spec:
+              id: enrich
+              name: Enrich Events
+              language: javascript
+              code: |
+                import { add } from "addFields";
+                export function transformEvent(e) { return add(e); }
+            """,
+            "t/project/lib.yaml": """
+            version: rudder/v1
+            kind: transformation-library
+            metadata: {name: add-fields}
+            spec:
+              id: add-fields
+              name: Add Fields
+              import_name: addFields
+              language: javascript
+              code: |
+                export function add(e) { e.added = true; return e; }
+            """,
+        ])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        #expect(registry.live.map(\.name) == ["enrich", "plain", "same"])
+        let enrich = try #require(registry.version("enrich"))
+        #expect(enrich.libraries.map(\.importName) == ["addFields"])
+        #expect(enrich.description == "Enrich Events")
+        #expect(enrich.origin.hasSuffix("t/project/tr.yaml"))
+        #expect(registry.version(enrich.id)?.name == "enrich")
+        #expect(registry.version("same")?.origin.hasSuffix("dup-one") == true)
+        #expect(registry.problems.count == 2)
+        #expect(registry.problems.contains { $0.contains("broken") && $0.contains("no transformation found") })
+        #expect(registry.problems.contains { $0.contains("dup-two") && $0.contains("the name same is already taken") })
+        #expect(throws: LoadError.self) { try Registry(transformationsRoot: root + "/nothing", librariesRoot: root + "/lib") }
+    }
+
+    @Test func aChangedFileIsANewVersionAndTheOldIdStillResolves() throws {
+        let root = try folder(["t/a/transform.js": Self.transform, "lib/tagger.js": "export function tag() { return 1; }"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let old = try #require(registry.version("a"))
+        #expect(registry.reloadIfChanged().isEmpty)
+
+        try write(["lib/tagger.js": "export function tag() { return 22; }"], under: root)
+        let change = registry.reloadIfChanged()
+        #expect(change.updated == ["a"])
+        let new = try #require(registry.version("a"))
+        #expect(new.id != old.id && change.versionIDs["a"] == new.id)
+        #expect(registry.version(old.id)?.libraries.first?.code == "export function tag() { return 1; }")
+
+        try write(["t/b/transform.js": "export function transformEvent(e) { return e; }"], under: root)
+        try FileManager.default.removeItem(atPath: root + "/t/a")
+        let second = registry.reloadIfChanged()
+        #expect(second.updated == ["b"] && second.removed == ["a"])
+        #expect(registry.version("a") == nil)
+        #expect(registry.version(new.id)?.name == "a", "versions stay resolvable by id")
+    }
+
+    @Test func theWatcherPicksUpAChangeWithoutBeingAsked() async throws {
+        let root = try folder(["t/a/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let old = try #require(registry.version("a")).id
+        registry.startWatching(every: .milliseconds(20))
+        defer { registry.stopWatching() }
+        try write(["t/a/transform.js": "export function transformEvent(e) { e.x = 1; return e; }"], under: root)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while registry.version("a")?.id == old && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(registry.version("a")?.id != old)
+    }
+}

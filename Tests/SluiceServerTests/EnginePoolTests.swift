@@ -1,0 +1,65 @@
+import Foundation
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+@testable import SluiceServer
+import Testing
+
+@Suite struct CompiledCacheTests {
+    @Test func evictsTheLeastRecentlyUsedPastTheCountAndCountsHitsAndMisses() {
+        var limits = CompiledCache.Limits()
+        limits.count = 2
+        let cache = CompiledCache(limits: limits)
+        #expect(cache.value(for: "a") == nil)
+        cache.insert(.failed("a"), for: "a", bytes: 10)
+        cache.insert(.failed("b"), for: "b", bytes: 10)
+        #expect(cache.value(for: "a") != nil)   // a is now more recent than b
+        cache.insert(.failed("c"), for: "c", bytes: 10)
+        #expect(cache.count == 2)
+        #expect(cache.value(for: "b") == nil)
+        #expect(cache.value(for: "a") != nil && cache.value(for: "c") != nil)
+        #expect(cache.hits == 3 && cache.misses == 2 && cache.evictions == 1)
+    }
+
+    @Test func evictsPastTheByteBudgetButKeepsTheNewestEvenWhenItAloneIsTooLarge() {
+        var limits = CompiledCache.Limits()
+        limits.bytes = 100
+        let cache = CompiledCache(limits: limits)
+        cache.insert(.failed("a"), for: "a", bytes: 60)
+        cache.insert(.failed("b"), for: "b", bytes: 60)
+        #expect(cache.count == 1 && cache.value(for: "b") != nil)
+        cache.insert(.failed("huge"), for: "huge", bytes: 1000)
+        #expect(cache.count == 1 && cache.value(for: "huge") != nil)
+    }
+}
+
+@Suite struct WorkerResolverTests {
+    @Test func resolvesByIdOrNameCompilesWithThePinnedLibrariesAndCachesByContentId() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-pool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func write(_ path: String, _ text: String) throws {
+            try FileManager.default.createDirectory(atPath: (root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: root + "/" + path, atomically: false, encoding: .utf8)
+        }
+        try write("t/a/transform.js", #"import { tag } from "tagger"; export function transformEvent(e) { e.t = tag(); return e; }"#)
+        try write("lib/tagger.js", "export function tag() { return 1; }")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let runtime = Runtime(libraries: NoLibraries())
+        let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: .defaults, cache: CompiledCache(limits: .init()))
+        let handler = CustomTransformHandler(runtime: runtime, resolver: resolver)
+        func run(_ version: String) -> String {
+            let body = #"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]}}]"#
+            return String(decoding: handler.handle(body: Array(body.utf8), filterCode: false).body, as: UTF8.self)
+        }
+        let first = try #require(registry.version("a")).id
+        #expect(run("a").contains(#""t":1"#))
+        #expect(run(first).contains(#""t":1"#))
+        #expect(resolver.cache.misses == 1 && resolver.cache.hits == 1, "the name and the id are the same version")
+
+        try write("lib/tagger.js", "export function tag() { return 2; }")
+        registry.reload()
+        #expect(run("a").contains(#""t":2"#))
+        #expect(run(first).contains(#""t":1"#), "an old id keeps running the code it named")
+        #expect(run("sv000000000000000000000000").contains(#""statusCode":404"#))
+    }
+}
