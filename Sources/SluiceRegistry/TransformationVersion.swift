@@ -110,6 +110,65 @@ public enum ImportScanner {
         return names
     }
 
+    nonisolated(unsafe) private static let javascriptClausePattern = try! NSRegularExpression(
+        pattern: #"\bimport\s+([^;'"`]*?)\s*\bfrom\s*["']([^"'\n]+)["']|\bimport\s*["']([^"'\n]+)["']"#)
+    nonisolated(unsafe) private static let pythonModulePattern = try! NSRegularExpression(
+        pattern: #"(?m)^[ \t]*(?:from[ \t]+([A-Za-z_][A-Za-z0-9_.]*)[ \t]+import\b|import[ \t]+([A-Za-z0-9_., \t]+))"#)
+
+    /// What each import statement brings in, as rudder-transformer's `/extractLibs` reports it:
+    /// JavaScript — module → the default import's local name and the imported names of named
+    /// imports (`import d, { a, b as c } from "m"` → `m: [d, a, b]`; a namespace or bare import
+    /// lists nothing); Python — module (dotted, as written) → `[]`.
+    public static func importedNames(in code: String, language: Language) -> [(module: String, names: [String])] {
+        let range = NSRange(code.startIndex..., in: code)
+        var result: [(module: String, names: [String])] = []
+        func add(_ module: String, _ names: [String]) {
+            if let index = result.firstIndex(where: { $0.module == module }) {
+                for name in names where !result[index].names.contains(name) { result[index].names.append(name) }
+            } else {
+                result.append((module, names))
+            }
+        }
+        func capture(_ match: NSTextCheckingResult, _ group: Int) -> String? {
+            Range(match.range(at: group), in: code).map { String(code[$0]) }
+        }
+        switch language {
+        case .javascript:
+            for match in javascriptClausePattern.matches(in: code, range: range) {
+                if let bare = capture(match, 3) {
+                    add(bare, [])
+                    continue
+                }
+                guard let clause = capture(match, 1), let module = capture(match, 2) else { continue }
+                var names: [String] = []
+                let braceStart = clause.firstIndex(of: "{")
+                let head = clause[..<(braceStart ?? clause.endIndex)]
+                for part in head.split(separator: ",") {
+                    let word = part.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !word.isEmpty, !word.hasPrefix("*") { names.append(word) }
+                }
+                if let braceStart, let braceEnd = clause[braceStart...].firstIndex(of: "}") {
+                    for item in clause[clause.index(after: braceStart)..<braceEnd].split(separator: ",") {
+                        let words = item.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+                        if let first = words.first { names.append(String(first).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) }
+                    }
+                }
+                add(module, names)
+            }
+        case .python:
+            for match in pythonModulePattern.matches(in: code, range: range) {
+                if let module = capture(match, 1) {
+                    add(module, [])
+                } else if let list = capture(match, 2) {
+                    for item in list.split(separator: ",") {
+                        if let module = item.split(whereSeparator: { $0 == " " || $0 == "\t" }).first { add(String(module), []) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
     /// The libraries `code` links, transitively, from `provider` (names it cannot find — the
     /// standard library, a missing library — are left to the compiler to accept or report).
     public static func linkedLibraries(of code: String, language: Language, from provider: any LibraryProvider) throws -> [LibrarySource] {

@@ -10,39 +10,53 @@ import SluiceRuntime
 /// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event
 /// loops never block on user code and requests use every core.
 public final class EnginePool: Sendable {
-    private let jobs: BoundedQueue<@Sendable (CustomTransformHandler) -> Void>
+    private let jobs: BoundedQueue<@Sendable (Worker) -> Void>
     public let workers: Int
     /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
     public init(registry: Registry, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
-                queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil) {
+                queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil,
+                toolingLibraries: any LibraryProvider = NoLibraries()) {
         self.workers = max(1, workers)
         self.queueCapacity = max(1, queueCapacity)
-        let jobs = BoundedQueue<@Sendable (CustomTransformHandler) -> Void>(capacity: self.queueCapacity)
+        let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
         for _ in 0..<self.workers {
             startThread {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
                 let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: limits, cache: CompiledCache(limits: cacheLimits))
-                let handler = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder)
-                while true { jobs.pop()(handler) }
+                let worker = Worker(
+                    customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder),
+                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits))
+                while true { jobs.pop()(worker) }
             }
         }
     }
 
-    /// Handles a `/customTransform` body on a worker; 503 when `queueCapacity` requests are
-    /// already waiting for one.
-    public func customTransform(body: [UInt8], filterCode: Bool) async -> WireResponse {
+    /// What a job gets: the worker's handlers, over its own runtime.
+    public struct Worker: Sendable {
+        public let customTransform: CustomTransformHandler
+        public let tooling: ToolingHandler
+    }
+
+    /// Runs `work` on a worker; 503 when `queueCapacity` requests are already waiting for one
+    /// (the server's own threads never wait for user code).
+    public func perform(_ work: @escaping @Sendable (Worker) -> WireResponse) async -> WireResponse {
         let capacity = queueCapacity
         return await withCheckedContinuation { continuation in
-            let queued = jobs.tryPush { handler in continuation.resume(returning: handler.handle(body: body, filterCode: filterCode)) }
+            let queued = jobs.tryPush { worker in continuation.resume(returning: work(worker)) }
             if !queued {
                 continuation.resume(returning: .error(503, "all workers busy and \(capacity) requests waiting; retry later"))
             }
         }
+    }
+
+    /// Handles a `/customTransform` body on a worker.
+    public func customTransform(body: [UInt8], filterCode: Bool) async -> WireResponse {
+        await perform { $0.customTransform.handle(body: body, filterCode: filterCode) }
     }
 
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

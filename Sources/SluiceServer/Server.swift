@@ -50,7 +50,8 @@ public struct SluiceService {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let pool = EnginePool(registry: registry, limits: configuration.limits,
                               workers: configuration.workers,
-                              cacheLimits: configuration.cacheLimits, recorder: recorder)
+                              cacheLimits: configuration.cacheLimits, recorder: recorder,
+                              toolingLibraries: LibraryDirectory(root: configuration.librariesRoot))
         if let interval = configuration.reloadInterval {
             let report = configuration.onReload
             registry.startWatching(every: interval) { change in
@@ -65,27 +66,50 @@ public struct SluiceService {
         router.get("health") { _, _ -> Response in
             Self.json(200, #"{"service":"UP","version":"\#(Self.version)"}"#.utf8)
         }
-        router.post("customTransform") { request, _ -> Response in
+        let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
+        /// The body, or nil when it is larger than the cap.
+        @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
             var request = request
-            let body: [UInt8]
             do {
                 let buffer = try await request.collectBody(upTo: maximumBodyBytes)
-                body = Array(buffer.readableBytesView)
+                return Array(buffer.readableBytesView)
             } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                return Self.json(413, WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes").body)
+                return nil
             }
+        }
+        router.post("customTransform") { request, _ -> Response in
+            guard let body = try await collect(request) else { return Self.response(tooLarge) }
             let filterCode = request.headers[HTTPField.Name("X-Feature-Filter-Code")!] == "?1"
-            let response = await pool.customTransform(body: body, filterCode: filterCode)
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            for header in response.headers { headers[HTTPField.Name(header.name)!] = header.value }
-            return Response(status: .init(code: response.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+            return Self.response(await pool.customTransform(body: body, filterCode: filterCode))
+        }
+        let tooling: [(path: String, work: @Sendable (EnginePool.Worker, [UInt8]) -> WireResponse)] = [
+            ("transformation/test", { worker, body in worker.tooling.testTransformation(body: body) }),
+            ("transformationLibrary/test", { worker, body in worker.tooling.testLibrary(body: body) }),
+        ]
+        for route in tooling {
+            let work = route.work
+            router.post(RouterPath(route.path)) { request, _ -> Response in
+                guard let body = try await collect(request) else { return Self.response(tooLarge) }
+                return Self.response(await pool.perform { work($0, body) })
+            }
+        }
+        // No user code runs: answered on the server's own thread.
+        router.post("extractLibs") { request, _ -> Response in
+            guard let body = try await collect(request) else { return Self.response(tooLarge) }
+            return Self.response(ToolingHandler.extractLibraries(body: body))
         }
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) }
         )
+    }
+
+    static func response(_ response: WireResponse) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for header in response.headers { headers[HTTPField.Name(header.name)!] = header.value }
+        return Response(status: .init(code: response.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
     static func json(_ status: Int, _ body: some Sequence<UInt8>) -> Response {

@@ -191,3 +191,26 @@ func write(_ files: [String: String], under root: String) throws {
         #expect(registry.version("a")?.id != old)
     }
 }
+
+@Suite struct ExtractLibsTests {
+    @Test func javascriptListsTheDefaultAndNamedImportsPerModule() {
+        let code = """
+        import sha, { sha256, md5 as digest } from "hashing";
+        import * as url from "urlTools";
+        import {
+          mask,
+          detect,
+        } from 'pii';
+        import "effects";
+        import { more } from "hashing";
+        """
+        let names = ImportScanner.importedNames(in: code, language: .javascript)
+        #expect(names.map(\.module) == ["hashing", "urlTools", "pii", "effects"])
+        #expect(names.map(\.names) == [["sha", "sha256", "md5", "more"], [], ["mask", "detect"], []])
+    }
+
+    @Test func pythonListsDottedModules() {
+        let code = "import json\nfrom hashing import sha256\nimport a.b as c, d\n"
+        #expect(ImportScanner.importedNames(in: code, language: .python).map(\.module) == ["json", "hashing", "a.b", "d"])
+    }
+}

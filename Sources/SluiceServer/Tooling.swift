@@ -1,0 +1,158 @@
+import Foundation
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+
+/// rudder-transformer's test and tooling endpoints (CONTRACT.md §2.2), independent of the HTTP
+/// library: what the control plane calls while a user edits a transformation. Code arrives inline,
+/// is compiled for the one request (never cached) and runs under the service's limits; libraries
+/// are imported by name from the service's libraries folder.
+public struct ToolingHandler: Sendable {
+    public let runtime: Runtime
+    public let libraries: any LibraryProvider
+    public let limits: Limits
+
+    public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults) {
+        self.runtime = runtime
+        self.libraries = libraries
+        self.limits = limits
+    }
+
+    /// `POST /transformation/test`: `{"events": [{"message", "metadata"?}], "trRevCode": {"code",
+    /// "language", "name"?}, "libraryVersionIDs": [...]}` → 200 `{"transformedEvents": [output |
+    /// {"error"}], "logs": ["Log: …"]}` (dropped events have no entry), or 400 `{"error"}` when
+    /// the request is malformed or the code does not compile.
+    public func testTransformation(body: [UInt8]) -> WireResponse {
+        let request: [String: Any]
+        do { request = try Self.object(body) } catch { return .error(400, "\(error)") }
+        guard let events = request["events"] as? [Any], !events.isEmpty else {
+            return .error(400, "Invalid request. Missing events")
+        }
+        guard let revision = request["trRevCode"] as? [String: Any], let code = revision["code"] as? String,
+              !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return .error(400, "Invalid request. Missing code")
+        }
+        let languageName = revision["language"] as? String ?? "javascript"
+        guard let language = Language(name: languageName) else {
+            return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
+        }
+        var items: [JSONText] = []
+        for (index, event) in events.enumerated() {
+            guard let envelope = event as? [String: Any], let message = envelope["message"] as? [String: Any] else {
+                return .error(400, "Invalid request. events[\(index)] must be an object with a \"message\" object")
+            }
+            let wrapped: [String: Any] = ["message": message, "metadata": envelope["metadata"] as? [String: Any] ?? [:]]
+            guard let data = try? JSONSerialization.data(withJSONObject: wrapped, options: [.withoutEscapingSlashes]) else {
+                return .error(400, "Invalid request. events[\(index)] cannot be serialised")
+            }
+            items.append(Array(data))
+        }
+        let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
+        let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        let compiled: any CompiledTransformation
+        do {
+            compiled = try runtime.compile(source, libraries: libraries)
+        } catch {
+            return .error(400, error.message)
+        }
+        let result = runtime.run(compiled, batch: Batch(items: items), limits: limits)
+        var body = Array(#"{"transformedEvents":["#.utf8)
+        var first = true
+        for eventResult in result.results {
+            switch eventResult.outcome {
+            case .output(let json):
+                if !first { body.append(UInt8(ascii: ",")) }
+                body += json
+            case .failed(let failure):
+                if !first { body.append(UInt8(ascii: ",")) }
+                body += #"{"error":"#.utf8
+                JSONString.append(failure.message, to: &body)
+                body.append(UInt8(ascii: "}"))
+            case .dropped:
+                continue
+            }
+            first = false
+        }
+        body += #"],"logs":["#.utf8
+        for (index, line) in result.logs.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            JSONString.append("Log: " + line.text, to: &body)
+        }
+        body += "]}".utf8
+        return WireResponse(status: 200, body: body)
+    }
+
+    /// `POST /transformationLibrary/test`: `{"code", "language"}` → 200 `{"success": true}` when the
+    /// library compiles and its top level runs, else 400 `{"error"}`.
+    public func testLibrary(body: [UInt8]) -> WireResponse {
+        let request: [String: Any]
+        do { request = try Self.object(body) } catch { return .error(400, "\(error)") }
+        guard let code = request["code"] as? String, !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return .error(400, "Invalid request. Missing code")
+        }
+        let languageName = request["language"] as? String ?? "javascript"
+        guard let language = Language(name: languageName) else {
+            return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
+        }
+        // The library is imported by a one-line transformation, so it compiles and its top level
+        // runs exactly as when a real transformation imports it.
+        let importName = "library_under_test"
+        let library = LibrarySource(importName: importName, language: language, fileName: "library.\(language.fileExtension)", code: code)
+        let probe: String
+        switch language {
+        case .javascript:
+            probe = "import * as tested from \"\(importName)\";\nexport function transformEvent(event) { return event; }\n"
+        case .python:
+            probe = "import \(importName)\n\ndef transformEvent(event, metadata):\n    return event\n"
+        }
+        let source = TransformationSource(name: "library-test", language: language, fileName: "probe.\(language.fileExtension)", code: probe)
+        let providers = ChainedLibraries([InMemoryLibraries([library]), libraries])
+        let compiled: any CompiledTransformation
+        do {
+            compiled = try runtime.compile(source, libraries: providers)
+        } catch {
+            return .error(400, error.message)
+        }
+        let result = runtime.run(compiled, batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)]), limits: limits)
+        if let failure = result.results.lazy.compactMap({ result -> Failure? in
+            if case .failed(let failure) = result.outcome { failure } else { nil }
+        }).first {
+            return .error(400, failure.message)
+        }
+        return WireResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+    }
+
+    /// `POST /extractLibs`: `{"code", "language"}` → `{"<module>": ["<imported names>"]}` (see
+    /// `ImportScanner.importedNames`).
+    public static func extractLibraries(body: [UInt8]) -> WireResponse {
+        let request: [String: Any]
+        do { request = try object(body) } catch { return .error(400, "\(error)") }
+        guard let code = request["code"] as? String else { return .error(400, "Invalid request. Missing code") }
+        let languageName = request["language"] as? String ?? "javascript"
+        guard let language = Language(name: languageName) else {
+            return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
+        }
+        var body: [UInt8] = [UInt8(ascii: "{")]
+        for (index, entry) in ImportScanner.importedNames(in: code, language: language).enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            JSONString.append(entry.module, to: &body)
+            body += ":[".utf8
+            for (position, name) in entry.names.enumerated() {
+                if position > 0 { body.append(UInt8(ascii: ",")) }
+                JSONString.append(name, to: &body)
+            }
+            body.append(UInt8(ascii: "]"))
+        }
+        body.append(UInt8(ascii: "}"))
+        return WireResponse(status: 200, body: body)
+    }
+
+    /// The body as a JSON object, or an error naming the byte offset.
+    static func object(_ body: [UInt8]) throws -> [String: Any] {
+        try RawJSON.validate(body)
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw RawJSONError(offset: 0, reason: "the body must be a JSON object")
+        }
+        return object
+    }
+}
