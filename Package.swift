@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
     ],

@@ -16,7 +16,7 @@ public final class EnginePool: Sendable {
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
-    public init(registry: Registry, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+    public init(registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil,
                 toolingLibraries: any LibraryProvider = NoLibraries()) {
         self.workers = max(1, workers)
@@ -27,7 +27,8 @@ public final class EnginePool: Sendable {
             startThread {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
-                let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: limits, cache: CompiledCache(limits: cacheLimits))
+                let resolver = WorkerResolver(runtime: runtime, registry: registry, configBackend: configBackend, limits: limits,
+                                              cache: CompiledCache(limits: cacheLimits))
                 let worker = Worker(
                     customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder),
                     tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits))
@@ -71,17 +72,32 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
     private let runtime: Runtime
     private let registry: Registry
     private let limits: Limits
+    private let configBackend: ConfigBackend?
     let cache: CompiledCache
 
-    init(runtime: Runtime, registry: Registry, limits: Limits, cache: CompiledCache) {
+    init(runtime: Runtime, registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits, cache: CompiledCache) {
         self.runtime = runtime
         self.registry = registry
+        self.configBackend = configBackend
         self.limits = limits
         self.cache = cache
     }
 
     func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution {
-        guard let version = registry.version(versionID) else {
+        let version: TransformationVersion
+        if let hosted = registry.version(versionID) {
+            version = hosted
+        } else if let configBackend {
+            do {
+                version = try configBackend.version(versionID: versionID, libraryVersionIDs: libraryVersionIDs)
+            } catch {
+                switch error {
+                case .notFound(let message): return .notFound(message)
+                case .transient(let message): return .transient(message)
+                case .invalid(let message): return .failed(message)
+                }
+            }
+        } else {
             return .notFound("Transformation version \(versionID) not found")
         }
         if let cached = cache.value(for: version.id) { return cached }

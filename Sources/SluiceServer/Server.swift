@@ -17,6 +17,11 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes = 100 << 20
     /// Worker threads, each with its own engines (default: one per core).
     public var workers = EnginePool.coreCount
+    /// A rudder config backend asked for version ids the registry does not hold
+    /// (`CONFIG_BACKEND_URL`); nil: unknown ids get 404 items.
+    public var configBackendURL: String?
+    /// Time limit of each config backend request (default 5 s); past it the group gets 809.
+    public var configBackendTimeout: Duration = .seconds(5)
     /// How often the transformations and libraries folders are checked for changes (a change
     /// becomes a new version without a restart); nil turns watching off. Default 1 s.
     public var reloadInterval: Duration? = .seconds(1)
@@ -38,17 +43,19 @@ public struct SluiceService {
     /// The traffic recorder, when `configuration.recording` is set; `close()` it after the
     /// server stops so the last buffered events reach the files.
     public let recorder: TrafficRecorder?
+    public let configBackend: ConfigBackend?
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
+        configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let pool = EnginePool(registry: registry, limits: configuration.limits,
+        let pool = EnginePool(registry: registry, configBackend: configBackend, limits: configuration.limits,
                               workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
                               toolingLibraries: LibraryDirectory(root: configuration.librariesRoot))

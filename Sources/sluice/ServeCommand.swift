@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -29,6 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     var maximumBodyBytes: Int?
     @Option(help: "Worker threads, each with its own engines (default: one per core).")
     var workers: Int?
+    @Option(name: .customLong("config-backend-url"), help: "A rudder config backend for version ids not in the registry (env CONFIG_BACKEND_URL).")
+    var configBackendURL: String?
+    @Option(name: .customLong("config-backend-timeout-ms"), help: "Time limit of each config backend request (default 5000).")
+    var configBackendTimeout: Int?
     @Option(name: .customLong("reload-interval-ms"), help: "How often to check the folders for changed files, which become new versions (default 1000; 0 turns it off).")
     var reloadInterval: Int?
     @Option(help: "Record a sample of /customTransform traffic here, per version, for sluice replay.")
@@ -57,6 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
         configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
         configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        configuration.configBackendURL = configBackendURL ?? environment["CONFIG_BACKEND_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let backendTimeout = try integer(configBackendTimeout, "SLUICE_CONFIG_BACKEND_TIMEOUT_MS", "the config backend timeout") ?? 5000
+        guard backendTimeout >= 1 else { throw ValidationError("the config backend timeout must be at least 1 ms") }
+        configuration.configBackendTimeout = .milliseconds(backendTimeout)
         let reloadMilliseconds = try integer(reloadInterval, "SLUICE_RELOAD_INTERVAL_MS", "the reload interval") ?? 1000
         guard reloadMilliseconds >= 0 else { throw ValidationError("the reload interval must be 0 (off) or more milliseconds") }
         configuration.reloadInterval = reloadMilliseconds == 0 ? nil : .milliseconds(reloadMilliseconds)
@@ -96,6 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
         for problem in service.registry.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
         let live = service.registry.live
         FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) workers, limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        if let url = configuration.configBackendURL {
+            FileHandle.standardError.write(Data("sluice serve: unknown version ids are fetched from the config backend \(url)\n".utf8))
+        }
         for version in live { FileHandle.standardError.write(Data("sluice serve:   \(version.name) \(version.id)\n".utf8)) }
         let host = configuration.host
         let app = service.application { port in

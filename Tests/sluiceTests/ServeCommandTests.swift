@@ -12,8 +12,9 @@ import Testing
         var port = 0
         let errors = Pipe()
 
-        init(transformations: URL, arguments: [String] = []) throws {
+        init(transformations: URL, arguments: [String] = [], environment: [String: String] = [:]) throws {
             process.executableURL = sluiceBinary
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--transformations", transformations.path,
                                  "--libraries", transformations.path + "/no-libraries"] + arguments
             process.standardError = errors
@@ -141,6 +142,19 @@ import Testing
         #expect(again.stop() == 0)
         #expect(FileManager.default.fileExists(atPath: recordings.appendingPathComponent("tag-0002.ndjson").path))
         #expect(try String(contentsOfFile: tag, encoding: .utf8).split(separator: "\n").count == 3)
+    }
+
+    @Test func unknownIdsGoToTheConfigBackendFromTheEnvironmentAndAnOutageIs809() async throws {
+        let root = try folder(["tag/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Nothing listens on port 9 of loopback: the backend is unreachable.
+        let server = try Server(transformations: root, environment: ["CONFIG_BACKEND_URL": "http://127.0.0.1:9"])
+        let outage = try await server.post("/customTransform", Self.request(version: "remote-id", messages: [#"{"n":1}"#]))
+        #expect(outage.status == 809)
+        #expect(outage.body.contains(#""statusCode":809"#) && outage.body.contains("config backend unreachable"))
+        let hosted = try await server.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#]))
+        #expect(hosted.status == 200)
+        #expect(server.stop() == 0)
     }
 
     @Test func recordingOptionsNeedARecordFolder() throws {

@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceCore
+
+/// A client of a rudder config backend (`CONFIG_BACKEND_URL`), for version ids the registry does
+/// not hold — what rudder-transformer does (CONTRACT.md §2.1):
+///
+/// - `GET {CB}/transformation/getByVersionId?versionId=ID` → `{code, language, name, versionId, …}`
+/// - `GET {CB}/transformationLibrary/getByVersionId?versionId=ID` → `{code, name, versionId}`,
+///   imported by the camelCase of its name (`Get Finance Data` → `getFinanceData`)
+/// - `GET {CB}/rudderstackTransformationLibraries/<name>?version=v<N>` for RudderStack's built-in
+///   libraries imported as `@rs/<name>/v<N>`, keyed by the record's `importName`.
+///
+/// Records are immutable, so every one is cached for the life of the process, and a record is
+/// fetched at most once at a time (concurrent askers wait for the first). A 404 is
+/// `.notFound`; a 5xx, a timeout or an unreachable backend is `.transient` (the data plane
+/// retries); anything else unexpected is `.invalid`.
+public final class ConfigBackend: @unchecked Sendable {
+    // @unchecked: the caches are guarded by `lock`; each fetch by its key's lock.
+    public enum Failure: Error, Sendable, Equatable {
+        case notFound(String)
+        case transient(String)
+        case invalid(String)
+    }
+
+    public let baseURL: String
+    public let timeout: Duration
+    private let session: URLSession
+    private let lock = NSLock()
+    private var records: [String: [String: Any]] = [:]
+    private var versions: [String: TransformationVersion] = [:]
+    private var keyLocks: [String: NSLock] = [:]
+    /// Requests sent to the backend so far (for tests and metrics).
+    public private(set) var requestCount = 0
+
+    /// `baseURL` like `https://api.rudderstack.com` (a trailing `/` is ignored).
+    public init(baseURL: String, timeout: Duration = .seconds(5)) throws {
+        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw LoadError("CONFIG_BACKEND_URL must be an http(s) URL, not \(baseURL)")
+        }
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.timeout = timeout
+        let configuration = URLSessionConfiguration.ephemeral
+        // swift-corelibs-foundation rounds these down to whole seconds (0.3 s becomes an immediate
+        // timeout), so they are only a backstop; `fetch` enforces `timeout` itself.
+        let seconds = (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up) + 1
+        configuration.timeoutIntervalForRequest = seconds
+        configuration.timeoutIntervalForResource = seconds
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration)
+    }
+
+    /// The version rudder-server names: the transformation `versionID` linked with the libraries
+    /// `libraryVersionIDs` (and any `@rs/…` built-ins its code imports).
+    public func version(versionID: String, libraryVersionIDs: [String]) throws(Failure) -> TransformationVersion {
+        let key = ([versionID] + libraryVersionIDs.sorted()).joined(separator: "|")
+        lock.lock()
+        if let cached = versions[key] {
+            lock.unlock()
+            return cached
+        }
+        lock.unlock()
+        let transformation = try record("transformation/getByVersionId?versionId=" + Self.escape(versionID), what: "Transformation version \(versionID)")
+        guard let code = transformation["code"] as? String else { throw .invalid("config backend: transformation \(versionID) has no code") }
+        let languageName = transformation["language"] as? String ?? "javascript"
+        guard let language = Language(name: languageName) else {
+            throw .invalid("config backend: transformation \(versionID) has unsupported language \(languageName)")
+        }
+        var libraries: [String: LibrarySource] = [:]
+        for libraryID in libraryVersionIDs {
+            let library = try record("transformationLibrary/getByVersionId?versionId=" + Self.escape(libraryID), what: "Library version \(libraryID)")
+            guard let name = library["name"] as? String, let libraryCode = library["code"] as? String else {
+                throw .invalid("config backend: library \(libraryID) lacks a name or code")
+            }
+            let importName = RudderProject.camelCase(name)
+            libraries[importName] = LibrarySource(importName: importName, language: language, fileName: "\(importName).\(language.fileExtension)", code: libraryCode)
+        }
+        // RudderStack's built-in libraries, wherever the code or a library imports them.
+        var pending = ImportScanner.importNames(in: code, language: language) + libraries.values.flatMap { ImportScanner.importNames(in: $0.code, language: language) }
+        while let specifier = pending.popLast() {
+            guard specifier.hasPrefix("@rs/"), libraries[specifier] == nil else { continue }
+            let parts = specifier.split(separator: "/")
+            guard parts.count == 3, parts[2].hasPrefix("v") else { continue }
+            let library = try record("rudderstackTransformationLibraries/\(Self.escape(String(parts[1])))?version=\(Self.escape(String(parts[2])))",
+                                     what: "RudderStack library \(specifier)")
+            guard let libraryCode = library["code"] as? String else { throw .invalid("config backend: \(specifier) has no code") }
+            let importName = library["importName"] as? String ?? specifier
+            libraries[importName] = LibrarySource(importName: importName, language: language, fileName: "\(parts[1]).\(language.fileExtension)", code: libraryCode)
+            if importName != specifier { libraries[specifier] = libraries[importName] }
+            pending += ImportScanner.importNames(in: libraryCode, language: language)
+        }
+        let name = transformation["name"] as? String ?? versionID
+        let version = TransformationVersion(
+            source: TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code),
+            libraries: Array(libraries.values), description: transformation["description"] as? String,
+            origin: "config backend, versionId \(versionID)")
+        lock.lock()
+        versions[key] = version
+        lock.unlock()
+        return version
+    }
+
+    /// A record by its path, from the cache or fetched once.
+    private func record(_ path: String, what: String) throws(Failure) -> [String: Any] {
+        lock.lock()
+        if let cached = records[path] {
+            lock.unlock()
+            return cached
+        }
+        let keyLock = keyLocks[path] ?? NSLock()
+        keyLocks[path] = keyLock
+        lock.unlock()
+        keyLock.lock()
+        defer { keyLock.unlock() }
+        lock.lock()
+        if let cached = records[path] {
+            lock.unlock()
+            return cached
+        }
+        requestCount += 1
+        lock.unlock()
+        let record = try fetch(path, what: what)
+        lock.lock()
+        records[path] = record
+        keyLocks[path] = nil
+        lock.unlock()
+        return record
+    }
+
+    private func fetch(_ path: String, what: String) throws(Failure) -> [String: Any] {
+        let url = URL(string: baseURL + "/" + path)!
+        final class Box: @unchecked Sendable {
+            var data: Data?
+            var response: URLResponse?
+            var error: (any Error)?
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        var request = URLRequest(url: url)
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        let task = session.dataTask(with: request) { data, response, error in
+            box.data = data
+            box.response = response
+            box.error = error
+            done.signal()
+        }
+        task.resume()
+        let milliseconds = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        if done.wait(timeout: .now() + .milliseconds(milliseconds)) == .timedOut {
+            task.cancel()
+            done.wait()
+            throw .transient("config backend did not answer within \(milliseconds) ms fetching \(what)")
+        }
+        if let error = box.error as? URLError, error.code == .timedOut {
+            throw .transient("config backend did not answer within \(milliseconds) ms fetching \(what)")
+        }
+        if let error = box.error {
+            throw .transient("config backend unreachable fetching \(what): \(error.localizedDescription)")
+        }
+        let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
+        switch status {
+        case 200..<300:
+            guard let data = box.data, let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw .invalid("config backend answered \(what) with something that is not a JSON object")
+            }
+            return object
+        case 404:
+            throw .notFound("\(what) not found")
+        case 500...:
+            throw .transient("config backend answered \(status) fetching \(what)")
+        default:
+            throw .invalid("config backend answered \(status) fetching \(what)")
+        }
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?/+#"))) ?? text
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+@testable import SluiceServer
+import Testing
+
+/// A small rudder config backend on a free loopback port: records by path, a count of requests
+/// per path, and switches to make it fail.
+final class FakeConfigBackend: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hits: [String: Int] = [:]
+    var records: [String: String] = [:]
+    var failWith: Int?
+    var delay: Duration = .zero
+    private(set) var port = 0
+    private var task: Task<Void, any Error>?
+
+    func hitCount(_ path: String) -> Int { lock.withLock { hits[path] ?? 0 } }
+
+    func start() async throws {
+        let router = Router()
+        let answer: @Sendable (Request) async throws -> Response = { [self] request in
+            let key = request.uri.path + "?" + (request.uri.query ?? "")
+            let (status, body, delay): (Int?, String?, Duration) = lock.withLock {
+                hits[key, default: 0] += 1
+                return (failWith, records[key], self.delay)
+            }
+            if delay > .zero { try await Task.sleep(for: delay) }
+            if let status { return Response(status: .init(code: status)) }
+            guard let body else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("transformation/getByVersionId") { request, _ in try await answer(request) }
+        router.get("transformationLibrary/getByVersionId") { request, _ in try await answer(request) }
+        router.get("rudderstackTransformationLibraries/:name") { request, _ in try await answer(request) }
+        let started = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in started.continuation.yield(channel.localAddress?.port ?? 0) })
+        task = Task { try await app.run() }
+        for await port in started.stream {
+            self.port = port
+            break
+        }
+    }
+
+    func stop() { task?.cancel() }
+    var url: String { "http://127.0.0.1:\(port)" }
+}
+
+@Suite(.serialized) struct ConfigBackendTests {
+    static func request(_ version: String, libraries: [String] = []) -> [UInt8] {
+        let libraryList = libraries.map { #"{"VersionID":"\#($0)"}"# }.joined(separator: ",")
+        return Array(#"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]},"libraries":[\#(libraryList)]}]"#.utf8)
+    }
+
+    func handler(_ backend: FakeConfigBackend, timeout: Duration = .seconds(5), hosted: String? = nil) throws -> (CustomTransformHandler, ConfigBackend) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cb-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if let hosted {
+            try FileManager.default.createDirectory(atPath: root + "/tv1", withIntermediateDirectories: true)
+            try hosted.write(toFile: root + "/tv1/transform.js", atomically: false, encoding: .utf8)
+        }
+        let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none")
+        let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout)
+        let runtime = Runtime(libraries: NoLibraries())
+        let resolver = WorkerResolver(runtime: runtime, registry: registry, configBackend: client, limits: .defaults, cache: CompiledCache(limits: .init()))
+        return (CustomTransformHandler(runtime: runtime, resolver: resolver), client)
+    }
+
+    func text(_ response: WireResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+    @Test func fetchesTheVersionItsLibrariesAndBuiltInsOnceAndCachesThem() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformation/getByVersionId?versionId=tv1": #"{"code":"import { double } from \"getFinanceData\";\nimport { stamp } from \"@rs/stamp/v2\";\nexport function transformEvent(e) { e.n = double(e.n); return stamp(e); }","codeVersion":"1","language":"javascript","name":"Finance","versionId":"tv1","id":"t1","workspaceId":"w"}"#,
+            "/transformationLibrary/getByVersionId?versionId=lv1": #"{"code":"export function double(n) { return n * 2; }","name":"Get Finance Data","versionId":"lv1"}"#,
+            "/rudderstackTransformationLibraries/stamp?version=v2": #"{"code":"export function stamp(e) { e.stamped = true; return e; }","name":"stamp","importName":"@rs/stamp/v2","versionId":"rs2"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let (handler, client) = try handler(backend)
+        for _ in 0..<3 {
+            let response = handler.handle(body: Self.request("tv1", libraries: ["lv1"]), filterCode: false)
+            #expect(response.status == 200)
+            #expect(text(response) == #"[{"output":{"n":2,"stamped":true},"metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"},"statusCode":200}]"#)
+        }
+        #expect(backend.hitCount("/transformation/getByVersionId?versionId=tv1") == 1)
+        #expect(backend.hitCount("/transformationLibrary/getByVersionId?versionId=lv1") == 1)
+        #expect(backend.hitCount("/rudderstackTransformationLibraries/stamp?version=v2") == 1)
+        #expect(client.requestCount == 3)
+    }
+
+    @Test func aVersionTheRegistryHoldsNeverAsksTheBackend() async throws {
+        let backend = FakeConfigBackend()
+        try await backend.start()
+        defer { backend.stop() }
+        let (handler, client) = try handler(backend, hosted: "export function transformEvent(e) { e.local = true; return e; }")
+        #expect(text(handler.handle(body: Self.request("tv1"), filterCode: false)).contains(#""local":true"#))
+        #expect(client.requestCount == 0)
+    }
+
+    @Test func anUnknownVersionIsAPerEvent404() async throws {
+        let backend = FakeConfigBackend()
+        try await backend.start()
+        defer { backend.stop() }
+        let response = try handler(backend).0.handle(body: Self.request("nope"), filterCode: false)
+        #expect(response.status == 200)
+        #expect(text(response) == #"[{"statusCode":404,"error":"Transformation version nope not found","metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"}}]"#)
+    }
+
+    @Test func aBackend5xxIs809AndIsNotCached() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.failWith = 503
+        try await backend.start()
+        defer { backend.stop() }
+        let (handler, _) = try handler(backend)
+        let failed = handler.handle(body: Self.request("tv1"), filterCode: false)
+        #expect(failed.status == 809)
+        #expect(text(failed) == #"[{"statusCode":809,"error":"config backend answered 503 fetching Transformation version tv1","metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"}}]"#)
+        backend.failWith = nil
+        #expect(handler.handle(body: Self.request("tv1"), filterCode: false).status == 200, "the retry succeeds once the backend recovers")
+    }
+
+    @Test func anUnreachableOrSlowBackendIs809() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.delay = .seconds(3)
+        try await backend.start()
+        let (slow, _) = try handler(backend, timeout: .milliseconds(300))
+        let start = ContinuousClock.now
+        let response = slow.handle(body: Self.request("tv1"), filterCode: false)
+        #expect(response.status == 809)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start >= .milliseconds(250), "\(ContinuousClock.now - start)")
+        #expect(text(response).contains("did not answer within 300 ms"), "\(text(response))")
+        backend.stop()
+        try await Task.sleep(for: .milliseconds(200))
+        let (unreachable, _) = try handler(backend)
+        let closed = unreachable.handle(body: Self.request("tv1"), filterCode: false)
+        #expect(closed.status == 809 && text(closed).contains("config backend unreachable"))
+    }
+
+    @Test func pythonfaasRunsAsPythonWithCamelCaseLibraries() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformation/getByVersionId?versionId=py1": #"{"code":"from addTag import add\n\ndef transformEvent(event, metadata):\n    return add(event)\n","language":"pythonfaas","name":"Py"}"#,
+            "/transformationLibrary/getByVersionId?versionId=lib": #"{"code":"def add(event):\n    event['tag'] = 1\n    return event\n","name":"add tag"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let response = try handler(backend).0.handle(body: Self.request("py1", libraries: ["lib"]), filterCode: false)
+        #expect(text(response).contains(#""tag":1"#), "\(text(response))")
+    }
+
+    @Test func theURLMustBeHTTP() {
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "ftp://example.com") }
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "not a url") }
+    }
+}
