@@ -1,10 +1,12 @@
+import Logging
 import SluiceCore
 import SluiceRuntime
 
 /// What the code source knows about a transformation version (CONTRACT.md §2.1).
 public enum VersionResolution: Sendable {
-    /// Compiled and ready to run, under `limits` when given (the version's own), else the handler's.
-    case compiled(any CompiledTransformation, limits: Limits? = nil)
+    /// Compiled and ready to run, under `limits` when given (the version's own), else the
+    /// handler's; `id` is the version's content id (for metrics and logs; default: the name).
+    case compiled(any CompiledTransformation, limits: Limits? = nil, id: String? = nil)
     /// No such version: every event of the group gets a 404 item with this message.
     case notFound(String)
     /// The version exists but cannot run (a compile error, a bad import): every event gets a 400
@@ -56,12 +58,17 @@ public struct CustomTransformHandler: Sendable {
     public let limits: Limits
     /// When set, a sample of the traffic (inputs with their results) is recorded per version.
     public let recorder: TrafficRecorder?
+    public let metrics: ServiceMetrics?
+    public let logger: Logger?
 
-    public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil) {
+    public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
+                metrics: ServiceMetrics? = nil, logger: Logger? = nil) {
         self.runtime = runtime
         self.resolver = resolver
         self.limits = limits
         self.recorder = recorder
+        self.metrics = metrics
+        self.logger = logger
     }
 
     /// One input of the request, as the grouping needs it.
@@ -149,28 +156,39 @@ public struct CustomTransformHandler: Sendable {
     private func run(_ group: [Input], filterCode: Bool, into response: inout ResponseBuffer, engineTime: inout Duration) -> Bool {
         guard let versionID = group[0].versionID, !versionID.isEmpty else {
             response.error(status: 400, "Transformation VersionID not found", metadata: group[0].metadata)
+            metrics?.unresolved(status: 400, events: group.count)
             return false
         }
         let transformation: any CompiledTransformation
+        let contentID: String
         var limits = self.limits
         switch resolver.resolve(versionID: versionID, libraryVersionIDs: group[0].libraryVersionIDs) {
-        case .compiled(let compiled, let versionLimits):
+        case .compiled(let compiled, let versionLimits, let id):
             transformation = compiled
             limits = versionLimits ?? limits
+            contentID = id ?? compiled.source.name
         case .notFound(let message):
             for input in group { response.error(status: 404, message, metadata: input.metadata) }
+            metrics?.unresolved(status: 404, events: group.count)
             return false
         case .failed(let message):
             for input in group { response.error(status: 400, message, metadata: input.metadata) }
+            metrics?.unresolved(status: 400, events: group.count)
+            logger?.warning("version does not compile", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return false
         case .transient(let message):
             for input in group { response.error(status: 809, message, metadata: input.metadata) }
+            metrics?.unresolved(status: 809, events: group.count)
+            logger?.error("code source unavailable", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return true
         }
         let batch = Batch(items: group.map(\.envelope), credentials: group[0].credentials)
         let start = ContinuousClock.now
         let result = runtime.run(transformation, batch: batch, limits: limits)
-        engineTime += ContinuousClock.now - start
+        let elapsed = ContinuousClock.now - start
+        engineTime += elapsed
+        metrics?.batch(transformation: transformation.source.name, version: contentID, inputs: group.count, result: result, duration: elapsed)
+        if let logger { Self.logLimitHits(result, transformation: transformation.source.name, version: contentID, logger: logger) }
         recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
         // A group's 298 items come first.
         if filterCode {
@@ -200,6 +218,20 @@ public struct CustomTransformHandler: Sendable {
             }
         }
         return false
+    }
+
+    /// One warning per batch that hit a limit, with the count of each kind.
+    static func logLimitHits(_ result: BatchResult, transformation: String, version: String, logger: Logger) {
+        var hits: [String: Int] = [:]
+        for eventResult in result.results {
+            if case .failed(let failure) = eventResult.outcome, failure.kind.isLimit { hits[failure.kind.name, default: 0] += 1 }
+        }
+        for (kind, count) in hits.sorted(by: { $0.key < $1.key }) {
+            logger.warning("limit hit", metadata: [
+                "transformation.name": "\(transformation)", "transformation.version": "\(version)",
+                "call.outcome": "\(kind)", "events": "\(count)",
+            ])
+        }
     }
 
     // MARK: - Request parsing

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
@@ -16,7 +17,7 @@ public final class EnginePool: Sendable {
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
-    public init(registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+    public init(registry: Registry, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil,
                 toolingLibraries: any LibraryProvider = NoLibraries()) {
         self.workers = max(1, workers)
@@ -28,9 +29,10 @@ public final class EnginePool: Sendable {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
                 let resolver = WorkerResolver(runtime: runtime, registry: registry, configBackend: configBackend, limits: limits,
-                                              cache: CompiledCache(limits: cacheLimits))
+                                              cache: CompiledCache(limits: cacheLimits), metrics: metrics)
                 let worker = Worker(
-                    customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder),
+                    customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
+                                                            metrics: metrics, logger: logger),
                     tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits))
                 while true { jobs.pop()(worker) }
             }
@@ -73,9 +75,12 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
     private let registry: Registry
     private let limits: Limits
     private let configBackend: ConfigBackend?
+    private let metrics: ServiceMetrics?
     let cache: CompiledCache
 
-    init(runtime: Runtime, registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits, cache: CompiledCache) {
+    init(runtime: Runtime, registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits, cache: CompiledCache,
+         metrics: ServiceMetrics? = nil) {
+        self.metrics = metrics
         self.runtime = runtime
         self.registry = registry
         self.configBackend = configBackend
@@ -90,7 +95,15 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         } else if let configBackend {
             do {
                 version = try configBackend.version(versionID: versionID, libraryVersionIDs: libraryVersionIDs)
+                metrics?.configBackendFetch(outcome: "ok")
             } catch {
+                metrics?.configBackendFetch(outcome: {
+                    switch error {
+                    case .notFound: "not_found"
+                    case .transient: "transient"
+                    case .invalid: "invalid"
+                    }
+                }())
                 switch error {
                 case .notFound(let message): return .notFound(message)
                 case .transient(let message): return .transient(message)
@@ -100,15 +113,27 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         } else {
             return .notFound("Transformation version \(versionID) not found")
         }
-        if let cached = cache.value(for: version.id) { return cached }
+        if let cached = cache.value(for: version.id) {
+            metrics?.cacheLookup(hit: true)
+            return cached
+        }
+        metrics?.cacheLookup(hit: false)
         let resolution: VersionResolution
+        let start = ContinuousClock.now
         do {
             resolution = .compiled(try runtime.compile(version.source, libraries: version.libraryProvider),
-                                   limits: version.limits.applied(to: limits))
+                                   limits: version.limits.applied(to: limits), id: version.id)
         } catch {
             resolution = .failed(error.message)
         }
+        if case .failed = resolution {
+            metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: true)
+        } else {
+            metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: false)
+        }
+        let evictions = cache.evictions
         cache.insert(resolution, for: version.id, bytes: version.source.code.utf8.count + version.libraries.reduce(0) { $0 + $1.code.utf8.count })
+        metrics?.cacheEvictions(cache.evictions - evictions)
         return resolution
     }
 }

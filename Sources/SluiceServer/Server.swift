@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
@@ -27,8 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var reloadInterval: Duration? = .seconds(1)
     /// Compiled versions each worker keeps (count and source bytes), least recently used evicted.
     public var cacheLimits = CompiledCache.Limits()
-    /// Called with a line for each reload that changed something (and each new problem).
-    public var onReload: @Sendable (String) -> Void = { _ in }
+    /// Where the service logs (reloads, limit hits, code-source failures); keys are stable:
+    /// `transformation.name`, `transformation.version`, `call.outcome`, `error`.
+    public var logger = Logger(label: "sluice")
     /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
     public var recording: TrafficRecorder.Options?
 
@@ -44,6 +46,7 @@ public struct SluiceService {
     /// server stops so the last buffered events reach the files.
     public let recorder: TrafficRecorder?
     public let configBackend: ConfigBackend?
+    public let metrics = ServiceMetrics()
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) throws {
@@ -55,21 +58,30 @@ public struct SluiceService {
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let pool = EnginePool(registry: registry, configBackend: configBackend, limits: configuration.limits,
+        let logger = configuration.logger
+        let metrics = self.metrics
+        let pool = EnginePool(registry: registry, configBackend: configBackend, metrics: metrics, logger: logger, limits: configuration.limits,
                               workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
                               toolingLibraries: LibraryDirectory(root: configuration.librariesRoot))
         if let interval = configuration.reloadInterval {
-            let report = configuration.onReload
             registry.startWatching(every: interval) { change in
-                for name in change.updated { report("reloaded \(name): now \(change.versionIDs[name] ?? "?")") }
-                for name in change.removed { report("removed \(name)") }
-                for problem in change.problems { report("skipped \(problem)") }
+                metrics.reload(updated: change.updated.count)
+                for name in change.updated {
+                    logger.info("new version", metadata: ["transformation.name": "\(name)", "transformation.version": "\(change.versionIDs[name] ?? "?")"])
+                }
+                for name in change.removed { logger.info("transformation removed", metadata: ["transformation.name": "\(name)"]) }
+                for problem in change.problems { logger.warning("skipped", metadata: ["error": "\(problem)"]) }
             }
         }
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
-        router.add(middleware: ResponseTimeMiddleware())
+        router.add(middleware: ResponseTimeMiddleware(metrics: metrics))
+        router.get("metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
         router.get("health") { _, _ -> Response in
             Self.json(200, #"{"service":"UP","version":"\#(Self.version)"}"#.utf8)
         }
@@ -108,7 +120,8 @@ public struct SluiceService {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) }
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
         )
     }
 
@@ -126,12 +139,26 @@ public struct SluiceService {
     }
 }
 
-/// `X-Response-Time: <milliseconds>` on every response.
+/// `X-Response-Time: <milliseconds>` on every response, and the request counted and timed per
+/// endpoint (paths that are not routes count as `other`, so requests cannot mint labels).
 struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServiceMetrics
+    static var endpoints: Set<String> {
+        ["/customTransform", "/transformation/test", "/transformationLibrary/test", "/extractLibs", "/health", "/metrics"]
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        var response = try await next(request, context)
+        let endpoint = Self.endpoints.contains(request.uri.path) ? request.uri.path : "other"
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            metrics.request(endpoint: endpoint, status: Int(error.status.code), duration: ContinuousClock.now - start)
+            throw error
+        }
         let elapsed = ContinuousClock.now - start
+        metrics.request(endpoint: endpoint, status: Int(response.status.code), duration: elapsed)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2f ms", milliseconds)
         return response

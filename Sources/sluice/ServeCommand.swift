@@ -3,13 +3,14 @@ import Foundation
 import SluiceCore
 import SluiceRuntime
 import SluiceServer
+import Logging
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -35,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     var configBackendTimeout: Int?
     @Option(name: .customLong("reload-interval-ms"), help: "How often to check the folders for changed files, which become new versions (default 1000; 0 turns it off).")
     var reloadInterval: Int?
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line on standard error.")
+    var logFormat: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
+    var logLevel: String?
     @Option(help: "Record a sample of /customTransform traffic here, per version, for sluice replay.")
     var record: String?
     @Option(name: .customLong("record-sample"), help: "Fraction of events recorded, 0…1 (default 1; chosen by a hash of each event).")
@@ -65,10 +70,18 @@ struct ServeCommand: AsyncParsableCommand {
         let backendTimeout = try integer(configBackendTimeout, "SLUICE_CONFIG_BACKEND_TIMEOUT_MS", "the config backend timeout") ?? 5000
         guard backendTimeout >= 1 else { throw ValidationError("the config backend timeout must be at least 1 ms") }
         configuration.configBackendTimeout = .milliseconds(backendTimeout)
+        let format = logFormat ?? environment["SLUICE_LOG_FORMAT"] ?? "text"
+        guard ["text", "json"].contains(format) else { throw ValidationError("the log format must be text or json, not \(format)") }
+        let levelName = logLevel ?? environment["SLUICE_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("the log level must be one of trace, debug, info, notice, warning, error, critical — not \(levelName)")
+        }
+        var logger = format == "json" ? Logger(label: "sluice", factory: { JSONLogHandler(label: $0) }) : Logger(label: "sluice")
+        logger.logLevel = level
+        configuration.logger = logger
         let reloadMilliseconds = try integer(reloadInterval, "SLUICE_RELOAD_INTERVAL_MS", "the reload interval") ?? 1000
         guard reloadMilliseconds >= 0 else { throw ValidationError("the reload interval must be 0 (off) or more milliseconds") }
         configuration.reloadInterval = reloadMilliseconds == 0 ? nil : .milliseconds(reloadMilliseconds)
-        configuration.onReload = { line in FileHandle.standardError.write(Data("sluice serve: \(line)\n".utf8)) }
         if let directory = record ?? environment["SLUICE_RECORD"] {
             var recording = TrafficRecorder.Options(directory: directory)
             if let text = recordSample.map({ String($0) }) ?? environment["SLUICE_RECORD_SAMPLE"] {

@@ -96,6 +96,12 @@ import Testing
         let python = try await server.post("/customTransform", Self.request(version: "tag-py", messages: [#"{"n":1}"#]))
         #expect(python.body.contains(#""py":true"#))
 
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.body.contains(#"sluice_limit_hits_total{transformation="tag",version="sv"#))
+        #expect(metrics.body.contains(#"sluice_http_requests_total{endpoint="/customTransform",status="200"} 2"#))
+
         let invalid = try await server.post("/customTransform", "[{")
         #expect(invalid.status == 400)
         #expect(invalid.body == #"{"error":"invalid JSON at byte 2: expected a member name in double quotes"}"#)

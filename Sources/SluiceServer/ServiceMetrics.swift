@@ -1,0 +1,98 @@
+import Metrics
+import Prometheus
+import SluiceCore
+
+/// The service's metrics, recorded through swift-metrics into its own Prometheus registry (no
+/// global bootstrap, so several services — tests — can live in one process) and exposed at
+/// `GET /metrics`. Names and labels are stable; docs/http.md lists them.
+public final class ServiceMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+    }
+
+    private func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1) {
+        guard amount > 0 else { return }
+        Counter(label: name, dimensions: labels, factory: factory).increment(by: amount)
+    }
+
+    private func time(_ name: String, _ labels: [(String, String)], _ duration: Duration) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        Timer(label: name, dimensions: labels, factory: factory).recordNanoseconds(nanoseconds)
+    }
+
+    /// One batch of a version: events in, and what became of them.
+    func batch(transformation: String, version: String, inputs: Int, result: BatchResult, duration: Duration) {
+        let labels = [("transformation", transformation), ("version", version)]
+        var outputs = 0, dropped = 0
+        var failures: [String: Int] = [:]
+        var limits: [String: Int] = [:]
+        for eventResult in result.results {
+            switch eventResult.outcome {
+            case .output: outputs += 1
+            case .dropped: dropped += 1
+            case .failed(let failure):
+                failures[failure.kind.name, default: 0] += 1
+                if failure.kind == .timeLimit { limits["time", default: 0] += 1 }
+                if failure.kind == .memoryLimit { limits["memory", default: 0] += 1 }
+            }
+        }
+        count("sluice_events_in_total", labels, by: inputs)
+        count("sluice_events_out_total", labels, by: outputs)
+        count("sluice_events_dropped_total", labels, by: dropped)
+        for (kind, number) in failures { count("sluice_events_failed_total", labels + [("kind", kind)], by: number) }
+        for (limit, number) in limits { count("sluice_limit_hits_total", labels + [("limit", limit)], by: number) }
+        time("sluice_batch_duration_seconds", labels, duration)
+    }
+
+    /// Events whose group never ran: an unknown version (404), a version that does not compile
+    /// or a missing VersionID (400), a code-source outage (809). No version label: ids come
+    /// from requests.
+    func unresolved(status: Int, events: Int) {
+        count("sluice_unresolved_events_total", [("status", String(status))], by: events)
+    }
+
+    func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {
+        let labels = [("transformation", transformation), ("version", version)]
+        time("sluice_compile_duration_seconds", labels, duration)
+        if failed { count("sluice_compile_failures_total", labels) }
+    }
+
+    func cacheLookup(hit: Bool) {
+        count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
+    }
+
+    func cacheEvictions(_ number: Int) {
+        count("sluice_compiled_cache_evictions_total", [], by: number)
+    }
+
+    func configBackendFetch(outcome: String) {
+        count("sluice_config_backend_lookups_total", [("outcome", outcome)])
+    }
+
+    public func request(endpoint: String, status: Int, duration: Duration) {
+        count("sluice_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
+        time("sluice_http_request_duration_seconds", [("endpoint", endpoint)], duration)
+    }
+
+    public func reload(updated: Int) {
+        count("sluice_registry_reloads_total", [])
+        count("sluice_registry_versions_created_total", [], by: updated)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
