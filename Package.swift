@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Layer 0: C libraries, each behind a module map and a shim.
@@ -53,7 +54,7 @@ let package = Package(
         // Layer 2: transformations and libraries on disk, content-addressed versions.
         .target(
             name: "SluiceRegistry",
-            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

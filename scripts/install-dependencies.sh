@@ -3,7 +3,7 @@
 # calls apt-get when something is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
-packages=(libjavascriptcoregtk-4.1-dev libpython3-dev pkg-config python3)
+packages=(libjavascriptcoregtk-4.1-dev libpython3-dev libsqlite3-dev pkg-config python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -17,7 +17,7 @@ public final class EnginePool: Sendable {
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
-    public init(registry: Registry, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+    public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil,
                 toolingLibraries: any LibraryProvider = NoLibraries()) {
         self.workers = max(1, workers)
@@ -28,12 +28,12 @@ public final class EnginePool: Sendable {
             startThread {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
-                let resolver = WorkerResolver(runtime: runtime, registry: registry, configBackend: configBackend, limits: limits,
+                let resolver = WorkerResolver(runtime: runtime, registry: registry, catalog: catalog, configBackend: configBackend, limits: limits,
                                               cache: CompiledCache(limits: cacheLimits), metrics: metrics)
                 let worker = Worker(
                     customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
                                                             metrics: metrics, logger: logger),
-                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits))
+                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits), resolver: resolver)
                 while true { jobs.pop()(worker) }
             }
         }
@@ -43,6 +43,22 @@ public final class EnginePool: Sendable {
     public struct Worker: Sendable {
         public let customTransform: CustomTransformHandler
         public let tooling: ToolingHandler
+        let resolver: WorkerResolver
+
+        /// Runs one batch of a version (compiled once per worker, from its cache).
+        public func run(_ version: TransformationVersion, items: [JSONText]) -> Result<BatchResult, VersionFailure> {
+            switch resolver.compiled(version) {
+            case .compiled(let compiled, let limits, _):
+                return .success(customTransform.runtime.run(compiled, batch: Batch(items: items), limits: limits ?? customTransform.limits))
+            case .failed(let message), .notFound(let message), .transient(let message):
+                return .failure(VersionFailure(message: message))
+            }
+        }
+    }
+
+    /// Why a version cannot run (it does not compile).
+    public struct VersionFailure: Error, Sendable {
+        public let message: String
     }
 
     /// Runs `work` on a worker; 503 when `queueCapacity` requests are already waiting for one
@@ -54,6 +70,14 @@ public final class EnginePool: Sendable {
             if !queued {
                 continuation.resume(returning: .error(503, "all workers busy and \(capacity) requests waiting; retry later"))
             }
+        }
+    }
+
+    /// Runs `work` on a worker and returns its value; nil when the queue is full.
+    public func performValue<T: Sendable>(_ work: @escaping @Sendable (Worker) -> T) async -> T? {
+        await withCheckedContinuation { continuation in
+            let queued = jobs.tryPush { worker in continuation.resume(returning: work(worker)) }
+            if !queued { continuation.resume(returning: nil) }
         }
     }
 
@@ -75,12 +99,14 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
     private let registry: Registry
     private let limits: Limits
     private let configBackend: ConfigBackend?
+    private let catalog: Catalog?
     private let metrics: ServiceMetrics?
     let cache: CompiledCache
 
-    init(runtime: Runtime, registry: Registry, configBackend: ConfigBackend? = nil, limits: Limits, cache: CompiledCache,
-         metrics: ServiceMetrics? = nil) {
+    init(runtime: Runtime, registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, limits: Limits,
+         cache: CompiledCache, metrics: ServiceMetrics? = nil) {
         self.metrics = metrics
+        self.catalog = catalog
         self.runtime = runtime
         self.registry = registry
         self.configBackend = configBackend
@@ -92,6 +118,11 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         let version: TransformationVersion
         if let hosted = registry.version(versionID) {
             version = hosted
+        } else if let stored = catalogVersion(versionID) {
+            switch stored {
+            case .success(let found): version = found
+            case .failure(let failure): return .transient(failure.description)
+            }
         } else if let configBackend {
             do {
                 version = try configBackend.version(versionID: versionID, libraryVersionIDs: libraryVersionIDs)
@@ -113,6 +144,21 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         } else {
             return .notFound("Transformation version \(versionID) not found")
         }
+        return compiled(version)
+    }
+
+    /// A version the catalog (the API's store) holds, by id or name; a store failure is transient.
+    private func catalogVersion(_ idOrName: String) -> Result<TransformationVersion, Catalog.Failure>? {
+        guard let catalog else { return nil }
+        do {
+            return try catalog.resolve(idOrName).map { .success($0) }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `version` compiled in this worker, from the cache or compiled now.
+    func compiled(_ version: TransformationVersion) -> VersionResolution {
         if let cached = cache.value(for: version.id) {
             metrics?.cacheLookup(hit: true)
             return cached

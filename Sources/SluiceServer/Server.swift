@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var logger = Logger(label: "sluice")
     /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
     public var recording: TrafficRecorder.Options?
+    /// The store of API-published transformations and libraries: a SQLite file, created on first
+    /// use. Default `.sluice/registry.sqlite` (relative to the working directory).
+    public var storePath = ".sluice/registry.sqlite"
 
     public init() {}
 }
@@ -46,6 +49,8 @@ public struct SluiceService {
     /// server stops so the last buffered events reach the files.
     public let recorder: TrafficRecorder?
     public let configBackend: ConfigBackend?
+    /// API-published transformations and libraries (over the SQLite store).
+    public let catalog: Catalog
     public let metrics = ServiceMetrics()
     public static let version = "0.1.0"
 
@@ -54,16 +59,17 @@ public struct SluiceService {
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
+        catalog = Catalog(store: try SQLiteStore(path: configuration.storePath), folder: registry)
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let logger = configuration.logger
         let metrics = self.metrics
-        let pool = EnginePool(registry: registry, configBackend: configBackend, metrics: metrics, logger: logger, limits: configuration.limits,
-                              workers: configuration.workers,
+        let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
+                              limits: configuration.limits, workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
-                              toolingLibraries: LibraryDirectory(root: configuration.librariesRoot))
+                              toolingLibraries: catalog.libraryProvider())
         if let interval = configuration.reloadInterval {
             registry.startWatching(every: interval) { change in
                 metrics.reload(updated: change.updated.count)
@@ -112,6 +118,8 @@ public struct SluiceService {
                 return Self.response(await pool.perform { work($0, body) })
             }
         }
+        NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, maximumBodyBytes: maximumBodyBytes)
+            .add(to: router)
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }

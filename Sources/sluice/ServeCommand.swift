@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maximumBodyBytes: Int?
     @Option(help: "Worker threads, each with its own engines (default: one per core).")
     var workers: Int?
+    @Option(help: "The SQLite file of API-published transformations and libraries (default .sluice/registry.sqlite).")
+    var store: String?
     @Option(name: .customLong("config-backend-url"), help: "A rudder config backend for version ids not in the registry (env CONFIG_BACKEND_URL).")
     var configBackendURL: String?
     @Option(name: .customLong("config-backend-timeout-ms"), help: "Time limit of each config backend request (default 5000).")
@@ -66,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
         configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
         configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        configuration.storePath = store ?? environment["SLUICE_STORE"] ?? configuration.storePath
         configuration.configBackendURL = configBackendURL ?? environment["CONFIG_BACKEND_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let backendTimeout = try integer(configBackendTimeout, "SLUICE_CONFIG_BACKEND_TIMEOUT_MS", "the config backend timeout") ?? 5000
         guard backendTimeout >= 1 else { throw ValidationError("the config backend timeout must be at least 1 ms") }

@@ -16,7 +16,8 @@ import Testing
             process.executableURL = sluiceBinary
             if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--transformations", transformations.path,
-                                 "--libraries", transformations.path + "/no-libraries"] + arguments
+                                 "--libraries", transformations.path + "/no-libraries",
+                                 "--store", transformations.path + "/.store/registry.sqlite"] + arguments
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
             try process.run()
@@ -44,6 +45,14 @@ import Testing
         func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            return try await send(request)
+        }
+
+        func send(_ method: String, _ path: String, _ body: String, headers: [String: String]) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
             request.httpBody = Data(body.utf8)
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             return try await send(request)
@@ -161,6 +170,60 @@ import Testing
         let hosted = try await server.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#]))
         #expect(hosted.status == 200)
         #expect(server.stop() == 0)
+    }
+
+    @Test func theNativeAPIPublishesVersionsRollsBackAndStreamsRunsByName() async throws {
+        let root = try folder(["folder-one/transform.js": "export function transformEvent(e) { e.folder = true; return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root)
+        func json(_ text: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        }
+        let created = try await server.post("/v1/transformations", #"{"name":"api-one","language":"javascript","description":"d","code":"export function transformEvent(e) { e.v = 1; return e; }"}"#)
+        #expect(created.status == 201)
+        let first = try #require(try json(created.body)["liveVersion"] as? String)
+        let put = try await server.send("PUT", "/v1/transformations/api-one/code", "export function transformEvent(e) { if (e.drop) return; e.v = 2; return e; }",
+                                        headers: ["Content-Type": "text/plain"])
+        #expect(put.status == 201)
+        let second = try #require(try json(put.body)["version"] as? String)
+        let again = try await server.send("PUT", "/v1/transformations/api-one/code", #"{"code":"export function transformEvent(e) { if (e.drop) return; e.v = 2; return e; }"}"#,
+                                          headers: ["Content-Type": "application/json"])
+        let againVersion = try json(again.body)["version"] as? String
+        #expect(again.status == 200 && againVersion == second)
+        let broken = try await server.send("PUT", "/v1/transformations/api-one/code", "export function transformEvent(e) {", headers: ["Content-Type": "text/plain"])
+        #expect(broken.status == 400 && broken.body.contains("SyntaxError"))
+        #expect(try await server.send("PUT", "/v1/transformations/folder-one/code", "x", headers: [:]).status == 409)
+
+        let list = try await server.get("/v1/transformations")
+        let names = (try json(list.body)["transformations"] as? [[String: Any]])?.map { "\($0["name"] ?? "")/\($0["source"] ?? "")" }
+        #expect(names == ["api-one/api", "folder-one/folder"])
+
+        let run = try await server.post("/v1/transformations/api-one/run", "{\"n\":1}\n{\"drop\":true}\n")
+        #expect(run.status == 200)
+        #expect(run.headers.value(forHTTPHeaderField: "Content-Type") == "application/x-ndjson")
+        let lines = run.body.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0] == #"{"index":0,"output":{"n":1,"v":2},"metadata":{}}"#)
+        #expect(lines[1] == #"{"index":1,"dropped":true,"metadata":{}}"#)
+        #expect(lines[2].hasPrefix(#"{"summary":{"transformation":"api-one","version":"\#(second)","events":2,"outputs":1,"dropped":1,"errors":0,"limitHits":0,"#))
+
+        #expect(try await server.post("/v1/transformations/api-one/versions/\(first)/publish", "").status == 200)
+        let rolledBack = try await server.post("/customTransform", Self.request(version: "api-one", messages: [#"{"n":1}"#]))
+        #expect(rolledBack.body.contains(#""v":1"#))
+        let pinned = try await server.post("/v1/transformations/api-one/run?version=\(second)", #"[{"n":5}]"#)
+        #expect(pinned.body.contains(#""v":2"#))
+        let folderRun = try await server.post("/v1/transformations/folder-one/run", #"[{"n":5}]"#)
+        #expect(folderRun.body.contains(#""folder":true"#))
+        let versions = try json(try await server.get("/v1/transformations/api-one/versions").body)["versions"] as? [[String: Any]]
+        #expect(versions?.map { $0["id"] as? String } == [first, second])
+        #expect(versions?.map { $0["live"] as? Bool } == [true, false])
+        #expect(server.stop() == 0)
+
+        // The store outlives the process.
+        let restarted = try Server(transformations: root)
+        let afterRestart = try await restarted.post("/customTransform", Self.request(version: second, messages: [#"{"n":1}"#]))
+        #expect(afterRestart.body.contains(#""v":2"#))
+        #expect(restarted.stop() == 0)
     }
 
     @Test func recordingOptionsNeedARecordFolder() throws {

@@ -1,0 +1,287 @@
+import Foundation
+import SluiceCore
+
+/// Transformations and libraries managed over the native API, kept in a `VersionStore`:
+/// creating them, publishing code as new content-addressed versions (the same code gives the same
+/// id and no new version), pinning the live version (which is also how to roll back), and
+/// finding versions for requests. Names the folder registry holds belong to the folder: the API
+/// cannot create or shadow them.
+///
+/// Decoded versions are cached by id (they never change); live pointers are re-read from the
+/// store at most once a second, so replicas sharing a store see each other's publishes.
+public final class Catalog: @unchecked Sendable {
+    // @unchecked: the caches are guarded by `lock`.
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case notFound(String)
+        case conflict(String)
+        case invalid(String)
+        case store(String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let message), .conflict(let message), .invalid(let message), .store(let message): message
+            }
+        }
+    }
+
+    public let store: any VersionStore
+    public let folder: Registry
+    private let lock = NSLock()
+    private var versionCache: [String: TransformationVersion] = [:]
+    private var liveCache: [String: (id: String?, read: ContinuousClock.Instant)] = [:]
+    private let liveTTL: Duration
+
+    public init(store: any VersionStore, folder: Registry, liveTTL: Duration = .seconds(1)) {
+        self.store = store
+        self.folder = folder
+        self.liveTTL = liveTTL
+    }
+
+    // MARK: - Transformations
+
+    public func createTransformation(name: String, language: String, description: String?) throws(Failure) -> StoredItem {
+        guard Self.isValidName(name) else {
+            throw .invalid("a transformation name is 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit (got \"\(name)\")")
+        }
+        guard let parsed = Language(name: language) else { throw .invalid("unknown language \"\(language)\" (use javascript, python or pythonfaas)") }
+        if folder.version(name) != nil { throw .conflict("\(name) is managed in the transformations folder") }
+        let item = StoredItem(kind: .transformation, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
+        guard try storeCall({ try store.create(item) }) else { throw .conflict("transformation \(name) already exists") }
+        return item
+    }
+
+    public func transformation(_ name: String) throws(Failure) -> StoredItem? {
+        try storeCall { try store.item(.transformation, name) }
+    }
+
+    public func transformations() throws(Failure) -> [StoredItem] {
+        try storeCall { try store.items(.transformation) }
+    }
+
+    /// Publishes `code` as the transformation's live version: a new version when the content is
+    /// new (`created` true), else the existing one. Libraries are linked (and pinned) from the
+    /// API's live libraries first, then the folder's.
+    public func publishCode(name: String, code: String, limits: LimitsOverride = LimitsOverride()) throws(Failure) -> (version: TransformationVersion, created: Bool) {
+        guard let item = try transformation(name) else { throw .notFound("transformation \(name) not found") }
+        guard let language = Language(name: item.language) else { throw .invalid("transformation \(name) has an unknown language") }
+        guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("the code is empty") }
+        if let time = limits.timeMilliseconds, time < 1 { throw .invalid("limits.timeMilliseconds must be at least 1") }
+        if let memory = limits.memoryMegabytes, memory < 1 { throw .invalid("limits.memoryMegabytes must be at least 1") }
+        let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        let version: TransformationVersion
+        do {
+            version = try TransformationVersion.linking(source, from: libraryProvider(), limits: limits, description: item.description,
+                                                        origin: "api")
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw .store("\(error)")
+        }
+        let document = Self.encode(version)
+        let created = try storeCall { try store.addVersion(.transformation, name: name, id: version.id, document: document) }
+        try storeCall { try store.setLive(.transformation, name: name, id: version.id) }
+        lock.withLock {
+            versionCache[version.id] = version
+            liveCache[name] = (version.id, ContinuousClock.now)
+        }
+        return (version, created)
+    }
+
+    /// Makes `versionID` (one of the transformation's versions) the live one.
+    public func publish(name: String, versionID: String) throws(Failure) {
+        guard try transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
+        guard let stored = try storeCall({ try store.document(.transformation, id: versionID) }), stored.name == name else {
+            throw .notFound("transformation \(name) has no version \(versionID)")
+        }
+        try storeCall { try store.setLive(.transformation, name: name, id: versionID) }
+        lock.withLock { liveCache[name] = (versionID, ContinuousClock.now) }
+    }
+
+    public func versions(of name: String) throws(Failure) -> [StoredVersionSummary] {
+        guard try transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
+        return try storeCall { try store.versions(.transformation, name: name) }
+    }
+
+    /// A stored transformation version by content id.
+    public func version(id: String) throws(Failure) -> TransformationVersion? {
+        if let cached = lock.withLock({ versionCache[id] }) { return cached }
+        guard let stored = try storeCall({ try store.document(.transformation, id: id) }) else { return nil }
+        let version = try Self.decode(stored.document, expectedID: id)
+        lock.withLock { versionCache[id] = version }
+        return version
+    }
+
+    /// The live version of an API transformation, by name.
+    public func liveVersion(name: String) throws(Failure) -> TransformationVersion? {
+        let now = ContinuousClock.now
+        var liveID: String?
+        if let cached = lock.withLock({ liveCache[name] }), now - cached.read < liveTTL {
+            liveID = cached.id
+        } else {
+            liveID = try transformation(name)?.liveVersion
+            lock.withLock { liveCache[name] = (liveID, now) }
+        }
+        guard let liveID else { return nil }
+        return try version(id: liveID)
+    }
+
+    /// A version by content id, or the live version of a name.
+    public func resolve(_ idOrName: String) throws(Failure) -> TransformationVersion? {
+        if idOrName.hasPrefix("sv"), let version = try version(id: idOrName) { return version }
+        return try liveVersion(name: idOrName)
+    }
+
+    // MARK: - Libraries
+
+    public func createLibrary(name: String, language: String, description: String?) throws(Failure) -> StoredItem {
+        guard let parsed = Language(name: language) else { throw .invalid("unknown language \"\(language)\" (use javascript, python or pythonfaas)") }
+        guard Self.isValidLibraryName(name, language: parsed) else {
+            throw .invalid(parsed == .python
+                ? "a Python library name is an identifier: letters, digits and '_', not starting with a digit (got \"\(name)\")"
+                : "a library name is letters, digits, '_', '-' or '.', not starting with '.' (got \"\(name)\")")
+        }
+        if (try? LibraryDirectory(root: folder.librariesRoot).library(importName: name, language: parsed)) != nil {
+            throw .conflict("library \(name) is managed in the libraries folder")
+        }
+        let item = StoredItem(kind: .library, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
+        guard try storeCall({ try store.create(item) }) else { throw .conflict("library \(name) already exists") }
+        return item
+    }
+
+    public func library(_ name: String) throws(Failure) -> StoredItem? {
+        try storeCall { try store.item(.library, name) }
+    }
+
+    public func libraries() throws(Failure) -> [StoredItem] {
+        try storeCall { try store.items(.library) }
+    }
+
+    /// Publishes library code as the library's live version. Transformation versions already
+    /// published keep the library code they pinned; publish them again to link this one.
+    public func publishLibraryCode(name: String, code: String) throws(Failure) -> (id: String, created: Bool) {
+        guard let item = try library(name) else { throw .notFound("library \(name) not found") }
+        guard let language = Language(name: item.language) else { throw .invalid("library \(name) has an unknown language") }
+        guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("the code is empty") }
+        let source = LibrarySource(importName: name, language: language, fileName: "\(name).\(language.fileExtension)", code: code)
+        let id = Self.libraryID(source)
+        let document = (try? JSONEncoder().encode(LibraryDocument(source))) ?? Data()
+        let created = try storeCall { try store.addVersion(.library, name: name, id: id, document: document) }
+        try storeCall { try store.setLive(.library, name: name, id: id) }
+        return (id, created)
+    }
+
+    public func publishLibrary(name: String, versionID: String) throws(Failure) {
+        guard try library(name) != nil else { throw .notFound("library \(name) not found") }
+        guard let stored = try storeCall({ try store.document(.library, id: versionID) }), stored.name == name else {
+            throw .notFound("library \(name) has no version \(versionID)")
+        }
+        try storeCall { try store.setLive(.library, name: name, id: versionID) }
+    }
+
+    public func libraryVersions(of name: String) throws(Failure) -> [StoredVersionSummary] {
+        guard try library(name) != nil else { throw .notFound("library \(name) not found") }
+        return try storeCall { try store.versions(.library, name: name) }
+    }
+
+    public func libraryVersion(id: String) throws(Failure) -> LibrarySource? {
+        guard let stored = try storeCall({ try store.document(.library, id: id) }) else { return nil }
+        guard let document = try? JSONDecoder().decode(LibraryDocument.self, from: stored.document), let source = document.source else {
+            throw .store("library version \(id) is unreadable")
+        }
+        return source
+    }
+
+    /// Where publishing links libraries from: the API's live libraries, then the folder's.
+    public func libraryProvider() -> any LibraryProvider {
+        ChainedLibraries([LiveLibraries(catalog: self), LibraryDirectory(root: folder.librariesRoot)])
+    }
+
+    struct LiveLibraries: LibraryProvider {
+        let catalog: Catalog
+        func library(importName: String, language: Language) throws -> LibrarySource? {
+            guard let item = try catalog.library(importName), item.language == language.rawValue, let live = item.liveVersion else { return nil }
+            return try catalog.libraryVersion(id: live)
+        }
+    }
+
+    // MARK: - Documents
+
+    struct LibraryDocument: Codable {
+        var importName: String
+        var language: String
+        var fileName: String
+        var code: String
+
+        init(_ source: LibrarySource) {
+            importName = source.importName
+            language = source.language.rawValue
+            fileName = source.fileName
+            code = source.code
+        }
+
+        var source: LibrarySource? {
+            Language(name: language).map { LibrarySource(importName: importName, language: $0, fileName: fileName, code: code) }
+        }
+    }
+
+    struct VersionDocument: Codable {
+        var name: String
+        var language: String
+        var fileName: String
+        var code: String
+        var limits: LimitsOverride
+        var description: String?
+        var origin: String
+        var libraries: [LibraryDocument]
+    }
+
+    static func encode(_ version: TransformationVersion) -> Data {
+        let document = VersionDocument(
+            name: version.name, language: version.source.language.rawValue, fileName: version.source.fileName, code: version.source.code,
+            limits: version.limits, description: version.description, origin: version.origin, libraries: version.libraries.map(LibraryDocument.init))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(document)) ?? Data()
+    }
+
+    /// Decodes a stored version and checks its content still hashes to its id.
+    static func decode(_ data: Data, expectedID: String) throws(Failure) -> TransformationVersion {
+        guard let document = try? JSONDecoder().decode(VersionDocument.self, from: data), let language = Language(name: document.language) else {
+            throw .store("version \(expectedID) is unreadable in the store")
+        }
+        let libraries = document.libraries.compactMap(\.source)
+        let version = TransformationVersion(
+            source: TransformationSource(name: document.name, language: language, fileName: document.fileName, code: document.code),
+            libraries: libraries, limits: document.limits, description: document.description, origin: document.origin)
+        guard version.id == expectedID else { throw .store("version \(expectedID) in the store does not match its content (it hashes to \(version.id))") }
+        return version
+    }
+
+    static func libraryID(_ source: LibrarySource) -> String {
+        var hasher = SHA256()
+        for field in ["sluice-library/1", source.importName, source.language.rawValue, source.fileName, source.code] {
+            hasher.update(String(field.utf8.count).utf8)
+            hasher.update([0x3A])
+            hasher.update(field.utf8)
+        }
+        return "lv" + hasher.hexDigest().prefix(24)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard (1...100).contains(name.count), let first = name.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+    }
+
+    static func isValidLibraryName(_ name: String, language: Language) -> Bool {
+        guard LibraryDirectory.isValidImportName(name), name.count <= 100 else { return false }
+        if language == .python {
+            guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+            return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        }
+        return true
+    }
+
+    private func storeCall<T>(_ body: () throws -> T) throws(Failure) -> T {
+        do { return try body() } catch let failure as Failure { throw failure } catch { throw .store("\(error)") }
+    }
+}

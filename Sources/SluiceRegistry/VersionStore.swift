@@ -1,0 +1,68 @@
+import Foundation
+
+/// Transformations and libraries published over the API, and their versions. A store keeps
+/// opaque version documents (JSON, written by `Catalog`) under their content ids, plus one
+/// "live" pointer per transformation or library; everything else — linking, content ids,
+/// validation — happens above it, so the SQLite and PostgreSQL stores stay small and identical
+/// in behaviour.
+public protocol VersionStore: Sendable {
+    /// Adds `item`; false when one of that kind and name already exists (nothing changes).
+    func create(_ item: StoredItem) throws -> Bool
+    func item(_ kind: ItemKind, _ name: String) throws -> StoredItem?
+    /// Every item of `kind`, by name.
+    func items(_ kind: ItemKind) throws -> [StoredItem]
+    /// Adds a version document under `id`; false when that id is already stored (versions are
+    /// immutable: the existing document is kept).
+    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) throws -> Bool
+    /// The versions of one item, oldest first.
+    func versions(_ kind: ItemKind, name: String) throws -> [StoredVersionSummary]
+    func document(_ kind: ItemKind, id: String) throws -> (name: String, document: Data)?
+    /// Points the item's live version at `id` (which must be one of its versions).
+    func setLive(_ kind: ItemKind, name: String, id: String) throws
+}
+
+public enum ItemKind: String, Sendable, Codable {
+    case transformation
+    case library
+}
+
+/// A transformation or library created over the API.
+public struct StoredItem: Sendable, Codable, Equatable {
+    public var kind: ItemKind
+    public var name: String
+    public var language: String
+    public var description: String?
+    /// The version requests by name run (nil until code is published).
+    public var liveVersion: String?
+    /// ISO 8601, UTC.
+    public var createdAt: String
+
+    public init(kind: ItemKind, name: String, language: String, description: String?, liveVersion: String? = nil, createdAt: String) {
+        self.kind = kind
+        self.name = name
+        self.language = language
+        self.description = description
+        self.liveVersion = liveVersion
+        self.createdAt = createdAt
+    }
+}
+
+public struct StoredVersionSummary: Sendable, Codable, Equatable {
+    public var id: String
+    public var createdAt: String
+}
+
+/// A store failure: the store cannot be opened or answered with an error.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// An ISO 8601 UTC timestamp with milliseconds.
+func storeTimestamp(_ date: Date = Date()) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: date)
+}

@@ -1,0 +1,352 @@
+import Foundation
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+
+/// Sluice's own API under `/v1` (docs/openapi.yaml), independent of the HTTP library:
+/// transformations and libraries, their versions and live pointers. Transformations from the
+/// folder are listed and readable here but changed only in the folder; the API's own live in the
+/// catalog's store. Running by name streams, so it lives with the routes (`Server.swift`).
+public struct NativeAPI: Sendable {
+    public let catalog: Catalog
+    public let registry: Registry
+    public let pool: EnginePool
+
+    public init(catalog: Catalog, registry: Registry, pool: EnginePool) {
+        self.catalog = catalog
+        self.registry = registry
+        self.pool = pool
+    }
+
+    // MARK: - Transformations
+
+    public func listTransformations() -> WireResponse {
+        var list: [[String: Any]] = registry.live.map { version in
+            ["name": version.name, "language": version.source.language.rawValue, "description": version.description ?? NSNull(),
+             "source": "folder", "liveVersion": version.id]
+        }
+        do {
+            for item in try catalog.transformations() {
+                list.append(["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                             "source": "api", "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt])
+            }
+        } catch {
+            return failure(error)
+        }
+        list.sort { ($0["name"] as? String ?? "") < ($1["name"] as? String ?? "") }
+        return Self.json(200, ["transformations": list])
+    }
+
+    public func getTransformation(_ name: String) -> WireResponse {
+        if let version = registry.version(name), version.name == name {
+            return Self.json(200, Self.describe(version, extra: ["source": "folder", "liveVersion": version.id]))
+        }
+        do {
+            guard let item = try catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
+            var body: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                                       "source": "api", "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt]
+            if let live = try catalog.liveVersion(name: name) {
+                body["code"] = live.source.code
+                body["libraries"] = live.libraries.map(\.importName)
+                body["limits"] = Self.limits(live.limits)
+            }
+            return Self.json(200, body)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// `POST /v1/transformations` `{name, language, description?, code?, limits?}`.
+    public func createTransformation(body: [UInt8]) async -> WireResponse {
+        let request: [String: Any]
+        do { request = try ToolingHandler.object(body) } catch { return .error(400, "\(error)") }
+        guard let name = request["name"] as? String else { return .error(400, "name is required") }
+        guard let language = request["language"] as? String else { return .error(400, "language is required (javascript, python or pythonfaas)") }
+        let code = request["code"] as? String
+        var limits = LimitsOverride()
+        if let problem = Self.parseLimits(request["limits"], into: &limits) { return .error(400, problem) }
+        if let code, let problem = await compileProblem(code: code, language: Language(name: language)) {
+            return .error(400, problem)
+        }
+        do {
+            let item = try catalog.createTransformation(name: name, language: language, description: request["description"] as? String)
+            var response: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                                           "source": "api", "createdAt": item.createdAt, "liveVersion": NSNull()]
+            if let code {
+                let published = try catalog.publishCode(name: name, code: code, limits: limits)
+                response["liveVersion"] = published.version.id
+            }
+            return Self.json(201, response, headers: [("Location", "/v1/transformations/\(item.name)")])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// `PUT /v1/transformations/{name}/code`: JSON `{code, limits?}`, or the code itself as text.
+    /// Compiles it first; a new version → 201, the same code as an existing version → 200.
+    public func putCode(name: String, body: [UInt8], contentType: String?) async -> WireResponse {
+        if registry.version(name)?.name == name { return .error(409, "\(name) is managed in the transformations folder; change it there") }
+        guard let (code, limits) = Self.codeAndLimits(body, contentType: contentType) else {
+            return .error(400, "send the code as text/plain, or as JSON {\"code\": \"…\", \"limits\": {…}}")
+        }
+        if let limits = limits.problem { return .error(400, limits) }
+        do {
+            guard let item = try catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
+            if let problem = await compileProblem(code: code, language: Language(name: item.language)) { return .error(400, problem) }
+            let published = try catalog.publishCode(name: name, code: code, limits: limits.value)
+            return Self.json(published.created ? 201 : 200, [
+                "name": name, "version": published.version.id, "created": published.created, "live": true,
+                "libraries": published.version.libraries.map(\.importName),
+            ])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func listVersions(name: String) -> WireResponse {
+        if let version = registry.version(name), version.name == name {
+            return Self.json(200, ["name": name, "source": "folder", "versions": [["id": version.id, "live": true]]])
+        }
+        do {
+            let live = try catalog.transformation(name)?.liveVersion
+            let versions = try catalog.versions(of: name)
+            return Self.json(200, ["name": name, "source": "api", "versions": versions.map {
+                ["id": $0.id, "createdAt": $0.createdAt, "live": $0.id == live]
+            }])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func getVersion(name: String, id: String) -> WireResponse {
+        if let version = registry.version(id), version.name == name {
+            return Self.json(200, Self.describe(version, extra: [:]))
+        }
+        do {
+            guard let version = try catalog.version(id: id), version.name == name else {
+                return .error(404, "transformation \(name) has no version \(id)")
+            }
+            return Self.json(200, Self.describe(version, extra: [:]))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// `POST /v1/transformations/{name}/versions/{id}/publish`: pin (or roll back to) a version.
+    public func publish(name: String, id: String) -> WireResponse {
+        if registry.version(name)?.name == name { return .error(409, "\(name) is managed in the transformations folder; change it there") }
+        do {
+            try catalog.publish(name: name, versionID: id)
+            return Self.json(200, ["name": name, "liveVersion": id])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    // MARK: - Libraries
+
+    public func listLibraries() -> WireResponse {
+        do {
+            return Self.json(200, ["libraries": try catalog.libraries().map { item in
+                ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                 "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt] as [String: Any]
+            }])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func getLibrary(_ name: String) -> WireResponse {
+        do {
+            guard let item = try catalog.library(name) else { return .error(404, "library \(name) not found") }
+            var body: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                                       "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt]
+            if let live = item.liveVersion, let source = try catalog.libraryVersion(id: live) { body["code"] = source.code }
+            return Self.json(200, body)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func createLibrary(body: [UInt8]) async -> WireResponse {
+        let request: [String: Any]
+        do { request = try ToolingHandler.object(body) } catch { return .error(400, "\(error)") }
+        guard let name = request["name"] as? String else { return .error(400, "name is required") }
+        guard let language = request["language"] as? String else { return .error(400, "language is required (javascript, python or pythonfaas)") }
+        let code = request["code"] as? String
+        if let code, let problem = await libraryProblem(code: code, language: language) { return .error(400, problem) }
+        do {
+            let item = try catalog.createLibrary(name: name, language: language, description: request["description"] as? String)
+            var response: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
+                                           "createdAt": item.createdAt, "liveVersion": NSNull()]
+            if let code { response["liveVersion"] = try catalog.publishLibraryCode(name: name, code: code).id }
+            return Self.json(201, response, headers: [("Location", "/v1/libraries/\(item.name)")])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func putLibraryCode(name: String, body: [UInt8], contentType: String?) async -> WireResponse {
+        guard let (code, _) = Self.codeAndLimits(body, contentType: contentType) else {
+            return .error(400, "send the code as text/plain, or as JSON {\"code\": \"…\"}")
+        }
+        do {
+            guard let item = try catalog.library(name) else { return .error(404, "library \(name) not found") }
+            if let problem = await libraryProblem(code: code, language: item.language) { return .error(400, problem) }
+            let published = try catalog.publishLibraryCode(name: name, code: code)
+            return Self.json(published.created ? 201 : 200, ["name": name, "version": published.id, "created": published.created, "live": true])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func listLibraryVersions(name: String) -> WireResponse {
+        do {
+            let live = try catalog.library(name)?.liveVersion
+            return Self.json(200, ["name": name, "versions": try catalog.libraryVersions(of: name).map {
+                ["id": $0.id, "createdAt": $0.createdAt, "live": $0.id == live]
+            }])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    public func publishLibrary(name: String, id: String) -> WireResponse {
+        do {
+            try catalog.publishLibrary(name: name, versionID: id)
+            return Self.json(200, ["name": name, "liveVersion": id])
+        } catch {
+            return failure(error)
+        }
+    }
+
+    // MARK: - Running by name
+
+    /// The version `POST /v1/transformations/{name}/run` runs: `versionID` when given (it must be
+    /// one of the name's versions), else the live one.
+    public func versionToRun(name: String, versionID: String?) -> RunTarget {
+        if let folder = registry.version(name), folder.name == name {
+            if let versionID, versionID != folder.id {
+                guard let older = registry.version(versionID), older.name == name else {
+                    return .refused(.error(404, "transformation \(name) has no version \(versionID)"))
+                }
+                return .run(older)
+            }
+            return .run(folder)
+        }
+        do {
+            if let versionID {
+                guard let version = try catalog.version(id: versionID), version.name == name else {
+                    return .refused(.error(404, "transformation \(name) has no version \(versionID)"))
+                }
+                return .run(version)
+            }
+            guard try catalog.transformation(name) != nil else { return .refused(.error(404, "transformation \(name) not found")) }
+            guard let live = try catalog.liveVersion(name: name) else {
+                return .refused(.error(409, "transformation \(name) has no code yet: PUT /v1/transformations/\(name)/code"))
+            }
+            return .run(live)
+        } catch {
+            return .refused(failure(error))
+        }
+    }
+
+    public enum RunTarget: Sendable {
+        case run(TransformationVersion)
+        case refused(WireResponse)
+    }
+
+    // MARK: - Helpers
+
+    private func compileProblem(code: String, language: Language?) async -> String? {
+        guard let language else { return "unknown language (use javascript, python or pythonfaas)" }
+        let libraries = catalog.libraryProvider()
+        let response = await pool.perform { worker in
+            let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
+            do throws(CompileError) {
+                _ = try worker.tooling.runtime.compile(source, libraries: libraries)
+                return WireResponse(status: 200, body: [])
+            } catch {
+                return .error(400, error.message)
+            }
+        }
+        guard response.status != 200 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? String ?? "does not compile"
+    }
+
+    private func libraryProblem(code: String, language: String) async -> String? {
+        var request = Array(#"{"code":"#.utf8)
+        JSONString.append(code, to: &request)
+        request += #","language":"#.utf8
+        JSONString.append(language, to: &request)
+        request.append(UInt8(ascii: "}"))
+        let body = request
+        let response = await pool.perform { $0.tooling.testLibrary(body: body) }
+        guard response.status != 200 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? String ?? "does not compile"
+    }
+
+    private func failure(_ error: any Error) -> WireResponse {
+        switch error as? Catalog.Failure {
+        case .notFound(let message): return .error(404, message)
+        case .conflict(let message): return .error(409, message)
+        case .invalid(let message): return .error(400, message)
+        case .store(let message): return .error(500, "store: \(message)")
+        case nil: return .error(500, "\(error)")
+        }
+    }
+
+    static func describe(_ version: TransformationVersion, extra: [String: Any]) -> [String: Any] {
+        var body: [String: Any] = [
+            "name": version.name, "id": version.id, "language": version.source.language.rawValue, "code": version.source.code,
+            "description": version.description ?? NSNull(), "limits": limits(version.limits),
+            "libraries": version.libraries.map { ["importName": $0.importName, "language": $0.language.rawValue, "code": $0.code] },
+        ]
+        for (key, value) in extra { body[key] = value }
+        return body
+    }
+
+    static func limits(_ limits: LimitsOverride) -> [String: Any] {
+        var body: [String: Any] = [:]
+        if let time = limits.timeMilliseconds { body["timeMilliseconds"] = time }
+        if let memory = limits.memoryMegabytes { body["memoryMegabytes"] = memory }
+        return body
+    }
+
+    static func parseLimits(_ value: Any?, into limits: inout LimitsOverride) -> String? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let object = value as? [String: Any] else { return "limits must be an object {timeMilliseconds, memoryMegabytes}" }
+        for key in object.keys where key != "timeMilliseconds" && key != "memoryMegabytes" {
+            return "limits.\(key) is not a limit (use timeMilliseconds and memoryMegabytes)"
+        }
+        if let time = object["timeMilliseconds"] {
+            guard let number = time as? Int, number >= 1 else { return "limits.timeMilliseconds must be a whole number ≥ 1" }
+            limits.timeMilliseconds = number
+        }
+        if let memory = object["memoryMegabytes"] {
+            guard let number = memory as? Int, number >= 1 else { return "limits.memoryMegabytes must be a whole number ≥ 1" }
+            limits.memoryMegabytes = number
+        }
+        return nil
+    }
+
+    /// The code from JSON `{code, limits?}` (`application/json`, or any body that is such an
+    /// object unless sent as `text/*` / `application/javascript`), else the body as the code.
+    static func codeAndLimits(_ body: [UInt8], contentType: String?) -> (String, (value: LimitsOverride, problem: String?))? {
+        let type = contentType?.lowercased() ?? ""
+        let declaredText = type.hasPrefix("text/") || type.hasPrefix("application/javascript") || type.hasPrefix("application/x-python")
+        if !declaredText, let object = try? ToolingHandler.object(body), let code = object["code"] as? String {
+            var limits = LimitsOverride()
+            let problem = parseLimits(object["limits"], into: &limits)
+            return (code, (limits, problem))
+        }
+        if type.hasPrefix("application/json") { return nil }
+        guard let code = String(validating: body, as: UTF8.self) else { return nil }
+        return (code, (LimitsOverride(), nil))
+    }
+
+    static func json(_ status: Int, _ object: [String: Any], headers: [(name: String, value: String)] = []) -> WireResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return WireResponse(status: status, body: Array(data), headers: headers)
+    }
+}
