@@ -39,30 +39,30 @@ public final class Catalog: @unchecked Sendable {
 
     // MARK: - Transformations
 
-    public func createTransformation(name: String, language: String, description: String?) throws(Failure) -> StoredItem {
+    public func createTransformation(name: String, language: String, description: String?) async throws(Failure) -> StoredItem {
         guard Self.isValidName(name) else {
             throw .invalid("a transformation name is 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit (got \"\(name)\")")
         }
         guard let parsed = Language(name: language) else { throw .invalid("unknown language \"\(language)\" (use javascript, python or pythonfaas)") }
         if folder.version(name) != nil { throw .conflict("\(name) is managed in the transformations folder") }
         let item = StoredItem(kind: .transformation, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
-        guard try storeCall({ try store.create(item) }) else { throw .conflict("transformation \(name) already exists") }
+        guard try await storeCall({ try await store.create(item) }) else { throw .conflict("transformation \(name) already exists") }
         return item
     }
 
-    public func transformation(_ name: String) throws(Failure) -> StoredItem? {
-        try storeCall { try store.item(.transformation, name) }
+    public func transformation(_ name: String) async throws(Failure) -> StoredItem? {
+        try await storeCall { try await store.item(.transformation, name) }
     }
 
-    public func transformations() throws(Failure) -> [StoredItem] {
-        try storeCall { try store.items(.transformation) }
+    public func transformations() async throws(Failure) -> [StoredItem] {
+        try await storeCall { try await store.items(.transformation) }
     }
 
     /// Publishes `code` as the transformation's live version: a new version when the content is
     /// new (`created` true), else the existing one. Libraries are linked (and pinned) from the
     /// API's live libraries first, then the folder's.
-    public func publishCode(name: String, code: String, limits: LimitsOverride = LimitsOverride()) throws(Failure) -> (version: TransformationVersion, created: Bool) {
-        guard let item = try transformation(name) else { throw .notFound("transformation \(name) not found") }
+    public func publishCode(name: String, code: String, limits: LimitsOverride = LimitsOverride()) async throws(Failure) -> (version: TransformationVersion, created: Bool) {
+        guard let item = try await transformation(name) else { throw .notFound("transformation \(name) not found") }
         guard let language = Language(name: item.language) else { throw .invalid("transformation \(name) has an unknown language") }
         guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("the code is empty") }
         if let time = limits.timeMilliseconds, time < 1 { throw .invalid("limits.timeMilliseconds must be at least 1") }
@@ -70,16 +70,17 @@ public final class Catalog: @unchecked Sendable {
         let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
         let version: TransformationVersion
         do {
-            version = try TransformationVersion.linking(source, from: libraryProvider(), limits: limits, description: item.description,
-                                                        origin: "api")
+            let live = InMemoryLibraries(try await liveLibraries(language: language))
+            version = try TransformationVersion.linking(source, from: ChainedLibraries([live, LibraryDirectory(root: folder.librariesRoot)]),
+                                                        limits: limits, description: item.description, origin: "api")
         } catch let failure as Failure {
             throw failure
         } catch {
             throw .store("\(error)")
         }
         let document = Self.encode(version)
-        let created = try storeCall { try store.addVersion(.transformation, name: name, id: version.id, document: document) }
-        try storeCall { try store.setLive(.transformation, name: name, id: version.id) }
+        let created = try await storeCall { try await store.addVersion(.transformation, name: name, id: version.id, document: document) }
+        try await storeCall { try await store.setLive(.transformation, name: name, id: version.id) }
         lock.withLock {
             versionCache[version.id] = version
             liveCache[name] = (version.id, ContinuousClock.now)
@@ -88,52 +89,52 @@ public final class Catalog: @unchecked Sendable {
     }
 
     /// Makes `versionID` (one of the transformation's versions) the live one.
-    public func publish(name: String, versionID: String) throws(Failure) {
-        guard try transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
-        guard let stored = try storeCall({ try store.document(.transformation, id: versionID) }), stored.name == name else {
+    public func publish(name: String, versionID: String) async throws(Failure) {
+        guard try await transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
+        guard let stored = try await storeCall({ try await store.document(.transformation, id: versionID) }), stored.name == name else {
             throw .notFound("transformation \(name) has no version \(versionID)")
         }
-        try storeCall { try store.setLive(.transformation, name: name, id: versionID) }
+        try await storeCall { try await store.setLive(.transformation, name: name, id: versionID) }
         lock.withLock { liveCache[name] = (versionID, ContinuousClock.now) }
     }
 
-    public func versions(of name: String) throws(Failure) -> [StoredVersionSummary] {
-        guard try transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
-        return try storeCall { try store.versions(.transformation, name: name) }
+    public func versions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
+        guard try await transformation(name) != nil else { throw .notFound("transformation \(name) not found") }
+        return try await storeCall { try await store.versions(.transformation, name: name) }
     }
 
     /// A stored transformation version by content id.
-    public func version(id: String) throws(Failure) -> TransformationVersion? {
+    public func version(id: String) async throws(Failure) -> TransformationVersion? {
         if let cached = lock.withLock({ versionCache[id] }) { return cached }
-        guard let stored = try storeCall({ try store.document(.transformation, id: id) }) else { return nil }
+        guard let stored = try await storeCall({ try await store.document(.transformation, id: id) }) else { return nil }
         let version = try Self.decode(stored.document, expectedID: id)
         lock.withLock { versionCache[id] = version }
         return version
     }
 
     /// The live version of an API transformation, by name.
-    public func liveVersion(name: String) throws(Failure) -> TransformationVersion? {
+    public func liveVersion(name: String) async throws(Failure) -> TransformationVersion? {
         let now = ContinuousClock.now
         var liveID: String?
         if let cached = lock.withLock({ liveCache[name] }), now - cached.read < liveTTL {
             liveID = cached.id
         } else {
-            liveID = try transformation(name)?.liveVersion
+            liveID = try await transformation(name)?.liveVersion
             lock.withLock { liveCache[name] = (liveID, now) }
         }
         guard let liveID else { return nil }
-        return try version(id: liveID)
+        return try await version(id: liveID)
     }
 
     /// A version by content id, or the live version of a name.
-    public func resolve(_ idOrName: String) throws(Failure) -> TransformationVersion? {
-        if idOrName.hasPrefix("sv"), let version = try version(id: idOrName) { return version }
-        return try liveVersion(name: idOrName)
+    public func resolve(_ idOrName: String) async throws(Failure) -> TransformationVersion? {
+        if idOrName.hasPrefix("sv"), let version = try await version(id: idOrName) { return version }
+        return try await liveVersion(name: idOrName)
     }
 
     // MARK: - Libraries
 
-    public func createLibrary(name: String, language: String, description: String?) throws(Failure) -> StoredItem {
+    public func createLibrary(name: String, language: String, description: String?) async throws(Failure) -> StoredItem {
         guard let parsed = Language(name: language) else { throw .invalid("unknown language \"\(language)\" (use javascript, python or pythonfaas)") }
         guard Self.isValidLibraryName(name, language: parsed) else {
             throw .invalid(parsed == .python
@@ -144,54 +145,65 @@ public final class Catalog: @unchecked Sendable {
             throw .conflict("library \(name) is managed in the libraries folder")
         }
         let item = StoredItem(kind: .library, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
-        guard try storeCall({ try store.create(item) }) else { throw .conflict("library \(name) already exists") }
+        guard try await storeCall({ try await store.create(item) }) else { throw .conflict("library \(name) already exists") }
         return item
     }
 
-    public func library(_ name: String) throws(Failure) -> StoredItem? {
-        try storeCall { try store.item(.library, name) }
+    public func library(_ name: String) async throws(Failure) -> StoredItem? {
+        try await storeCall { try await store.item(.library, name) }
     }
 
-    public func libraries() throws(Failure) -> [StoredItem] {
-        try storeCall { try store.items(.library) }
+    public func libraries() async throws(Failure) -> [StoredItem] {
+        try await storeCall { try await store.items(.library) }
     }
 
     /// Publishes library code as the library's live version. Transformation versions already
     /// published keep the library code they pinned; publish them again to link this one.
-    public func publishLibraryCode(name: String, code: String) throws(Failure) -> (id: String, created: Bool) {
-        guard let item = try library(name) else { throw .notFound("library \(name) not found") }
+    public func publishLibraryCode(name: String, code: String) async throws(Failure) -> (id: String, created: Bool) {
+        guard let item = try await library(name) else { throw .notFound("library \(name) not found") }
         guard let language = Language(name: item.language) else { throw .invalid("library \(name) has an unknown language") }
         guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("the code is empty") }
         let source = LibrarySource(importName: name, language: language, fileName: "\(name).\(language.fileExtension)", code: code)
         let id = Self.libraryID(source)
         let document = (try? JSONEncoder().encode(LibraryDocument(source))) ?? Data()
-        let created = try storeCall { try store.addVersion(.library, name: name, id: id, document: document) }
-        try storeCall { try store.setLive(.library, name: name, id: id) }
+        let created = try await storeCall { try await store.addVersion(.library, name: name, id: id, document: document) }
+        try await storeCall { try await store.setLive(.library, name: name, id: id) }
         return (id, created)
     }
 
-    public func publishLibrary(name: String, versionID: String) throws(Failure) {
-        guard try library(name) != nil else { throw .notFound("library \(name) not found") }
-        guard let stored = try storeCall({ try store.document(.library, id: versionID) }), stored.name == name else {
+    public func publishLibrary(name: String, versionID: String) async throws(Failure) {
+        guard try await library(name) != nil else { throw .notFound("library \(name) not found") }
+        guard let stored = try await storeCall({ try await store.document(.library, id: versionID) }), stored.name == name else {
             throw .notFound("library \(name) has no version \(versionID)")
         }
-        try storeCall { try store.setLive(.library, name: name, id: versionID) }
+        try await storeCall { try await store.setLive(.library, name: name, id: versionID) }
     }
 
-    public func libraryVersions(of name: String) throws(Failure) -> [StoredVersionSummary] {
-        guard try library(name) != nil else { throw .notFound("library \(name) not found") }
-        return try storeCall { try store.versions(.library, name: name) }
+    public func libraryVersions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
+        guard try await library(name) != nil else { throw .notFound("library \(name) not found") }
+        return try await storeCall { try await store.versions(.library, name: name) }
     }
 
-    public func libraryVersion(id: String) throws(Failure) -> LibrarySource? {
-        guard let stored = try storeCall({ try store.document(.library, id: id) }) else { return nil }
+    public func libraryVersion(id: String) async throws(Failure) -> LibrarySource? {
+        guard let stored = try await storeCall({ try await store.document(.library, id: id) }) else { return nil }
         guard let document = try? JSONDecoder().decode(LibraryDocument.self, from: stored.document), let source = document.source else {
             throw .store("library version \(id) is unreadable")
         }
         return source
     }
 
-    /// Where publishing links libraries from: the API's live libraries, then the folder's.
+    /// The live code of every API library in `language`.
+    public func liveLibraries(language: Language) async throws(Failure) -> [LibrarySource] {
+        var sources: [LibrarySource] = []
+        for item in try await libraries() where item.language == language.rawValue {
+            if let live = item.liveVersion, let source = try await libraryVersion(id: live) { sources.append(source) }
+        }
+        return sources
+    }
+
+    /// The API's live libraries, then the folder's — for code compiled outside a version (the
+    /// test endpoints, checks before publishing). Its lookups wait for the store, so use it only
+    /// from threads outside Swift concurrency (the engine workers), never from async code.
     public func libraryProvider() -> any LibraryProvider {
         ChainedLibraries([LiveLibraries(catalog: self), LibraryDirectory(root: folder.librariesRoot)])
     }
@@ -199,8 +211,23 @@ public final class Catalog: @unchecked Sendable {
     struct LiveLibraries: LibraryProvider {
         let catalog: Catalog
         func library(importName: String, language: Language) throws -> LibrarySource? {
-            guard let item = try catalog.library(importName), item.language == language.rawValue, let live = item.liveVersion else { return nil }
-            return try catalog.libraryVersion(id: live)
+            let catalog = self.catalog
+            return try waitFor {
+                guard let item = try await catalog.library(importName), item.language == language.rawValue, let live = item.liveVersion else {
+                    return nil
+                }
+                return try await catalog.libraryVersion(id: live)
+            }
+        }
+    }
+
+    /// A cached version by id, or a live version read within the last `liveTTL`, without touching
+    /// the store; nil when the store must be asked.
+    public func cachedResolve(_ idOrName: String) -> TransformationVersion? {
+        lock.withLock {
+            if let version = versionCache[idOrName] { return version }
+            if let live = liveCache[idOrName], ContinuousClock.now - live.read < liveTTL, let id = live.id { return versionCache[id] }
+            return nil
         }
     }
 
@@ -281,7 +308,7 @@ public final class Catalog: @unchecked Sendable {
         return true
     }
 
-    private func storeCall<T>(_ body: () throws -> T) throws(Failure) -> T {
-        do { return try body() } catch let failure as Failure { throw failure } catch { throw .store("\(error)") }
+    private func storeCall<T>(_ body: () async throws -> T) async throws(Failure) -> T {
+        do { return try await body() } catch let failure as Failure { throw failure } catch { throw .store("\(error)") }
     }
 }

@@ -6,6 +6,7 @@ import GRDB
 public final class SQLiteStore: VersionStore {
     private let queue: DatabaseQueue
     public let path: String
+    public var location: String { "sqlite:" + path }
 
     public init(path: String) throws {
         self.path = path
@@ -33,7 +34,7 @@ public final class SQLiteStore: VersionStore {
         }
     }
 
-    public func create(_ item: StoredItem) throws -> Bool {
+    public func create(_ item: StoredItem) async throws -> Bool {
         try write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO items (kind, name, language, description, live_version, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -42,19 +43,19 @@ public final class SQLiteStore: VersionStore {
         }
     }
 
-    public func item(_ kind: ItemKind, _ name: String) throws -> StoredItem? {
+    public func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM items WHERE kind = ? AND name = ?", arguments: [kind.rawValue, name]).map(Self.item)
         }
     }
 
-    public func items(_ kind: ItemKind) throws -> [StoredItem] {
+    public func items(_ kind: ItemKind) async throws -> [StoredItem] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM items WHERE kind = ? ORDER BY name", arguments: [kind.rawValue]).map(Self.item)
         }
     }
 
-    public func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) throws -> Bool {
+    public func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool {
         try write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO versions (id, kind, name, document, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, kind.rawValue, name, document, storeTimestamp()])
@@ -62,21 +63,21 @@ public final class SQLiteStore: VersionStore {
         }
     }
 
-    public func versions(_ kind: ItemKind, name: String) throws -> [StoredVersionSummary] {
+    public func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT id, created_at FROM versions WHERE kind = ? AND name = ? ORDER BY seq",
                              arguments: [kind.rawValue, name]).map { StoredVersionSummary(id: $0["id"], createdAt: $0["created_at"]) }
         }
     }
 
-    public func document(_ kind: ItemKind, id: String) throws -> (name: String, document: Data)? {
+    public func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT name, document FROM versions WHERE kind = ? AND id = ?", arguments: [kind.rawValue, id])
                 .map { (name: $0["name"], document: $0["document"]) }
         }
     }
 
-    public func setLive(_ kind: ItemKind, name: String, id: String) throws {
+    public func setLive(_ kind: ItemKind, name: String, id: String) async throws {
         try write { db in
             try db.execute(sql: "UPDATE items SET live_version = ? WHERE kind = ? AND name = ?", arguments: [id, kind.rawValue, name])
         }

@@ -7,18 +7,20 @@ import Foundation
 /// in behaviour.
 public protocol VersionStore: Sendable {
     /// Adds `item`; false when one of that kind and name already exists (nothing changes).
-    func create(_ item: StoredItem) throws -> Bool
-    func item(_ kind: ItemKind, _ name: String) throws -> StoredItem?
+    func create(_ item: StoredItem) async throws -> Bool
+    func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem?
     /// Every item of `kind`, by name.
-    func items(_ kind: ItemKind) throws -> [StoredItem]
+    func items(_ kind: ItemKind) async throws -> [StoredItem]
     /// Adds a version document under `id`; false when that id is already stored (versions are
     /// immutable: the existing document is kept).
-    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) throws -> Bool
+    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool
     /// The versions of one item, oldest first.
-    func versions(_ kind: ItemKind, name: String) throws -> [StoredVersionSummary]
-    func document(_ kind: ItemKind, id: String) throws -> (name: String, document: Data)?
+    func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary]
+    func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)?
     /// Points the item's live version at `id` (which must be one of its versions).
-    func setLive(_ kind: ItemKind, name: String, id: String) throws
+    func setLive(_ kind: ItemKind, name: String, id: String) async throws
+    /// A short description for logs: `sqlite:PATH` or `postgres://host/db`.
+    var location: String { get }
 }
 
 public enum ItemKind: String, Sendable, Codable {

@@ -150,10 +150,14 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
     /// A version the catalog (the API's store) holds, by id or name; a store failure is transient.
     private func catalogVersion(_ idOrName: String) -> Result<TransformationVersion, Catalog.Failure>? {
         guard let catalog else { return nil }
+        if let cached = catalog.cachedResolve(idOrName) { return .success(cached) }
+        // A worker is a plain thread, so it may wait for the store.
         do {
-            return try catalog.resolve(idOrName).map { .success($0) }
+            return try waitFor { try await catalog.resolve(idOrName) }.map { .success($0) }
+        } catch let failure as Catalog.Failure {
+            return .failure(failure)
         } catch {
-            return .failure(error)
+            return .failure(.store("\(error)"))
         }
     }
 

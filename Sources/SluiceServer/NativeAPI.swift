@@ -20,13 +20,13 @@ public struct NativeAPI: Sendable {
 
     // MARK: - Transformations
 
-    public func listTransformations() -> WireResponse {
+    public func listTransformations() async -> WireResponse {
         var list: [[String: Any]] = registry.live.map { version in
             ["name": version.name, "language": version.source.language.rawValue, "description": version.description ?? NSNull(),
              "source": "folder", "liveVersion": version.id]
         }
         do {
-            for item in try catalog.transformations() {
+            for item in try await catalog.transformations() {
                 list.append(["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                              "source": "api", "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt])
             }
@@ -37,15 +37,15 @@ public struct NativeAPI: Sendable {
         return Self.json(200, ["transformations": list])
     }
 
-    public func getTransformation(_ name: String) -> WireResponse {
+    public func getTransformation(_ name: String) async -> WireResponse {
         if let version = registry.version(name), version.name == name {
             return Self.json(200, Self.describe(version, extra: ["source": "folder", "liveVersion": version.id]))
         }
         do {
-            guard let item = try catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
+            guard let item = try await catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
             var body: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                                        "source": "api", "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt]
-            if let live = try catalog.liveVersion(name: name) {
+            if let live = try await catalog.liveVersion(name: name) {
                 body["code"] = live.source.code
                 body["libraries"] = live.libraries.map(\.importName)
                 body["limits"] = Self.limits(live.limits)
@@ -69,11 +69,11 @@ public struct NativeAPI: Sendable {
             return .error(400, problem)
         }
         do {
-            let item = try catalog.createTransformation(name: name, language: language, description: request["description"] as? String)
+            let item = try await catalog.createTransformation(name: name, language: language, description: request["description"] as? String)
             var response: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                                            "source": "api", "createdAt": item.createdAt, "liveVersion": NSNull()]
             if let code {
-                let published = try catalog.publishCode(name: name, code: code, limits: limits)
+                let published = try await catalog.publishCode(name: name, code: code, limits: limits)
                 response["liveVersion"] = published.version.id
             }
             return Self.json(201, response, headers: [("Location", "/v1/transformations/\(item.name)")])
@@ -91,9 +91,9 @@ public struct NativeAPI: Sendable {
         }
         if let limits = limits.problem { return .error(400, limits) }
         do {
-            guard let item = try catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
+            guard let item = try await catalog.transformation(name) else { return .error(404, "transformation \(name) not found") }
             if let problem = await compileProblem(code: code, language: Language(name: item.language)) { return .error(400, problem) }
-            let published = try catalog.publishCode(name: name, code: code, limits: limits.value)
+            let published = try await catalog.publishCode(name: name, code: code, limits: limits.value)
             return Self.json(published.created ? 201 : 200, [
                 "name": name, "version": published.version.id, "created": published.created, "live": true,
                 "libraries": published.version.libraries.map(\.importName),
@@ -103,13 +103,13 @@ public struct NativeAPI: Sendable {
         }
     }
 
-    public func listVersions(name: String) -> WireResponse {
+    public func listVersions(name: String) async -> WireResponse {
         if let version = registry.version(name), version.name == name {
             return Self.json(200, ["name": name, "source": "folder", "versions": [["id": version.id, "live": true]]])
         }
         do {
-            let live = try catalog.transformation(name)?.liveVersion
-            let versions = try catalog.versions(of: name)
+            let live = try await catalog.transformation(name)?.liveVersion
+            let versions = try await catalog.versions(of: name)
             return Self.json(200, ["name": name, "source": "api", "versions": versions.map {
                 ["id": $0.id, "createdAt": $0.createdAt, "live": $0.id == live]
             }])
@@ -118,12 +118,12 @@ public struct NativeAPI: Sendable {
         }
     }
 
-    public func getVersion(name: String, id: String) -> WireResponse {
+    public func getVersion(name: String, id: String) async -> WireResponse {
         if let version = registry.version(id), version.name == name {
             return Self.json(200, Self.describe(version, extra: [:]))
         }
         do {
-            guard let version = try catalog.version(id: id), version.name == name else {
+            guard let version = try await catalog.version(id: id), version.name == name else {
                 return .error(404, "transformation \(name) has no version \(id)")
             }
             return Self.json(200, Self.describe(version, extra: [:]))
@@ -133,10 +133,10 @@ public struct NativeAPI: Sendable {
     }
 
     /// `POST /v1/transformations/{name}/versions/{id}/publish`: pin (or roll back to) a version.
-    public func publish(name: String, id: String) -> WireResponse {
+    public func publish(name: String, id: String) async -> WireResponse {
         if registry.version(name)?.name == name { return .error(409, "\(name) is managed in the transformations folder; change it there") }
         do {
-            try catalog.publish(name: name, versionID: id)
+            try await catalog.publish(name: name, versionID: id)
             return Self.json(200, ["name": name, "liveVersion": id])
         } catch {
             return failure(error)
@@ -145,9 +145,9 @@ public struct NativeAPI: Sendable {
 
     // MARK: - Libraries
 
-    public func listLibraries() -> WireResponse {
+    public func listLibraries() async -> WireResponse {
         do {
-            return Self.json(200, ["libraries": try catalog.libraries().map { item in
+            return Self.json(200, ["libraries": try await catalog.libraries().map { item in
                 ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                  "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt] as [String: Any]
             }])
@@ -156,12 +156,12 @@ public struct NativeAPI: Sendable {
         }
     }
 
-    public func getLibrary(_ name: String) -> WireResponse {
+    public func getLibrary(_ name: String) async -> WireResponse {
         do {
-            guard let item = try catalog.library(name) else { return .error(404, "library \(name) not found") }
+            guard let item = try await catalog.library(name) else { return .error(404, "library \(name) not found") }
             var body: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                                        "liveVersion": item.liveVersion ?? NSNull(), "createdAt": item.createdAt]
-            if let live = item.liveVersion, let source = try catalog.libraryVersion(id: live) { body["code"] = source.code }
+            if let live = item.liveVersion, let source = try await catalog.libraryVersion(id: live) { body["code"] = source.code }
             return Self.json(200, body)
         } catch {
             return failure(error)
@@ -176,10 +176,10 @@ public struct NativeAPI: Sendable {
         let code = request["code"] as? String
         if let code, let problem = await libraryProblem(code: code, language: language) { return .error(400, problem) }
         do {
-            let item = try catalog.createLibrary(name: name, language: language, description: request["description"] as? String)
+            let item = try await catalog.createLibrary(name: name, language: language, description: request["description"] as? String)
             var response: [String: Any] = ["name": item.name, "language": item.language, "description": item.description ?? NSNull(),
                                            "createdAt": item.createdAt, "liveVersion": NSNull()]
-            if let code { response["liveVersion"] = try catalog.publishLibraryCode(name: name, code: code).id }
+            if let code { response["liveVersion"] = try await catalog.publishLibraryCode(name: name, code: code).id }
             return Self.json(201, response, headers: [("Location", "/v1/libraries/\(item.name)")])
         } catch {
             return failure(error)
@@ -191,19 +191,19 @@ public struct NativeAPI: Sendable {
             return .error(400, "send the code as text/plain, or as JSON {\"code\": \"…\"}")
         }
         do {
-            guard let item = try catalog.library(name) else { return .error(404, "library \(name) not found") }
+            guard let item = try await catalog.library(name) else { return .error(404, "library \(name) not found") }
             if let problem = await libraryProblem(code: code, language: item.language) { return .error(400, problem) }
-            let published = try catalog.publishLibraryCode(name: name, code: code)
+            let published = try await catalog.publishLibraryCode(name: name, code: code)
             return Self.json(published.created ? 201 : 200, ["name": name, "version": published.id, "created": published.created, "live": true])
         } catch {
             return failure(error)
         }
     }
 
-    public func listLibraryVersions(name: String) -> WireResponse {
+    public func listLibraryVersions(name: String) async -> WireResponse {
         do {
-            let live = try catalog.library(name)?.liveVersion
-            return Self.json(200, ["name": name, "versions": try catalog.libraryVersions(of: name).map {
+            let live = try await catalog.library(name)?.liveVersion
+            return Self.json(200, ["name": name, "versions": try await catalog.libraryVersions(of: name).map {
                 ["id": $0.id, "createdAt": $0.createdAt, "live": $0.id == live]
             }])
         } catch {
@@ -211,9 +211,9 @@ public struct NativeAPI: Sendable {
         }
     }
 
-    public func publishLibrary(name: String, id: String) -> WireResponse {
+    public func publishLibrary(name: String, id: String) async -> WireResponse {
         do {
-            try catalog.publishLibrary(name: name, versionID: id)
+            try await catalog.publishLibrary(name: name, versionID: id)
             return Self.json(200, ["name": name, "liveVersion": id])
         } catch {
             return failure(error)
@@ -224,7 +224,7 @@ public struct NativeAPI: Sendable {
 
     /// The version `POST /v1/transformations/{name}/run` runs: `versionID` when given (it must be
     /// one of the name's versions), else the live one.
-    public func versionToRun(name: String, versionID: String?) -> RunTarget {
+    public func versionToRun(name: String, versionID: String?) async -> RunTarget {
         if let folder = registry.version(name), folder.name == name {
             if let versionID, versionID != folder.id {
                 guard let older = registry.version(versionID), older.name == name else {
@@ -236,13 +236,13 @@ public struct NativeAPI: Sendable {
         }
         do {
             if let versionID {
-                guard let version = try catalog.version(id: versionID), version.name == name else {
+                guard let version = try await catalog.version(id: versionID), version.name == name else {
                     return .refused(.error(404, "transformation \(name) has no version \(versionID)"))
                 }
                 return .run(version)
             }
-            guard try catalog.transformation(name) != nil else { return .refused(.error(404, "transformation \(name) not found")) }
-            guard let live = try catalog.liveVersion(name: name) else {
+            guard try await catalog.transformation(name) != nil else { return .refused(.error(404, "transformation \(name) not found")) }
+            guard let live = try await catalog.liveVersion(name: name) else {
                 return .refused(.error(409, "transformation \(name) has no code yet: PUT /v1/transformations/\(name)/code"))
             }
             return .run(live)

@@ -26,13 +26,13 @@ struct NativeRoutes: Sendable {
         }
         let tooLarge = SluiceService.response(.error(413, "request body larger than \(cap) bytes"))
         let v1 = router.group("v1")
-        v1.get("transformations") { _, _ in SluiceService.response(api.listTransformations()) }
+        v1.get("transformations") { _, _ in SluiceService.response(await api.listTransformations()) }
         v1.post("transformations") { request, _ in
             guard let bytes = try await body(request) else { return tooLarge }
             return SluiceService.response(await api.createTransformation(body: bytes))
         }
         v1.get("transformations/:name") { _, context in
-            SluiceService.response(api.getTransformation(try context.parameters.require("name")))
+            SluiceService.response(await api.getTransformation(try context.parameters.require("name")))
         }
         v1.put("transformations/:name/code") { request, context in
             guard let bytes = try await body(request) else { return tooLarge }
@@ -40,33 +40,33 @@ struct NativeRoutes: Sendable {
                 name: try context.parameters.require("name"), body: bytes, contentType: request.headers[.contentType]))
         }
         v1.get("transformations/:name/versions") { _, context in
-            SluiceService.response(api.listVersions(name: try context.parameters.require("name")))
+            SluiceService.response(await api.listVersions(name: try context.parameters.require("name")))
         }
         v1.get("transformations/:name/versions/:id") { _, context in
-            SluiceService.response(api.getVersion(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
+            SluiceService.response(await api.getVersion(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
         }
         v1.post("transformations/:name/versions/:id/publish") { _, context in
-            SluiceService.response(api.publish(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
+            SluiceService.response(await api.publish(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
         }
         v1.post("transformations/:name/run") { request, context in
             try await run(request, name: try context.parameters.require("name"))
         }
-        v1.get("libraries") { _, _ in SluiceService.response(api.listLibraries()) }
+        v1.get("libraries") { _, _ in SluiceService.response(await api.listLibraries()) }
         v1.post("libraries") { request, _ in
             guard let bytes = try await body(request) else { return tooLarge }
             return SluiceService.response(await api.createLibrary(body: bytes))
         }
-        v1.get("libraries/:name") { _, context in SluiceService.response(api.getLibrary(try context.parameters.require("name"))) }
+        v1.get("libraries/:name") { _, context in SluiceService.response(await api.getLibrary(try context.parameters.require("name"))) }
         v1.put("libraries/:name/code") { request, context in
             guard let bytes = try await body(request) else { return tooLarge }
             return SluiceService.response(await api.putLibraryCode(
                 name: try context.parameters.require("name"), body: bytes, contentType: request.headers[.contentType]))
         }
         v1.get("libraries/:name/versions") { _, context in
-            SluiceService.response(api.listLibraryVersions(name: try context.parameters.require("name")))
+            SluiceService.response(await api.listLibraryVersions(name: try context.parameters.require("name")))
         }
         v1.post("libraries/:name/versions/:id/publish") { _, context in
-            SluiceService.response(api.publishLibrary(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
+            SluiceService.response(await api.publishLibrary(name: try context.parameters.require("name"), id: try context.parameters.require("id")))
         }
     }
 
@@ -79,7 +79,7 @@ struct NativeRoutes: Sendable {
         let versionID = query.get("version")
         let withLogs = query.get("logs").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
         let version: TransformationVersion
-        switch api.versionToRun(name: name, versionID: versionID) {
+        switch await api.versionToRun(name: name, versionID: versionID) {
         case .run(let found): version = found
         case .refused(let response): return SluiceService.response(response)
         }

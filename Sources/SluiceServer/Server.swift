@@ -33,8 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var logger = Logger(label: "sluice")
     /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
     public var recording: TrafficRecorder.Options?
-    /// The store of API-published transformations and libraries: a SQLite file, created on first
-    /// use. Default `.sluice/registry.sqlite` (relative to the working directory).
+    /// The store of API-published transformations and libraries: a SQLite file (created on first
+    /// use), or a `postgres://user:password@host:port/database` URL for a store several replicas
+    /// share. Default `.sluice/registry.sqlite` (relative to the working directory).
     public var storePath = ".sluice/registry.sqlite"
 
     public init() {}
@@ -54,12 +55,12 @@ public struct SluiceService {
     public let metrics = ServiceMetrics()
     public static let version = "0.1.0"
 
-    public init(configuration: ServerConfiguration) throws {
+    public init(configuration: ServerConfiguration) async throws {
         self.configuration = configuration
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
-        catalog = Catalog(store: try SQLiteStore(path: configuration.storePath), folder: registry)
+        catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).

@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maximumBodyBytes: Int?
     @Option(help: "Worker threads, each with its own engines (default: one per core).")
     var workers: Int?
-    @Option(help: "The SQLite file of API-published transformations and libraries (default .sluice/registry.sqlite).")
+    @Option(help: "Where API-published transformations and libraries are kept: a SQLite file (default .sluice/registry.sqlite) or a postgres:// URL shared by replicas.")
     var store: String?
     @Option(name: .customLong("config-backend-url"), help: "A rudder config backend for version ids not in the registry (env CONFIG_BACKEND_URL).")
     var configBackendURL: String?
@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let service: SluiceService
         do {
-            service = try SluiceService(configuration: configuration)
+            service = try await SluiceService(configuration: configuration)
         } catch {
             throw CLIError("cannot start: \(error)")
         }

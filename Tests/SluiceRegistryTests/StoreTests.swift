@@ -4,28 +4,28 @@ import SluiceCore
 import Testing
 
 @Suite struct SQLiteStoreTests {
-    @Test func itemsVersionsAndLivePointersPersistAcrossReopening() throws {
+    @Test func itemsVersionsAndLivePointersPersistAcrossReopening() async throws {
         let root = try folder([:])
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/nested/registry.sqlite"
         do {
             let store = try SQLiteStore(path: path)
             let item = StoredItem(kind: .transformation, name: "a", language: "javascript", description: "d", createdAt: "2026-01-01T00:00:00.000Z")
-            #expect(try store.create(item))
-            #expect(try !store.create(item), "a second create changes nothing")
-            #expect(try store.addVersion(.transformation, name: "a", id: "sv1", document: Data("one".utf8)))
-            #expect(try store.addVersion(.transformation, name: "a", id: "sv2", document: Data("two".utf8)))
-            #expect(try !store.addVersion(.transformation, name: "a", id: "sv1", document: Data("changed".utf8)), "versions are immutable")
-            try store.setLive(.transformation, name: "a", id: "sv2")
-            #expect(try store.create(StoredItem(kind: .library, name: "a", language: "python", description: nil, createdAt: "t")),
+            #expect(try await store.create(item))
+            #expect(try await !store.create(item), "a second create changes nothing")
+            #expect(try await store.addVersion(.transformation, name: "a", id: "sv1", document: Data("one".utf8)))
+            #expect(try await store.addVersion(.transformation, name: "a", id: "sv2", document: Data("two".utf8)))
+            #expect(try await !store.addVersion(.transformation, name: "a", id: "sv1", document: Data("changed".utf8)), "versions are immutable")
+            try await store.setLive(.transformation, name: "a", id: "sv2")
+            #expect(try await store.create(StoredItem(kind: .library, name: "a", language: "python", description: nil, createdAt: "t")),
                     "kinds have separate names")
         }
         let reopened = try SQLiteStore(path: path)
-        #expect(try reopened.item(.transformation, "a")?.liveVersion == "sv2")
-        #expect(try reopened.versions(.transformation, name: "a").map(\.id) == ["sv1", "sv2"])
-        #expect(try reopened.document(.transformation, id: "sv1").map { String(decoding: $0.document, as: UTF8.self) } == "one")
-        #expect(try reopened.document(.library, id: "sv1") == nil)
-        #expect(try reopened.items(.library).map(\.language) == ["python"])
+        #expect(try await reopened.item(.transformation, "a")?.liveVersion == "sv2")
+        #expect(try await reopened.versions(.transformation, name: "a").map(\.id) == ["sv1", "sv2"])
+        #expect(try await reopened.document(.transformation, id: "sv1").map { String(decoding: $0.document, as: UTF8.self) } == "one")
+        #expect(try await reopened.document(.library, id: "sv1") == nil)
+        #expect(try await reopened.items(.library).map(\.language) == ["python"])
     }
 
     @Test func anUnwritableLocationIsAClearError() {
@@ -40,65 +40,65 @@ import Testing
         return (Catalog(store: try SQLiteStore(path: root + "/store.sqlite"), folder: registry, liveTTL: .zero), root)
     }
 
-    @Test func sameCodeSameVersionNewCodeNewVersionAndPublishRollsBack() throws {
+    @Test func sameCodeSameVersionNewCodeNewVersionAndPublishRollsBack() async throws {
         let (catalog, root) = try catalog()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try catalog.createTransformation(name: "enrich", language: "javascript", description: nil)
-        #expect(try catalog.liveVersion(name: "enrich") == nil)
-        let first = try catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }")
+        _ = try await catalog.createTransformation(name: "enrich", language: "javascript", description: nil)
+        #expect(try await catalog.liveVersion(name: "enrich") == nil)
+        let first = try await catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }")
         #expect(first.created)
-        #expect(try catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }") .version.id == first.version.id)
-        #expect(try !catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }").created)
-        let second = try catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { e.x = 1; return e; }")
+        #expect(try await catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }") .version.id == first.version.id)
+        #expect(try await !catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { return e; }").created)
+        let second = try await catalog.publishCode(name: "enrich", code: "export function transformEvent(e) { e.x = 1; return e; }")
         #expect(second.created && second.version.id != first.version.id)
-        #expect(try catalog.liveVersion(name: "enrich")?.id == second.version.id)
-        try catalog.publish(name: "enrich", versionID: first.version.id)
-        #expect(try catalog.liveVersion(name: "enrich")?.id == first.version.id)
-        #expect(try catalog.resolve(second.version.id)?.source.code.contains("e.x = 1") == true)
-        #expect(try catalog.versions(of: "enrich").map(\.id) == [first.version.id, second.version.id])
-        #expect(throws: Catalog.Failure.notFound("transformation enrich has no version svzzz")) { try catalog.publish(name: "enrich", versionID: "svzzz") }
+        #expect(try await catalog.liveVersion(name: "enrich")?.id == second.version.id)
+        try await catalog.publish(name: "enrich", versionID: first.version.id)
+        #expect(try await catalog.liveVersion(name: "enrich")?.id == first.version.id)
+        #expect(try await catalog.resolve(second.version.id)?.source.code.contains("e.x = 1") == true)
+        #expect(try await catalog.versions(of: "enrich").map(\.id) == [first.version.id, second.version.id])
+        await #expect(throws: Catalog.Failure.notFound("transformation enrich has no version svzzz")) { try await catalog.publish(name: "enrich", versionID: "svzzz") }
     }
 
-    @Test func publishedVersionsPinTheLibraryCodeTheyLinked() throws {
+    @Test func publishedVersionsPinTheLibraryCodeTheyLinked() async throws {
         let (catalog, root) = try catalog(["lib/shared.js": "export const s = 'folder';"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try catalog.createLibrary(name: "tagger", language: "javascript", description: nil)
-        let libraryV1 = try catalog.publishLibraryCode(name: "tagger", code: "export const t = 1;")
-        _ = try catalog.createTransformation(name: "x", language: "javascript", description: nil)
+        _ = try await catalog.createLibrary(name: "tagger", language: "javascript", description: nil)
+        let libraryV1 = try await catalog.publishLibraryCode(name: "tagger", code: "export const t = 1;")
+        _ = try await catalog.createTransformation(name: "x", language: "javascript", description: nil)
         let code = "import { t } from \"tagger\";\nimport { s } from \"shared\";\nexport function transformEvent(e) { e.t = t; e.s = s; return e; }"
-        let v1 = try catalog.publishCode(name: "x", code: code).version
+        let v1 = try await catalog.publishCode(name: "x", code: code).version
         #expect(v1.libraries.map(\.importName) == ["shared", "tagger"])
-        _ = try catalog.publishLibraryCode(name: "tagger", code: "export const t = 2;")
-        #expect(try catalog.version(id: v1.id)?.libraries.first { $0.importName == "tagger" }?.code == "export const t = 1;")
-        let v2 = try catalog.publishCode(name: "x", code: code)
+        _ = try await catalog.publishLibraryCode(name: "tagger", code: "export const t = 2;")
+        #expect(try await catalog.version(id: v1.id)?.libraries.first { $0.importName == "tagger" }?.code == "export const t = 1;")
+        let v2 = try await catalog.publishCode(name: "x", code: code)
         #expect(v2.created && v2.version.libraries.first { $0.importName == "tagger" }?.code == "export const t = 2;",
                 "publishing the same code again links the new library version")
-        try catalog.publishLibrary(name: "tagger", versionID: libraryV1.id)
-        #expect(try catalog.publishCode(name: "x", code: code).version.id == v1.id, "rolling the library back gives the first version again")
+        try await catalog.publishLibrary(name: "tagger", versionID: libraryV1.id)
+        #expect(try await catalog.publishCode(name: "x", code: code).version.id == v1.id, "rolling the library back gives the first version again")
     }
 
-    @Test func namesAndLanguagesAreCheckedAndTheFolderOwnsItsNames() throws {
+    @Test func namesAndLanguagesAreCheckedAndTheFolderOwnsItsNames() async throws {
         let (catalog, root) = try catalog(["t/folder-one/transform.js": "export function transformEvent(e) { return e; }", "lib/hashing.js": "export const h = 1;"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        #expect(throws: Catalog.Failure.self) { try catalog.createTransformation(name: "../etc", language: "javascript", description: nil) }
-        #expect(throws: Catalog.Failure.self) { try catalog.createTransformation(name: "ok", language: "cobol", description: nil) }
-        #expect(throws: Catalog.Failure.conflict("folder-one is managed in the transformations folder")) {
-            try catalog.createTransformation(name: "folder-one", language: "javascript", description: nil)
+        await #expect(throws: Catalog.Failure.self) { try await catalog.createTransformation(name: "../etc", language: "javascript", description: nil) }
+        await #expect(throws: Catalog.Failure.self) { try await catalog.createTransformation(name: "ok", language: "cobol", description: nil) }
+        await #expect(throws: Catalog.Failure.conflict("folder-one is managed in the transformations folder")) {
+            try await catalog.createTransformation(name: "folder-one", language: "javascript", description: nil)
         }
-        #expect(throws: Catalog.Failure.conflict("library hashing is managed in the libraries folder")) {
-            try catalog.createLibrary(name: "hashing", language: "javascript", description: nil)
+        await #expect(throws: Catalog.Failure.conflict("library hashing is managed in the libraries folder")) {
+            try await catalog.createLibrary(name: "hashing", language: "javascript", description: nil)
         }
-        #expect(throws: Catalog.Failure.self) { try catalog.createLibrary(name: "not-an-identifier", language: "python", description: nil) }
-        _ = try catalog.createLibrary(name: "py_tools", language: "pythonfaas", description: nil)
-        #expect(try catalog.library("py_tools")?.language == "python")
+        await #expect(throws: Catalog.Failure.self) { try await catalog.createLibrary(name: "not-an-identifier", language: "python", description: nil) }
+        _ = try await catalog.createLibrary(name: "py_tools", language: "pythonfaas", description: nil)
+        #expect(try await catalog.library("py_tools")?.language == "python")
     }
 
-    @Test func aTamperedStoredVersionIsRefused() throws {
+    @Test func aTamperedStoredVersionIsRefused() async throws {
         let (catalog, root) = try catalog()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try catalog.createTransformation(name: "x", language: "javascript", description: nil)
-        let version = try catalog.publishCode(name: "x", code: "export function transformEvent(e) { return e; }").version
+        _ = try await catalog.createTransformation(name: "x", language: "javascript", description: nil)
+        let version = try await catalog.publishCode(name: "x", code: "export function transformEvent(e) { return e; }").version
         let document = String(decoding: Catalog.encode(version), as: UTF8.self).replacingOccurrences(of: "return e;", with: "return null;")
-        #expect(throws: Catalog.Failure.self) { try Catalog.decode(Data(document.utf8), expectedID: version.id) }
+        await #expect(throws: Catalog.Failure.self) { try Catalog.decode(Data(document.utf8), expectedID: version.id) }
     }
 }

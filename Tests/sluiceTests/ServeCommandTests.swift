@@ -226,6 +226,23 @@ import Testing
         #expect(restarted.stop() == 0)
     }
 
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"] != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func twoReplicasOnOnePostgreSQLStoreServeWhatEitherPublishes() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"], "CI must provide SLUICE_TEST_POSTGRES_URL")
+        let root = try folder(["placeholder/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = try Server(transformations: root, arguments: ["--store", url])
+        let second = try Server(transformations: root, arguments: ["--store", url])
+        let name = "replicated-\(UUID().uuidString.prefix(8))"
+        let created = try await first.post("/v1/transformations", #"{"name":"\#(name)","language":"javascript","code":"export function transformEvent(e) { e.replica = true; return e; }"}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let listed = try await second.get("/v1/transformations/\(name)")
+        #expect(listed.status == 200 && listed.body.contains("e.replica = true"))
+        let ran = try await second.post("/customTransform", Self.request(version: name, messages: [#"{"n":1}"#]))
+        #expect(ran.body.contains(#""replica":true"#))
+        #expect(first.stop() == 0 && second.stop() == 0)
+    }
+
     @Test func recordingOptionsNeedARecordFolder() throws {
         let result = try sluice(["serve", "--record-sample", "0.5"])
         #expect(result.status == 64)
