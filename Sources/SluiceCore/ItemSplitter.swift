@@ -26,29 +26,49 @@ public struct ItemSplitter: Sendable {
 
     /// The items `chunk` completes.
     public mutating func feed(_ chunk: some Collection<UInt8>) throws(RawJSONError) -> [JSONText] {
+        try feed(bytes: Array(chunk))
+    }
+
+    /// The items `chunk` completes (non-generic, so the byte loop is compiled for arrays once).
+    public mutating func feed(bytes chunk: [UInt8]) throws(RawJSONError) -> [JSONText] {
         var items: [JSONText] = []
-        var index = chunk.startIndex
-        while index != chunk.endIndex {
+        var index = 0
+        let end = chunk.count
+        while index < end {
             if format == .ndjson {
                 // Whole lines at a time: NDJSON needs no byte-by-byte state.
-                let newline = chunk[index...].firstIndex(of: 0x0A) ?? chunk.endIndex
-                let length = chunk.distance(from: index, to: newline)
+                let newline = chunk[index...].firstIndex(of: 0x0A) ?? end
+                let length = newline - index
                 guard current.count + length <= maximumItemBytes else {
                     throw RawJSONError(offset: offset + maximumItemBytes - current.count, reason: "an item is larger than the \(maximumItemBytes >> 20) MB item cap")
                 }
                 current.append(contentsOf: chunk[index..<newline])
                 offset += length
                 index = newline
-                if newline != chunk.endIndex {
+                if newline < end {
                     emitLine(into: &items)
                     offset += 1
-                    index = chunk.index(after: newline)
+                    index += 1
                 }
                 continue
             }
+            if format == .array && inString && !escaped {
+                // Inside a string: copy up to the next quote or backslash in one go.
+                var stop = index
+                while stop < end && chunk[stop] != UInt8(ascii: "\"") && chunk[stop] != UInt8(ascii: "\\") { stop += 1 }
+                if stop > index {
+                    guard current.count + stop - index <= maximumItemBytes else {
+                        throw RawJSONError(offset: offset, reason: "an item is larger than the \(maximumItemBytes >> 20) MB item cap")
+                    }
+                    current.append(contentsOf: chunk[index..<stop])
+                    offset += stop - index
+                    index = stop
+                    continue
+                }
+            }
             try take(chunk[index], into: &items)
             offset += 1
-            index = chunk.index(after: index)
+            index += 1
         }
         return items
     }

@@ -50,7 +50,7 @@ public final class PostgresStore: VersionStore {
             do {
                 try await createTables(connection)
             } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(7264120)", logger: Logger(label: "sluice.postgres"))
+                _ = try? await connection.query("SELECT pg_advisory_unlock(7264120)", logger: Logger(label: "sluice.postgres"))
                 throw error
             }
             try await connection.query("SELECT pg_advisory_unlock(7264120)", logger: Logger(label: "sluice.postgres"))

@@ -120,7 +120,7 @@ struct NativeRoutes: Sendable {
             }
             do {
                 for try await chunk in request.body {
-                    for item in try splitter.feed(chunk.readableBytesView) {
+                    for item in try splitter.feed(bytes: Array(chunk.readableBytesView)) {
                         pending.append(item)
                         if pending.count == Self.batchSize { try await flush() }
                     }

@@ -106,7 +106,13 @@ public struct SluiceService {
         router.post("customTransform") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }
             let filterCode = request.headers[HTTPField.Name("X-Feature-Filter-Code")!] == "?1"
-            return Self.response(await pool.customTransform(body: body, filterCode: filterCode))
+            var response = await pool.customTransform(body: body, filterCode: filterCode)
+            // Time in the engines, beside X-Response-Time (time in the service): their difference
+            // is the service's own overhead (scripts/bench-http-latency.py reports it).
+            let engine = response.engineTime.components
+            let engineMilliseconds = Double(engine.seconds) * 1000 + Double(engine.attoseconds) / 1e15
+            response.headers.append(("X-Engine-Time", String(format: "%.3f ms", engineMilliseconds)))
+            return Self.response(response)
         }
         let tooling: [(path: String, work: @Sendable (EnginePool.Worker, [UInt8]) -> WireResponse)] = [
             ("transformation/test", { worker, body in worker.tooling.testTransformation(body: body) }),

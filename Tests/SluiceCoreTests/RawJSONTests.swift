@@ -1,4 +1,4 @@
-import SluiceCore
+@testable import SluiceCore
 import Testing
 
 @Suite struct RawJSONTests {
@@ -71,5 +71,30 @@ import Testing
         let found = try #require(RawJSON.values(of: [Array("a".utf8), Array("source".utf8), Array("zz".utf8)], in: 0..<bytes.count, of: bytes))
         #expect(found.map { $0.map { String(decoding: bytes[$0], as: UTF8.self) } } == ["3", #""x""#, nil])
         #expect(RawJSON.values(of: [Array("a".utf8)], in: 0..<1, of: Array("[".utf8)) == nil)
+    }
+}
+
+@Suite struct RawJSONWordScanTests {
+    @Test func theEightByteCheckAgreesWithTheByteByByteOne() {
+        var generator = SystemRandomNumberGenerator()
+        let interesting: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        for _ in 0..<20_000 {
+            let bytes = (0..<8).map { _ in Bool.random(using: &generator) ? interesting.randomElement(using: &generator)! : UInt8.random(in: 0x20...0x7E, using: &generator) }
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            let expected = bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
+            #expect(RawJSON.hasSpecialByte(word) == expected, "\(bytes)")
+        }
+    }
+
+    @Test func stringsAreCheckedWhereverTheSpecialByteFalls() throws {
+        for position in 0..<20 {
+            var text = Array(#"["abcdefghijklmnopqrstuvwxyz"]"#.utf8)
+            text[2 + position] = 0x09
+            #expect(throws: RawJSONError(offset: 2 + position, reason: "control character in a string")) { try RawJSON.validate(text) }
+            var escaped = Array(#"["abcdefghijklmnopqrstuvwxyz"]"#.utf8)
+            escaped[2 + position] = UInt8(ascii: "\\")
+            escaped[3 + position] = UInt8(ascii: "n")
+            try RawJSON.validate(escaped)
+        }
     }
 }

@@ -14,7 +14,9 @@ struct PostgresStoreTests {
 
     func store() async throws -> PostgresStore {
         let url = try #require(Self.url, "CI must provide SLUICE_TEST_POSTGRES_URL (scripts/start-test-postgres.sh)")
-        return try await PostgresStore(url: url)
+        // A long timeout: under `swift test` the other suites' synchronous tests can hold both of
+        // the cooperative pool's threads for seconds, delaying the client's start (seen in CI: 10 s).
+        return try await PostgresStore(url: url, timeout: .seconds(60))
     }
 
     @Test func itemsVersionsAndLivePointers() async throws {
@@ -53,7 +55,7 @@ struct PostgresStoreTests {
     }
 
     @Test func aBadURLOrAnUnreachableServerIsAClearError() async {
-        await #expect(throws: StoreError.self) { try await PostgresStore(url: "postgres://nohost") }
+        await #expect(throws: StoreError.self) { try await PostgresStore(url: "postgres://nohost", timeout: .seconds(1)) }
         await #expect(throws: StoreError.self) { try await PostgresStore(url: "postgres://sluice:wrong@127.0.0.1:9/none", timeout: .seconds(1)) }
     }
 }
