@@ -28,7 +28,21 @@ public enum RawJSON {
     }
 
     static func scanValue(_ bytes: Bytes, from start: Int) throws(RawJSONError) -> Int {
-        var stack: [UInt8] = []  // open containers: `{` or `[`
+        // Open containers, innermost in bit 0 of `kinds` (1 = object, 0 = array); past 64 levels
+        // the outer ones spill to `deeper`. No allocation for ordinary events.
+        var kinds: UInt64 = 0
+        var depth = 0
+        var deeper: [UInt8] = []
+        func push(_ isObject: Bool) {
+            if depth >= 64 { deeper.append(UInt8(truncatingIfNeeded: kinds >> 63)) }
+            kinds = kinds << 1 | (isObject ? 1 : 0)
+            depth += 1
+        }
+        func pop() {
+            kinds >>= 1
+            depth -= 1
+            if depth >= 64, let spilled = deeper.popLast() { kinds |= UInt64(spilled) << 63 }
+        }
         var index = skipSpace(bytes, start)
         while true {
             // A value starts at `index`.
@@ -41,7 +55,7 @@ public enum RawJSON {
                 if index < bytes.count, bytes[index] == open + 2 {
                     index += 1
                 } else {
-                    stack.append(open)
+                    push(open == UInt8(ascii: "{"))
                     if open == UInt8(ascii: "{") { index = try memberKey(bytes, index) }
                     continue
                 }
@@ -60,21 +74,22 @@ public enum RawJSON {
             }
             // After a value: close containers or move to the next element.
             while true {
-                guard let open = stack.last else { return index }
+                guard depth > 0 else { return index }
+                let inObject = kinds & 1 == 1
                 index = skipSpace(bytes, index)
                 guard index < bytes.count else { throw RawJSONError(offset: index, reason: "unexpected end of input") }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: ",") {
                     index = skipSpace(bytes, index + 1)
-                    if open == UInt8(ascii: "{") { index = try memberKey(bytes, index) }
+                    if inObject { index = try memberKey(bytes, index) }
                     break
                 }
-                if open == UInt8(ascii: "{") && byte == UInt8(ascii: "}") || open == UInt8(ascii: "[") && byte == UInt8(ascii: "]") {
-                    stack.removeLast()
+                if inObject && byte == UInt8(ascii: "}") || !inObject && byte == UInt8(ascii: "]") {
+                    pop()
                     index += 1
                     continue
                 }
-                throw RawJSONError(offset: index, reason: open == UInt8(ascii: "{") ? "expected ',' or '}'" : "expected ',' or ']'")
+                throw RawJSONError(offset: index, reason: inObject ? "expected ',' or '}'" : "expected ',' or ']'")
             }
         }
     }
@@ -197,17 +212,25 @@ public enum RawJSON {
     /// building a String per member. Nil when the value is not an object.
     public static func values(of keys: [[UInt8]], in range: Range<Int>, of bytes: [UInt8]) -> [Range<Int>?]? {
         bytes.withUnsafeBufferPointer { bytes in
-            guard let members = memberRanges(bytes, range) else { return nil }
+            guard range.lowerBound < range.upperBound, range.upperBound <= bytes.count, bytes[range.lowerBound] == UInt8(ascii: "{") else { return nil }
             var found = [Range<Int>?](repeating: nil, count: keys.count)
-            for member in members {
-                let inner = UnsafeBufferPointer(rebasing: bytes[(member.key.lowerBound + 1)..<max(member.key.lowerBound + 1, member.key.upperBound - 1)])
+            // One pass over the members, without collecting them.
+            var index = skipSpace(bytes, range.lowerBound + 1)
+            while index < range.upperBound, bytes[index] == quote {
+                let keyEnd = skipValidated(bytes, index, limit: range.upperBound)
+                let valueStart = skipSpace(bytes, skipSpace(bytes, keyEnd) + 1)
+                let valueEnd = skipValidated(bytes, valueStart, limit: range.upperBound)
+                let inner = UnsafeBufferPointer(rebasing: bytes[(index + 1)..<max(index + 1, keyEnd - 1)])
                 if inner.contains(UInt8(ascii: "\\")) {
-                    if let key = decodeString(bytes, member.key), let position = keys.firstIndex(of: Array(key.utf8)) {
-                        found[position] = member.value
+                    if let key = decodeString(bytes, index..<keyEnd), let position = keys.firstIndex(of: Array(key.utf8)) {
+                        found[position] = valueStart..<valueEnd
                     }
-                } else if let position = keys.firstIndex(where: { $0.elementsEqual(inner) }) {
-                    found[position] = member.value
+                } else if let position = keys.firstIndex(where: { $0.count == inner.count && $0.elementsEqual(inner) }) {
+                    found[position] = valueStart..<valueEnd
                 }
+                let next = skipSpace(bytes, valueEnd)
+                guard next < range.upperBound, bytes[next] == UInt8(ascii: ",") else { break }
+                index = skipSpace(bytes, next + 1)
             }
             return found
         }

@@ -30,6 +30,8 @@ public struct WireResponse: Sendable {
     /// Time spent in the engine for this request (the rest of the handling is the service's
     /// overhead: parsing, grouping, mapping).
     public var engineTime: Duration = .zero
+    /// Time spent validating and splitting the request body (part of the overhead).
+    public var parseTime: Duration = .zero
 
     public init(status: Int, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
@@ -75,16 +77,19 @@ public struct CustomTransformHandler: Sendable {
     struct Input {
         var envelope: JSONText
         var metadata: JSONText
-        var groupKey: String
-        var versionID: String?
-        var libraryVersionIDs: [String]
-        var credentials: [String: String]
+        var groupKey: [UInt8]
+        /// Where the item's `destination`, `libraries` and `credentials` are in the body: read
+        /// only for a group's first item, whose version and credentials the group uses.
+        var destination: Range<Int>?
+        var libraries: Range<Int>?
+        var credentials: Range<Int>?
     }
 
     /// Handles one request body. `filterCode` is true when the request carries
     /// `X-Feature-Filter-Code: ?1` (dropped events then get 298 items).
     public func handle(body: [UInt8], filterCode: Bool) -> WireResponse {
         let inputs: [Input]
+        let parseStart = ContinuousClock.now
         do {
             inputs = try Self.parse(body)
         } catch let error as RawJSONError {
@@ -92,8 +97,9 @@ public struct CustomTransformHandler: Sendable {
         } catch {
             return .error(400, "\(error)")
         }
-        var groups: [(key: String, indices: [Int])] = []
-        var groupOfKey: [String: Int] = [:]
+        let parseTime = ContinuousClock.now - parseStart
+        var groups: [(key: [UInt8], indices: [Int])] = []
+        var groupOfKey: [[UInt8]: Int] = [:]
         for (index, input) in inputs.enumerated() {
             if let group = groupOfKey[input.groupKey] {
                 groups[group].indices.append(index)
@@ -107,10 +113,11 @@ public struct CustomTransformHandler: Sendable {
         var engineTime = Duration.zero
         for group in groups {
             let members = group.indices.map { inputs[$0] }
-            transient = run(members, filterCode: filterCode, into: &response, engineTime: &engineTime) || transient
+            transient = run(members, body: body, filterCode: filterCode, into: &response, engineTime: &engineTime) || transient
         }
         var wire = WireResponse(status: transient ? 809 : 200, body: response.finished(), headers: [("apiVersion", "2")])
         wire.engineTime = engineTime
+        wire.parseTime = parseTime
         return wire
     }
 
@@ -153,8 +160,8 @@ public struct CustomTransformHandler: Sendable {
 
     /// Runs one source/destination group and appends its items; true when the code source
     /// failed transiently.
-    private func run(_ group: [Input], filterCode: Bool, into response: inout ResponseBuffer, engineTime: inout Duration) -> Bool {
-        guard let versionID = group[0].versionID, !versionID.isEmpty else {
+    private func run(_ group: [Input], body: [UInt8], filterCode: Bool, into response: inout ResponseBuffer, engineTime: inout Duration) -> Bool {
+        guard let versionID = group[0].destination.flatMap({ Self.versionID(body, $0) }), !versionID.isEmpty else {
             response.error(status: 400, "Transformation VersionID not found", metadata: group[0].metadata)
             metrics?.unresolved(status: 400, events: group.count)
             return false
@@ -162,7 +169,8 @@ public struct CustomTransformHandler: Sendable {
         let transformation: any CompiledTransformation
         let contentID: String
         var limits = self.limits
-        switch resolver.resolve(versionID: versionID, libraryVersionIDs: group[0].libraryVersionIDs) {
+        let libraryVersionIDs = group[0].libraries.flatMap { Self.libraryVersionIDs(body, $0) } ?? []
+        switch resolver.resolve(versionID: versionID, libraryVersionIDs: libraryVersionIDs) {
         case .compiled(let compiled, let versionLimits, let id):
             transformation = compiled
             limits = versionLimits ?? limits
@@ -182,7 +190,7 @@ public struct CustomTransformHandler: Sendable {
             logger?.error("code source unavailable", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return true
         }
-        let batch = Batch(items: group.map(\.envelope), credentials: group[0].credentials)
+        let batch = Batch(items: group.map(\.envelope), credentials: group[0].credentials.map { Self.credentialMap(body, $0) } ?? [:])
         let start = ContinuousClock.now
         let result = runtime.run(transformation, batch: batch, limits: limits)
         let elapsed = ContinuousClock.now - start
@@ -264,27 +272,32 @@ public struct CustomTransformHandler: Sendable {
                 throw RawJSONError(offset: message?.lowerBound ?? range.lowerBound, reason: "item \(position): \"message\" must be an object")
             }
             var metadataText: JSONText = Array("{}".utf8)
-            var groupKey = "\u{1}"
+            var groupKey: [UInt8] = [1]
             if let metadata, let ids = RawJSON.values(of: groupKeys, in: metadata, of: body) {
                 metadataText = Array(body[metadata])
-                // A non-string id (a number, say) keys by its JSON text, so ids 1 and 2 stay apart.
-                func text(_ range: Range<Int>?) -> String {
-                    guard let range else { return "" }
-                    return RawJSON.string(body, range) ?? "\u{2}" + String(decoding: body[range], as: UTF8.self)
+                // The ids' JSON text, so a number and a string stay apart ("1" vs 1); a string with
+                // escapes is decoded and re-encoded, so "a" and "\u0061" are one group.
+                func text(_ range: Range<Int>?) -> ArraySlice<UInt8> {
+                    guard let range else { return [] }
+                    let raw = body[range]
+                    guard raw.contains(UInt8(ascii: "\\")), let decoded = RawJSON.string(body, range) else { return raw }
+                    return ArraySlice(JSONString.encode(decoded).utf8)
                 }
-                groupKey = text(ids[0]) + "\u{1}" + text(ids[1])
+                groupKey = Array(text(ids[0]))
+                groupKey.append(1)
+                groupKey += text(ids[1])
             }
             // Only the parts the engine reads: the event and its metadata.
-            var envelope = Array(#"{"message":"#.utf8)
+            var envelope: [UInt8] = []
+            envelope.reserveCapacity(message.count + metadataText.count + 24)
+            envelope += #"{"message":"#.utf8
             envelope += body[message]
             envelope += #","metadata":"#.utf8
             envelope += metadataText
             envelope.append(UInt8(ascii: "}"))
             inputs.append(Input(
                 envelope: envelope, metadata: metadataText, groupKey: groupKey,
-                versionID: destination.flatMap { versionID(body, $0) },
-                libraryVersionIDs: libraries.flatMap { libraryVersionIDs(body, $0) } ?? [],
-                credentials: credentials.map { credentialMap(body, $0) } ?? [:]
+                destination: destination, libraries: libraries, credentials: credentials
             ))
         }
         return inputs

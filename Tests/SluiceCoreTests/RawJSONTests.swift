@@ -98,3 +98,24 @@ import Testing
         }
     }
 }
+
+@Suite struct RawJSONDepthTests {
+    @Test func nestingPastSixtyFourLevelsIsTrackedExactly() throws {
+        for depth in [63, 64, 65, 130] {
+            let mixed = (0..<depth).map { $0 % 3 == 0 ? "{\"k\":" : "[" }
+            let closing = (0..<depth).reversed().map { $0 % 3 == 0 ? "}" : "]" }
+            try RawJSON.validate(Array((mixed.joined() + "1" + closing.joined()).utf8))
+            // Closing one level with the wrong bracket is caught at the right byte.
+            var wrong = closing
+            wrong[depth / 2] = wrong[depth / 2] == "}" ? "]" : "}"
+            let text = mixed.joined() + "1" + wrong.joined()
+            let offset = mixed.joined().utf8.count + 1 + depth / 2
+            do {
+                try RawJSON.validate(Array(text.utf8))
+                Issue.record("a wrong closing bracket at depth \(depth) was accepted")
+            } catch {
+                #expect(error.offset == offset)
+            }
+        }
+    }
+}

@@ -193,6 +193,20 @@ func messageId(_ item: [String: Any]) -> String? { (item["metadata"] as? [String
         let outputs = response.items.map { $0["output"] as? [String: Any] ?? [:] }
         #expect(outputs.map { $0["tagged"] as? Bool } == [nil, true])  // the second group ran its own version
     }
+
+    @Test func theSameIdWrittenWithAnEscapeIsTheSameGroupAndAStringIsNotANumber() throws {
+        let items = [
+            #"{"message":{"n":1},"metadata":{"destinationId":"d1","sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-upper"}]}}"#,
+            #"{"message":{"n":2},"metadata":{"destinationId":"\u0064\u0031","sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-tag"}]}}"#,
+            #"{"message":{"n":3},"metadata":{"destinationId":"1","sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-tag"}]}}"#,
+            #"{"message":{"n":4},"metadata":{"destinationId":1,"sourceId":"s"},"destination":{"Transformations":[{"VersionID":"v-upper"}]}}"#,
+        ]
+        let response = try send(items)
+        let outputs = response.items.map { $0["output"] as? [String: Any] ?? [:] }
+        // One group for d1 (run as v-upper, its first event's), then "1" (v-tag), then 1 (v-upper).
+        #expect(outputs.map { $0["n"] as? Int } == [1, 2, 3, 4])
+        #expect(outputs.map { $0["tagged"] as? Bool } == [nil, nil, true, nil])
+    }
 }
 
 @Suite struct DroppedMetadataTests {
