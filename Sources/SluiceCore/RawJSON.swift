@@ -339,13 +339,14 @@ public enum RawJSON {
         guard start < bytes.count, bytes[start] == quote else { throw RawJSONError(offset: start, reason: "expected a string") }
         var index = start + 1
         while index < bytes.count {
-            // Eight plain bytes at a time: no quote, no backslash, no control character.
+            // Eight bytes at a time: skip to the first quote, backslash or control character.
             if index + 8 <= bytes.count, let base = bytes.baseAddress {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                if !Self.hasSpecialByte(word) {
+                let mask = Self.specialByteMask(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                if mask == 0 {
                     index += 8
                     continue
                 }
+                index += mask.trailingZeroBitCount / 8
             }
             let byte = bytes[index]
             if byte == quote { return index + 1 }
@@ -374,14 +375,19 @@ public enum RawJSON {
     /// Whether any byte of `word` is `"`, `\` or below 0x20 (the bytes a string scan must stop
     /// at), eight at a time with the classic has-zero-byte bit trick.
     @inline(__always)
-    static func hasSpecialByte(_ word: UInt64) -> Bool {
+    static func hasSpecialByte(_ word: UInt64) -> Bool { specialByteMask(word) != 0 }
+
+    /// The high bit of each such byte set (little-endian, so the lowest set bit marks the first
+    /// one exactly; bits above it may be spurious, from borrows).
+    @inline(__always)
+    static func specialByteMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
-        let control = (word &- ones &* 0x20) & ~word & highs != 0
-        return hasZero(quotes) || hasZero(backslashes) || control
+        @inline(__always) func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        let quotes = zeroBytes(word ^ (ones &* 0x22))
+        let backslashes = zeroBytes(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return quotes | backslashes | control
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
