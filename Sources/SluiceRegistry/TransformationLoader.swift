@@ -36,19 +36,35 @@ public struct LimitsOverride: Sendable, Codable, Hashable {
 /// ```json
 /// { "name": "mask-pii", "language": "javascript", "entry": "transform.js",
 ///   "description": "Hashes emails and phone numbers",
-///   "limits": { "timeMilliseconds": 1000, "memoryMegabytes": 64 } }
+///   "limits": { "timeMilliseconds": 1000, "memoryMegabytes": 64 }, "tests": "tests" }
 /// ```
 ///
 /// Every key is optional: `name` defaults to the folder name, `entry` to the one file named
-/// `transform.js`, `transform.py`, `index.js` or `index.py`, `language` to the entry's extension.
+/// `transform.js`, `transform.py`, `index.js` or `index.py`, `language` to the entry's extension,
+/// `tests` (the folder of snapshot cases, one folder name inside the transformation's) to `tests`.
 public struct TransformationManifest: Codable, Sendable, Hashable {
     public var name: String?
     public var language: String?
     public var entry: String?
     public var description: String?
     public var limits: LimitsOverride?
+    public var tests: String?
 
     public static let fileName = "transformation.json"
+
+    /// The snapshot-case folder of the transformation folder `directory`: the manifest's `tests`
+    /// when it names a folder inside, else `tests`.
+    public static func testsFolder(of directory: String) -> String {
+        let path = directory + "/" + fileName
+        guard FileSystem.kind(of: path) == .file, let bytes = try? FileSystem.readBytes(path),
+              let manifest = try? JSONDecoder().decode(TransformationManifest.self, from: Data(bytes)),
+              let tests = manifest.tests, isFolderName(tests) else { return directory + "/tests" }
+        return directory + "/" + tests
+    }
+
+    static func isFolderName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && !name.hasPrefix(".")
+    }
 }
 
 /// An error loading a transformation, naming the path.
@@ -126,6 +142,9 @@ public enum TransformationLoader {
         let entryPath = folder + "/" + entry
         guard FileSystem.kind(of: entryPath) == .file else {
             throw LoadError("\(entryPath): entry file not found")
+        }
+        if let tests = manifest.tests, !TransformationManifest.isFolderName(tests) {
+            throw LoadError("\(manifestPath): tests must be the name of a folder inside the transformation's (got \(tests))")
         }
         if let limits = manifest.limits {
             if let time = limits.timeMilliseconds, time < 1 { throw LoadError("\(manifestPath): limits.timeMilliseconds must be at least 1") }

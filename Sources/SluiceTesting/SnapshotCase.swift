@@ -70,7 +70,8 @@ public struct CaseSettings: Codable, Sendable {
 
 /// Finds cases below paths.
 public enum CaseDiscovery {
-    /// Cases below each path: a case folder, a transformation folder (its `tests/`), or a folder
+    /// Cases below each path: a case folder, a transformation folder (its `tests/`, or the folder
+    /// its manifest's `tests` names), or a folder
     /// of transformation folders. Sorted by id.
     public static func cases(in paths: [String]) throws -> [SnapshotCase] {
         var found: [SnapshotCase] = []
@@ -81,11 +82,11 @@ public enum CaseDiscovery {
                 // A case folder: <transformation>/tests/<case>
                 let tests = (trimmed as NSString).deletingLastPathComponent
                 found += caseFolder(trimmed, transformation: (tests as NSString).deletingLastPathComponent)
-            } else if isDirectory(trimmed + "/tests") {
+            } else if isDirectory(TransformationManifest.testsFolder(of: trimmed)) {
                 found += cases(ofTransformation: trimmed)
             } else {
                 for name in try FileManager.default.contentsOfDirectory(atPath: trimmed).sorted()
-                where isDirectory(trimmed + "/" + name + "/tests") {
+                where isDirectory(TransformationManifest.testsFolder(of: trimmed + "/" + name)) {
                     found += cases(ofTransformation: trimmed + "/" + name)
                 }
             }
@@ -95,7 +96,7 @@ public enum CaseDiscovery {
     }
 
     static func cases(ofTransformation directory: String) -> [SnapshotCase] {
-        let tests = directory + "/tests"
+        let tests = TransformationManifest.testsFolder(of: directory)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: tests)) ?? []
         return names.sorted().flatMap { caseFolder(tests + "/" + $0, transformation: directory) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import FoundationXML
+import SluiceRegistry
 import SluiceTesting
 import Testing
 
@@ -66,6 +67,20 @@ func project(transformation: String = "export function transformEvent(e) { e.see
         let report = SnapshotRunner().run(cases[0])
         #expect(report.status == .passed)
         #expect(!report.isFailure)
+    }
+
+    @Test func theManifestCanNameTheCasesFolder() throws {
+        let (root, folder) = try project(expected: #"{"output":{"messageId":"m1","v":1,"seen":true},"metadata":{"messageId":"m1"}}"# + "\n")
+        let transformation = root.appendingPathComponent("transformations/t")
+        try FileManager.default.moveItem(atPath: transformation.path + "/tests", toPath: transformation.path + "/snapshots")
+        #expect(try CaseDiscovery.cases(in: [transformation.path]).isEmpty)
+        try Data(#"{"tests": "snapshots"}"#.utf8).write(to: transformation.appendingPathComponent("transformation.json"))
+        #expect(try CaseDiscovery.cases(in: [transformation.path]).map(\.id) == ["t/basic"])
+        #expect(try CaseDiscovery.cases(in: [root.appendingPathComponent("transformations").path]).map(\.id) == ["t/basic"])
+        #expect(SnapshotRunner().run(try CaseDiscovery.cases(in: [transformation.path])[0]).status == .passed)
+        _ = folder
+        try Data(#"{"tests": "../elsewhere"}"#.utf8).write(to: transformation.appendingPathComponent("transformation.json"))
+        #expect(throws: LoadError.self) { try TransformationLoader.load(path: transformation.path) }
     }
 
     @Test func aMissingExpectationIsRecordedAndFails() throws {
