@@ -60,6 +60,8 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Layer 2: the sandbox (the egress guard's policy so far).
+        .target(name: "SluiceSandbox", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Layer 3: wiring (engines by language, batching, streaming input/output, recordings).
         .target(
             name: "SluiceRuntime",
@@ -104,6 +106,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceSandbox"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
