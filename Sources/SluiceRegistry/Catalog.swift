@@ -103,6 +103,20 @@ public final class Catalog: @unchecked Sendable {
         return try await storeCall { try await store.versions(.transformation, name: name) }
     }
 
+    /// Keeps folder versions in the store too, so a data plane still naming an old content id
+    /// after an edit and a restart gets the code it was configured with. Idempotent.
+    public func archive(_ versions: [TransformationVersion]) async throws(Failure) {
+        for version in versions {
+            _ = try await storeCall { try await store.addVersion(.transformation, name: version.name, id: version.id, document: Self.encode(version)) }
+            lock.withLock { versionCache[version.id] = version }
+        }
+    }
+
+    /// The archived versions of a folder transformation (oldest first).
+    public func archivedVersions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
+        try await storeCall { try await store.versions(.transformation, name: name) }
+    }
+
     /// A stored transformation version by content id.
     public func version(id: String) async throws(Failure) -> TransformationVersion? {
         if let cached = lock.withLock({ versionCache[id] }) { return cached }

@@ -105,7 +105,10 @@ public struct NativeAPI: Sendable {
 
     public func listVersions(name: String) async -> WireResponse {
         if let version = registry.version(name), version.name == name {
-            return Self.json(200, ["name": name, "source": "folder", "versions": [["id": version.id, "live": true]]])
+            // Every content the folder has held while a service with this store ran, oldest first.
+            var versions = ((try? await catalog.archivedVersions(of: name)) ?? []).map { ["id": $0.id, "createdAt": $0.createdAt, "live": $0.id == version.id] as [String: Any] }
+            if !versions.contains(where: { $0["id"] as? String == version.id }) { versions.append(["id": version.id, "live": true]) }
+            return Self.json(200, ["name": name, "source": "folder", "versions": versions])
         }
         do {
             let live = try await catalog.transformation(name)?.liveVersion
@@ -121,6 +124,9 @@ public struct NativeAPI: Sendable {
     public func getVersion(name: String, id: String) async -> WireResponse {
         if let version = registry.version(id), version.name == name {
             return Self.json(200, Self.describe(version, extra: [:]))
+        }
+        if let archived = try? await catalog.version(id: id), archived.name == name, registry.version(name)?.name == name {
+            return Self.json(200, Self.describe(archived, extra: [:]))
         }
         do {
             guard let version = try await catalog.version(id: id), version.name == name else {
@@ -227,7 +233,9 @@ public struct NativeAPI: Sendable {
     public func versionToRun(name: String, versionID: String?) async -> RunTarget {
         if let folder = registry.version(name), folder.name == name {
             if let versionID, versionID != folder.id {
-                guard let older = registry.version(versionID), older.name == name else {
+                var older = registry.version(versionID)
+                if older == nil { older = try? await catalog.version(id: versionID) }
+                guard let older, older.name == name else {
                     return .refused(.error(404, "transformation \(name) has no version \(versionID)"))
                 }
                 return .run(older)

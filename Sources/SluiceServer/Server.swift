@@ -61,6 +61,7 @@ public struct SluiceService {
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
         catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
+        try await catalog.archive(registry.live)
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
@@ -72,8 +73,18 @@ public struct SluiceService {
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
                               toolingLibraries: catalog.libraryProvider())
         if let interval = configuration.reloadInterval {
+            let catalog = self.catalog
+            let registry = self.registry
             registry.startWatching(every: interval) { change in
                 metrics.reload(updated: change.updated.count)
+                let updated = registry.live.filter { change.updated.contains($0.name) }
+                if !updated.isEmpty {
+                    Task {
+                        do { try await catalog.archive(updated) } catch {
+                            logger.error("cannot archive new versions in the store", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
                 for name in change.updated {
                     logger.info("new version", metadata: ["transformation.name": "\(name)", "transformation.version": "\(change.versionIDs[name] ?? "?")"])
                 }

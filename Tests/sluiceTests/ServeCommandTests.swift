@@ -243,6 +243,38 @@ import Testing
         #expect(first.stop() == 0 && second.stop() == 0)
     }
 
+    @Test func folderVersionsReloadAndOutliveARestartInTheStore() async throws {
+        let root = try folder(["a/transform.js": "export function transformEvent(e) { e.v = 1; return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        func json(_ text: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        }
+        let first = try Server(transformations: root, arguments: ["--reload-interval-ms", "100"])
+        let v1 = try #require(try json(try await first.get("/v1/transformations/a").body)["liveVersion"] as? String)
+        try "export function transformEvent(e) { e.v = 2; return e; }".write(to: root.appendingPathComponent("a/transform.js"), atomically: true, encoding: .utf8)
+        var v2: String?
+        var listed: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            v2 = try json(try await first.get("/v1/transformations/a").body)["liveVersion"] as? String
+            listed = (try json(try await first.get("/v1/transformations/a/versions").body)["versions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            if v2 != v1 && listed.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(v2 != nil && v2 != v1, "the edit became a new version without a restart")
+        #expect(listed == [v1, try #require(v2)])
+        #expect(try await first.post("/customTransform", Self.request(version: "a", messages: [#"{"n":1}"#])).body.contains(#""v":2"#))
+        #expect(first.stop() == 0)
+
+        try "export function transformEvent(e) { e.v = 3; return e; }".write(to: root.appendingPathComponent("a/transform.js"), atomically: true, encoding: .utf8)
+        let second = try Server(transformations: root)
+        #expect(try await second.post("/customTransform", Self.request(version: v1, messages: [#"{"n":1}"#])).body.contains(#""v":1"#))
+        #expect(try await second.post("/customTransform", Self.request(version: "a", messages: [#"{"n":1}"#])).body.contains(#""v":3"#))
+        let pinned = try await second.post("/v1/transformations/a/run?version=\(try #require(v2))", #"[{"n":1}]"#)
+        #expect(pinned.body.contains(#""v":2"#))
+        #expect(second.stop() == 0)
+    }
+
     @Test func recordingOptionsNeedARecordFolder() throws {
         let result = try sluice(["serve", "--record-sample", "0.5"])
         #expect(result.status == 64)
