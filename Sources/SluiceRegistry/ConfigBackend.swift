@@ -45,7 +45,7 @@ public final class ConfigBackend: @unchecked Sendable {
         let configuration = URLSessionConfiguration.ephemeral
         // swift-corelibs-foundation rounds these down to whole seconds (0.3 s becomes an immediate
         // timeout), so they are only a backstop; `fetch` enforces `timeout` itself.
-        let seconds = (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up) + 1
+        let seconds = timeout.secondsValue.rounded(.up) + 1
         configuration.timeoutIntervalForRequest = seconds
         configuration.timeoutIntervalForResource = seconds
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -147,7 +147,7 @@ public final class ConfigBackend: @unchecked Sendable {
             done.signal()
         }
         task.resume()
-        let milliseconds = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(timeout.millisecondsValue)
         if done.wait(timeout: .now() + .milliseconds(milliseconds)) == .timedOut {
             task.cancel()
             done.wait()

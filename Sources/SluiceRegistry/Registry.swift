@@ -121,7 +121,7 @@ public final class Registry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard watcher == nil else { return }
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval.secondsValue
         let thread = Thread { [weak self] in
             while true {
                 Thread.sleep(forTimeInterval: seconds)

@@ -218,7 +218,7 @@ struct RunSummary {
     }
 
     func line(version: TransformationVersion, elapsed: Duration) -> [UInt8] {
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.millisecondsValue
         var bytes = Array(#"{"summary":{"transformation":"#.utf8)
         JSONString.append(version.name, to: &bytes)
         bytes += #","version":"#.utf8

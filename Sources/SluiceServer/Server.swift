@@ -160,8 +160,7 @@ public struct SluiceService {
 
     /// `3.142 ms`.
     static func milliseconds(_ duration: Duration) -> String {
-        let parts = duration.components
-        return String(format: "%.3f ms", Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15)
+        String(format: "%.3f ms", duration.millisecondsValue)
     }
 
     static func response(_ response: WireResponse) -> Response {
@@ -198,8 +197,7 @@ struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let elapsed = ContinuousClock.now - start
         metrics.request(endpoint: endpoint, status: Int(response.status.code), duration: elapsed)
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2f ms", milliseconds)
+        response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2f ms", elapsed.millisecondsValue)
         return response
     }
 }

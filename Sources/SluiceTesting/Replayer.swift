@@ -130,7 +130,7 @@ public final class Replayer {
             progress(bytesDone, summary.events)
         }
         let elapsed = ContinuousClock.now - start
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        summary.seconds = elapsed.secondsValue
         return summary
     }
 

@@ -52,7 +52,7 @@ extension SnapshotRunner {
         let start = ContinuousClock.now
         var report = runRudder(rudderCase)
         let elapsed = ContinuousClock.now - start
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.seconds = elapsed.secondsValue
         return report
     }
 

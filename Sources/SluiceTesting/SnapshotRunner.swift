@@ -46,7 +46,7 @@ public final class SnapshotRunner {
         let start = ContinuousClock.now
         var report = run(snapshot, started: start)
         let elapsed = ContinuousClock.now - start
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.seconds = elapsed.secondsValue
         return report
     }
 

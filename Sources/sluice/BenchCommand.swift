@@ -167,7 +167,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        duration.millisecondsValue
     }
 
     /// Events per second of `pass` (which handles `events` events), one rate per round, sorted:

@@ -80,7 +80,7 @@ struct RunCommand: ParsableCommand {
             .run(input: reader, output: OutputWriter())
         let elapsed = ContinuousClock.now - started
         if !quiet {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.secondsValue
             var line = "sluice run: \(summary.inputs) inputs → \(summary.outputs) outputs, \(summary.dropped) dropped, \(summary.errors) errors"
             if summary.timeLimitHits + summary.memoryLimitHits + summary.invalidInputs > 0 {
                 line += " (\(summary.timeLimitHits) time limit, \(summary.memoryLimitHits) memory limit, \(summary.invalidInputs) invalid input)"

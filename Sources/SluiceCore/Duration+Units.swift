@@ -1,0 +1,9 @@
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    public var secondsValue: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    /// The duration in milliseconds, as a floating-point number.
+    public var millisecondsValue: Double { secondsValue * 1000 }
+}
