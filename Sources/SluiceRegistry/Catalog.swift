@@ -300,11 +300,7 @@ public final class Catalog: @unchecked Sendable {
 
     static func libraryID(_ source: LibrarySource) -> String {
         var hasher = SHA256()
-        for field in ["sluice-library/1", source.importName, source.language.rawValue, source.fileName, source.code] {
-            hasher.update(String(field.utf8.count).utf8)
-            hasher.update([0x3A])
-            hasher.update(field.utf8)
-        }
+        for field in ["sluice-library/1", source.importName, source.language.rawValue, source.fileName, source.code] { hasher.field(field) }
         return "lv" + hasher.hexDigest().prefix(24)
     }
 

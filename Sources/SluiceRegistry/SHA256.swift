@@ -46,6 +46,14 @@ struct SHA256 {
         return String(decoding: hex, as: UTF8.self)
     }
 
+    /// Adds `text` length-prefixed (`<byte count>:<bytes>`), so no two different field lists
+    /// hash the same bytes.
+    mutating func field(_ text: String) {
+        update(String(text.utf8.count).utf8)
+        update([0x3A])
+        update(text.utf8)
+    }
+
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(bytes)

@@ -44,26 +44,11 @@ public struct TransformationVersion: Sendable, Hashable {
 
     static func contentID(source: TransformationSource, libraries: [LibrarySource], limits: LimitsOverride) -> String {
         var hasher = SHA256()
-        // Each field length-prefixed, so no two different contents frame to the same bytes.
-        func field(_ text: String) {
-            hasher.update(String(text.utf8.count).utf8)
-            hasher.update([0x3A])
-            hasher.update(text.utf8)
-        }
-        field("sluice-version/1")
-        field(source.name)
-        field(source.language.rawValue)
-        field(source.fileName)
-        field(source.code)
-        field(limits.timeMilliseconds.map { String($0) } ?? "")
-        field(limits.memoryMegabytes.map { String($0) } ?? "")
-        field(String(libraries.count))
-        for library in libraries {
-            field(library.importName)
-            field(library.language.rawValue)
-            field(library.fileName)
-            field(library.code)
-        }
+        let fields = ["sluice-version/1", source.name, source.language.rawValue, source.fileName, source.code,
+                      limits.timeMilliseconds.map { String($0) } ?? "", limits.memoryMegabytes.map { String($0) } ?? "",
+                      String(libraries.count)]
+            + libraries.flatMap { [$0.importName, $0.language.rawValue, $0.fileName, $0.code] }
+        for field in fields { hasher.field(field) }
         return "sv" + hasher.hexDigest().prefix(24)
     }
 }

@@ -176,11 +176,9 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         } catch {
             resolution = .failed(error.message)
         }
-        if case .failed = resolution {
-            metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: true)
-        } else {
-            metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: false)
-        }
+        var failed = false
+        if case .failed = resolution { failed = true }
+        metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: failed)
         let evictions = cache.evictions
         cache.insert(resolution, for: version.id, bytes: version.source.code.utf8.count + version.libraries.reduce(0) { $0 + $1.code.utf8.count })
         metrics?.cacheEvictions(cache.evictions - evictions)

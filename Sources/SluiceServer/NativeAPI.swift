@@ -266,32 +266,15 @@ public struct NativeAPI: Sendable {
 
     // MARK: - Helpers
 
+    /// Why code cannot be published (checked on a worker), or nil.
     private func compileProblem(code: String, language: Language?) async -> String? {
         guard let language else { return "unknown language (use javascript, python or pythonfaas)" }
-        let libraries = catalog.libraryProvider()
-        let response = await pool.perform { worker in
-            let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
-            do throws(CompileError) {
-                _ = try worker.tooling.runtime.compile(source, libraries: libraries)
-                return WireResponse(status: 200, body: [])
-            } catch {
-                return .error(400, error.message)
-            }
-        }
-        guard response.status != 200 else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? String ?? "does not compile"
+        return await pool.performValue { $0.tooling.compileProblem(code: code, language: language) } ?? "all workers busy; retry later"
     }
 
     private func libraryProblem(code: String, language: String) async -> String? {
-        var request = Array(#"{"code":"#.utf8)
-        JSONString.append(code, to: &request)
-        request += #","language":"#.utf8
-        JSONString.append(language, to: &request)
-        request.append(UInt8(ascii: "}"))
-        let body = request
-        let response = await pool.perform { $0.tooling.testLibrary(body: body) }
-        guard response.status != 200 else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? String ?? "does not compile"
+        guard let language = Language(name: language) else { return "unknown language (use javascript, python or pythonfaas)" }
+        return await pool.performValue { $0.tooling.libraryProblem(code: code, language: language) } ?? "all workers busy; retry later"
     }
 
     private func failure(_ error: any Error) -> WireResponse {

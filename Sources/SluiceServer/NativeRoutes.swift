@@ -17,12 +17,7 @@ struct NativeRoutes: Sendable {
         let api = self.api
         let cap = maximumBodyBytes
         @Sendable func body(_ request: Request) async throws -> [UInt8]? {
-            var request = request
-            do {
-                return Array(try await request.collectBody(upTo: cap).readableBytesView)
-            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                return nil
-            }
+            try await SluiceService.collectBody(request, upTo: cap)
         }
         let tooLarge = SluiceService.response(.error(413, "request body larger than \(cap) bytes"))
         let v1 = router.group("v1")
@@ -106,17 +101,17 @@ struct NativeRoutes: Sendable {
                 pending.removeAll(keepingCapacity: true)
                 let first = summary.events
                 summary.events += items.count
-                let lines = await pool.performValue { worker -> [UInt8] in
+                let batch = await pool.performValue { worker -> RunSummary.Batch in
                     switch worker.run(version, items: items) {
                     case .success(let result): return RunSummary.lines(result, firstIndex: first, logs: withLogs)
                     case .failure(let failure): return RunSummary.failureLines(count: items.count, firstIndex: first, message: failure.message)
                     }
                 }
-                guard let lines else {
+                guard let batch else {
                     throw RunStreamError("all workers busy; the stream stopped after \(first) events")
                 }
-                summary.count(lines)
-                try await writer.write(ByteBuffer(bytes: lines))
+                summary.add(batch)
+                try await writer.write(ByteBuffer(bytes: batch.lines))
             }
             do {
                 for try await chunk in request.body {
@@ -153,68 +148,67 @@ struct RunSummary {
     var limitHits = 0
     var inputError: String?
 
+    /// One batch's result lines and its counts (taken from the results, not re-read from the lines).
+    struct Batch: Sendable {
+        var lines: [UInt8] = []
+        var outputs = 0
+        var dropped = 0
+        var errors = 0
+        var limitHits = 0
+    }
+
+    mutating func add(_ batch: Batch) {
+        outputs += batch.outputs
+        dropped += batch.dropped
+        errors += batch.errors
+        limitHits += batch.limitHits
+    }
+
     /// One line per result, `{"index": i, …}` then what `sluice run` prints; with `logs`,
     /// `{"log": "…", "index": i}` lines after the batch's results.
-    static func lines(_ result: BatchResult, firstIndex: Int, logs: Bool) -> [UInt8] {
-        var bytes: [UInt8] = []
+    static func lines(_ result: BatchResult, firstIndex: Int, logs: Bool) -> Batch {
+        var batch = Batch()
         for eventResult in result.results {
-            bytes += #"{"index":"#.utf8
-            bytes += eventResult.inputIndex.map { String(firstIndex + $0) }.map { Array($0.utf8) } ?? Array("null".utf8)
+            batch.lines += #"{"index":"#.utf8
+            batch.lines += (eventResult.inputIndex.map { String(firstIndex + $0) } ?? "null").utf8
             var line: [UInt8] = []
             ResultLine.append(eventResult, to: &line)
-            if case .failed(let failure) = eventResult.outcome {
+            switch eventResult.outcome {
+            case .output: batch.outputs += 1
+            case .dropped: batch.dropped += 1
+            case .failed(let failure):
+                batch.errors += 1
+                if failure.kind.isLimit { batch.limitHits += 1 }
                 line.removeLast()
                 line += #","kind":"#.utf8
                 JSONString.append(failure.kind.name, to: &line)
                 line.append(UInt8(ascii: "}"))
             }
-            bytes.append(UInt8(ascii: ","))
-            bytes += line.dropFirst()
-            bytes.append(0x0A)
+            batch.lines.append(UInt8(ascii: ","))
+            batch.lines += line.dropFirst()
+            batch.lines.append(0x0A)
         }
         if logs {
             for log in result.logs {
-                bytes += #"{"log":"#.utf8
-                JSONString.append(log.text, to: &bytes)
-                bytes += #","index":"#.utf8
-                bytes += (log.inputIndex.map { String(firstIndex + $0) } ?? "null").utf8
-                bytes += "}\n".utf8
+                batch.lines += #"{"log":"#.utf8
+                JSONString.append(log.text, to: &batch.lines)
+                batch.lines += #","index":"#.utf8
+                batch.lines += (log.inputIndex.map { String(firstIndex + $0) } ?? "null").utf8
+                batch.lines += "}\n".utf8
             }
         }
-        return bytes
+        return batch
     }
 
-    static func failureLines(count: Int, firstIndex: Int, message: String) -> [UInt8] {
-        var bytes: [UInt8] = []
+    static func failureLines(count: Int, firstIndex: Int, message: String) -> Batch {
+        var batch = Batch(errors: count)
         for index in 0..<count {
-            bytes += #"{"index":\#(firstIndex + index),"error":"#.utf8
-            JSONString.append(message, to: &bytes)
-            bytes += #","kind":"compile","metadata":{}}"#.utf8
-            bytes.append(0x0A)
+            batch.lines += #"{"index":\#(firstIndex + index),"error":"#.utf8
+            JSONString.append(message, to: &batch.lines)
+            batch.lines += #","kind":"compile","metadata":{}}"#.utf8
+            batch.lines.append(0x0A)
         }
-        return bytes
-    }
-
-    /// Counts the outcomes in result lines (each line starts `{"index":N,"output"`, `…"dropped"`
-    /// or `…"error"`; log lines start `{"log"`).
-    mutating func count(_ lines: [UInt8]) {
-        var start = 0
-        while start < lines.count {
-            let end = lines[start...].firstIndex(of: 0x0A) ?? lines.count
-            let line = lines[start..<end]
-            if line.starts(with: Array(#"{"index":"#.utf8)), let comma = line.firstIndex(of: UInt8(ascii: ",")) {
-                let rest = line[(comma + 1)...]
-                if rest.starts(with: Array(#""output""#.utf8)) { outputs += 1 }
-                else if rest.starts(with: Array(#""dropped""#.utf8)) { dropped += 1 }
-                else if rest.starts(with: Array(#""error""#.utf8)) {
-                    errors += 1
-                    if line.firstRange(of: Array(#""kind":"time_limit""#.utf8)) != nil || line.firstRange(of: Array(#""kind":"memory_limit""#.utf8)) != nil {
-                        limitHits += 1
-                    }
-                }
-            }
-            start = end + 1
-        }
+        return batch
     }
 
     func line(version: TransformationVersion, elapsed: Duration) -> [UInt8] {

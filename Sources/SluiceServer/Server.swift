@@ -104,19 +104,8 @@ public struct SluiceService {
             Self.json(200, #"{"service":"UP","version":"\#(Self.version)"}"#.utf8)
         }
         let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
-        /// The body, or nil when it is larger than the cap. Chunks are appended to one array sized
-        /// from Content-Length, so a 200-event body is copied once (not grown, then copied out).
         @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
-            var bytes: [UInt8] = []
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }) {
-                guard length <= maximumBodyBytes else { return nil }
-                bytes.reserveCapacity(length)
-            }
-            for try await chunk in request.body {
-                guard bytes.count + chunk.readableBytes <= maximumBodyBytes else { return nil }
-                bytes += chunk.readableBytesView
-            }
-            return bytes
+            try await Self.collectBody(request, upTo: maximumBodyBytes)
         }
         router.post("customTransform") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }
@@ -156,6 +145,21 @@ public struct SluiceService {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The body, or nil when it is larger than `cap`. Chunks are appended to one array sized from
+    /// Content-Length, so a 200-event body is copied once (not grown, then copied out).
+    static func collectBody(_ request: Request, upTo cap: Int) async throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }) {
+            guard length <= cap else { return nil }
+            bytes.reserveCapacity(length)
+        }
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= cap else { return nil }
+            bytes += chunk.readableBytesView
+        }
+        return bytes
     }
 
     /// `3.142 ms`.

@@ -94,8 +94,14 @@ public struct ToolingHandler: Sendable {
         guard let language = Language(name: languageName) else {
             return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
         }
-        // The library is imported by a one-line transformation, so it compiles and its top level
-        // runs exactly as when a real transformation imports it.
+        if let problem = libraryProblem(code: code, language: language) { return .error(400, problem) }
+        return WireResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+    }
+
+    /// Why library `code` cannot be used — it does not compile or its top level throws — or nil.
+    /// The library is imported by a one-line transformation, so it compiles and its top level
+    /// runs exactly as when a real transformation imports it.
+    public func libraryProblem(code: String, language: Language) -> String? {
         let importName = "library_under_test"
         let library = LibrarySource(importName: importName, language: language, fileName: "library.\(language.fileExtension)", code: code)
         let probe: String
@@ -106,20 +112,28 @@ public struct ToolingHandler: Sendable {
             probe = "import \(importName)\n\ndef transformEvent(event, metadata):\n    return event\n"
         }
         let source = TransformationSource(name: "library-test", language: language, fileName: "probe.\(language.fileExtension)", code: probe)
-        let providers = ChainedLibraries([InMemoryLibraries([library]), libraries])
         let compiled: any CompiledTransformation
         do {
-            compiled = try runtime.compile(source, libraries: providers)
+            compiled = try runtime.compile(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]))
         } catch {
-            return .error(400, error.message)
+            return error.message
         }
         let result = runtime.run(compiled, batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)]), limits: limits)
-        if let failure = result.results.lazy.compactMap({ result -> Failure? in
-            if case .failed(let failure) = result.outcome { failure } else { nil }
-        }).first {
-            return .error(400, failure.message)
+        for eventResult in result.results {
+            if case .failed(let failure) = eventResult.outcome { return failure.message }
         }
-        return WireResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+        return nil
+    }
+
+    /// Why transformation `code` does not compile (with this handler's libraries), or nil.
+    public func compileProblem(code: String, language: Language) -> String? {
+        let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        do {
+            _ = try runtime.compile(source, libraries: libraries)
+            return nil
+        } catch {
+            return error.message
+        }
     }
 
     /// `POST /extractLibs`: `{"code", "language"}` → `{"<module>": ["<imported names>"]}` (see
