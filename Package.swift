@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "python3-embed",
             providers: [.apt(["libpython3-dev"])]
         ),
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
         // C helpers for CPython: macros, allocator hooks, the deadline (C, over the CPython target).
         .target(name: "CPythonSupport", dependencies: ["CPython"]),
         // Layer 1: vocabulary. No I/O, no C.
@@ -60,12 +65,12 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 2: the sandbox (the egress guard's policy so far).
-        .target(name: "SluiceSandbox", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Layer 2: the sandbox: worker processes, their protocol and confinement, the egress guard.
+        .target(name: "SluiceSandbox", dependencies: ["SluiceCore", "CSeccomp"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Layer 3: wiring (engines by language, batching, streaming input/output, recordings).
         .target(
             name: "SluiceRuntime",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceJavaScript", "SluicePython"],
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceJavaScript", "SluicePython", "SluiceSandbox"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -73,7 +78,7 @@ let package = Package(
         // The service's request/response mapping (HTTP-library independent).
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,6 +96,7 @@ let package = Package(
             dependencies: [
                 "SluiceRegistry",
                 "SluiceRuntime",
+                "SluiceSandbox",
                 "SluiceServer",
                 "SluiceTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,7 +3,7 @@
 # calls apt-get when something is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
-packages=(libjavascriptcoregtk-4.1-dev libpython3-dev libsqlite3-dev pkg-config python3)
+packages=(libjavascriptcoregtk-4.1-dev libpython3-dev libsqlite3-dev libseccomp-dev pkg-config python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -17,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
 fi
 
-for module in javascriptcoregtk-4.1 python3-embed; do
+for module in javascriptcoregtk-4.1 python3-embed libseccomp; do
   pkg-config --exists "$module" || { echo "$module not found by pkg-config" >&2; exit 1; }
 done
 command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6 toolchain required)" >&2; exit 1; }

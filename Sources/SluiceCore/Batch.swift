@@ -24,8 +24,12 @@ public struct Batch: Sendable {
     /// envelope or a bare message. An object is an envelope when it has a `message` object and
     /// no keys besides `message`, `metadata`, `destination`, `libraries` and `credentials`.
     public var items: [JSONText]
-    /// Values for `getCredential(key)`.
+    /// Values for `getCredential(key)`: the request's (in `/customTransform`, the group's first
+    /// event that carries any).
     public var credentials: [String: String]
+    /// Credentials of single events, by index into ``items``: while an event's call runs,
+    /// `getCredential` reads its own credentials when it carries them, else ``credentials``.
+    public var eventCredentials: [Int: [String: String]] = [:]
     /// When set (test and replay runs), clocks and random numbers are fixed for the batch.
     public var determinism: Determinism?
     /// When set (test runs), `fetch` and `fetchV2` answer from these mocks and nothing else: a
@@ -40,12 +44,27 @@ public struct Batch: Sendable {
         self.fetchMocks = fetchMocks
     }
 
-    /// The credentials as a JSON object (keys sorted), or "" when there are none.
+    /// The credentials for the engines' drivers, or "" when there are none: a JSON object of the
+    /// request's keys and values, plus, when single events carry their own, the member `"\u0000"`
+    /// mapping each such event's index to its object (a key no credential can clash with).
     public var credentialsJSON: String {
-        guard !credentials.isEmpty else { return "" }
-        return "{" + credentials.sorted { $0.key < $1.key }
-            .map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+        guard !credentials.isEmpty || !eventCredentials.isEmpty else { return "" }
+        var members = credentials.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+        if !eventCredentials.isEmpty {
+            members.append(#""\u0000":{"# + eventCredentials.sorted { $0.key < $1.key }
+                .map { "\"\($0.key)\":" + Self.object($0.value) }.joined(separator: ",") + "}")
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    private static func object(_ map: [String: String]) -> String {
+        "{" + map.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
             .joined(separator: ",") + "}"
+    }
+
+    /// Every credential value of the batch (the request's and the events'), for redaction.
+    public var credentialValues: [String] {
+        Array(credentials.values) + eventCredentials.values.flatMap(\.values)
     }
 }
 

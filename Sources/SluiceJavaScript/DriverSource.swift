@@ -42,7 +42,7 @@ const RS = "\x1e", US = "\x1f";
 const files = new Set(fileNames);
 
 let sequence = 0;
-let items = null, out = null, logs = null, entry = null, credentials = null;
+let items = null, out = null, logs = null, entry = null, credentials = null, eventCredentials = null;
 let cursor = 0, waiting = false, settled = false, settledValue = undefined, settledError = false;
 let currentIndex = -1, metadataByMessageId = null;
 let drainIndex = -1, drainMark = 0;
@@ -69,7 +69,13 @@ function log(...args) {
 }
 
 function getCredential(key) {
-  if (credentials === null || typeof key !== "string") return undefined;
+  if (typeof key !== "string") return undefined;
+  // An event that carries its own credentials reads only those; the others read the request's.
+  if (eventCredentials !== null && currentIndex >= 0 && Object.prototype.hasOwnProperty.call(eventCredentials, currentIndex)) {
+    const own = eventCredentials[currentIndex];
+    return Object.prototype.hasOwnProperty.call(own, key) ? own[key] : undefined;
+  }
+  if (credentials === null) return undefined;
   return Object.prototype.hasOwnProperty.call(credentials, key) ? credentials[key] : undefined;
 }
 
@@ -292,6 +298,11 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) 
   metadataByMessageId = null;
   currentIndex = -1;
   credentials = credentialsJSON === "" ? null : JSONparse(credentialsJSON);
+  eventCredentials = null;
+  if (credentials !== null && Object.prototype.hasOwnProperty.call(credentials, "\u0000")) {
+    eventCredentials = credentials["\u0000"];
+    delete credentials["\u0000"];
+  }
   if (nonce === -1) {
     for (let i = 0; i < text.length; i++) items.push(parseItem(text[i]));
   } else if (nonce !== 0) {
@@ -509,7 +520,7 @@ function fail(kind, message, reset) {
 function finish() {
   control[0] = 0;
   const text = logs.concat(unmocked, out).join(RS);
-  items = null; out = null; logs = null; entry = null; credentials = null; metadataByMessageId = null;
+  items = null; out = null; logs = null; entry = null; credentials = null; eventCredentials = null; metadataByMessageId = null;
   return text;
 }
 

@@ -35,15 +35,9 @@ final class Watchdog {
     private var paused = false
     /// Watches the calls from another thread.
     let monitor = EngineMonitor()
-    private let statm: Int32
 
     init(group: JSContextGroupRef) {
         self.group = group
-        statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
-    }
-
-    deinit {
-        if statm >= 0 { close(statm) }
     }
 
     /// Installs the periodic callback on the group.
@@ -108,19 +102,8 @@ final class Watchdog {
         return false
     }
 
-    /// Current resident set size of the process, from /proc/self/statm.
-    func residentBytes() -> Int {
-        guard statm >= 0 else { return 0 }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let count = buffer.withUnsafeMutableBytes { pread(statm, $0.baseAddress, 127, 0) }
-        guard count > 0 else { return 0 }
-        var fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
-        guard fields.count >= 2 else { return 0 }
-        fields = Array(fields)
-        var pages = 0
-        for byte in fields[1] where byte >= 0x30 && byte <= 0x39 { pages = pages * 10 + Int(byte - 0x30) }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
+    /// Current resident set size of the process.
+    func residentBytes() -> Int { ResidentMemory.bytes() }
 }
 
 

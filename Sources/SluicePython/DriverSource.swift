@@ -76,6 +76,14 @@ ALLOWED_MODULES = frozenset("""
     urllib urllib.parse uuid zoneinfo zlib
 """.split())
 
+def preload():
+    """Imports every allowed module now (worker processes, before their seccomp filter refuses
+    opening the files a later import would read). Returns how many are loaded."""
+    for name in sorted(ALLOWED_MODULES):
+        _real_import(name)
+    return len(ALLOWED_MODULES)
+
+
 # Builtins user code may not call, each replaced by a function that says so.
 REFUSED_BUILTINS = ("open", "eval", "exec", "compile", "input", "breakpoint", "help", "exit", "quit",
                     "memoryview", "globals", "locals", "vars")
@@ -211,6 +219,7 @@ class _Batch:
         self.text = text
         self.count = count
         self.credentials = _loads(credentials_json) if credentials_json else {}
+        self.event_credentials = self.credentials.pop("\u0000", None) or {}
         self.time_limit_ns = time_limit_ns
         self.memory_budget = memory_budget
         self.out = []
@@ -271,6 +280,10 @@ class _Batch:
     def get_credential(self, key):
         if not isinstance(key, str):
             return None
+        # An event that carries its own credentials reads only those; the others the request's.
+        own = self.event_credentials.get(str(self.current)) if self.current >= 0 else None
+        if own is not None:
+            return own.get(key)
         return self.credentials.get(key)
 
     def metadata(self, event):

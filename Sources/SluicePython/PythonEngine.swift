@@ -31,6 +31,13 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
     /// Why the interpreter could not start, if it could not.
     public var startupError: String? { interpreter.startupError }
 
+    /// Imports every standard-library module transformations may import, so later imports need
+    /// no file access (a confined worker can no longer open files). Returns why it failed, or nil.
+    public func preloadAllowedModules() -> String? {
+        let interpreter = self.interpreter
+        return thread.sync { interpreter.preloadAllowedModules() }
+    }
+
     public func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError)
         -> any CompiledTransformation
     {

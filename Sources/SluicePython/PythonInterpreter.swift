@@ -8,6 +8,7 @@ final class PythonInterpreter {
     private(set) var startupError: String?
     private var analyzeFunction: OpaquePointer?
     private var buildFunction: OpaquePointer?
+    private var preloadFunction: OpaquePointer?
     private let monitor = EngineMonitor()
 
     init() {
@@ -34,6 +35,15 @@ final class PythonInterpreter {
         sluice_decref(result)
         analyzeFunction = sluice_dictionary_get(globals, "analyze")
         buildFunction = sluice_dictionary_get(globals, "build")
+        preloadFunction = sluice_dictionary_get(globals, "preload")
+    }
+
+    /// Imports every standard-library module user code may import; nil when that worked, else why.
+    func preloadAllowedModules() -> String? {
+        guard let preloadFunction else { return startupError ?? "the Python driver is not available" }
+        guard let result = sluice_call(preloadFunction, nil, 0) else { return takeException() }
+        sluice_decref(result)
+        return nil
     }
 
     // MARK: - Compiling

@@ -1,12 +1,16 @@
+import Foundation
 import Logging
 import SluiceCore
 import SluiceRuntime
+import SluiceSandbox
 
 /// What the code source knows about a transformation version (CONTRACT.md §2.1).
 public enum VersionResolution: Sendable {
     /// Compiled and ready to run, under `limits` when given (the version's own), else the
     /// handler's; `id` is the version's content id (for metrics and logs; default: the name).
     case compiled(any CompiledTransformation, limits: Limits? = nil, id: String? = nil)
+    /// Ready to run in a worker process (which compiles it the first time), under `limits`.
+    case isolated(Program, limits: Limits)
     /// No such version: every event of the group gets a 404 item with this message.
     case notFound(String)
     /// The version exists but cannot run (a compile error, a bad import): every event gets a 400
@@ -62,9 +66,12 @@ public struct CustomTransformHandler: Sendable {
     public let recorder: TrafficRecorder?
     public let metrics: ServiceMetrics?
     public let logger: Logger?
+    /// Runs ``VersionResolution/isolated(_:limits:)`` versions.
+    public let pool: WorkerPool?
 
     public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
-                metrics: ServiceMetrics? = nil, logger: Logger? = nil) {
+                metrics: ServiceMetrics? = nil, logger: Logger? = nil, pool: WorkerPool? = nil) {
+        self.pool = pool
         self.runtime = runtime
         self.resolver = resolver
         self.limits = limits
@@ -166,15 +173,21 @@ public struct CustomTransformHandler: Sendable {
             metrics?.unresolved(status: 400, events: group.count)
             return false
         }
-        let transformation: any CompiledTransformation
+        let name: String
         let contentID: String
-        var limits = self.limits
+        let execute: (Batch) -> WorkerPool.Execution
         let libraryVersionIDs = group[0].libraries.flatMap { Self.libraryVersionIDs(body, $0) } ?? []
         switch resolver.resolve(versionID: versionID, libraryVersionIDs: libraryVersionIDs) {
         case .compiled(let compiled, let versionLimits, let id):
-            transformation = compiled
-            limits = versionLimits ?? limits
+            let limits = versionLimits ?? self.limits
+            name = compiled.source.name
             contentID = id ?? compiled.source.name
+            execute = { [runtime] batch in .ran(runtime.run(compiled, batch: batch, limits: limits)) }
+        case .isolated(let program, let limits):
+            guard let pool else { preconditionFailure("an isolated version needs a worker pool") }
+            name = program.source.name
+            contentID = program.id
+            execute = { batch in pool.run(program, batch: batch, limits: limits) }
         case .notFound(let message):
             for input in group { response.error(status: 404, message, metadata: input.metadata) }
             metrics?.unresolved(status: 404, events: group.count)
@@ -190,13 +203,29 @@ public struct CustomTransformHandler: Sendable {
             logger?.error("code source unavailable", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return true
         }
-        let batch = Batch(items: group.map(\.envelope), credentials: group[0].credentials.map { Self.credentialMap(body, $0) } ?? [:])
+        let batch = Self.batch(of: group, body: body)
         let start = ContinuousClock.now
-        let result = runtime.run(transformation, batch: batch, limits: limits)
+        let execution = execute(batch)
         let elapsed = ContinuousClock.now - start
         engineTime += elapsed
-        metrics?.batch(transformation: transformation.source.name, version: contentID, inputs: group.count, result: result, duration: elapsed)
-        if let logger { Self.logLimitHits(result, transformation: transformation.source.name, version: contentID, logger: logger) }
+        let result: BatchResult
+        switch execution {
+        case .ran(let ran):
+            result = Self.redacting(batch.credentialValues, in: ran)
+        case .compileFailed(let message):
+            for input in group { response.error(status: 400, message, metadata: input.metadata) }
+            metrics?.unresolved(status: 400, events: group.count)
+            logger?.warning("version does not compile", metadata: ["transformation.version": "\(contentID)", "error": "\(message)"])
+            return false
+        case .lost(let reason):
+            // Nothing of the batch is known to have happened: every event is retryable.
+            for input in group { response.error(status: 500, reason, metadata: input.metadata) }
+            metrics?.unresolved(status: 500, events: group.count)
+            logger?.error("worker lost", metadata: ["transformation.name": "\(name)", "transformation.version": "\(contentID)", "error": "\(reason)"])
+            return true
+        }
+        metrics?.batch(transformation: name, version: contentID, inputs: group.count, result: result, duration: elapsed)
+        if let logger { Self.logLimitHits(result, transformation: name, version: contentID, logger: logger) }
         recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
         // A group's 298 items come first.
         if filterCode {
@@ -226,6 +255,47 @@ public struct CustomTransformHandler: Sendable {
             }
         }
         return false
+    }
+
+    /// The group's batch: its envelopes, the first credentials any of its events carries as the
+    /// request's, and the credentials of each event that carries its own.
+    static func batch(of group: [Input], body: [UInt8]) -> Batch {
+        var batch = Batch(items: group.map(\.envelope))
+        var requestCredentials: [String: String]?
+        for (index, input) in group.enumerated() {
+            guard let range = input.credentials else { continue }
+            let credentials = credentialMap(body, range)
+            if requestCredentials == nil {
+                requestCredentials = credentials
+                batch.credentials = credentials
+            } else if credentials != requestCredentials {
+                batch.eventCredentials[index] = credentials
+            }
+        }
+        return batch
+    }
+
+    /// `result` with every credential value (of four characters or more) in failure messages and
+    /// log lines replaced by `[redacted]`: user code that puts a secret into an error or a log
+    /// line does not leak it into responses, logs or recordings. Outputs are the user's data and
+    /// stay as they are.
+    static func redacting(_ secrets: [String], in result: BatchResult) -> BatchResult {
+        let secrets = Set(secrets.filter { $0.count >= 4 }).sorted { $0.count > $1.count }
+        guard !secrets.isEmpty else { return result }
+        func redact(_ text: String) -> String {
+            var text = text
+            for secret in secrets where text.contains(secret) { text = text.replacingOccurrences(of: secret, with: "[redacted]") }
+            return text
+        }
+        var redacted = result
+        for index in redacted.results.indices {
+            if case .failed(var failure) = redacted.results[index].outcome {
+                failure.message = redact(failure.message)
+                redacted.results[index].outcome = .failed(failure)
+            }
+        }
+        for index in redacted.logs.indices { redacted.logs[index].text = redact(redacted.logs[index].text) }
+        return redacted
     }
 
     /// One warning per batch that hit a limit, with the count of each kind.

@@ -6,21 +6,28 @@ import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// Runs requests on a fixed set of workers, each a thread with its own runtime (its own
 /// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event
 /// loops never block on user code and requests use every core.
 public final class EnginePool: Sendable {
     private let jobs: BoundedQueue<@Sendable (Worker) -> Void>
+    /// Threads that take requests.
     public let workers: Int
+    /// The worker processes user code runs in; nil: it runs on the threads themselves.
+    public let processes: WorkerPool?
     /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
     public let queueCapacity: Int
 
     /// `workers` threads (default: one per core).
     public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
-                queueCapacity: Int = 256, cacheLimits: CompiledCache.Limits = .init(), recorder: TrafficRecorder? = nil,
-                toolingLibraries: any LibraryProvider = NoLibraries()) {
-        self.workers = max(1, workers)
+                queueCapacity: Int = 256, cacheLimits: CacheLimits = .init(), recorder: TrafficRecorder? = nil,
+                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil) {
+        self.processes = processes
+        // With worker processes, a thread spends most of a request waiting for its worker: two
+        // threads per process let one parse and map while the other waits.
+        self.workers = max(1, processes.map { $0.configuration.count * 2 } ?? workers)
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
@@ -29,11 +36,11 @@ public final class EnginePool: Sendable {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
                 let resolver = WorkerResolver(runtime: runtime, registry: registry, catalog: catalog, configBackend: configBackend, limits: limits,
-                                              cache: CompiledCache(limits: cacheLimits), metrics: metrics)
+                                              cache: CompiledCache(limits: cacheLimits), metrics: metrics, processes: processes)
                 let worker = Worker(
                     customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
-                                                            metrics: metrics, logger: logger),
-                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits), resolver: resolver)
+                                                            metrics: metrics, logger: logger, pool: processes),
+                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes), resolver: resolver)
                 while true { jobs.pop()(worker) }
             }
         }
@@ -50,6 +57,12 @@ public final class EnginePool: Sendable {
             switch resolver.compiled(version) {
             case .compiled(let compiled, let limits, _):
                 return .success(customTransform.runtime.run(compiled, batch: Batch(items: items), limits: limits ?? customTransform.limits))
+            case .isolated(let program, let limits):
+                switch customTransform.pool!.run(program, batch: Batch(items: items), limits: limits) {
+                case .ran(let result): return .success(result)
+                case .compileFailed(let message): return .failure(VersionFailure(message: message))
+                case .lost(let reason): return .failure(VersionFailure(message: reason, retryable: true))
+                }
             case .failed(let message), .notFound(let message), .transient(let message):
                 return .failure(VersionFailure(message: message))
             }
@@ -59,6 +72,8 @@ public final class EnginePool: Sendable {
     /// Why a version cannot run (it does not compile).
     public struct VersionFailure: Error, Sendable {
         public let message: String
+        /// The worker process was lost (the batch may succeed when retried), not a compile error.
+        public var retryable = false
     }
 
     /// Runs `work` on a worker; 503 when `queueCapacity` requests are already waiting for one
@@ -101,10 +116,12 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
     private let configBackend: ConfigBackend?
     private let catalog: Catalog?
     private let metrics: ServiceMetrics?
-    let cache: CompiledCache
+    private let processes: WorkerPool?
+    let cache: CompiledCache<VersionResolution>
 
     init(runtime: Runtime, registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, limits: Limits,
-         cache: CompiledCache, metrics: ServiceMetrics? = nil) {
+         cache: CompiledCache<VersionResolution>, metrics: ServiceMetrics? = nil, processes: WorkerPool? = nil) {
+        self.processes = processes
         self.metrics = metrics
         self.catalog = catalog
         self.runtime = runtime
@@ -161,8 +178,13 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         }
     }
 
-    /// `version` compiled in this worker, from the cache or compiled now.
+    /// `version` compiled in this worker, from the cache or compiled now; with worker processes,
+    /// the version as a program for them (they compile it and cache it themselves).
     func compiled(_ version: TransformationVersion) -> VersionResolution {
+        if processes != nil {
+            return .isolated(Program(id: version.id, source: version.source, libraries: version.libraries),
+                             limits: version.limits.applied(to: limits))
+        }
         if let cached = cache.value(for: version.id) {
             metrics?.cacheLookup(hit: true)
             return cached
@@ -183,65 +205,5 @@ final class WorkerResolver: VersionResolver, @unchecked Sendable {
         cache.insert(resolution, for: version.id, bytes: version.source.code.utf8.count + version.libraries.reduce(0) { $0 + $1.code.utf8.count })
         metrics?.cacheEvictions(cache.evictions - evictions)
         return resolution
-    }
-}
-
-/// A worker's compiled versions, least recently used evicted first past a count or a size.
-/// The size is the source bytes of the version and its libraries — a proxy for what a compiled
-/// module holds in the engine (JavaScriptCore and CPython keep the source and its bytecode).
-/// Each engine context must compile for itself, so every worker has its own cache and compiles a
-/// version at most once while it stays cached; a worker handles one request at a time, so no
-/// version compiles twice concurrently within a worker.
-public final class CompiledCache: @unchecked Sendable {
-    // @unchecked: used only on its worker's thread.
-    public struct Limits: Sendable {
-        /// Versions kept (default 256).
-        public var count = 256
-        /// Source bytes kept (default 64 MiB).
-        public var bytes = 64 << 20
-        public init() {}
-    }
-
-    private struct Entry {
-        var resolution: VersionResolution
-        var bytes: Int
-        var lastUse: UInt64
-    }
-
-    public let limits: Limits
-    private var entries: [String: Entry] = [:]
-    private var clock: UInt64 = 0
-    private var totalBytes = 0
-    public private(set) var hits = 0
-    public private(set) var misses = 0
-    public private(set) var evictions = 0
-
-    public init(limits: Limits) { self.limits = limits }
-
-    public var count: Int { entries.count }
-
-    func value(for id: String) -> VersionResolution? {
-        clock += 1
-        guard var entry = entries[id] else {
-            misses += 1
-            return nil
-        }
-        hits += 1
-        entry.lastUse = clock
-        entries[id] = entry
-        return entry.resolution
-    }
-
-    func insert(_ resolution: VersionResolution, for id: String, bytes: Int) {
-        clock += 1
-        if let old = entries[id] { totalBytes -= old.bytes }
-        entries[id] = Entry(resolution: resolution, bytes: bytes, lastUse: clock)
-        totalBytes += bytes
-        while entries.count > 1 && (entries.count > limits.count || totalBytes > limits.bytes) {
-            guard let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }), oldest.key != id else { break }
-            entries[oldest.key] = nil
-            totalBytes -= oldest.value.bytes
-            evictions += 1
-        }
     }
 }

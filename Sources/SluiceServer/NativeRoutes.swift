@@ -82,7 +82,7 @@ struct NativeRoutes: Sendable {
         let check = await pool.perform { worker in
             switch worker.run(version, items: []) {
             case .success: WireResponse(status: 200, body: [])
-            case .failure(let failure): .error(400, failure.message)
+            case .failure(let failure): .error(failure.retryable ? 503 : 400, failure.message)
             }
         }
         guard check.status == 200 else { return SluiceService.response(check) }
@@ -104,7 +104,9 @@ struct NativeRoutes: Sendable {
                 let batch = await pool.performValue { worker -> RunSummary.Batch in
                     switch worker.run(version, items: items) {
                     case .success(let result): return RunSummary.lines(result, firstIndex: first, logs: withLogs)
-                    case .failure(let failure): return RunSummary.failureLines(count: items.count, firstIndex: first, message: failure.message)
+                    case .failure(let failure):
+                        return RunSummary.failureLines(count: items.count, firstIndex: first, message: failure.message,
+                                                       kind: failure.retryable ? .engine : .compile)
                     }
                 }
                 guard let batch else {
@@ -200,12 +202,14 @@ struct RunSummary {
         return batch
     }
 
-    static func failureLines(count: Int, firstIndex: Int, message: String) -> Batch {
+    /// Every event of a batch failed for one reason: `compile`, or `engine` (a lost worker
+    /// process: retrying the events may succeed).
+    static func failureLines(count: Int, firstIndex: Int, message: String, kind: FailureKind = .compile) -> Batch {
         var batch = Batch(errors: count)
         for index in 0..<count {
             batch.lines += #"{"index":\#(firstIndex + index),"error":"#.utf8
             JSONString.append(message, to: &batch.lines)
-            batch.lines += #","kind":"compile","metadata":{}}"#.utf8
+            batch.lines += #","kind":"\#(kind.name)","metadata":{}}"#.utf8
             batch.lines.append(0x0A)
         }
         return batch

@@ -5,6 +5,7 @@ import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// Settings of `sluice serve`.
 public struct ServerConfiguration: Sendable {
@@ -16,7 +17,12 @@ public struct ServerConfiguration: Sendable {
     public var limits = Limits.defaults
     /// Request bodies past this get 413. Default 100 MiB (rudder-server sends 200 events a request).
     public var maximumBodyBytes = 100 << 20
-    /// Worker threads, each with its own engines (default: one per core).
+    /// Where user code runs. `sluice serve` uses ``Isolation/processes(_:)`` (the default of the
+    /// service: a crash or a runaway native call costs one worker process, not the service);
+    /// this type's default is ``Isolation/inProcess`` (the package's tests, embedding).
+    public var isolation = Isolation.inProcess
+    /// In-process: threads, each with its own engines (default: one per core). With worker
+    /// processes, their count is the pool configuration's.
     public var workers = EnginePool.coreCount
     /// A rudder config backend asked for version ids the registry does not hold
     /// (`CONFIG_BACKEND_URL`); nil: unknown ids get 404 items.
@@ -27,7 +33,7 @@ public struct ServerConfiguration: Sendable {
     /// becomes a new version without a restart); nil turns watching off. Default 1 s.
     public var reloadInterval: Duration? = .seconds(1)
     /// Compiled versions each worker keeps (count and source bytes), least recently used evicted.
-    public var cacheLimits = CompiledCache.Limits()
+    public var cacheLimits = CacheLimits()
     /// Where the service logs (reloads, limit hits, code-source failures); keys are stable:
     /// `transformation.name`, `transformation.version`, `call.outcome`, `error`.
     public var logger = Logger(label: "sluice")
@@ -39,6 +45,14 @@ public struct ServerConfiguration: Sendable {
     public var storePath = ".sluice/registry.sqlite"
 
     public init() {}
+
+    /// Where user code runs.
+    public enum Isolation: Sendable {
+        /// On the service's own threads (each with its own engines).
+        case inProcess
+        /// In `sluice worker` processes, confined, replaced when lost.
+        case processes(WorkerPool.Configuration)
+    }
 }
 
 /// The HTTP service: rudder-transformer's data-plane routes over the engine pool.
@@ -53,6 +67,9 @@ public struct SluiceService {
     /// API-published transformations and libraries (over the SQLite store).
     public let catalog: Catalog
     public let metrics = ServiceMetrics()
+    /// The worker processes, with ``ServerConfiguration/Isolation/processes(_:)``; call
+    /// `shutdown()` on it after the server stops.
+    public let processes: WorkerPool?
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) async throws {
@@ -62,6 +79,69 @@ public struct SluiceService {
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
         catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
         try await catalog.archive(registry.live)
+        if case .processes(let poolConfiguration) = configuration.isolation {
+            processes = try await Self.startProcesses(poolConfiguration, logger: configuration.logger, metrics: metrics)
+        } else {
+            processes = nil
+        }
+    }
+
+    /// Starts the worker processes on a thread of their own (starting blocks until each says hello).
+    static func startProcesses(_ configuration: WorkerPool.Configuration, logger: Logger, metrics: ServiceMetrics) async throws -> WorkerPool {
+        let observer: @Sendable (WorkerPool.Event) -> Void = { event in
+            switch event {
+            case .started(let slot, let pid, let duration):
+                metrics.workerEvent("started", startDuration: duration)
+                logger.info("worker started", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",
+                                                          "duration_ms": "\(Int(duration.millisecondsValue.rounded()))"])
+            case .failedToStart(let slot, let reason):
+                metrics.workerEvent("failed_to_start")
+                logger.error("worker failed to start", metadata: ["worker.slot": "\(slot)", "error": "\(reason)"])
+            case .lost(let slot, let pid, let reason):
+                metrics.workerEvent("lost")
+                logger.error("worker lost", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
+            case .recycled(let slot, let pid, let residentBytes):
+                metrics.workerEvent("recycled")
+                logger.info("worker recycled", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",
+                                                           "resident_mb": "\(residentBytes >> 20)"])
+            }
+        }
+        let pool = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerPool, any Error>) in
+            startThread {
+                do {
+                    continuation.resume(returning: try WorkerPool(configuration: configuration, observer: observer))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        for mechanism in pool.status.mechanisms {
+            logger.log(level: mechanism.active ? .info : .warning, "worker confinement",
+                       metadata: ["mechanism": "\(mechanism.name)", "active": "\(mechanism.active)", "detail": "\(mechanism.detail)"])
+        }
+        return pool
+    }
+
+    /// `/health`: the service, its version, where user code runs and, with worker processes,
+    /// how many are ready and which confinement mechanisms are active. 503 while no worker is ready.
+    static func health(_ processes: WorkerPool?) -> Response {
+        var body = Array(#"{"service":"#.utf8)
+        guard let processes else {
+            body += #""UP","version":"\#(Self.version)","isolation":"in-process"}"#.utf8
+            return Self.json(200, body)
+        }
+        let status = processes.status
+        body += (status.ready > 0 ? #""UP""# : #""DOWN""#).utf8
+        body += #","version":"\#(Self.version)","isolation":"processes","workers":{"count":\#(status.workers),"ready":\#(status.ready),"busy":\#(status.busy),"replacements":\#(status.replacements)},"confinement":{"#.utf8
+        for (index, mechanism) in status.mechanisms.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            JSONString.append(mechanism.name, to: &body)
+            body += #":{"active":\#(mechanism.active),"detail":"#.utf8
+            JSONString.append(mechanism.detail, to: &body)
+            body.append(UInt8(ascii: "}"))
+        }
+        body += "}}".utf8
+        return Self.json(status.ready > 0 ? 200 : 503, body)
     }
 
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
@@ -71,7 +151,7 @@ public struct SluiceService {
         let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
                               limits: configuration.limits, workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
-                              toolingLibraries: catalog.libraryProvider())
+                              toolingLibraries: catalog.libraryProvider(), processes: processes)
         if let interval = configuration.reloadInterval {
             let catalog = self.catalog
             let registry = self.registry
@@ -100,9 +180,8 @@ public struct SluiceService {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
-        router.get("health") { _, _ -> Response in
-            Self.json(200, #"{"service":"UP","version":"\#(Self.version)"}"#.utf8)
-        }
+        let processes = self.processes
+        router.get("health") { _, _ -> Response in Self.health(processes) }
         let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
         @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
             try await Self.collectBody(request, upTo: maximumBodyBytes)

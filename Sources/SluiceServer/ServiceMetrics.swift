@@ -67,6 +67,12 @@ public final class ServiceMetrics: Sendable {
         if failed { count("sluice_compile_failures_total", labels) }
     }
 
+    /// A worker process `started`, `failed_to_start`, was `lost` or `recycled`; start-up time too.
+    func workerEvent(_ event: String, startDuration: Duration? = nil) {
+        count("sluice_worker_events_total", [("event", event)])
+        if let startDuration { time("sluice_worker_start_seconds", [], startDuration) }
+    }
+
     func cacheLookup(hit: Bool) {
         count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
     }

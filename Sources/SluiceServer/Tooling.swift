@@ -2,20 +2,45 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// rudder-transformer's test and tooling endpoints (CONTRACT.md §2.2), independent of the HTTP
 /// library: what the control plane calls while a user edits a transformation. Code arrives inline,
 /// is compiled for the one request (never cached) and runs under the service's limits; libraries
-/// are imported by name from the service's libraries folder.
+/// are imported by name from the service's libraries folder. With a worker pool, the code is
+/// compiled and run in a worker process, never in the server.
 public struct ToolingHandler: Sendable {
     public let runtime: Runtime
     public let libraries: any LibraryProvider
     public let limits: Limits
+    /// Where user code runs when set (the service's default); nil: in this process.
+    public let pool: WorkerPool?
 
-    public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults) {
+    public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults, pool: WorkerPool? = nil) {
         self.runtime = runtime
         self.libraries = libraries
         self.limits = limits
+        self.pool = pool
+    }
+
+    /// Compiles `source` with `libraries` for this request only and runs `batch` through it: in a
+    /// worker process when there is a pool, else here.
+    func execute(_ source: TransformationSource, libraries: any LibraryProvider, batch: Batch) -> WorkerPool.Execution {
+        guard let pool else {
+            do {
+                let compiled = try runtime.compile(source, libraries: libraries)
+                return .ran(runtime.run(compiled, batch: batch, limits: limits))
+            } catch {
+                return .compileFailed(error.message)
+            }
+        }
+        let version: TransformationVersion
+        do {
+            version = try TransformationVersion.linking(source, from: libraries, origin: "tooling")
+        } catch {
+            return .compileFailed("\(error)")
+        }
+        return pool.run(Program(id: version.id, source: source, libraries: version.libraries, ephemeral: true), batch: batch, limits: limits)
     }
 
     /// `POST /transformation/test`: `{"events": [{"message", "metadata"?}], "trRevCode": {"code",
@@ -49,13 +74,12 @@ public struct ToolingHandler: Sendable {
         }
         let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
         let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
-        let compiled: any CompiledTransformation
-        do {
-            compiled = try runtime.compile(source, libraries: libraries)
-        } catch {
-            return .error(400, error.message)
+        let result: BatchResult
+        switch execute(source, libraries: libraries, batch: Batch(items: items)) {
+        case .ran(let ran): result = ran
+        case .compileFailed(let message): return .error(400, message)
+        case .lost(let reason): return .error(500, reason)
         }
-        let result = runtime.run(compiled, batch: Batch(items: items), limits: limits)
         var body = Array(#"{"transformedEvents":["#.utf8)
         var first = true
         for eventResult in result.results {
@@ -112,13 +136,12 @@ public struct ToolingHandler: Sendable {
             probe = "import \(importName)\n\ndef transformEvent(event, metadata):\n    return event\n"
         }
         let source = TransformationSource(name: "library-test", language: language, fileName: "probe.\(language.fileExtension)", code: probe)
-        let compiled: any CompiledTransformation
-        do {
-            compiled = try runtime.compile(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]))
-        } catch {
-            return error.message
+        let result: BatchResult
+        switch execute(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]),
+                       batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)])) {
+        case .ran(let ran): result = ran
+        case .compileFailed(let message), .lost(let message): return message
         }
-        let result = runtime.run(compiled, batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)]), limits: limits)
         for eventResult in result.results {
             if case .failed(let failure) = eventResult.outcome { return failure.message }
         }
@@ -128,11 +151,9 @@ public struct ToolingHandler: Sendable {
     /// Why transformation `code` does not compile (with this handler's libraries), or nil.
     public func compileProblem(code: String, language: Language) -> String? {
         let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
-        do {
-            _ = try runtime.compile(source, libraries: libraries)
-            return nil
-        } catch {
-            return error.message
+        switch execute(source, libraries: libraries, batch: Batch(items: [])) {
+        case .ran: return nil
+        case .compileFailed(let message), .lost(let message): return message
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import SluiceSandbox
 import SluiceServer
 import Logging
 
@@ -10,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -28,8 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
     var memoryLimit: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger ones get 413 (default 104857600).")
     var maximumBodyBytes: Int?
-    @Option(help: "Worker threads, each with its own engines (default: one per core).")
+    @Option(help: "Worker processes user code runs in (default: one per core); with --isolation in-process, threads.")
     var workers: Int?
+    @Option(help: "processes (default: user code runs in confined `sluice worker` processes) or in-process (on the server's threads: no crash containment, for debugging).")
+    var isolation: String?
+    @Option(name: .customLong("worker-recycle-mb"), help: "Replace a worker process whose resident memory is past this after a batch (default 1024).")
+    var workerRecycleMegabytes: Int?
     @Option(help: "Where API-published transformations and libraries are kept: a SQLite file (default .sluice/registry.sqlite) or a postgres:// URL shared by replicas.")
     var store: String?
     @Option(name: .customLong("config-backend-url"), help: "A rudder config backend for version ids not in the registry (env CONFIG_BACKEND_URL).")
@@ -110,6 +115,20 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("limits must be at least 1 ms and 1 MB")
         }
         guard configuration.workers >= 1, configuration.maximumBodyBytes >= 1 else { throw ValidationError("workers and the body limit must be at least 1") }
+        let isolationName = isolation ?? environment["SLUICE_ISOLATION"] ?? "processes"
+        switch isolationName {
+        case "processes":
+            var pool = WorkerPool.Configuration()
+            pool.count = configuration.workers
+            let recycle = try integer(workerRecycleMegabytes, "SLUICE_WORKER_RECYCLE_MB", "the worker recycle threshold") ?? 1024
+            guard recycle >= 1 else { throw ValidationError("the worker recycle threshold must be at least 1 MB") }
+            pool.recycleResidentBytes = recycle << 20
+            configuration.isolation = .processes(pool)
+        case "in-process":
+            configuration.isolation = .inProcess
+        default:
+            throw ValidationError("--isolation must be processes or in-process, not \(isolationName)")
+        }
 
         let service: SluiceService
         do {
@@ -119,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for problem in service.registry.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
         let live = service.registry.live
-        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) workers, limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(isolationName == "processes" ? "worker processes" : "in-process workers"), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
         if let url = configuration.configBackendURL {
             FileHandle.standardError.write(Data("sluice serve: unknown version ids are fetched from the config backend \(url)\n".utf8))
         }
@@ -137,6 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
                 for problem in recorder.errors { FileHandle.standardError.write(Data("sluice serve: \(problem)\n".utf8)) }
             }
         }
+        defer { service.processes?.shutdown() }
         try await app.runService()
     }
 }

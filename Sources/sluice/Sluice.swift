@@ -5,6 +5,6 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Run user-written event transformations (RudderStack-compatible) on JavaScriptCore and CPython.",
-        subcommands: [ServeCommand.self, RunCommand.self, TestCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, TestCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self, WorkerCommand.self]
     )
 }

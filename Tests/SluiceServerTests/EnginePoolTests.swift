@@ -7,9 +7,9 @@ import Testing
 
 @Suite struct CompiledCacheTests {
     @Test func evictsTheLeastRecentlyUsedPastTheCountAndCountsHitsAndMisses() {
-        var limits = CompiledCache.Limits()
+        var limits = CacheLimits()
         limits.count = 2
-        let cache = CompiledCache(limits: limits)
+        let cache = CompiledCache<VersionResolution>(limits: limits)
         #expect(cache.value(for: "a") == nil)
         cache.insert(.failed("a"), for: "a", bytes: 10)
         cache.insert(.failed("b"), for: "b", bytes: 10)
@@ -22,9 +22,9 @@ import Testing
     }
 
     @Test func evictsPastTheByteBudgetButKeepsTheNewestEvenWhenItAloneIsTooLarge() {
-        var limits = CompiledCache.Limits()
+        var limits = CacheLimits()
         limits.bytes = 100
-        let cache = CompiledCache(limits: limits)
+        let cache = CompiledCache<VersionResolution>(limits: limits)
         cache.insert(.failed("a"), for: "a", bytes: 60)
         cache.insert(.failed("b"), for: "b", bytes: 60)
         #expect(cache.count == 1 && cache.value(for: "b") != nil)

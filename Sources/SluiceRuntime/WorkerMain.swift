@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SluiceCore
+import SluicePython
+import SluiceSandbox
+
+/// The body of `sluice worker`: a child of `sluice serve` that runs user code for it.
+///
+/// In order: close inherited descriptors; start both engines and load what user code may later
+/// need (the standard-library modules Python transformations may import, the resident-memory
+/// reader); confine itself (``Confinement/apply(maximumDescriptors:)``); say hello with the
+/// confinement report; then answer ``RunRequest`` frames on descriptor 3 until the server closes
+/// it. Compiled programs are kept in an LRU cache; a request for a program the worker does not
+/// have gets ``RunReply/needsCode``.
+public enum WorkerMain {
+    public static func run(cacheLimits: CacheLimits = CacheLimits()) -> Int32 {
+        var mechanisms = [Confinement.closeInheritedDescriptors()]
+        let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
+        let runtime = Runtime(libraries: NoLibraries())
+        if let problem = warmUp(runtime) {
+            report("sluice worker \(getpid()): could not start: \(problem)")
+            return 1
+        }
+        mechanisms += Confinement.apply()
+        for mechanism in mechanisms where !mechanism.active && ["seccomp", "no_new_privs"].contains(mechanism.name) {
+            report("sluice worker \(getpid()): \(mechanism.name) is NOT active: \(mechanism.detail)")
+        }
+        do {
+            try channel.send(type: FrameType.hello, payload: Hello(pid: getpid(), mechanisms: mechanisms).encoded())
+        } catch {
+            return 1
+        }
+        let heartbeat = Heartbeat(channel: channel)
+        heartbeat.start()
+        let cache = CompiledCache<Result<any CompiledTransformation, CompileError>>(limits: cacheLimits)
+        while true {
+            let frame: (type: UInt8, payload: [UInt8])
+            do {
+                frame = try channel.receive()
+            } catch {
+                return 0  // the server closed the channel (or left): nothing more to do
+            }
+            guard frame.type == FrameType.run else {
+                report("sluice worker \(getpid()): unexpected frame \(frame.type)")
+                return 1
+            }
+            let request: RunRequest
+            do {
+                request = try RunRequest(decoding: frame.payload)
+            } catch {
+                report("sluice worker \(getpid()): malformed request: \(error)")
+                return 1
+            }
+            heartbeat.busy(true)
+            let reply = handle(request, runtime: runtime, cache: cache)
+            heartbeat.busy(false)
+            do {
+                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes()))
+            } catch {
+                return 0
+            }
+        }
+    }
+
+    private static func handle(_ request: RunRequest, runtime: Runtime, cache: CompiledCache<Result<any CompiledTransformation, CompileError>>) -> RunReply {
+        let compiled: Result<any CompiledTransformation, CompileError>
+        if let cached = cache.value(for: request.programID) {
+            compiled = cached
+        } else if let program = request.program {
+            compiled = Result { () throws(CompileError) in
+                try runtime.compile(program.source, libraries: InMemoryLibraries(program.libraries))
+            }
+            if !program.ephemeral {
+                cache.insert(compiled, for: program.id,
+                             bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
+            }
+        } else {
+            return .needsCode
+        }
+        switch compiled {
+        case .success(let transformation):
+            return .ran(runtime.run(transformation, batch: request.batch, limits: request.limits))
+        case .failure(let error):
+            return .compileFailed(error.message)
+        }
+    }
+
+    /// Starts the engines and loads, while files can still be opened, everything user code may
+    /// use later. Returns why that failed, or nil.
+    private static func warmUp(_ runtime: Runtime) -> String? {
+        _ = ResidentMemory.bytes()
+        if let problem = PythonEngine.shared.startupError ?? PythonEngine.shared.preloadAllowedModules() { return "Python: \(problem)" }
+        let probes = [
+            TransformationSource(name: "warm-up", language: .javascript, fileName: "warm-up.js",
+                                 code: "export function transformEvent(event) { return event; }"),
+            TransformationSource(name: "warm-up", language: .python, fileName: "warm-up.py",
+                                 code: "def transformEvent(event, metadata):\n    return event\n"),
+        ]
+        for probe in probes {
+            do {
+                let compiled = try runtime.compile(probe, libraries: NoLibraries())
+                let result = runtime.run(compiled, batch: Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8)]), limits: .defaults)
+                guard case .output = result.results.first?.outcome else { return "\(probe.language) warm-up failed: \(result.results)" }
+            } catch {
+                return "\(probe.language) warm-up failed: \(error.message)"
+            }
+        }
+        return nil
+    }
+
+    private static func report(_ line: String) {
+        let text = line + "\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+}
+
+/// Tells the server every ``WorkerTiming/heartbeatInterval`` that a batch is still running, so
+/// it can tell a slow batch of many calls from a stuck worker.
+private final class Heartbeat: @unchecked Sendable {
+    // @unchecked: `running` is read and written under `mutex`.
+    private let channel: FrameChannel
+    private var mutex = pthread_mutex_t()
+    private var running = false
+
+    init(channel: FrameChannel) {
+        self.channel = channel
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    func busy(_ value: Bool) {
+        pthread_mutex_lock(&mutex)
+        running = value
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func start() {
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { argument in
+            let heartbeat = Unmanaged<Heartbeat>.fromOpaque(argument!).takeRetainedValue()
+            while true {
+                usleep(UInt32(WorkerTiming.heartbeatInterval / 1000))
+                pthread_mutex_lock(&heartbeat.mutex)
+                let running = heartbeat.running
+                pthread_mutex_unlock(&heartbeat.mutex)
+                if running { try? heartbeat.channel.send(type: FrameType.heartbeat, payload: []) }
+            }
+        }, box.toOpaque())
+        pthread_detach(thread)
+    }
+}

@@ -1,0 +1,289 @@
+import SluiceCore
+
+/// What a worker compiles: a transformation with every library it links, under a content id.
+/// The server ships it the first time a worker needs it; afterwards the id alone names it.
+public struct Program: Sendable {
+    /// The content id (a version id, or a hash for tooling code).
+    public var id: String
+    public var source: TransformationSource
+    public var libraries: [LibrarySource]
+    /// Compiled for one request only (tooling endpoints) and not kept in the worker's cache.
+    public var ephemeral: Bool
+
+    public init(id: String, source: TransformationSource, libraries: [LibrarySource], ephemeral: Bool = false) {
+        self.id = id
+        self.source = source
+        self.libraries = libraries
+        self.ephemeral = ephemeral
+    }
+}
+
+/// Frame types of the worker protocol.
+public enum FrameType {
+    /// Worker → server, once at start: its pid and which confinement mechanisms are active.
+    public static let hello: UInt8 = 1
+    /// Server → worker: run a batch (``RunRequest``).
+    public static let run: UInt8 = 2
+    /// Worker → server: the batch's outcome (``RunReply``).
+    public static let reply: UInt8 = 3
+    /// Worker → server, every ``WorkerTiming/heartbeatInterval`` while a batch runs: still alive.
+    public static let heartbeat: UInt8 = 4
+}
+
+/// Timings shared by both ends.
+public enum WorkerTiming {
+    /// How often a busy worker says it is alive (nanoseconds).
+    public static let heartbeatInterval: UInt64 = 250_000_000
+}
+
+/// One confinement mechanism and whether it is in force in a worker.
+public struct Mechanism: Sendable, Hashable {
+    /// `no_new_privs`, `seccomp`, `rlimit_core`, …
+    public var name: String
+    public var active: Bool
+    /// What it blocks, or why the kernel refused it.
+    public var detail: String
+
+    public init(name: String, active: Bool, detail: String) {
+        self.name = name
+        self.active = active
+        self.detail = detail
+    }
+}
+
+/// A worker's first frame.
+public struct Hello: Sendable {
+    public var pid: Int32
+    public var mechanisms: [Mechanism]
+
+    public init(pid: Int32, mechanisms: [Mechanism]) {
+        self.pid = pid
+        self.mechanisms = mechanisms
+    }
+
+    public func encoded() -> [UInt8] {
+        var writer = WireWriter()
+        writer.int(Int(pid))
+        writer.int(mechanisms.count)
+        for mechanism in mechanisms {
+            writer.string(mechanism.name)
+            writer.bool(mechanism.active)
+            writer.string(mechanism.detail)
+        }
+        return writer.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(ProtocolError) {
+        var reader = WireReader(bytes)
+        pid = Int32(truncatingIfNeeded: try reader.int())
+        let count = try reader.int()
+        guard count >= 0, count < 1000 else { throw ProtocolError("bad mechanism count") }
+        mechanisms = []
+        for _ in 0..<count {
+            mechanisms.append(Mechanism(name: try reader.string(), active: try reader.bool(), detail: try reader.string()))
+        }
+    }
+}
+
+/// Server → worker: run `batch` through program `programID` under `limits`; `program` carries
+/// the code when the server believes the worker does not have it.
+public struct RunRequest: Sendable {
+    public var programID: String
+    public var program: Program?
+    public var limits: Limits
+    public var batch: Batch
+
+    public init(programID: String, program: Program?, limits: Limits, batch: Batch) {
+        self.programID = programID
+        self.program = program
+        self.limits = limits
+        self.batch = batch
+    }
+
+    public func encoded() -> [UInt8] {
+        var writer = WireWriter(capacity: batch.items.reduce(256) { $0 + $1.count + 8 } + (program.map { $0.source.code.utf8.count } ?? 0))
+        writer.string(programID)
+        writer.bool(program != nil)
+        if let program {
+            writer.bool(program.ephemeral)
+            writer.string(program.source.name)
+            writer.string(program.source.language.rawValue)
+            writer.string(program.source.fileName)
+            writer.string(program.source.code)
+            writer.int(program.libraries.count)
+            for library in program.libraries {
+                writer.string(library.importName)
+                writer.string(library.language.rawValue)
+                writer.string(library.fileName)
+                writer.string(library.code)
+            }
+        }
+        writer.int(limits.timeMilliseconds)
+        writer.int(limits.memoryMegabytes)
+        writer.int(batch.items.count)
+        for item in batch.items { writer.data(item) }
+        Self.write(batch.credentials, to: &writer)
+        writer.int(batch.eventCredentials.count)
+        for (index, credentials) in batch.eventCredentials.sorted(by: { $0.key < $1.key }) {
+            writer.int(index)
+            Self.write(credentials, to: &writer)
+        }
+        writer.bool(batch.determinism != nil)
+        if let determinism = batch.determinism {
+            writer.int(Int(determinism.now))
+            writer.int(Int(determinism.seed))
+        }
+        writer.optionalString(batch.fetchMocks)
+        return writer.bytes
+    }
+
+    private static func write(_ map: [String: String], to writer: inout WireWriter) {
+        writer.int(map.count)
+        for (key, value) in map {
+            writer.string(key)
+            writer.string(value)
+        }
+    }
+
+    private static func readMap(_ reader: inout WireReader) throws(ProtocolError) -> [String: String] {
+        let count = try reader.int()
+        guard count >= 0 else { throw ProtocolError("bad map size") }
+        var map: [String: String] = [:]
+        for _ in 0..<count { map[try reader.string()] = try reader.string() }
+        return map
+    }
+
+    public init(decoding bytes: [UInt8]) throws(ProtocolError) {
+        var reader = WireReader(bytes)
+        programID = try reader.string()
+        if try reader.bool() {
+            let ephemeral = try reader.bool()
+            func language(_ name: String) throws(ProtocolError) -> Language {
+                guard let language = Language(name: name) else { throw ProtocolError("unknown language \(name)") }
+                return language
+            }
+            let source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
+                                              fileName: try reader.string(), code: try reader.string())
+            let count = try reader.int()
+            guard count >= 0 else { throw ProtocolError("bad library count") }
+            var libraries: [LibrarySource] = []
+            for _ in 0..<count {
+                libraries.append(LibrarySource(importName: try reader.string(), language: try language(try reader.string()),
+                                               fileName: try reader.string(), code: try reader.string()))
+            }
+            program = Program(id: programID, source: source, libraries: libraries, ephemeral: ephemeral)
+        } else {
+            program = nil
+        }
+        limits = Limits(timeMilliseconds: try reader.int(), memoryMegabytes: try reader.int())
+        let count = try reader.int()
+        guard count >= 0 else { throw ProtocolError("bad item count") }
+        var items: [JSONText] = []
+        items.reserveCapacity(count)
+        for _ in 0..<count { items.append(try reader.data()) }
+        var batch = Batch(items: items, credentials: try Self.readMap(&reader))
+        let perEvent = try reader.int()
+        guard perEvent >= 0 else { throw ProtocolError("bad credentials count") }
+        for _ in 0..<perEvent {
+            let index = try reader.int()
+            batch.eventCredentials[index] = try Self.readMap(&reader)
+        }
+        if try reader.bool() {
+            batch.determinism = Determinism(now: Int64(try reader.int()), seed: UInt32(truncatingIfNeeded: try reader.int()))
+        }
+        batch.fetchMocks = try reader.optionalString()
+        self.batch = batch
+    }
+}
+
+/// Worker → server: how a run ended.
+public enum RunReply: Sendable {
+    /// The batch ran: every input has its results.
+    case ran(BatchResult)
+    /// The program does not compile (or link); every event of the batch fails with this message.
+    case compileFailed(String)
+    /// The worker does not have the program (the server's view of its cache was stale): send
+    /// the request again with the code.
+    case needsCode
+
+    public func encoded(residentBytes: Int) -> [UInt8] {
+        var writer = WireWriter()
+        writer.int(residentBytes)
+        switch self {
+        case .ran(let result):
+            writer.byte(0)
+            writer.int(result.results.count)
+            for eventResult in result.results {
+                writer.int(eventResult.inputIndex ?? -1)
+                switch eventResult.outcome {
+                case .output(let json):
+                    writer.byte(0)
+                    writer.data(json)
+                case .dropped:
+                    writer.byte(1)
+                case .failed(let failure):
+                    writer.byte(2)
+                    writer.string(failure.kind.name)
+                    writer.string(failure.message)
+                }
+                writer.data(eventResult.metadata)
+            }
+            writer.int(result.logs.count)
+            for line in result.logs {
+                writer.int(line.inputIndex ?? -1)
+                writer.optionalString(line.messageId)
+                writer.string(line.text)
+            }
+            writer.int(result.unmockedRequests.count)
+            for request in result.unmockedRequests { writer.string(request) }
+        case .compileFailed(let message):
+            writer.byte(1)
+            writer.string(message)
+        case .needsCode:
+            writer.byte(2)
+        }
+        return writer.bytes
+    }
+
+    /// The reply and the worker's resident memory after the batch.
+    public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> (reply: RunReply, residentBytes: Int) {
+        var reader = WireReader(bytes)
+        let resident = try reader.int()
+        switch try reader.byte() {
+        case 0:
+            let count = try reader.int()
+            guard count >= 0 else { throw ProtocolError("bad result count") }
+            var results: [EventResult] = []
+            results.reserveCapacity(count)
+            for _ in 0..<count {
+                let index = try reader.int()
+                let outcome: Outcome
+                switch try reader.byte() {
+                case 0: outcome = .output(try reader.data())
+                case 1: outcome = .dropped
+                case 2: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string()))
+                default: throw ProtocolError("bad outcome")
+                }
+                results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: try reader.data()))
+            }
+            let logCount = try reader.int()
+            guard logCount >= 0 else { throw ProtocolError("bad log count") }
+            var logs: [LogLine] = []
+            for _ in 0..<logCount {
+                let index = try reader.int()
+                logs.append(LogLine(inputIndex: index < 0 ? nil : index, messageId: try reader.optionalString(), text: try reader.string()))
+            }
+            let unmockedCount = try reader.int()
+            guard unmockedCount >= 0 else { throw ProtocolError("bad request count") }
+            var unmocked: [String] = []
+            for _ in 0..<unmockedCount { unmocked.append(try reader.string()) }
+            return (.ran(BatchResult(results: results, logs: logs, unmockedRequests: unmocked)), resident)
+        case 1:
+            return (.compileFailed(try reader.string()), resident)
+        case 2:
+            return (.needsCode, resident)
+        default:
+            throw ProtocolError("bad reply kind")
+        }
+    }
+}
