@@ -112,12 +112,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice"], swiftSettings: swiftSettings),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

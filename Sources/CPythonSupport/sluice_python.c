@@ -250,6 +250,10 @@ SluicePyObject *sluice_call(SluicePyObject *callable, SluicePyObject *const *arg
 
 SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length) { return PyUnicode_DecodeUTF8(utf8, length, "strict"); }
 SluicePyObject *sluice_integer(int64_t value) { return PyLong_FromLongLong(value); }
+int sluice_is_true(SluicePyObject *object) {
+    return PyObject_IsTrue((PyObject *)object) == 1;
+}
+
 SluicePyObject *sluice_boolean(int value) { return PyBool_FromLong(value); }
 
 const char *sluice_string_utf8(SluicePyObject *string, ptrdiff_t *length, SluicePyObject **owner) {

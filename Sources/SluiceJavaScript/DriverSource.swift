@@ -35,6 +35,16 @@ enum DriverSource {
 (function (factories, dependencies, isBatch, control, fileNames, headerLines) {
 "use strict";
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
+// Largest JSON text of one returned event (32 Mi UTF-16 units): larger ones fail that event, so
+// one runaway output cannot swamp the response or the worker channel.
+const MAXIMUM_OUTPUT = 32 * 1024 * 1024;
+function outputText(value) {
+  const text = JSONstringify(value);
+  if (typeof text === "string" && text.length > MAXIMUM_OUTPUT) {
+    throw new RangeError("returned event is " + Math.floor(text.length / 1048576) + " MB of JSON, past the limit of 32 MB for one output");
+  }
+  return text;
+}
 const isArray = Array.isArray, StringOf = String, ObjectKeys = Object.keys, ObjectFreeze = Object.freeze;
 const PromiseResolve = Promise.resolve.bind(Promise), promiseThen = Promise.prototype.then;
 const ENVELOPE_KEYS = new Set(["message", "metadata", "destination", "libraries", "credentials"]);
@@ -286,6 +296,7 @@ function installFetchMocks(mocksJSON) {
 }
 
 function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) {
+  restoreRealm();
   installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
   installFetchMocks(mocksJSON);
   unmocked = [];
@@ -350,7 +361,7 @@ function acceptEventResult(index, result) {
     }
     for (const element of result) {
       let text;
-      try { text = JSONstringify(element); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
+      try { text = outputText(element); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
       if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
       texts.push(text);
     }
@@ -364,7 +375,7 @@ function acceptEventResult(index, result) {
     return;
   }
   let text;
-  try { text = JSONstringify(result); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
+  try { text = outputText(result); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
   if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
   out.push("O" + index + US + text + US + metadataJSON(index));
 }
@@ -381,7 +392,7 @@ function acceptBatchResult(result) {
       continue;
     }
     let text;
-    try { text = JSONstringify(element); } catch (e) { pushError(-1, "unserializable_result", describeError(e)); continue; }
+    try { text = outputText(element); } catch (e) { pushError(-1, "unserializable_result", describeError(e)); continue; }
     if (typeof text !== "string") { pushError(-1, "unserializable_result", "returned event cannot be serialised as JSON"); continue; }
     const index = element.messageId === undefined ? -1 : indexOfMessageId(element.messageId);
     if (index >= 0) produced[index] = 1;
@@ -525,6 +536,91 @@ function finish() {
 }
 
 function absorb() { return 0; }
+
+// The realm every batch starts from. Each transformation has its own global object, so nothing
+// reaches another tenant; but a batch that pollutes a prototype or a global would otherwise hand
+// that to the next batch of the same transformation. The own properties (and prototypes) of the
+// global object, of every built-in reachable from it and of the hidden intrinsics are recorded
+// here, after the driver's own set-up, and put back at the start of every batch — with functions
+// captured now, since user code may have replaced the public ones. A property made
+// non-configurable (Object.freeze on a built-in) cannot be put back and stays as the code left it.
+const ReflectOwnKeys = Reflect.ownKeys, ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+const ReflectDefineProperty = Reflect.defineProperty, ReflectDeleteProperty = Reflect.deleteProperty;
+const ReflectGetPrototypeOf = Reflect.getPrototypeOf, ReflectSetPrototypeOf = Reflect.setPrototypeOf;
+const ReflectApply = Reflect.apply, SetHas = Set.prototype.has, ObjectSetPrototypeOf = Object.setPrototypeOf;
+const realm = (function record() {
+  const seen = new Set();
+  const objects = [];
+  function add(value) {
+    if ((typeof value !== "object" || value === null) && typeof value !== "function") return;
+    if (seen.has(value)) return;
+    seen.add(value);
+    objects.push(value);
+  }
+  function addWithMembers(value) {
+    add(value);
+    if ((typeof value !== "object" || value === null) && typeof value !== "function") return;
+    for (const key of ReflectOwnKeys(value)) {
+      const descriptor = ReflectGetOwnPropertyDescriptor(value, key);
+      for (const member of [descriptor.value, descriptor.get, descriptor.set]) {
+        add(member);
+        if (typeof member === "function") add(member.prototype);
+      }
+    }
+  }
+  addWithMembers(globalThis);
+  for (const key of ReflectOwnKeys(globalThis)) {
+    const value = ReflectGetOwnPropertyDescriptor(globalThis, key).value;
+    if (typeof value === "function") { addWithMembers(value); addWithMembers(value.prototype); }
+    else addWithMembers(value);  // JSON, Math, Reflect, Intl, Atomics and their members
+  }
+  const hidden = [
+    Object.getPrototypeOf(Int8Array), Object.getPrototypeOf(Int8Array.prototype),
+    Object.getPrototypeOf([][Symbol.iterator]()), Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+    Object.getPrototypeOf(new Map()[Symbol.iterator]()), Object.getPrototypeOf(new Set()[Symbol.iterator]()),
+    Object.getPrototypeOf(""[Symbol.iterator]()), Object.getPrototypeOf(/a/[Symbol.matchAll]("")),
+    Object.getPrototypeOf(function* () {}), Object.getPrototypeOf(function* () {}).prototype,
+    Object.getPrototypeOf(async function () {}), Object.getPrototypeOf(async function* () {}),
+    Object.getPrototypeOf(async function* () {}).prototype,
+    Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype),
+  ];
+  for (const value of hidden) addWithMembers(value);
+  const records = [];
+  for (const object of objects) {
+    const keys = ReflectOwnKeys(object);
+    const descriptors = [];
+    for (let i = 0; i < keys.length; i++) {
+      // Without a prototype, so a polluted Object.prototype.get cannot change what it describes.
+      descriptors.push(ObjectSetPrototypeOf(ReflectGetOwnPropertyDescriptor(object, keys[i]), null));
+    }
+    records.push({ object, prototype: ReflectGetPrototypeOf(object), keys, keySet: new Set(keys), descriptors });
+  }
+  return records;
+})();
+
+function sameDescriptor(a, b) {
+  return a !== undefined && a.value === b.value && a.get === b.get && a.set === b.set &&
+    a.writable === b.writable && a.enumerable === b.enumerable && a.configurable === b.configurable;
+}
+
+function restoreRealm() {
+  for (let r = 0; r < realm.length; r++) {
+    const record = realm[r];
+    const object = record.object;
+    if (ReflectGetPrototypeOf(object) !== record.prototype) ReflectSetPrototypeOf(object, record.prototype);
+    const keys = ReflectOwnKeys(object);
+    if (keys.length !== record.keys.length) {
+      for (let i = 0; i < keys.length; i++) {
+        if (!ReflectApply(SetHas, record.keySet, [keys[i]])) ReflectDeleteProperty(object, keys[i]);
+      }
+    }
+    const saved = record.descriptors;
+    for (let i = 0; i < saved.length; i++) {
+      const key = record.keys[i];
+      if (!sameDescriptor(ReflectGetOwnPropertyDescriptor(object, key), saved[i])) ReflectDefineProperty(object, key, saved[i]);
+    }
+  }
+}
 
 return [begin, step, fail, finish, absorb];
 })

@@ -43,6 +43,19 @@ def _unserialisable(value):
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# Largest JSON text of one returned event (32 MiB): larger ones fail that event, so one
+# runaway output cannot swamp the response or the worker channel.
+MAXIMUM_OUTPUT = 32 << 20
+
+
+def _output(value):
+    """The JSON text of a returned event; ValueError past MAXIMUM_OUTPUT."""
+    text = _encode(value)
+    if len(text) > MAXIMUM_OUTPUT:
+        raise ValueError(f"returned event is {len(text) >> 20} MB of JSON, past the limit of {MAXIMUM_OUTPUT >> 20} MB for one output")
+    return text
+
+
 def _encode(value):
     """json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)."""
     if isinstance(value, str):
@@ -78,10 +91,100 @@ ALLOWED_MODULES = frozenset("""
 
 def preload():
     """Imports every allowed module now (worker processes, before their seccomp filter refuses
-    opening the files a later import would read). Returns how many are loaded."""
+    opening the files a later import would read), then records the shared state that
+    shared_state_change() compares against. Returns how many modules are loaded."""
     for name in sorted(ALLOWED_MODULES):
         _real_import(name)
+    _preload_time_zones()
+    _shared_snapshot[0] = _take_snapshot()
     return len(ALLOWED_MODULES)
+
+
+_TIME_ZONES = []
+
+
+def _preload_time_zones():
+    """Loads every zone under zoneinfo.TZPATH (~600, ~30 ms) and keeps them, so ZoneInfo(key)
+    answers from its cache in a worker that can no longer open the zone files."""
+    import os
+    zoneinfo = sys.modules.get("zoneinfo")
+    if zoneinfo is None:
+        return
+    for base in zoneinfo.TZPATH:
+        for root, directories, files in os.walk(base):
+            directories[:] = [name for name in directories if name not in ("posix", "right")]
+            for name in files:
+                try:
+                    _TIME_ZONES.append(zoneinfo.ZoneInfo(os.path.relpath(os.path.join(root, name), base)))
+                except Exception:
+                    pass
+
+
+# What every transformation in this interpreter shares: the namespaces of the allowed modules,
+# of builtins and of this driver, the classes and functions in them, and which module object
+# sys.modules holds under each name. User code that reaches them (through an escape) could
+# change what the next tenant's code runs; a worker compares after every batch and is replaced
+# when anything changed. Mutable containers inside them (caches such as re's) are not compared.
+_shared_snapshot = [None]  # a holder: assigning into it leaves the driver's namespace unchanged
+_IMMUTABLE_TYPE = 1 << 8
+
+
+def _take_snapshot():
+    tables = []
+    functions = []
+    seen = set()
+    modules = [(name, sys.modules.get(name)) for name in sorted(ALLOWED_MODULES | {"builtins", "sys", "json", "gc", "types"})]
+    driver = globals()
+    namespaces = [module.__dict__ for _, module in modules if module is not None] + [driver]
+    for namespace in namespaces:
+        if id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
+        tables.append((namespace, list(namespace.keys()), list(namespace.values())))
+        for value in list(namespace.values()):
+            if id(value) in seen:
+                continue
+            if isinstance(value, type) and not value.__flags__ & _IMMUTABLE_TYPE:
+                seen.add(id(value))
+                tables.append((value.__dict__, list(value.__dict__.keys()), list(value.__dict__.values())))
+                for member in list(value.__dict__.values()):
+                    if isinstance(member, types.FunctionType) and id(member) not in seen:
+                        seen.add(id(member))
+                        functions.append((member, member.__code__, member.__defaults__, member.__kwdefaults__))
+            elif isinstance(value, types.FunctionType):
+                seen.add(id(value))
+                functions.append((value, value.__code__, value.__defaults__, value.__kwdefaults__))
+    return tables, functions, modules
+
+
+def _namespace_name(namespace):
+    if namespace is globals():
+        return "the driver"
+    name = namespace.get("__qualname__") or namespace.get("__name__")
+    return name if isinstance(name, str) else "a class"
+
+
+def shared_state_change():
+    """What a batch changed of the state every transformation shares (see _take_snapshot), as
+    text, or "" when nothing did."""
+    if _shared_snapshot[0] is None:
+        return ""
+    tables, functions, modules = _shared_snapshot[0]
+    for namespace, keys, values in tables:
+        if len(namespace) != len(keys) or list(namespace.keys()) != keys:
+            added = [key for key in namespace.keys() if key not in keys][:3]
+            removed = [key for key in keys if key not in namespace][:3]
+            return f"names added {added} or removed {removed} in {_namespace_name(namespace)}"
+        for key, live, saved in zip(keys, namespace.values(), values):
+            if live is not saved:
+                return f"{_namespace_name(namespace)}.{key} replaced"
+    for function, code, defaults, kwdefaults in functions:
+        if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:
+            return f"code or defaults of {function.__module__}.{function.__qualname__} replaced"
+    for name, module in modules:
+        if sys.modules.get(name) is not module:
+            return f"sys.modules[{name!r}] replaced"
+    return ""
 
 
 # Builtins user code may not call, each replaced by a function that says so.
@@ -497,7 +600,7 @@ class _Batch:
             result = _drive(result)
         if type(result) is dict:
             try:
-                text = _encode(result)
+                text = _output(result)
             except (TypeError, ValueError, RecursionError) as error:
                 self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                 return
@@ -513,7 +616,7 @@ class _Batch:
             texts = []
             for element in result:
                 try:
-                    texts.append(_encode(element))
+                    texts.append(_output(element))
                 except (TypeError, ValueError, RecursionError) as error:
                     self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                     return
@@ -526,7 +629,7 @@ class _Batch:
             return
         if isinstance(result, dict):
             try:
-                text = _encode(result)
+                text = _output(result)
             except (TypeError, ValueError, RecursionError) as error:
                 self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                 return
@@ -567,7 +670,7 @@ class _Batch:
                 self.error(-1, "invalid_result", "returned event in events array from transformBatch(events) is not an object")
                 continue
             try:
-                text = _encode(element)
+                text = _output(element)
             except (TypeError, ValueError, RecursionError) as error:
                 self.error(-1, "unserializable_result", f"{type(error).__name__}: {error}")
                 continue

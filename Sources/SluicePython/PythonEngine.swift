@@ -38,6 +38,15 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
         return thread.sync { interpreter.preloadAllowedModules() }
     }
 
+    /// What changed of the namespaces, classes and functions every transformation shares (the
+    /// allowed modules', builtins', the driver's) since ``preloadAllowedModules()`` recorded them,
+    /// or nil. A change means code escaped its restrictions: the process must not run another
+    /// tenant's code. Always nil when ``preloadAllowedModules()`` was never called.
+    public func sharedStateChange() -> String? {
+        let interpreter = self.interpreter
+        return thread.sync { interpreter.sharedStateChange() }
+    }
+
     public func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError)
         -> any CompiledTransformation
     {

@@ -9,6 +9,7 @@ final class PythonInterpreter {
     private var analyzeFunction: OpaquePointer?
     private var buildFunction: OpaquePointer?
     private var preloadFunction: OpaquePointer?
+    private var checkFunction: OpaquePointer?
     private let monitor = EngineMonitor()
 
     init() {
@@ -36,6 +37,17 @@ final class PythonInterpreter {
         analyzeFunction = sluice_dictionary_get(globals, "analyze")
         buildFunction = sluice_dictionary_get(globals, "build")
         preloadFunction = sluice_dictionary_get(globals, "preload")
+        checkFunction = sluice_dictionary_get(globals, "shared_state_change")
+    }
+
+    /// What changed of the state every transformation shares since ``preloadAllowedModules()``,
+    /// or nil when nothing did (always nil when it was never called).
+    func sharedStateChange() -> String? {
+        guard let checkFunction else { return nil }
+        guard let result = sluice_call(checkFunction, nil, 0) else { return "the check failed: " + takeException() }
+        defer { sluice_decref(result) }
+        guard let text = utf8(result) else { return "the check failed" }
+        return text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
     }
 
     /// Imports every standard-library module user code may import; nil when that worked, else why.

@@ -53,17 +53,26 @@ public enum WorkerMain {
                 return 1
             }
             heartbeat.busy(true)
-            let reply = handle(request, runtime: runtime, cache: cache)
+            let (reply, language) = handle(request, runtime: runtime, cache: cache)
+            // Python code that escaped its restrictions could have changed what every later
+            // tenant's code runs: such a worker asks to be replaced. (JavaScript evaluates every
+            // batch in a fresh global object.)
+            var tainted: String?
+            if language == .python, let change = PythonEngine.shared.sharedStateChange() {
+                tainted = "transformation \(request.programID) changed state every transformation shares (\(change))"
+            }
             heartbeat.busy(false)
             do {
-                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes()))
+                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted))
             } catch {
                 return 0
             }
         }
     }
 
-    private static func handle(_ request: RunRequest, runtime: Runtime, cache: CompiledCache<Result<any CompiledTransformation, CompileError>>) -> RunReply {
+    /// The reply, and the language of the code that ran (nil when none did).
+    private static func handle(_ request: RunRequest, runtime: Runtime,
+                               cache: CompiledCache<Result<any CompiledTransformation, CompileError>>) -> (RunReply, Language?) {
         let compiled: Result<any CompiledTransformation, CompileError>
         if let cached = cache.value(for: request.programID) {
             compiled = cached
@@ -76,13 +85,14 @@ public enum WorkerMain {
                              bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
             }
         } else {
-            return .needsCode
+            return (.needsCode, nil)
         }
         switch compiled {
         case .success(let transformation):
-            return .ran(runtime.run(transformation, batch: request.batch, limits: request.limits))
+            return (.ran(runtime.run(transformation, batch: request.batch, limits: request.limits)), transformation.source.language)
         case .failure(let error):
-            return .compileFailed(error.message)
+            // Python runs a module's top level while compiling it.
+            return (.compileFailed(error.message), request.program?.source.language)
         }
     }
 

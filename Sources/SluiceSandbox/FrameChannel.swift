@@ -65,6 +65,16 @@ public struct WireReader {
         return Array(bytes[position..<position + count])
     }
 
+    /// A count of elements that follow, each at least `minimumSize` bytes: checked against what
+    /// is left of the frame, so a corrupt count cannot make the reader reserve huge arrays.
+    public mutating func count(minimumSize: Int) throws(ProtocolError) -> Int {
+        let count = try int()
+        guard count >= 0, count <= (bytes.count - position) / max(1, minimumSize) else {
+            throw ProtocolError("a count of \(count) does not fit the frame")
+        }
+        return count
+    }
+
     public mutating func string() throws(ProtocolError) -> String { String(decoding: try data(), as: UTF8.self) }
 
     public mutating func optionalString() throws(ProtocolError) -> String? { try bool() ? try string() : nil }

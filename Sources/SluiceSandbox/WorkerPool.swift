@@ -43,6 +43,10 @@ public final class WorkerPool: @unchecked Sendable {
         /// The worker died, was killed or broke the protocol, or none was available: nothing of
         /// the batch is known to have happened; retrying may succeed.
         case lost(String)
+        /// The batch ran but its code changed state every tenant shares (an escape from the
+        /// Python restrictions): its results are not trusted, the worker is replaced, and every
+        /// event fails with this message. Retrying would do the same.
+        case refused(String)
     }
 
     /// Events the pool reports (for logs and metrics).
@@ -52,6 +56,8 @@ public final class WorkerPool: @unchecked Sendable {
         /// A worker was lost: `reason` says how (killed after silence, died with a signal, …).
         case lost(slot: Int, pid: Int32, reason: String)
         case recycled(slot: Int, pid: Int32, residentBytes: Int)
+        /// The worker asked to be replaced: code it ran changed state every tenant shares.
+        case tainted(slot: Int, pid: Int32, reason: String)
     }
 
     /// What `/health` shows.
@@ -182,7 +188,8 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    static func backoff(_ deaths: Int) -> UInt64 {
+    /// Nanoseconds to wait before restarting a worker that died soon after start `deaths` times in a row.
+    public static func backoff(_ deaths: Int) -> UInt64 {
         guard deaths > 0 else { return 0 }
         return min(100_000_000 << UInt64(min(deaths - 1, 10)), 5_000_000_000)
     }
@@ -197,6 +204,7 @@ public final class WorkerPool: @unchecked Sendable {
         var shipCode = slot.warm[program.id] == nil
         var outcome: Execution
         var residentBytes = 0
+        var tainted: String?
         var failure: String?
         attempt: while true {
             let request = RunRequest(programID: program.id, program: shipCode ? program : nil, limits: limits, batch: batch)
@@ -207,9 +215,10 @@ public final class WorkerPool: @unchecked Sendable {
                     let frame = try process.channel.receive(deadline: monotonicNanoseconds() + silence)
                     if frame.type == FrameType.heartbeat { continue }
                     guard frame.type == FrameType.reply else { throw FrameChannel.Failure.system("unexpected frame \(frame.type)") }
-                    let decoded: (reply: RunReply, residentBytes: Int)
+                    let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
                     do { decoded = try RunReply.decode(frame.payload) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
                     residentBytes = decoded.residentBytes
+                    tainted = decoded.tainted
                     switch decoded.reply {
                     case .needsCode where !shipCode:
                         shipCode = true
@@ -240,7 +249,8 @@ public final class WorkerPool: @unchecked Sendable {
                 break attempt
             }
         }
-        checkin(slot, program: program, failure: failure, residentBytes: residentBytes)
+        checkin(slot, program: program, failure: failure, residentBytes: residentBytes, tainted: tainted)
+        if let tainted { return .refused(tainted) }
         return outcome
     }
 
@@ -265,7 +275,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func checkin(_ slot: Slot, program: Program, failure: String?, residentBytes: Int) {
+    private func checkin(_ slot: Slot, program: Program, failure: String?, residentBytes: Int, tainted: String?) {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         slot.busy = false
@@ -278,12 +288,16 @@ public final class WorkerPool: @unchecked Sendable {
             slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
             observer(.lost(slot: slot.index, pid: process.pid, reason: failure))
             pthread_cond_signal(&keeperCondition)
-        } else if residentBytes > configuration.recycleResidentBytes {
+        } else if tainted != nil || residentBytes > configuration.recycleResidentBytes {
             slot.process = nil
             slot.warm = [:]
             slot.quickDeaths = 0
             slot.restartAt = 0
-            observer(.recycled(slot: slot.index, pid: process.pid, residentBytes: residentBytes))
+            if let tainted {
+                observer(.tainted(slot: slot.index, pid: process.pid, reason: tainted))
+            } else {
+                observer(.recycled(slot: slot.index, pid: process.pid, residentBytes: residentBytes))
+            }
             // Stopping waits for the worker to leave: not under the lock.
             pthread_mutex_unlock(&mutex)
             process.stop()

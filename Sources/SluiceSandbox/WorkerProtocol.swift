@@ -76,8 +76,7 @@ public struct Hello: Sendable {
     public init(decoding bytes: [UInt8]) throws(ProtocolError) {
         var reader = WireReader(bytes)
         pid = Int32(truncatingIfNeeded: try reader.int())
-        let count = try reader.int()
-        guard count >= 0, count < 1000 else { throw ProtocolError("bad mechanism count") }
+        let count = try reader.count(minimumSize: 17)
         mechanisms = []
         for _ in 0..<count {
             mechanisms.append(Mechanism(name: try reader.string(), active: try reader.bool(), detail: try reader.string()))
@@ -146,8 +145,7 @@ public struct RunRequest: Sendable {
     }
 
     private static func readMap(_ reader: inout WireReader) throws(ProtocolError) -> [String: String] {
-        let count = try reader.int()
-        guard count >= 0 else { throw ProtocolError("bad map size") }
+        let count = try reader.count(minimumSize: 16)
         var map: [String: String] = [:]
         for _ in 0..<count { map[try reader.string()] = try reader.string() }
         return map
@@ -164,8 +162,7 @@ public struct RunRequest: Sendable {
             }
             let source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
                                               fileName: try reader.string(), code: try reader.string())
-            let count = try reader.int()
-            guard count >= 0 else { throw ProtocolError("bad library count") }
+            let count = try reader.count(minimumSize: 32)
             var libraries: [LibrarySource] = []
             for _ in 0..<count {
                 libraries.append(LibrarySource(importName: try reader.string(), language: try language(try reader.string()),
@@ -176,14 +173,12 @@ public struct RunRequest: Sendable {
             program = nil
         }
         limits = Limits(timeMilliseconds: try reader.int(), memoryMegabytes: try reader.int())
-        let count = try reader.int()
-        guard count >= 0 else { throw ProtocolError("bad item count") }
+        let count = try reader.count(minimumSize: 8)
         var items: [JSONText] = []
         items.reserveCapacity(count)
         for _ in 0..<count { items.append(try reader.data()) }
         var batch = Batch(items: items, credentials: try Self.readMap(&reader))
-        let perEvent = try reader.int()
-        guard perEvent >= 0 else { throw ProtocolError("bad credentials count") }
+        let perEvent = try reader.count(minimumSize: 16)
         for _ in 0..<perEvent {
             let index = try reader.int()
             batch.eventCredentials[index] = try Self.readMap(&reader)
@@ -206,9 +201,12 @@ public enum RunReply: Sendable {
     /// the request again with the code.
     case needsCode
 
-    public func encoded(residentBytes: Int) -> [UInt8] {
+    /// The reply with the worker's resident memory and, when `tainted` says why, the worker's
+    /// request to be replaced after this batch (its code changed state other tenants share).
+    public func encoded(residentBytes: Int, tainted: String? = nil) -> [UInt8] {
         var writer = WireWriter()
         writer.int(residentBytes)
+        writer.optionalString(tainted)
         switch self {
         case .ran(let result):
             writer.byte(0)
@@ -245,14 +243,14 @@ public enum RunReply: Sendable {
         return writer.bytes
     }
 
-    /// The reply and the worker's resident memory after the batch.
-    public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> (reply: RunReply, residentBytes: Int) {
+    /// The reply, the worker's resident memory after the batch, and why it must be replaced, if it must.
+    public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?) {
         var reader = WireReader(bytes)
         let resident = try reader.int()
+        let tainted = try reader.optionalString()
         switch try reader.byte() {
         case 0:
-            let count = try reader.int()
-            guard count >= 0 else { throw ProtocolError("bad result count") }
+            let count = try reader.count(minimumSize: 17)
             var results: [EventResult] = []
             results.reserveCapacity(count)
             for _ in 0..<count {
@@ -266,22 +264,20 @@ public enum RunReply: Sendable {
                 }
                 results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: try reader.data()))
             }
-            let logCount = try reader.int()
-            guard logCount >= 0 else { throw ProtocolError("bad log count") }
+            let logCount = try reader.count(minimumSize: 17)
             var logs: [LogLine] = []
             for _ in 0..<logCount {
                 let index = try reader.int()
                 logs.append(LogLine(inputIndex: index < 0 ? nil : index, messageId: try reader.optionalString(), text: try reader.string()))
             }
-            let unmockedCount = try reader.int()
-            guard unmockedCount >= 0 else { throw ProtocolError("bad request count") }
+            let unmockedCount = try reader.count(minimumSize: 8)
             var unmocked: [String] = []
             for _ in 0..<unmockedCount { unmocked.append(try reader.string()) }
-            return (.ran(BatchResult(results: results, logs: logs, unmockedRequests: unmocked)), resident)
+            return (.ran(BatchResult(results: results, logs: logs, unmockedRequests: unmocked)), resident, tainted)
         case 1:
-            return (.compileFailed(try reader.string()), resident)
+            return (.compileFailed(try reader.string()), resident, tainted)
         case 2:
-            return (.needsCode, resident)
+            return (.needsCode, resident, tainted)
         default:
             throw ProtocolError("bad reply kind")
         }

@@ -217,6 +217,11 @@ public struct CustomTransformHandler: Sendable {
             metrics?.unresolved(status: 400, events: group.count)
             logger?.warning("version does not compile", metadata: ["transformation.version": "\(contentID)", "error": "\(message)"])
             return false
+        case .refused(let reason):
+            for input in group { response.error(status: 400, reason, metadata: input.metadata) }
+            metrics?.unresolved(status: 400, events: group.count)
+            logger?.warning("batch refused", metadata: ["transformation.name": "\(name)", "transformation.version": "\(contentID)", "error": "\(reason)"])
+            return false
         case .lost(let reason):
             // Nothing of the batch is known to have happened: every event is retryable.
             for input in group { response.error(status: 500, reason, metadata: input.metadata) }

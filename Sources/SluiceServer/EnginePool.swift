@@ -60,7 +60,7 @@ public final class EnginePool: Sendable {
             case .isolated(let program, let limits):
                 switch customTransform.pool!.run(program, batch: Batch(items: items), limits: limits) {
                 case .ran(let result): return .success(result)
-                case .compileFailed(let message): return .failure(VersionFailure(message: message))
+                case .compileFailed(let message), .refused(let message): return .failure(VersionFailure(message: message))
                 case .lost(let reason): return .failure(VersionFailure(message: reason, retryable: true))
                 }
             case .failed(let message), .notFound(let message), .transient(let message):

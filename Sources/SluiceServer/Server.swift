@@ -100,6 +100,9 @@ public struct SluiceService {
             case .lost(let slot, let pid, let reason):
                 metrics.workerEvent("lost")
                 logger.error("worker lost", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
+            case .tainted(let slot, let pid, let reason):
+                metrics.workerEvent("tainted")
+                logger.warning("worker replaced", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
             case .recycled(let slot, let pid, let residentBytes):
                 metrics.workerEvent("recycled")
                 logger.info("worker recycled", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",

@@ -77,7 +77,7 @@ public struct ToolingHandler: Sendable {
         let result: BatchResult
         switch execute(source, libraries: libraries, batch: Batch(items: items)) {
         case .ran(let ran): result = ran
-        case .compileFailed(let message): return .error(400, message)
+        case .compileFailed(let message), .refused(let message): return .error(400, message)
         case .lost(let reason): return .error(500, reason)
         }
         var body = Array(#"{"transformedEvents":["#.utf8)
@@ -140,7 +140,7 @@ public struct ToolingHandler: Sendable {
         switch execute(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]),
                        batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)])) {
         case .ran(let ran): result = ran
-        case .compileFailed(let message), .lost(let message): return message
+        case .compileFailed(let message), .lost(let message), .refused(let message): return message
         }
         for eventResult in result.results {
             if case .failed(let failure) = eventResult.outcome { return failure.message }
@@ -153,7 +153,7 @@ public struct ToolingHandler: Sendable {
         let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
         switch execute(source, libraries: libraries, batch: Batch(items: [])) {
         case .ran: return nil
-        case .compileFailed(let message), .lost(let message): return message
+        case .compileFailed(let message), .lost(let message), .refused(let message): return message
         }
     }
 

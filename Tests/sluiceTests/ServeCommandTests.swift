@@ -7,7 +7,7 @@ import Testing
 /// `sluice serve` end to end: the real binary on a free port, called over loopback.
 @Suite(.serialized) struct ServeCommand {
     /// A running `sluice serve` and its port; stopped with SIGTERM.
-    final class Server {
+    final class Server: @unchecked Sendable {
         let process = Process()
         var port = 0
         let errors = Pipe()
@@ -289,5 +289,84 @@ import Testing
         #expect(response.status == 413)
         #expect(response.body == #"{"error":"request body larger than 1000 bytes"}"#)
         #expect(server.stop() == 0)
+    }
+
+    /// The pids of `parent`'s children named `sluice` (its worker processes), from /proc.
+    static func workerPids(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == parent
+        }
+    }
+
+    @Test func aWorkerKilledMidRequestCostsOnlyThatBatchWhichIsRetryable() async throws {
+        let root = try folder([
+            "slow/transform.js": "export function transformEvent(e) { const end = Date.now() + 400; while (Date.now() < end) {} e.done = true; return e; }",
+        ])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root, arguments: ["--workers", "1"])
+        let health = try await server.get("/health")
+        #expect(health.body.contains(#""isolation":"processes""#))
+        #expect(health.body.contains(#""seccomp":{"active":true"#))
+        let workers = Self.workerPids(of: server.process.processIdentifier)
+        #expect(workers.count == 1)
+
+        let body = Self.request(version: "slow", messages: [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
+        async let inFlight = server.post("/customTransform", body)
+        try await Task.sleep(for: .milliseconds(300))
+        for pid in workers { kill(pid, SIGKILL) }
+        let response = try await inFlight
+        // rudder-server's retry signal, and every event accounted for with the reason.
+        #expect(response.status == 809)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
+        #expect(items.map { $0["statusCode"] as? Int } == [500, 500, 500])
+        #expect((items[0]["error"] as? String)?.contains("SIGKILL") == true)
+        #expect(items.compactMap { ($0["metadata"] as? [String: Any])?["messageId"] as? String } == ["m0", "m1", "m2"])
+
+        // The next request is served by the replacement.
+        let next = try await server.post("/customTransform", body)
+        #expect(next.status == 200)
+        #expect(next.body.components(separatedBy: #""done":true"#).count == 4)
+        let replaced = Self.workerPids(of: server.process.processIdentifier)
+        #expect(replaced.count == 1 && replaced != workers)
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.body.contains(#"sluice_worker_events_total{event="lost"} 1"#))
+        #expect(server.stop() == 0)
+        // Stopping the server stops its workers.
+        #expect(Self.workerPids(of: server.process.processIdentifier).isEmpty)
+    }
+
+    @Test func getCredentialReadsAnEventsOwnCredentialsElseTheRequestsAndNeverLeaksThem() async throws {
+        let root = try folder([
+            "creds/transform.js": "export function transformEvent(e) { if (e.fail) throw new Error('key is ' + getCredential('key')); e.key = getCredential('key'); return e; }",
+            "creds-py/transform.py": "def transformEvent(event, metadata):\n    if event.get('fail'):\n        raise ValueError('key is ' + getCredential('key'))\n    event['key'] = getCredential('key')\n    return event\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root)
+        for version in ["creds", "creds-py"] {
+            func item(_ index: Int, _ message: String, credentials: String?) -> String {
+                #"{"message":\#(message),"metadata":{"messageId":"m\#(index)","sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]}"#
+                    + (credentials.map { #","credentials":[{"id":"c","key":"key","value":"\#($0)","isSecret":true}]"# } ?? "") + "}"
+            }
+            let body = "[" + [
+                item(0, #"{"n":0}"#, credentials: "request-secret-1"),
+                item(1, #"{"n":1}"#, credentials: "own-secret-2"),
+                item(2, #"{"n":2}"#, credentials: nil),
+                item(3, #"{"fail":true}"#, credentials: "own-secret-3"),
+            ].joined(separator: ",") + "]"
+            let response = try await server.post("/customTransform", body)
+            #expect(response.status == 200)
+            let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
+            let keys = items.compactMap { ($0["output"] as? [String: Any])?["key"] as? String }
+            #expect(keys == ["request-secret-1", "own-secret-2", "request-secret-1"], "\(version): \(response.body)")
+            // A secret a transformation puts into an error does not reach the response.
+            let error = try #require(items.last?["error"] as? String)
+            #expect(error.contains("key is [redacted]") && !error.contains("own-secret-3"), "\(version): \(error)")
+        }
+        #expect(server.stop() == 0)
+        #expect(!String(decoding: server.errors.fileHandleForReading.availableData, as: UTF8.self).contains("secret"))
     }
 }

@@ -58,6 +58,8 @@ SluicePyObject *sluice_call(SluicePyObject *callable, SluicePyObject *const *arg
 SluicePyObject *sluice_string(const char *utf8, ptrdiff_t length);
 SluicePyObject *sluice_integer(int64_t value);
 SluicePyObject *sluice_boolean(int value);
+/// 1 when `object` is true (Python truth), else 0.
+int sluice_is_true(SluicePyObject *object);
 /// The UTF-8 text of a str, or NULL. Borrowed from the str, or — when the str holds lone
 /// surrogates, which UTF-8 cannot encode — from `*owner`, a new reference the caller releases
 /// (those surrogates are written as `\uXXXX` escapes).

@@ -1,0 +1,333 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceCore
+import SluiceSandbox
+import Testing
+
+/// One worker process (the real `sluice worker`), shared by the hostile-code suite: every case
+/// runs in it or in its replacement, so "the worker is healthy afterwards" means the same pool
+/// answers the next call, and "nothing leaks" means the next tenant's code sees a clean world.
+let hostilePool: WorkerPool = {
+    // The server's environment must not reach user code.
+    setenv("SLUICE_CANARY_SECRET", "canary-5d1e", 1)
+    var configuration = WorkerPool.Configuration()
+    configuration.executable = sluiceBinary.path
+    configuration.count = 1
+    configuration.grace = .milliseconds(2500)
+    return try! WorkerPool(configuration: configuration)
+}()
+
+let hostileLimits = Limits(timeMilliseconds: 300, memoryMegabytes: 64)
+
+/// Runs `code` in the hostile pool on one event.
+func runIsolated(_ code: String, _ language: Language, libraries: [LibrarySource] = [], event: String = #"{"message":{"a":1},"metadata":{}}"#,
+                 name: String = "hostile") -> WorkerPool.Execution {
+    let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+    // Content-addressed like versions: the same code is the same program.
+    let id = "test-" + String(UInt(bitPattern: (code + libraries.map(\.code).joined()).hashValue), radix: 16)
+    return hostilePool.run(Program(id: id, source: source, libraries: libraries), batch: Batch(items: [Array(event.utf8)]), limits: hostileLimits)
+}
+
+/// The single output of a run, or nil.
+func onlyOutput(_ execution: WorkerPool.Execution) -> String? {
+    guard case .ran(let result) = execution, result.results.count == 1, case .output(let json) = result.results[0].outcome else { return nil }
+    return String(decoding: json, as: UTF8.self)
+}
+
+/// The single failure of a run, or nil.
+func onlyFailure(_ execution: WorkerPool.Execution) -> Failure? {
+    guard case .ran(let result) = execution, result.results.count == 1, case .failed(let failure) = result.results[0].outcome else { return nil }
+    return failure
+}
+
+/// What a hostile case must end in.
+enum Expected: Sendable, CustomStringConvertible {
+    /// The event fails with one of `kinds`, its message containing `text`.
+    case fails([FailureKind], containing: String)
+    /// The code does not compile, the message containing `text`.
+    case doesNotCompile(containing: String)
+    /// The worker is stopped and replaced; the batch is reported lost (retryable).
+    case workerReplaced
+
+    var description: String {
+        switch self {
+        case .fails(let kinds, let text): "fails (\(kinds.map(\.name))) with \(text)"
+        case .doesNotCompile(let text): "does not compile: \(text)"
+        case .workerReplaced: "worker replaced"
+        }
+    }
+}
+
+struct HostileCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var language: Language
+    var code: String
+    var libraries: [LibrarySource] = []
+    var expected: Expected
+    var testDescription: String { name }
+}
+
+let escapeToDriver = """
+def _driver():
+    try:
+        raise ValueError()
+    except ValueError as error:
+        frame = error.__traceback__.tb_frame
+    while frame.f_back:
+        frame = frame.f_back
+    return frame.f_globals
+
+"""
+
+let hostileCases: [HostileCase] = [
+    // Files, environment, processes, sockets — JavaScript has no API for any of them.
+    HostileCase(name: "js: require('fs') to read /etc/passwd", language: .javascript,
+                code: #"export function transformEvent(e) { return { p: require("fs").readFileSync("/etc/passwd", "utf8") }; }"#,
+                expected: .fails([.exception], containing: "require")),
+    HostileCase(name: "js: import of a Node module", language: .javascript,
+                code: "import fs from \"fs\";\nexport function transformEvent(e) { return e; }",
+                expected: .doesNotCompile(containing: "fs")),
+    HostileCase(name: "js: process.env", language: .javascript,
+                code: "export function transformEvent(e) { return { env: process.env }; }",
+                expected: .fails([.exception], containing: "process")),
+    // Python: the restricted builtins first, then escapes around them that the process stops.
+    HostileCase(name: "py: open('/etc/passwd')", language: .python,
+                code: "def transformEvent(e, m):\n    return {'p': open('/etc/passwd').read()}\n",
+                expected: .fails([.exception], containing: "open() is not available")),
+    HostileCase(name: "py: import os", language: .python,
+                code: "import os\ndef transformEvent(e, m):\n    return {'env': dict(os.environ)}\n",
+                expected: .doesNotCompile(containing: "not allowed")),
+    HostileCase(name: "py: __subclasses__ to posix.open('/etc/passwd')", language: .python,
+                code: """
+                def transformEvent(e, m):
+                    importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+                    posix = importer.load_module('posix')
+                    return {'fd': posix.open('/etc/passwd', 0)}
+                """,
+                expected: .fails([.exception], containing: "PermissionError")),
+    HostileCase(name: "py: __subclasses__ to fork", language: .python,
+                code: """
+                def transformEvent(e, m):
+                    importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+                    return {'pid': importer.load_module('posix').fork()}
+                """,
+                expected: .fails([.exception], containing: "PermissionError")),
+    HostileCase(name: "py: fork bomb", language: .python,
+                code: """
+                def transformEvent(e, m):
+                    importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+                    posix = importer.load_module('posix')
+                    while True:
+                        posix.fork()
+                """,
+                expected: .fails([.exception], containing: "PermissionError")),
+    HostileCase(name: "py: execv through posix", language: .python,
+                code: """
+                def transformEvent(e, m):
+                    importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+                    importer.load_module('posix').execv('/bin/sh', ['sh', '-c', 'id'])
+                """,
+                expected: .fails([.exception], containing: "PermissionError")),
+    HostileCase(name: "py: __globals__ to the real builtins", language: .python,
+                code: "def transformEvent(e, m):\n    return {'p': transformEvent.__globals__['__builtins__']['open']('/etc/passwd').read()}\n",
+                expected: .fails([.exception], containing: "open() is not available")),
+    HostileCase(name: "py: frames to the driver's import, then os.listdir", language: .python,
+                code: escapeToDriver + "def transformEvent(e, m):\n    return {'ls': _driver()['_real_import']('os').listdir('/')}\n",
+                expected: .fails([.exception], containing: "PermissionError")),
+    HostileCase(name: "py: a socket through the C extension module", language: .python,
+                code: escapeToDriver + """
+                def transformEvent(e, m):
+                    sock = _driver()['_real_import']('_socket')
+                    s = sock.socket(sock.AF_INET, sock.SOCK_STREAM)
+                    s.connect(('127.0.0.1', 9))
+                    return {'connected': True}
+                """,
+                expected: .fails([.exception], containing: "Operation not permitted")),
+    HostileCase(name: "py: ctypes through the driver's import", language: .python,
+                code: escapeToDriver + "def transformEvent(e, m):\n    return {'libc': str(_driver()['_real_import']('ctypes').CDLL(None))}\n",
+                expected: .fails([.exception], containing: "rror")),
+    HostileCase(name: "py: importlib.import_module('socket')", language: .python,
+                code: escapeToDriver + """
+                def transformEvent(e, m):
+                    socket = _driver()['_real_import']('importlib').import_module('socket')
+                    return {'s': str(socket.create_connection(('127.0.0.1', 9)))}
+                """,
+                expected: .fails([.exception], containing: "rror")),
+    HostileCase(name: "py: gc.get_objects() for the real open()", language: .python,
+                code: escapeToDriver + """
+                def transformEvent(e, m):
+                    gc = _driver()['gc']
+                    opens = [o for o in gc.get_objects() if getattr(o, '__name__', None) == 'open' and callable(o)]
+                    opens += [_driver()['_builtins'].open]
+                    return {'p': opens[0]('/etc/passwd').read()}
+                """,
+                expected: .fails([.exception], containing: "PermissionError")),
+    // Time.
+    HostileCase(name: "js: infinite loop", language: .javascript,
+                code: "export function transformEvent(e) { for (;;) {} }", expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "js: infinite loop in finally", language: .javascript,
+                code: "export function transformEvent(e) { try { for (;;) {} } finally { for (;;) {} } }",
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "js: infinite loop in a library", language: .javascript,
+                code: "import { spin } from \"spinner\";\nexport function transformEvent(e) { spin(); return e; }",
+                libraries: [LibrarySource(importName: "spinner", language: .javascript, fileName: "spinner.js",
+                                          code: "export function spin() { while (true) {} }")],
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "js: async loop of promise jobs", language: .javascript,
+                code: "export async function transformEvent(e) { for (;;) { await 0; } }", expected: .workerReplaced),
+    HostileCase(name: "py: infinite loop", language: .python,
+                code: "def transformEvent(e, m):\n    while True:\n        pass\n", expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "py: infinite loop in finally", language: .python,
+                code: "def transformEvent(e, m):\n    try:\n        while True: pass\n    finally:\n        while True: pass\n",
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "py: infinite loop in a library", language: .python,
+                code: "from spinner import spin\ndef transformEvent(e, m):\n    spin()\n",
+                libraries: [LibrarySource(importName: "spinner", language: .python, fileName: "spinner.py",
+                                          code: "def spin():\n    while True:\n        pass\n")],
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "py: async infinite loop", language: .python,
+                code: "async def transformEvent(e, m):\n    while True:\n        pass\n", expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "py: a long C call (sum over 10**12)", language: .python,
+                code: "def transformEvent(e, m):\n    return {'s': sum(range(10**12))}\n", expected: .workerReplaced),
+    HostileCase(name: "py: swallowing the time limit in a loop", language: .python,
+                code: "def transformEvent(e, m):\n    while True:\n        try:\n            while True: pass\n        except BaseException:\n            pass\n",
+                expected: .fails([.timeLimit], containing: "time limit")),
+    // Memory.
+    HostileCase(name: "js: array growth", language: .javascript,
+                code: "export function transformEvent(e) { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }",
+                expected: .fails([.memoryLimit, .exception], containing: "")),
+    HostileCase(name: "js: string doubling", language: .javascript,
+                code: "export function transformEvent(e) { let s = 'x'; for (;;) s += s; }",
+                expected: .fails([.memoryLimit, .exception], containing: "")),
+    HostileCase(name: "js: typed arrays", language: .javascript,
+                code: "export function transformEvent(e) { const a = []; for (;;) a.push(new Float64Array(1 << 20)); }",
+                expected: .fails([.memoryLimit, .exception], containing: "")),
+    HostileCase(name: "py: list growth", language: .python,
+                code: "def transformEvent(e, m):\n    a = []\n    while True:\n        a.append(' ' * 10**6)\n",
+                expected: .fails([.memoryLimit], containing: "memory limit")),
+    HostileCase(name: "py: dict growth", language: .python,
+                code: "def transformEvent(e, m):\n    d = {}\n    i = 0\n    while True:\n        d[i] = [i] * 100\n        i += 1\n",
+                expected: .fails([.memoryLimit], containing: "memory limit")),
+    HostileCase(name: "py: string doubling", language: .python,
+                code: "def transformEvent(e, m):\n    s = 'x'\n    while True:\n        s = s + s\n",
+                expected: .fails([.memoryLimit], containing: "memory limit")),
+    // Stack.
+    HostileCase(name: "js: stack overflow", language: .javascript,
+                code: "function f(n) { return f(n + 1) + 1; }\nexport function transformEvent(e) { return { n: f(0) }; }",
+                expected: .fails([.exception], containing: "RangeError")),
+    HostileCase(name: "py: stack overflow", language: .python,
+                code: "def f(n):\n    return f(n + 1) + 1\ndef transformEvent(e, m):\n    return {'n': f(0)}\n",
+                expected: .fails([.exception], containing: "RecursionError")),
+    // Outputs.
+    HostileCase(name: "js: a huge output", language: .javascript,
+                code: "export function transformEvent(e) { return { x: 'x'.repeat(40 * 1024 * 1024) }; }",
+                expected: .fails([.unserializableResult, .memoryLimit], containing: "")),
+    HostileCase(name: "py: a huge output", language: .python,
+                code: "def transformEvent(e, m):\n    return {'x': 'x' * (40 << 20)}\n",
+                expected: .fails([.unserializableResult, .memoryLimit], containing: "")),
+]
+
+@Suite(.serialized) struct HostileCode {
+    @Test(arguments: hostileCases)
+    func endsInACleanPerEventErrorAndTheWorkerServesTheNextCall(_ hostile: HostileCase) throws {
+        let replacementsBefore = hostilePool.status.replacements
+        let execution = runIsolated(hostile.code, hostile.language, libraries: hostile.libraries, name: hostile.name)
+        switch hostile.expected {
+        case .fails(let kinds, let text):
+            let failure = try #require(onlyFailure(execution), "\(hostile.name): expected one failure, got \(execution)")
+            #expect(kinds.contains(failure.kind), "\(hostile.name): \(failure.kind) \(failure.message)")
+            #expect(text.isEmpty || failure.message.contains(text), "\(hostile.name): \(failure.message)")
+        case .doesNotCompile(let text):
+            guard case .compileFailed(let message) = execution else {
+                Issue.record("\(hostile.name): expected a compile failure, got \(execution)")
+                return
+            }
+            #expect(message.contains(text), "\(hostile.name): \(message)")
+        case .workerReplaced:
+            guard case .lost(let reason) = execution else {
+                Issue.record("\(hostile.name): expected the worker to be replaced, got \(execution)")
+                return
+            }
+            #expect(reason.contains("replaced"), "\(reason)")
+        }
+        // The service is healthy afterwards: both engines answer the next tenant.
+        #expect(onlyOutput(runIsolated("export function transformEvent(e) { return { ok: true }; }", .javascript)) == #"{"ok":true}"#)
+        #expect(onlyOutput(runIsolated("def transformEvent(e, m):\n    return {'ok': True}\n", .python)) == #"{"ok":true}"#)
+        if case .workerReplaced = hostile.expected { #expect(hostilePool.status.replacements > replacementsBefore) }
+    }
+
+    @Test func theServersEnvironmentDoesNotReachUserCode() throws {
+        let output = try #require(onlyOutput(runIsolated("""
+            def transformEvent(e, m):
+                importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+                return {'env': sorted(k.decode() for k in importer.load_module('posix').environ)}
+            """, .python)))
+        #expect(output == #"{"env":["LANG"]}"#)
+        #expect(ProcessInfo.processInfo.environment["SLUICE_CANARY_SECRET"] == "canary-5d1e")
+    }
+
+    @Test func prototypePollutionAndGlobalsDoNotReachTheNextCallOrTenant() throws {
+        let polluter = """
+            Object.prototype.polluted = "yes"; Object.prototype.get = function () { return 1; };
+            Array.prototype.map = function () { return "hijacked"; };
+            globalThis.leaked = 1; JSON.stringify = () => "{}"; Math.random = () => 4; Object.freeze(Math);
+            export function transformEvent(e) { return e; }
+            """
+        _ = runIsolated(polluter, .javascript)
+        // Its own next batch starts from a clean realm (apart from what freeze made permanent).
+        let again = polluter.replacingOccurrences(of: "export function transformEvent(e) { return e; }",
+                                                  with: "export function transformEvent(e) { return e; }\n// again")
+        #expect(onlyOutput(runIsolated(again, .javascript)) == #"{"a":1}"#)
+        let check = "export function transformEvent(e) { return { p: ({}).polluted ?? null, m: [1].map(x => x * 2), l: typeof leaked, r: Math.random() < 1 }; }"
+        #expect(onlyOutput(runIsolated(check, .javascript)) == #"{"p":null,"m":[2],"l":"undefined","r":true}"#)
+        // The polluter itself, called again, starts clean too.
+        let both = "if (({}).polluted) throw new Error('polluted');\nObject.prototype.polluted = 1;\nexport function transformEvent(e) { return e; }"
+        _ = runIsolated(both, .javascript)
+        #expect(onlyOutput(runIsolated(both, .javascript)) == #"{"a":1}"#)
+    }
+
+    @Test func aPythonTenantThatChangesSharedModulesIsRefusedAndItsWorkerReplaced() throws {
+        let cases = [
+            "import json\njson.dumps = lambda *a, **k: 'hijacked'\ndef transformEvent(e, m):\n    return e\n",
+            escapeToDriver + "def transformEvent(e, m):\n    _driver()['_encode'] = lambda v: 'stolen'\n    return e\n",
+            escapeToDriver + "def transformEvent(e, m):\n    _driver()['_real_import']('json').JSONEncoder.default = lambda self, o: 'x'\n    return e\n",
+            "import json\ndef transformEvent(e, m):\n    json.loads.__code__ = (lambda *a, **k: {'hijacked': True}).__code__\n    return e\n",
+        ]
+        for code in cases {
+            let before = hostilePool.status.replacements
+            let execution = runIsolated(code, .python)
+            guard case .refused(let reason) = execution else {
+                Issue.record("expected a refusal for \(code), got \(execution)")
+                continue
+            }
+            #expect(reason.contains("changed state every transformation shares"), "\(reason)")
+            // The next tenant gets a new worker and the real modules.
+            let next = "import json\ndef transformEvent(e, m):\n    return {'d': json.dumps({'x': 1}), 'l': json.loads('[1]')}\n"
+            #expect(onlyOutput(runIsolated(next, .python)) == #"{"d":"{\"x\": 1}","l":[1]}"#)
+            #expect(hostilePool.status.replacements > before)
+        }
+    }
+
+    @Test func oneTenantsEventsAreGoneBeforeTheNextTenantRuns() throws {
+        _ = runIsolated("def transformEvent(e, m):\n    return e\n", .python, event: #"{"message":{"secret":"tenant-a-canary-91"},"metadata":{}}"#)
+        let scan = escapeToDriver + """
+            def transformEvent(e, m):
+                gc = _driver()['gc']
+                found = [o for o in gc.get_objects() if isinstance(o, dict) and o.get('secret') == 'tenant-a-canary-91']
+                return {'found': len(found)}
+            """
+        #expect(onlyOutput(runIsolated(scan, .python)) == #"{"found":0}"#)
+    }
+
+    @Test func workersReportTheirConfinement() {
+        let mechanisms = Dictionary(uniqueKeysWithValues: hostilePool.status.mechanisms.map { ($0.name, $0.active) })
+        #expect(mechanisms["seccomp"] == true)
+        #expect(mechanisms["no_new_privs"] == true)
+        #expect(mechanisms["no_inherited_fds"] == true)
+        #expect(mechanisms["rlimit_core"] == true)
+        // Reported, not silently skipped.
+        #expect(mechanisms["rlimit_as"] == false)
+    }
+}
