@@ -122,19 +122,35 @@ public final class FrameChannel: @unchecked Sendable {
     }
 
     /// Sends one frame. `deadline` (CLOCK_MONOTONIC nanoseconds) bounds the wait for the peer to
-    /// read; nil waits as long as needed (the worker's side).
+    /// read; nil waits as long as needed (the worker's side). The header and the payload go out
+    /// in one `sendmsg` from where they are (no copy into a frame buffer).
     public func send(type: UInt8, payload: [UInt8], deadline: UInt64? = nil) throws(Failure) {
-        var frame = [UInt8]()
-        frame.reserveCapacity(payload.count + 5)
-        var length = UInt32(payload.count + 1).littleEndian
-        withUnsafeBytes(of: &length) { frame.append(contentsOf: $0) }
-        frame.append(type)
-        frame += payload
+        var header: (UInt32, UInt8) = (UInt32(payload.count + 1).littleEndian, type)
         pthread_mutex_lock(&writeLock)
         defer { pthread_mutex_unlock(&writeLock) }
+        let headerSize = 5
+        let total = headerSize + payload.count
         var sent = 0
-        while sent < frame.count {
-            let count = frame.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+        while sent < total {
+            let count = withUnsafeMutableBytes(of: &header) { headerBytes in
+                payload.withUnsafeBytes { payloadBytes -> Int in
+                    var vectors = [iovec]()
+                    if sent < headerSize {
+                        vectors.append(iovec(iov_base: headerBytes.baseAddress! + sent, iov_len: headerSize - sent))
+                    }
+                    let payloadSent = max(0, sent - headerSize)
+                    if payloadBytes.count > payloadSent {
+                        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: payloadBytes.baseAddress! + payloadSent),
+                                             iov_len: payloadBytes.count - payloadSent))
+                    }
+                    return vectors.withUnsafeMutableBufferPointer { buffer in
+                        var message = msghdr()
+                        message.msg_iov = buffer.baseAddress
+                        message.msg_iovlen = buffer.count
+                        return Glibc.sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL))
+                    }
+                }
+            }
             if count > 0 {
                 sent += count
                 continue
@@ -149,21 +165,32 @@ public final class FrameChannel: @unchecked Sendable {
         }
     }
 
-    /// Receives one frame: its type and payload.
+    /// Receives one frame: its type and payload (read straight into the payload's own array).
     public func receive(deadline: UInt64? = nil) throws(Failure) -> (type: UInt8, payload: [UInt8]) {
-        var header = [UInt8](repeating: 0, count: 4)
-        try read(into: &header, deadline: deadline)
-        let length = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
+        var header = (UInt32(0), UInt8(0))
+        try withUnsafeMutableBytes(of: &header) { (bytes: UnsafeMutableRawBufferPointer) throws(Failure) in
+            try read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<5]), deadline: deadline)
+        }
+        let length = Int(UInt32(littleEndian: header.0))
         guard length >= 1, length <= Self.maximumFrame else { throw .system("frame of \(length) bytes") }
-        var body = [UInt8](repeating: 0, count: length)
-        try read(into: &body, deadline: deadline)
-        return (body[0], Array(body[1...]))
+        var failure: Failure?
+        let payload = [UInt8](unsafeUninitializedCapacity: length - 1) { buffer, initialized in
+            do throws(Failure) {
+                try read(into: UnsafeMutableRawBufferPointer(buffer), deadline: deadline)
+                initialized = length - 1
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return (header.1, payload)
     }
 
-    private func read(into buffer: inout [UInt8], deadline: UInt64?) throws(Failure) {
+    private func read(into buffer: UnsafeMutableRawBufferPointer, deadline: UInt64?) throws(Failure) {
         var received = 0
         while received < buffer.count {
-            let count = buffer.withUnsafeMutableBytes { Glibc.recv(descriptor, $0.baseAddress! + received, $0.count - received, 0) }
+            let count = Glibc.recv(descriptor, buffer.baseAddress! + received, buffer.count - received, 0)
             if count > 0 {
                 received += count
                 continue

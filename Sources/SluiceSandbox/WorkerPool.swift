@@ -31,6 +31,10 @@ public final class WorkerPool: @unchecked Sendable {
         public var checkoutTimeout: Duration = .seconds(30)
         /// How long a new worker may take to say hello (default 10 s).
         public var startTimeout: Duration = .seconds(10)
+        /// Started, warmed and confined workers kept in reserve (default 1): a lost worker's slot
+        /// takes one at once instead of waiting the ~150 ms a worker needs to start, and a new
+        /// spare starts in the background. Each costs an idle process's memory.
+        public var spares = 1
 
         public init() {}
     }
@@ -49,9 +53,11 @@ public final class WorkerPool: @unchecked Sendable {
         case refused(String)
     }
 
-    /// Events the pool reports (for logs and metrics).
+    /// Events the pool reports (for logs and metrics). A slot of -1 is a spare worker.
     public enum Event: Sendable {
         case started(slot: Int, pid: Int32, duration: Duration)
+        /// A spare took the place of a lost worker.
+        case promoted(slot: Int, pid: Int32)
         case failedToStart(slot: Int, reason: String)
         /// A worker was lost: `reason` says how (killed after silence, died with a signal, …).
         case lost(slot: Int, pid: Int32, reason: String)
@@ -66,6 +72,8 @@ public final class WorkerPool: @unchecked Sendable {
         public var ready: Int
         public var busy: Int
         public var replacements: Int
+        /// Spare workers ready to take a lost worker's place.
+        public var spares: Int
         /// The confinement of the most recently started worker.
         public var mechanisms: [Mechanism]
     }
@@ -88,6 +96,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var condition = pthread_cond_t()
     private var keeperCondition = pthread_cond_t()
     private var slots: [Slot]
+    private var spares: [WorkerProcess] = []
     private var clock: UInt64 = 0
     private var replacements = 0
     private var lastMechanisms: [Mechanism] = []
@@ -108,6 +117,7 @@ public final class WorkerPool: @unchecked Sendable {
             lastMechanisms = hello.mechanisms
             observer(.started(slot: slot.index, pid: process.pid, duration: duration))
         }
+        // Spares start in the background (the keeper), so they do not delay the service's start.
         let box = Unmanaged.passRetained(self)
         var thread = pthread_t()
         pthread_create(&thread, nil, { argument in
@@ -146,24 +156,43 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Replaces lost workers, with back-off for a worker that keeps dying soon after it starts
-    /// (100 ms, doubling per consecutive quick death, up to 5 s).
+    /// (100 ms, doubling per consecutive quick death, up to 5 s). Every 10 ms it also looks at
+    /// the idle workers, so one that died between batches (killed, out of memory) is replaced at
+    /// once instead of failing the next batch sent to it.
     private func keep() {
         pthread_mutex_lock(&mutex)
         while !shuttingDown {
-            let now = monotonicNanoseconds()
-            guard let slot = slots.first(where: { $0.process == nil && !$0.busy && $0.restartAt <= now }) else {
-                let next = slots.filter { $0.process == nil && !$0.busy }.map(\.restartAt).min()
-                if let next {
-                    var deadline = timespec()
-                    clock_gettime(CLOCK_REALTIME, &deadline)
-                    let wait = next > now ? next - now : 1_000_000
-                    let total = UInt64(deadline.tv_nsec) + wait
-                    deadline.tv_sec += Int(total / 1_000_000_000)
-                    deadline.tv_nsec = Int(total % 1_000_000_000)
-                    pthread_cond_timedwait(&keeperCondition, &mutex, &deadline)
-                } else {
-                    pthread_cond_wait(&keeperCondition, &mutex)
+            for slot in slots where !slot.busy {
+                if let process = slot.process, process.channel.peerClosed {
+                    markLost(slot, process, reason: "worker process \(process.pid) ended while idle (\(process.reap())); it is being replaced")
                 }
+            }
+            spares.removeAll { spare in
+                guard spare.channel.peerClosed else { return false }
+                observer(.lost(slot: -1, pid: spare.pid, reason: "spare worker process \(spare.pid) ended (\(spare.reap()))"))
+                return true
+            }
+            let now = monotonicNanoseconds()
+            let vacant = slots.first(where: { $0.process == nil && !$0.busy && $0.restartAt <= now })
+            if let vacant, !spares.isEmpty {
+                let spare = spares.removeFirst()
+                vacant.process = spare
+                vacant.warm = [:]
+                replacements += 1
+                observer(.promoted(slot: vacant.index, pid: spare.pid))
+                pthread_cond_broadcast(&condition)
+                continue
+            }
+            let wantSpare = vacant == nil && spares.count < configuration.spares
+            guard let slot = vacant ?? (wantSpare ? Slot(index: -1) : nil) else {
+                let next = slots.filter { $0.process == nil && !$0.busy }.map(\.restartAt).min()
+                var deadline = timespec()
+                clock_gettime(CLOCK_REALTIME, &deadline)
+                let wait = min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval)
+                let total = UInt64(deadline.tv_nsec) + wait
+                deadline.tv_sec += Int(total / 1_000_000_000)
+                deadline.tv_nsec = Int(total % 1_000_000_000)
+                pthread_cond_timedwait(&keeperCondition, &mutex, &deadline)
                 continue
             }
             slot.busy = true  // reserved while starting
@@ -172,12 +201,23 @@ public final class WorkerPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             slot.busy = false
             switch result {
+            case .success(let (process, hello, duration)) where slot.index < 0:
+                lastMechanisms = hello.mechanisms
+                observer(.started(slot: -1, pid: process.pid, duration: duration))
+                if shuttingDown { process.kill() } else { spares.append(process) }
             case .success(let (process, hello, duration)):
                 slot.process = process
                 slot.warm = [:]
                 replacements += 1
                 lastMechanisms = hello.mechanisms
                 observer(.started(slot: slot.index, pid: process.pid, duration: duration))
+            case .failure(let failure) where slot.index < 0:
+                observer(.failedToStart(slot: -1, reason: failure.description))
+                // Do not spin on spares that cannot start: the slots' own back-off paces retries.
+                var pause = timespec()
+                clock_gettime(CLOCK_REALTIME, &pause)
+                pause.tv_sec += 1
+                pthread_cond_timedwait(&keeperCondition, &mutex, &pause)
             case .failure(let failure):
                 slot.quickDeaths += 1
                 slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
@@ -188,10 +228,26 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    /// Nanoseconds to wait before restarting a worker that died soon after start `deaths` times in a row.
+    /// How often the keeper looks for idle workers that died (10 ms).
+    static let idleCheckInterval: UInt64 = 10_000_000
+
+    /// Takes a dead (or killed) worker out of its slot and schedules its replacement; under the lock.
+    private func markLost(_ slot: Slot, _ process: WorkerProcess, reason: String) {
+        slot.process = nil
+        slot.warm = [:]
+        let quick = monotonicNanoseconds() - process.startedAt < 1_000_000_000
+        slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0
+        slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
+        observer(.lost(slot: slot.index, pid: process.pid, reason: reason))
+        pthread_cond_signal(&keeperCondition)
+    }
+
+    /// Nanoseconds to wait before restarting a worker that died within a second of its start
+    /// `deaths` times in a row: none for the first, then 100 ms doubling up to 5 s (a crash loop
+    /// must not eat the machine; one unlucky death must not delay its replacement).
     public static func backoff(_ deaths: Int) -> UInt64 {
-        guard deaths > 0 else { return 0 }
-        return min(100_000_000 << UInt64(min(deaths - 1, 10)), 5_000_000_000)
+        guard deaths > 1 else { return 0 }
+        return min(100_000_000 << UInt64(min(deaths - 2, 10)), 5_000_000_000)
     }
 
     /// Runs `batch` through `program` on a worker. Blocks the calling thread (a server worker
@@ -239,7 +295,12 @@ public final class WorkerPool: @unchecked Sendable {
                     process.kill()
                     reason = "worker process \(process.pid) did not answer within the time limit of \(limits.timeMilliseconds) ms plus \(Int(configuration.grace.millisecondsValue)) ms and was stopped; it is being replaced"
                 case .closed:
-                    reason = "worker process \(process.pid) ended during the batch (\(process.reap())); it is being replaced"
+                    let ending = process.reap()
+                    if ending == "exit status \(EngineMonitor.exitStatus)" {
+                        reason = "a call ran past its time limit of \(limits.timeMilliseconds) ms in code that cannot be interrupted in-process (a loop of promise jobs such as `for (;;) await 0`, or a long native call); worker process \(process.pid) ended itself and is being replaced"
+                    } else {
+                        reason = "worker process \(process.pid) ended during the batch (\(ending)); it is being replaced"
+                    }
                 case .system(let message):
                     process.kill()
                     reason = "worker process \(process.pid) failed (\(message)) and was stopped; it is being replaced"
@@ -259,6 +320,11 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while true {
+            for slot in slots where !slot.busy {
+                if let process = slot.process, process.channel.peerClosed {
+                    markLost(slot, process, reason: "worker process \(process.pid) ended while idle (\(process.reap())); it is being replaced")
+                }
+            }
             let free = slots.filter { !$0.busy && $0.process != nil }
             if let chosen = free.first(where: { $0.warm[programID] != nil }) ?? free.min(by: { $0.warm.count < $1.warm.count }) {
                 chosen.busy = true
@@ -281,13 +347,7 @@ public final class WorkerPool: @unchecked Sendable {
         slot.busy = false
         guard let process = slot.process else { return }
         if let failure {
-            slot.process = nil
-            slot.warm = [:]
-            let quick = monotonicNanoseconds() - process.startedAt < 1_000_000_000
-            slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0
-            slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
-            observer(.lost(slot: slot.index, pid: process.pid, reason: failure))
-            pthread_cond_signal(&keeperCondition)
+            markLost(slot, process, reason: failure)
         } else if tainted != nil || residentBytes > configuration.recycleResidentBytes {
             slot.process = nil
             slot.warm = [:]
@@ -319,7 +379,7 @@ public final class WorkerPool: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         return Status(workers: slots.count, ready: slots.filter { $0.process != nil }.count,
                       busy: slots.filter { $0.busy && $0.process != nil }.count, replacements: replacements,
-                      mechanisms: lastMechanisms)
+                      spares: spares.count, mechanisms: lastMechanisms)
     }
 
     /// The pids of the running workers (tests kill one on purpose).
@@ -333,8 +393,9 @@ public final class WorkerPool: @unchecked Sendable {
     public func shutdown() {
         pthread_mutex_lock(&mutex)
         shuttingDown = true
-        let processes = slots.compactMap(\.process)
+        let processes = slots.compactMap(\.process) + spares
         for slot in slots { slot.process = nil }
+        spares.removeAll()
         pthread_cond_broadcast(&keeperCondition)
         pthread_cond_broadcast(&condition)
         pthread_mutex_unlock(&mutex)

@@ -5,7 +5,7 @@ import SluiceCore
 
 /// One `sluice worker` child: its pid and the server's end of its channel.
 ///
-/// Started with `posix_spawn` in a clean environment (only `LANG`), stdin and stdout on
+/// Started with `posix_spawn` in a clean environment (only `LANG` and malloc tunables), stdin and stdout on
 /// `/dev/null`, stderr shared with the server (the worker's start-up report and fatal messages),
 /// and the channel as descriptor 3; the worker closes every other descriptor itself.
 public final class WorkerProcess: @unchecked Sendable {
@@ -56,7 +56,11 @@ public final class WorkerProcess: @unchecked Sendable {
             strings.map { string in string.withCString { strdup($0) } } + [nil]
         }
         let argv = copies([executable] + arguments)
-        let environment = copies(["LANG=C.UTF-8"])
+        // Batches allocate and free the same few hundred kilobytes over and over: keep freed memory
+        // in the heap instead of returning it to the kernel and faulting it back in (measured:
+        // ~9% of a worker's time in page faults with glibc's defaults).
+        let environment = copies(["LANG=C.UTF-8",
+                                  "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"])
         defer {
             for pointer in argv { free(pointer) }
             for pointer in environment { free(pointer) }

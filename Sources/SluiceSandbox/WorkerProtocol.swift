@@ -204,7 +204,15 @@ public enum RunReply: Sendable {
     /// The reply with the worker's resident memory and, when `tainted` says why, the worker's
     /// request to be replaced after this batch (its code changed state other tenants share).
     public func encoded(residentBytes: Int, tainted: String? = nil) -> [UInt8] {
-        var writer = WireWriter()
+        var capacity = 64
+        if case .ran(let result) = self {
+            for eventResult in result.results {
+                capacity += 40 + eventResult.metadata.count
+                if case .output(let json) = eventResult.outcome { capacity += json.count }
+            }
+            capacity += result.logs.reduce(0) { $0 + $1.text.utf8.count + 64 }
+        }
+        var writer = WireWriter(capacity: capacity)
         writer.int(residentBytes)
         writer.optionalString(tainted)
         switch self {

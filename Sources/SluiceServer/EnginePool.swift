@@ -27,7 +27,7 @@ public final class EnginePool: Sendable {
         self.processes = processes
         // With worker processes, a thread spends most of a request waiting for its worker: two
         // threads per process let one parse and map while the other waits.
-        self.workers = max(1, processes.map { $0.configuration.count * 2 } ?? workers)
+        self.workers = max(1, processes.map { $0.configuration.count + 1 } ?? workers)
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs

@@ -89,17 +89,21 @@ public struct SluiceService {
     /// Starts the worker processes on a thread of their own (starting blocks until each says hello).
     static func startProcesses(_ configuration: WorkerPool.Configuration, logger: Logger, metrics: ServiceMetrics) async throws -> WorkerPool {
         let observer: @Sendable (WorkerPool.Event) -> Void = { event in
+            func name(_ slot: Int) -> Logger.MetadataValue { slot < 0 ? "spare" : "\(slot)" }
             switch event {
             case .started(let slot, let pid, let duration):
                 metrics.workerEvent("started", startDuration: duration)
-                logger.info("worker started", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",
+                logger.info("worker started", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)",
                                                           "duration_ms": "\(Int(duration.millisecondsValue.rounded()))"])
+            case .promoted(let slot, let pid):
+                metrics.workerEvent("promoted")
+                logger.info("spare worker took a lost worker's place", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)"])
             case .failedToStart(let slot, let reason):
                 metrics.workerEvent("failed_to_start")
-                logger.error("worker failed to start", metadata: ["worker.slot": "\(slot)", "error": "\(reason)"])
+                logger.error("worker failed to start", metadata: ["worker.slot": name(slot), "error": "\(reason)"])
             case .lost(let slot, let pid, let reason):
                 metrics.workerEvent("lost")
-                logger.error("worker lost", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
+                logger.error("worker lost", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)", "error": "\(reason)"])
             case .tainted(let slot, let pid, let reason):
                 metrics.workerEvent("tainted")
                 logger.warning("worker replaced", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
@@ -135,7 +139,7 @@ public struct SluiceService {
         }
         let status = processes.status
         body += (status.ready > 0 ? #""UP""# : #""DOWN""#).utf8
-        body += #","version":"\#(Self.version)","isolation":"processes","workers":{"count":\#(status.workers),"ready":\#(status.ready),"busy":\#(status.busy),"replacements":\#(status.replacements)},"confinement":{"#.utf8
+        body += #","version":"\#(Self.version)","isolation":"processes","workers":{"count":\#(status.workers),"ready":\#(status.ready),"busy":\#(status.busy),"spares":\#(status.spares),"replacements":\#(status.replacements)},"confinement":{"#.utf8
         for (index, mechanism) in status.mechanisms.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             JSONString.append(mechanism.name, to: &body)

@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 import SluiceServer
 
 struct BenchCommand: ParsableCommand {
@@ -41,7 +42,14 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("custom-transform"), help: "Also run the events as /customTransform request bodies (gen_events.py --format customTransform, one request per batch) through the service's request handling, without the network, and report its cost over the engine's.")
     var customTransform = false
 
+    @Option(name: .customLong("worker-replacement"), help: "Instead of the workloads: kill a worker process this many times (SIGKILL, while idle) and report how long the pool takes to have a replacement ready, and a worker's start-up time.")
+    var workerReplacement: Int = 0
+
+    @Option(help: "With --worker-replacement: spare workers kept ready (default 1, as sluice serve).")
+    var spares: Int = 1
+
     func run() throws {
+        if workerReplacement > 0 { return try benchWorkerReplacement(times: workerReplacement) }
         let directory = benchDirectory ?? ProcessInfo.processInfo.environment["SLUICE_BENCH_DIR"] ?? "../shared/bench"
         let generator = directory + "/gen_events.py"
         guard FileManager.default.fileExists(atPath: generator) else {
@@ -229,4 +237,59 @@ struct BenchCommand: ParsableCommand {
 private struct FixedResolver: VersionResolver {
     let compiled: any CompiledTransformation
     func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution { .compiled(compiled) }
+}
+
+extension BenchCommand {
+    /// Kills the only worker of a one-process pool `times` times and measures, each time, from the
+    /// kill to a replacement ready (its hello received) and to the first batch it answers.
+    func benchWorkerReplacement(times: Int) throws {
+        let starts = StartTimes()
+        var configuration = WorkerPool.Configuration()
+        configuration.count = 1
+        configuration.spares = spares
+        let pool = try WorkerPool(configuration: configuration) { event in
+            if case .started(_, _, let duration) = event { starts.add(duration) }
+        }
+        defer { pool.shutdown() }
+        let probe = Program(id: "probe", source: TransformationSource(
+            name: "probe", language: .javascript, fileName: "probe.js", code: "export function transformEvent(e) { return e; }"), libraries: [])
+        let batch = Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8)])
+        guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw CLIError("the probe did not run") }
+        var ready: [Double] = []
+        var served: [Double] = []
+        for _ in 0..<times {
+            // A steady state: the spare has started (the case the pool is built for).
+            while pool.status.spares < configuration.spares { usleep(1000) }
+            let before = pool.status.replacements
+            guard let pid = pool.pids.first else { throw CLIError("no worker") }
+            let killed = ContinuousClock.now
+            kill(pid, SIGKILL)
+            while pool.status.replacements == before || pool.status.ready == 0 { usleep(200) }
+            ready.append(Self.milliseconds(ContinuousClock.now - killed))
+            guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw CLIError("the replacement did not answer") }
+            served.append(Self.milliseconds(ContinuousClock.now - killed))
+        }
+        func summary(_ values: [Double]) -> String {
+            let sorted = values.sorted()
+            return String(format: "median %.1f ms, p90 %.1f ms, max %.1f ms", sorted[sorted.count / 2],
+                          sorted[min(sorted.count - 1, sorted.count * 9 / 10)], sorted.last!)
+        }
+        let resident = pool.pids.first.flatMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first
+        }.map { "\((Int($0) ?? 0) >> 10) MB" } ?? "?"
+        print("sluice bench --worker-replacement \(times): one worker process and \(configuration.spares) spare(s), SIGKILL while idle; an idle worker's resident memory: \(resident)")
+        print("  kill -> replacement ready:        \(summary(ready))")
+        print("  kill -> first batch answered:     \(summary(served))")
+        print("  worker start (spawn -> hello):    \(summary(starts.values.map { $0.millisecondsValue }))")
+    }
+}
+
+/// Start-up durations reported by the pool's observer (another thread).
+private final class StartTimes: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var durations: [Duration] = []
+    func add(_ duration: Duration) { lock.withLock { durations.append(duration) } }
+    var values: [Duration] { lock.withLock { durations } }
 }

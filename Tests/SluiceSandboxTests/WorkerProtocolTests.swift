@@ -126,12 +126,13 @@ import Testing
         }
     }
 
-    @Test func restartsBackOffFromATenthOfASecondToFiveSeconds() {
+    @Test func restartsBackOffAfterTheSecondQuickDeathFromATenthOfASecondToFiveSeconds() {
         #expect(WorkerPool.backoff(0) == 0)
-        #expect(WorkerPool.backoff(1) == 100_000_000)
-        #expect(WorkerPool.backoff(2) == 200_000_000)
-        #expect(WorkerPool.backoff(4) == 800_000_000)
-        #expect(WorkerPool.backoff(7) == 5_000_000_000)
+        #expect(WorkerPool.backoff(1) == 0)
+        #expect(WorkerPool.backoff(2) == 100_000_000)
+        #expect(WorkerPool.backoff(3) == 200_000_000)
+        #expect(WorkerPool.backoff(5) == 800_000_000)
+        #expect(WorkerPool.backoff(8) == 5_000_000_000)
         #expect(WorkerPool.backoff(50) == 5_000_000_000)
     }
 }

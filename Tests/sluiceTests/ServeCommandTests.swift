@@ -311,8 +311,13 @@ import Testing
         let health = try await server.get("/health")
         #expect(health.body.contains(#""isolation":"processes""#))
         #expect(health.body.contains(#""seccomp":{"active":true"#))
-        let workers = Self.workerPids(of: server.process.processIdentifier)
-        #expect(workers.count == 1)
+        // The worker and the spare the pool keeps ready; both are killed.
+        var workers = Self.workerPids(of: server.process.processIdentifier)
+        for _ in 0..<100 where workers.count < 2 {
+            try await Task.sleep(for: .milliseconds(50))
+            workers = Self.workerPids(of: server.process.processIdentifier)
+        }
+        #expect(workers.count == 2)
 
         let body = Self.request(version: "slow", messages: [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
         async let inFlight = server.post("/customTransform", body)
@@ -331,9 +336,9 @@ import Testing
         #expect(next.status == 200)
         #expect(next.body.components(separatedBy: #""done":true"#).count == 4)
         let replaced = Self.workerPids(of: server.process.processIdentifier)
-        #expect(replaced.count == 1 && replaced != workers)
+        #expect(!replaced.isEmpty && Set(replaced).isDisjoint(with: workers))
         let metrics = try await server.get("/metrics")
-        #expect(metrics.body.contains(#"sluice_worker_events_total{event="lost"} 1"#))
+        #expect(metrics.body.contains(#"sluice_worker_events_total{event="lost"}"#))
         #expect(server.stop() == 0)
         // Stopping the server stops its workers.
         #expect(Self.workerPids(of: server.process.processIdentifier).isEmpty)
