@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // Layer 0: C libraries, each behind a module map and a shim.
@@ -66,7 +68,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Layer 2: the sandbox: worker processes, their protocol and confinement, the egress guard.
-        .target(name: "SluiceSandbox", dependencies: ["SluiceCore", "CSeccomp"], exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceSandbox",
+            dependencies: ["SluiceCore", "CSeccomp", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 3: wiring (engines by language, batching, streaming input/output, recordings).
         .target(
             name: "SluiceRuntime",
