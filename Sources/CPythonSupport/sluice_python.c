@@ -186,7 +186,47 @@ static PyObject *leave(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+// MARK: - fetch
+
+static sluice_fetch_callback fetch_callback;
+
+void sluice_set_fetch_callback(sluice_fetch_callback callback) { fetch_callback = callback; }
+
+uint64_t sluice_deadline_remaining(void) {
+    uint64_t value = atomic_load(&deadline);
+    if (value == 0) return UINT64_MAX;
+    uint64_t now = now_nanoseconds();
+    return now >= value ? 0 : value - now;
+}
+
+// fetch(invocation, url, method, headers, body_or_none) -> str (the host's JSON answer).
+static PyObject *host_fetch(PyObject *self, PyObject *const *args, Py_ssize_t count) {
+    if (count != 5) {
+        PyErr_SetString(PyExc_TypeError, "fetch(invocation, url, method, headers, body)");
+        return NULL;
+    }
+    long invocation = PyLong_AsLong(args[0]);
+    if (invocation == -1 && PyErr_Occurred()) return NULL;
+    const char *url = PyUnicode_AsUTF8(args[1]);
+    const char *method = url ? PyUnicode_AsUTF8(args[2]) : NULL;
+    const char *headers = method ? PyUnicode_AsUTF8(args[3]) : NULL;
+    if (!headers) return NULL;
+    const char *body = NULL;
+    Py_ssize_t body_length = -1;
+    if (args[4] != Py_None) {
+        body = PyUnicode_AsUTF8AndSize(args[4], &body_length);
+        if (!body) return NULL;
+    }
+    if (!fetch_callback) return PyUnicode_FromString("{\"error\":\"fetch is not available\",\"kind\":\"unavailable\"}");
+    char *answer = fetch_callback(invocation, url, method, headers, body, (long)body_length);
+    if (!answer) return PyUnicode_FromString("{\"error\":\"fetch failed\",\"kind\":\"network\"}");
+    PyObject *result = PyUnicode_FromString(answer);
+    free(answer);
+    return result;
+}
+
 static PyMethodDef host_methods[] = {
+    {"fetch", (PyCFunction)(void (*)(void))host_fetch, METH_FASTCALL, "fetch(invocation, url, method, headers, body): the host's JSON answer."},
     {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes)."},
     {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
     {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},

@@ -36,6 +36,11 @@ public struct Batch: Sendable {
     /// JSON object of URL → `{"status": 200, "headers": {…}, "body": …}`. Unmocked calls fail
     /// and are reported in ``BatchResult/unmockedRequests``.
     public var fetchMocks: String?
+    /// Performs real `fetch`/`fetchV2` calls when there are no mocks (the service: through the
+    /// egress guard); nil: they fail with a message saying fetch is not available in this run.
+    public var fetch: FetchHandler?
+    /// Fetches one invocation may make (default 20).
+    public var fetchCallsPerInvocation = 20
 
     public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items

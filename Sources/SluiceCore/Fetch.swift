@@ -47,3 +47,52 @@ public struct FetchFailure: Error, Sendable, Hashable, CustomStringConvertible {
 /// Performs fetches for user code: given the request and the nanoseconds the call has left,
 /// blocks until it has a response or a failure. Engines call it from their own thread.
 public typealias FetchHandler = @Sendable (FetchRequest, _ remainingNanoseconds: UInt64) -> Result<FetchResponse, FetchFailure>
+
+/// What the engines' drivers call for `fetch` during one batch: counts the calls of each
+/// invocation against the cap, hands requests to the batch's ``FetchHandler``, and answers the
+/// driver in JSON — `{"url","status","headers","body"}` (body as text) or `{"error","kind"}`.
+/// Confined to the engine thread running the batch.
+public final class FetchBridge: @unchecked Sendable {
+    // @unchecked: used only on the engine thread of its batch.
+    private let handler: FetchHandler?
+    private let limit: Int
+    private var calls: [Int: Int] = [:]
+
+    public init(handler: FetchHandler?, callsPerInvocation: Int) {
+        self.handler = handler
+        self.limit = callsPerInvocation
+    }
+
+    /// Performs one request. `invocation` identifies the user-function call making it (the
+    /// input's index, or -1 for `transformBatch`); `headers` is `name␟value␞…`.
+    public func perform(invocation: Int, url: String, method: String, headers: String, body: [UInt8]?,
+                        remainingNanoseconds: UInt64) -> String {
+        guard let handler else {
+            return Self.failure(kind: "unavailable", "fetch is not available in this run (sluice run and sluice test have no network; give the test case fetch mocks)")
+        }
+        let count = (calls[invocation] ?? 0) + 1
+        calls[invocation] = count
+        guard count <= limit else {
+            return Self.failure(kind: "limit", "fetch refused: more than \(limit) fetch calls in one invocation")
+        }
+        var headerMap: [String: String] = [:]
+        for pair in headers.split(separator: "\u{1E}") {
+            let parts = pair.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 { headerMap[String(parts[0])] = String(parts[1]) }
+        }
+        switch handler(FetchRequest(url: url, method: method.isEmpty ? "GET" : method, headers: headerMap, body: body), remainingNanoseconds) {
+        case .success(let response):
+            var text = #"{"url":"# + JSONString.encode(response.url) + #","status":\#(response.status),"headers":{"#
+            text += response.headers.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+                .joined(separator: ",")
+            text += #"},"body":"# + JSONString.encode(String(decoding: response.body, as: UTF8.self)) + "}"
+            return text
+        case .failure(let failure):
+            return Self.failure(kind: failure.kind, failure.message)
+        }
+    }
+
+    static func failure(kind: String, _ message: String) -> String {
+        #"{"error":"# + JSONString.encode(message) + #","kind":"# + JSONString.encode(kind) + "}"
+    }
+}

@@ -32,7 +32,7 @@ enum DriverSource {
     static let fileName = "sluice:driver"
 
     static let code = #"""
-(function (factories, dependencies, isBatch, control, fileNames, headerLines) {
+(function (factories, dependencies, isBatch, control, fileNames, headerLines, hostFetch) {
 "use strict";
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 // Largest JSON text of one returned event (32 Mi UTF-16 units): larger ones fail that event, so
@@ -283,11 +283,40 @@ function mockFetchV2(url, options) {
     headers: response.headers === undefined ? {} : response.headers, body: mockBody(response) });
 }
 let fetchMocks = null;
+// The real fetch and fetchV2: the host performs the request (in the service, through the egress
+// guard; the time spent waiting counts against the call's time limit) and answers in JSON.
+function hostRequest(url, options) {
+  const settings = options === undefined || options === null ? {} : options;
+  const method = settings.method === undefined ? "GET" : StringOf(settings.method);
+  let headers = "";
+  if (settings.headers !== undefined && settings.headers !== null && typeof settings.headers === "object") {
+    const names = ObjectKeys(settings.headers);
+    for (let i = 0; i < names.length; i++) headers += StringOf(names[i]) + US + StringOf(settings.headers[names[i]]) + RS;
+  }
+  let body = null;
+  if (settings.body !== undefined && settings.body !== null) body = typeof settings.body === "string" ? settings.body : JSONstringify(settings.body);
+  return JSONparse(hostFetch(currentIndex, StringOf(url), method, headers, body));
+}
+function realFetch(url, options) {
+  let response;
+  try { response = hostRequest(url, options); } catch (e) { return PromiseResolve("ERROR"); }
+  if (response.error !== undefined || response.status < 200 || response.status >= 300) return PromiseResolve("ERROR");
+  try { return PromiseResolve(JSONparse(response.body)); } catch (e) { return PromiseResolve("ERROR"); }
+}
+function realFetchV2(url, options) {
+  let response;
+  try { response = hostRequest(url, options); } catch (e) { return Promise.reject(e); }
+  if (response.error !== undefined) return Promise.reject(new TypeError(response.error));
+  let body = response.body;
+  try { body = JSONparse(body); } catch (e) { /* not JSON: the text */ }
+  return PromiseResolve({ url: response.url, status: response.status, headers: response.headers, body });
+}
+
 function installFetchMocks(mocksJSON) {
   if (mocksJSON === "") {
-    delete globalThis.fetch;
-    delete globalThis.fetchV2;
     fetchMocks = null;
+    Object.defineProperty(globalThis, "fetch", { value: realFetch, writable: true, configurable: true });
+    Object.defineProperty(globalThis, "fetchV2", { value: realFetchV2, writable: true, configurable: true });
     return;
   }
   fetchMocks = JSONparse(mocksJSON);

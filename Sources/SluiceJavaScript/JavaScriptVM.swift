@@ -20,6 +20,10 @@ final class JavaScriptVM {
     private var utf8Buffer: [UInt8] = []
     /// Reused for the input text of a batch.
     private var utf16Buffer: [UInt16] = []
+    /// The class of the `hostFetch` function each context's driver gets (its private data is this VM).
+    private let fetchClass: JSClassRef
+    /// The fetch bridge of the batch running now.
+    private var currentBridge: FetchBridge?
 
     init() {
         Self.configureOnce
@@ -27,9 +31,13 @@ final class JavaScriptVM {
         syntaxChecker = OpaquePointer(jsc_context_new())
         watchdog = Watchdog(group: group)
         watchdog.arm()
+        var definition = kJSClassDefinitionEmpty
+        definition.callAsFunction = hostFetchCallback
+        fetchClass = JSClassCreate(&definition)
     }
 
     deinit {
+        JSClassRelease(fetchClass)
         JSContextGroupClearExecutionTimeLimit(group)
         JSContextGroupRelease(group)
         g_object_unref(UnsafeMutableRawPointer(syntaxChecker))
@@ -128,6 +136,7 @@ final class JavaScriptVM {
             controlArray,
             protect(makeArray(context, fileNames)),
             JSValueMakeNumber(context, Double(ModuleLinker.headerLines)),
+            JSObjectMake(context, fetchClass, Unmanaged.passUnretained(self).toOpaque()),
         ]
         let driver = arguments.withUnsafeBufferPointer { buffer in
             JSObjectCallAsFunction(context, JSValueToObject(context, driverFactory, nil), nil, buffer.count, buffer.baseAddress, &exception)
@@ -199,6 +208,8 @@ final class JavaScriptVM {
     /// Runs one batch; see ``DriverSource`` for the protocol with the driver.
     func run(_ script: CompiledScript, batch: Batch, limits: Limits) -> BatchResult {
         let context = script.context
+        currentBridge = FetchBridge(handler: batch.fetch, callsPerInvocation: batch.fetchCallsPerInvocation)
+        defer { currentBridge = nil }
         var early: [Int: Failure] = [:]
         let credentialsText = batch.credentialsJSON
 
@@ -276,6 +287,28 @@ final class JavaScriptVM {
         ResultRecords.applyEarlyFailures(early, to: &results)
         if !ordered { results = ResultRecords.inputOrder(results) }
         return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
+    }
+
+    /// `hostFetch(invocation, url, method, headers, body)` from the driver: blocks while the
+    /// batch's fetch handler works (the watchdog does not tick meanwhile; the call's wall clock
+    /// goes on, so the next tick ends a call whose fetch used up its time).
+    fileprivate func hostFetch(_ context: JSContextRef, _ count: Int, _ arguments: UnsafePointer<JSValueRef?>?) -> JSValueRef? {
+        func argument(_ index: Int) -> JSValueRef? {
+            guard index < count, let value = arguments?[index], !JSValueIsNull(context, value), !JSValueIsUndefined(context, value) else { return nil }
+            return value
+        }
+        let invocation = argument(0).map { Int(JSValueToNumber(context, $0, nil)) } ?? -1
+        let answer: String
+        if let bridge = currentBridge, let url = argument(1).flatMap({ stringValue(context, $0) }) {
+            answer = bridge.perform(
+                invocation: invocation, url: url, method: argument(2).flatMap { stringValue(context, $0) } ?? "GET",
+                headers: argument(3).flatMap { stringValue(context, $0) } ?? "",
+                body: argument(4).flatMap { stringValue(context, $0) }.map { Array($0.utf8) },
+                remainingNanoseconds: watchdog.remainingNanoseconds())
+        } else {
+            answer = #"{"error":"fetch needs a URL","kind":"network"}"#
+        }
+        return withJSString(answer) { JSValueMakeString(context, $0) }
     }
 
     private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
@@ -423,4 +456,8 @@ func makeArray(_ context: JSContextRef, _ values: [JSValueRef?]) -> JSValueRef? 
     }
 }
 
-
+/// `hostFetch` calls land here and go to the VM in the function's private data.
+private let hostFetchCallback: JSObjectCallAsFunctionCallback = { context, function, _, count, arguments, _ in
+    guard let context, let function, let vm = JSObjectGetPrivate(function) else { return nil }
+    return Unmanaged<JavaScriptVM>.fromOpaque(vm).takeUnretainedValue().hostFetch(context, count, arguments)
+}

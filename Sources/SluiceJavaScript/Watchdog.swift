@@ -102,6 +102,14 @@ final class Watchdog {
         return false
     }
 
+    /// What the running call has left of its time limit (all of it when no call is running or
+    /// the watchdog has not seen it yet).
+    func remainingNanoseconds() -> UInt64 {
+        guard let control, control.pointee != 0, control.pointee == lastSequence else { return timeLimitNanoseconds }
+        let elapsed = monotonicNanoseconds() &- sequenceSeenAt
+        return elapsed >= timeLimitNanoseconds ? 0 : timeLimitNanoseconds - elapsed
+    }
+
     /// Current resident set size of the process.
     func residentBytes() -> Int { ResidentMemory.bytes() }
 }

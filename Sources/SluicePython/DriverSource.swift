@@ -25,6 +25,7 @@ _memory_end = _host["memory_end"]
 _enter = _host["enter"]
 _leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
+_host_fetch = _host["fetch"]
 
 # The driver's own JSON goes through the C encoder and scanner, captured now: user code shares
 # the standard library's modules with every other transformation in the process, and patching
@@ -364,8 +365,28 @@ class _Batch:
         self.unmocked += ("F", str(self.current), _US, _encode("GET " + key), _RS)
         return None
 
+    def host_request(self, url, options):
+        """The host's answer to a real request: {url, status, headers, body} or {error, kind}.
+        The time spent waiting counts against the call's time limit."""
+        options = options if isinstance(options, dict) else {}
+        method = str(options.get("method", "GET"))
+        headers = options.get("headers")
+        header_text = "".join(f"{name}{_US}{value}{_RS}" for name, value in headers.items()) if isinstance(headers, dict) else ""
+        body = options.get("body")
+        if body is not None and not isinstance(body, str):
+            body = _encode(body)
+        return _loads(_host_fetch(self.current, str(url), method, header_text, body))
+
     def fetch(self, url, options=None):
-        """The parsed body of the mocked response, or "ERROR" (never raises)."""
+        """The parsed body of a 2xx response, or "ERROR" (never raises)."""
+        if self.fetch_mocks is None:
+            try:
+                response = self.host_request(url, options)
+                if "error" in response or not 200 <= response["status"] < 300:
+                    return "ERROR"
+                return _loads(response["body"])
+            except ValueError:
+                return "ERROR"
         response = self.mocked_response(url)
         if not isinstance(response, dict):
             return "ERROR"
@@ -373,7 +394,17 @@ class _Batch:
         return _loads(_encode(response.get("body"))) if 200 <= status < 300 else "ERROR"
 
     def fetch_v2(self, url, options=None):
-        """{url, status, headers, body} of the mocked response; raises when there is none."""
+        """{url, status, headers, body}; raises ConnectionError on a network or policy failure."""
+        if self.fetch_mocks is None:
+            response = self.host_request(url, options)
+            if "error" in response:
+                raise ConnectionError(response["error"])
+            body = response["body"]
+            try:
+                body = _loads(body)
+            except ValueError:
+                pass
+            return {"url": response["url"], "status": response["status"], "headers": response["headers"], "body": body}
         response = self.mocked_response(url)
         if not isinstance(response, dict):
             raise ConnectionError(f"fetchV2: no mock for GET {url}")
@@ -438,9 +469,8 @@ class _Batch:
         namespace["__import__"] = self.importer
         namespace["log"] = self.log
         namespace["getCredential"] = self.get_credential
-        if self.fetch_mocks is not None:
-            namespace["fetch"] = self.fetch
-            namespace["fetchV2"] = self.fetch_v2
+        namespace["fetch"] = self.fetch
+        namespace["fetchV2"] = self.fetch_v2
         return namespace
 
     def load_library(self, name):

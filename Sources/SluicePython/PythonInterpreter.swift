@@ -23,6 +23,7 @@ final class PythonInterpreter {
             startupError = "Python failed to start: no memory"
             return
         }
+        sluice_set_fetch_callback(pythonFetch)
         let host = sluice_host_functions()
         let signalNumber = sluice_integer(Int64(sluice_deadline_signal()))
         sluice_dictionary_set(globals, "_sluice_host", host)
@@ -171,6 +172,8 @@ final class PythonInterpreter {
     // MARK: - Running
 
     func run(_ handle: PythonObject, name: String, batch: Batch, limits: Limits) -> BatchResult {
+        currentPythonFetchBridge = FetchBridge(handler: batch.fetch, callsPerInvocation: batch.fetchCallsPerInvocation)
+        defer { currentPythonFetchBridge = nil }
         var early: [Int: Failure] = [:]
         var text: [UInt8] = []
         text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 })
@@ -285,4 +288,21 @@ final class PythonInterpreter {
         defer { free(text) }
         return String(cString: text)
     }
+}
+
+/// The fetch bridge of the Python batch running now (CPython runs one batch at a time, on its thread).
+nonisolated(unsafe) var currentPythonFetchBridge: FetchBridge?
+
+/// The `fetch` host function's way back into Swift.
+private let pythonFetch: sluice_fetch_callback = { invocation, url, method, headers, body, bodyLength in
+    guard let url, let method, let headers else { return nil }
+    let answer: String
+    if let bridge = currentPythonFetchBridge {
+        let bytes = body.map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: bodyLength)) }
+        answer = bridge.perform(invocation: invocation, url: String(cString: url), method: String(cString: method),
+                                headers: String(cString: headers), body: bytes, remainingNanoseconds: sluice_deadline_remaining())
+    } else {
+        answer = #"{"error":"fetch is not available","kind":"unavailable"}"#
+    }
+    return strdup(answer)
 }

@@ -45,12 +45,26 @@ public enum WorkerMain {
                 report("sluice worker \(getpid()): unexpected frame \(frame.type)")
                 return 1
             }
-            let request: RunRequest
+            var request: RunRequest
             do {
                 request = try RunRequest(decoding: frame.payload)
             } catch {
                 report("sluice worker \(getpid()): malformed request: \(error)")
                 return 1
+            }
+            // Fetches go to the server, which performs them behind the egress guard; the engine
+            // thread waits for the answer on the channel (the main thread is waiting for the engine).
+            request.batch.fetch = { fetchRequest, remaining in
+                do {
+                    try channel.send(type: FrameType.fetch, payload: FetchCall.encode(fetchRequest, remainingNanoseconds: remaining))
+                    let answer = try channel.receive()
+                    guard answer.type == FrameType.fetchResult else {
+                        return .failure(FetchFailure(kind: "network", message: "fetch: unexpected answer from the server"))
+                    }
+                    return try FetchCall.decodeResult(answer.payload)
+                } catch {
+                    return .failure(FetchFailure(kind: "network", message: "fetch: the server did not answer (\(error))"))
+                }
             }
             heartbeat.busy(true)
             let (reply, language) = handle(request, runtime: runtime, cache: cache)

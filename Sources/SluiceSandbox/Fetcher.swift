@@ -90,7 +90,7 @@ public final class Fetcher: Sendable {
     private func checkedAddress(_ target: EgressPolicy.Target) -> Result<IPAddress, FetchFailure> {
         if let literal = target.address {
             if case .refused(let reason) = policy.decision(for: literal) {
-                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(literal) is \(reason)"))
+                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)"))
             }
             return .success(literal)
         }
@@ -100,7 +100,7 @@ public final class Fetcher: Sendable {
         }
         for answer in answers {
             if case .refused(let reason) = policy.decision(for: answer) {
-                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer), which is \(reason)"))
+                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer) (\(reason))"))
             }
         }
         return .success(first)

@@ -29,6 +29,9 @@ public final class WorkerPool: @unchecked Sendable {
         public var recycleResidentBytes = 1 << 30
         /// How long a request waits for a free worker before it gets a retryable failure (default 30 s).
         public var checkoutTimeout: Duration = .seconds(30)
+        /// Performs the fetches user code makes (workers have no network); nil: every fetch
+        /// fails as unavailable. The service sets a ``Fetcher`` behind the egress guard.
+        public var fetch: FetchHandler?
         /// How long a new worker may take to say hello (default 10 s).
         public var startTimeout: Duration = .seconds(10)
         /// Started, warmed and confined workers kept in reserve (default 1): a lost worker's slot
@@ -270,6 +273,20 @@ public final class WorkerPool: @unchecked Sendable {
                 while true {
                     let frame = try process.channel.receive(deadline: monotonicNanoseconds() + silence)
                     if frame.type == FrameType.heartbeat { continue }
+                    if frame.type == FrameType.fetch {
+                        // The worker waits; the silence deadline starts again once it has the answer.
+                        let result: Result<FetchResponse, FetchFailure>
+                        do {
+                            let call = try FetchCall.decodeRequest(frame.payload)
+                            result = configuration.fetch?(call.request, call.remainingNanoseconds)
+                                ?? .failure(FetchFailure(kind: "unavailable", message: "fetch is not available in this service"))
+                        } catch {
+                            throw FrameChannel.Failure.system("bad fetch frame: \(error)")
+                        }
+                        try process.channel.send(type: FrameType.fetchResult, payload: FetchCall.encode(result),
+                                                 deadline: monotonicNanoseconds() + silence)
+                        continue
+                    }
                     guard frame.type == FrameType.reply else { throw FrameChannel.Failure.system("unexpected frame \(frame.type)") }
                     let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
                     do { decoded = try RunReply.decode(frame.payload) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }

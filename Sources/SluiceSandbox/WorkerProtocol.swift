@@ -28,6 +28,67 @@ public enum FrameType {
     public static let reply: UInt8 = 3
     /// Worker → server, every ``WorkerTiming/heartbeatInterval`` while a batch runs: still alive.
     public static let heartbeat: UInt8 = 4
+    /// Worker → server, during a batch: perform this fetch for user code (``FetchCall``).
+    public static let fetch: UInt8 = 5
+    /// Server → worker: the fetch's outcome (``FetchCall/encode(_:)``).
+    public static let fetchResult: UInt8 = 6
+}
+
+/// A fetch a worker asks the server to perform (workers have no network), and its answer.
+public enum FetchCall {
+    public static func encode(_ request: FetchRequest, remainingNanoseconds: UInt64) -> [UInt8] {
+        var writer = WireWriter(capacity: 256 + (request.body?.count ?? 0))
+        writer.string(request.url)
+        writer.string(request.method)
+        writer.int(request.headers.count)
+        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
+            writer.string(name)
+            writer.string(value)
+        }
+        writer.bool(request.body != nil)
+        if let body = request.body { writer.data(body) }
+        writer.int(Int(min(remainingNanoseconds, UInt64(Int.max))))
+        return writer.bytes
+    }
+
+    public static func decodeRequest(_ bytes: [UInt8]) throws(ProtocolError) -> (request: FetchRequest, remainingNanoseconds: UInt64) {
+        var reader = WireReader(bytes)
+        var request = FetchRequest(url: try reader.string(), method: try reader.string())
+        for _ in 0..<(try reader.count(minimumSize: 16)) { request.headers[try reader.string()] = try reader.string() }
+        if try reader.bool() { request.body = try reader.data() }
+        return (request, UInt64(max(0, try reader.int())))
+    }
+
+    public static func encode(_ result: Result<FetchResponse, FetchFailure>) -> [UInt8] {
+        var writer = WireWriter()
+        switch result {
+        case .success(let response):
+            writer.bool(true)
+            writer.string(response.url)
+            writer.int(response.status)
+            writer.int(response.headers.count)
+            for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) {
+                writer.string(name)
+                writer.string(value)
+            }
+            writer.data(response.body)
+        case .failure(let failure):
+            writer.bool(false)
+            writer.string(failure.kind)
+            writer.string(failure.message)
+        }
+        return writer.bytes
+    }
+
+    public static func decodeResult(_ bytes: [UInt8]) throws(ProtocolError) -> Result<FetchResponse, FetchFailure> {
+        var reader = WireReader(bytes)
+        guard try reader.bool() else { return .failure(FetchFailure(kind: try reader.string(), message: try reader.string())) }
+        let url = try reader.string()
+        let status = try reader.int()
+        var headers: [String: String] = [:]
+        for _ in 0..<(try reader.count(minimumSize: 16)) { headers[try reader.string()] = try reader.string() }
+        return .success(FetchResponse(url: url, status: status, headers: headers, body: try reader.data()))
+    }
 }
 
 /// Timings shared by both ends.
@@ -133,6 +194,7 @@ public struct RunRequest: Sendable {
             writer.int(Int(determinism.seed))
         }
         writer.optionalString(batch.fetchMocks)
+        writer.int(batch.fetchCallsPerInvocation)
         return writer.bytes
     }
 
@@ -187,6 +249,7 @@ public struct RunRequest: Sendable {
             batch.determinism = Determinism(now: Int64(try reader.int()), seed: UInt32(truncatingIfNeeded: try reader.int()))
         }
         batch.fetchMocks = try reader.optionalString()
+        batch.fetchCallsPerInvocation = try reader.int()
         self.batch = batch
     }
 }

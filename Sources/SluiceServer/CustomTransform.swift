@@ -68,6 +68,11 @@ public struct CustomTransformHandler: Sendable {
     public let logger: Logger?
     /// Runs ``VersionResolution/isolated(_:limits:)`` versions.
     public let pool: WorkerPool?
+    /// Performs user code's fetches when it runs in this process (worker processes use the
+    /// pool's); nil: fetch is unavailable.
+    public var fetch: FetchHandler?
+    /// Fetches one invocation may make.
+    public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
 
     public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil, pool: WorkerPool? = nil) {
@@ -203,7 +208,9 @@ public struct CustomTransformHandler: Sendable {
             logger?.error("code source unavailable", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return true
         }
-        let batch = Self.batch(of: group, body: body)
+        var batch = Self.batch(of: group, body: body)
+        batch.fetch = fetch
+        batch.fetchCallsPerInvocation = fetchCallsPerInvocation
         let start = ContinuousClock.now
         let execution = execute(batch)
         let elapsed = ContinuousClock.now - start

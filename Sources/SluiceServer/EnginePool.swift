@@ -23,7 +23,8 @@ public final class EnginePool: Sendable {
     /// `workers` threads (default: one per core).
     public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CacheLimits = .init(), recorder: TrafficRecorder? = nil,
-                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil) {
+                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil,
+                fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
         self.processes = processes
         // With worker processes, a thread spends most of a request waiting for its worker: two
         // threads per process let one parse and map while the other waits.
@@ -37,10 +38,14 @@ public final class EnginePool: Sendable {
                 let runtime = Runtime(libraries: NoLibraries())
                 let resolver = WorkerResolver(runtime: runtime, registry: registry, catalog: catalog, configBackend: configBackend, limits: limits,
                                               cache: CompiledCache(limits: cacheLimits), metrics: metrics, processes: processes)
-                let worker = Worker(
-                    customTransform: CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
-                                                            metrics: metrics, logger: logger, pool: processes),
-                    tooling: ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes), resolver: resolver)
+                var customTransform = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
+                                                             metrics: metrics, logger: logger, pool: processes)
+                customTransform.fetch = fetch
+                customTransform.fetchCallsPerInvocation = fetchCallsPerInvocation
+                var tooling = ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes)
+                tooling.fetch = fetch
+                tooling.fetchCallsPerInvocation = fetchCallsPerInvocation
+                let worker = Worker(customTransform: customTransform, tooling: tooling, resolver: resolver)
                 while true { jobs.pop()(worker) }
             }
         }

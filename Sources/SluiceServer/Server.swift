@@ -43,6 +43,11 @@ public struct ServerConfiguration: Sendable {
     /// use), or a `postgres://user:password@host:port/database` URL for a store several replicas
     /// share. Default `.sluice/registry.sqlite` (relative to the working directory).
     public var storePath = ".sluice/registry.sqlite"
+    /// Where user code's `fetch` may go: the egress guard's policy (default: the built-in denials;
+    /// `sluice serve` adds `SLUICE_FETCH_ALLOW` and `SLUICE_FETCH_DENY`).
+    public var fetchPolicy = EgressPolicy()
+    /// Timeout, response size and calls per invocation of `fetch`.
+    public var fetchLimits = FetchLimits()
 
     public init() {}
 
@@ -70,6 +75,8 @@ public struct SluiceService {
     /// The worker processes, with ``ServerConfiguration/Isolation/processes(_:)``; call
     /// `shutdown()` on it after the server stops.
     public let processes: WorkerPool?
+    /// Performs user code's fetches behind the egress guard, counted in the metrics.
+    public let fetch: FetchHandler
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) async throws {
@@ -79,7 +86,20 @@ public struct SluiceService {
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
         catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
         try await catalog.archive(registry.live)
-        if case .processes(let poolConfiguration) = configuration.isolation {
+        let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)
+        let metrics = self.metrics
+        fetch = { request, remaining in
+            let start = ContinuousClock.now
+            let result = fetcher.fetch(request, remainingNanoseconds: remaining)
+            let outcome: String = switch result {
+            case .success: "ok"
+            case .failure(let failure): failure.kind
+            }
+            metrics.fetch(outcome: outcome, duration: ContinuousClock.now - start)
+            return result
+        }
+        if case .processes(var poolConfiguration) = configuration.isolation {
+            poolConfiguration.fetch = fetch
             processes = try await Self.startProcesses(poolConfiguration, logger: configuration.logger, metrics: metrics)
         } else {
             processes = nil
@@ -158,7 +178,8 @@ public struct SluiceService {
         let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
                               limits: configuration.limits, workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
-                              toolingLibraries: catalog.libraryProvider(), processes: processes)
+                              toolingLibraries: catalog.libraryProvider(), processes: processes,
+                              fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
         if let interval = configuration.reloadInterval {
             let catalog = self.catalog
             let registry = self.registry

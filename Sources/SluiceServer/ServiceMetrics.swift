@@ -73,6 +73,12 @@ public final class ServiceMetrics: Sendable {
         if let startDuration { time("sluice_worker_start_seconds", [], startDuration) }
     }
 
+    /// One fetch by user code: `ok`, `refused`, `timeout`, `too_large`, `network`, `unavailable`.
+    func fetch(outcome: String, duration: Duration) {
+        count("sluice_fetch_total", [("outcome", outcome)])
+        time("sluice_fetch_duration_seconds", [("outcome", outcome)], duration)
+    }
+
     func cacheLookup(hit: Bool) {
         count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
     }

@@ -15,6 +15,9 @@ public struct ToolingHandler: Sendable {
     public let limits: Limits
     /// Where user code runs when set (the service's default); nil: in this process.
     public let pool: WorkerPool?
+    /// Performs fetches of code running in this process (worker processes use the pool's).
+    public var fetch: FetchHandler?
+    public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
 
     public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults, pool: WorkerPool? = nil) {
         self.runtime = runtime
@@ -26,6 +29,9 @@ public struct ToolingHandler: Sendable {
     /// Compiles `source` with `libraries` for this request only and runs `batch` through it: in a
     /// worker process when there is a pool, else here.
     func execute(_ source: TransformationSource, libraries: any LibraryProvider, batch: Batch) -> WorkerPool.Execution {
+        var batch = batch
+        batch.fetch = fetch
+        batch.fetchCallsPerInvocation = fetchCallsPerInvocation
         guard let pool else {
             do {
                 let compiled = try runtime.compile(source, libraries: libraries)

@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -115,6 +115,23 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("limits must be at least 1 ms and 1 MB")
         }
         guard configuration.workers >= 1, configuration.maximumBodyBytes >= 1 else { throw ValidationError("workers and the body limit must be at least 1") }
+        do {
+            configuration.fetchPolicy = try EgressPolicy.fromEnvironment(environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let milliseconds = try integer(nil, "SLUICE_FETCH_TIMEOUT_MS", "the fetch timeout") {
+            guard milliseconds >= 1 else { throw ValidationError("SLUICE_FETCH_TIMEOUT_MS must be at least 1") }
+            configuration.fetchLimits.timeout = .milliseconds(milliseconds)
+        }
+        if let bytes = try integer(nil, "SLUICE_FETCH_MAX_RESPONSE_BYTES", "the fetch response cap") {
+            guard bytes >= 1 else { throw ValidationError("SLUICE_FETCH_MAX_RESPONSE_BYTES must be at least 1") }
+            configuration.fetchLimits.maximumResponseBytes = bytes
+        }
+        if let calls = try integer(nil, "SLUICE_FETCH_MAX_CALLS", "the fetch calls per invocation") {
+            guard calls >= 0 else { throw ValidationError("SLUICE_FETCH_MAX_CALLS must be 0 or more") }
+            configuration.fetchLimits.callsPerInvocation = calls
+        }
         let isolationName = isolation ?? environment["SLUICE_ISOLATION"] ?? "processes"
         switch isolationName {
         case "processes":

@@ -49,8 +49,17 @@ import Testing
         #expect(result.unmockedRequests == ["GET https://api.test/missing"])
     }
 
-    @Test func withoutMocksThereIsNoFetchYet() throws {
-        #expect(try run("export function transformEvent(e) { return {type: typeof fetch}; }", language: .javascript, mocks: nil)
-            .results.map { render($0) } == [#"0 output {"type":"undefined"}"#])
+    @Test func withoutMocksOrANetworkFetchSaysItIsUnavailable() throws {
+        let javascript = """
+            export async function transformEvent(e) {
+              let error; try { await fetchV2("https://api.test/ok"); } catch (x) { error = x.message; }
+              return { fetched: await fetch("https://api.test/ok"), error };
+            }
+            """
+        let python = "def transformEvent(e, m):\n    try:\n        fetchV2('https://api.test/ok')\n        error = None\n    except ConnectionError as x:\n        error = str(x)\n    return {'fetched': fetch('https://api.test/ok'), 'error': error}\n"
+        for (code, language) in [(javascript, Language.javascript), (python, .python)] {
+            let rendered = try run(code, language: language, mocks: nil).results.map { render($0) }
+            #expect(rendered == [#"0 output {"fetched":"ERROR","error":"fetch is not available in this run (sluice run and sluice test have no network; give the test case fetch mocks)"}"#], "\(language)")
+        }
     }
 }

@@ -16,8 +16,28 @@ let hostilePool: WorkerPool = {
     configuration.executable = sluiceBinary.path
     configuration.count = 1
     configuration.grace = .milliseconds(2500)
+    // The server side of fetch, faked: `slow.test` answers only when the call's time is up (a
+    // slow loris), `canned.test` answers at once. The real guard is FetcherTests' subject.
+    configuration.fetch = { request, remaining in
+        fetchRemaining.set(remaining)
+        if request.url.hasPrefix("http://slow.test") {
+            usleep(UInt32(min(remaining, 5_000_000_000) / 1000))
+            return .failure(FetchFailure(kind: "timeout", message: "fetch of \(request.url) did not finish"))
+        }
+        return .success(FetchResponse(url: request.url, status: 200, headers: ["content-type": "application/json"],
+                                      body: Array(#"{"ok":true,"method":"\#(request.method)"}"#.utf8)))
+    }
     return try! WorkerPool(configuration: configuration)
 }()
+
+/// The time a fetch was told the call had left, last time.
+final class FetchRemaining: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    func set(_ newValue: UInt64) { lock.withLock { value = newValue } }
+    func get() -> UInt64 { lock.withLock { value } }
+}
+let fetchRemaining = FetchRemaining()
 
 let hostileLimits = Limits(timeMilliseconds: 300, memoryMegabytes: 64)
 
@@ -213,6 +233,16 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "py: string doubling", language: .python,
                 code: "def transformEvent(e, m):\n    s = 'x'\n    while True:\n        s = s + s\n",
                 expected: .fails([.memoryLimit], containing: "memory limit")),
+    // A slow-loris fetch: the wait counts against the call's time limit and ends with it.
+    HostileCase(name: "js: a slow-loris fetch", language: .javascript,
+                code: "export async function transformEvent(e) { await fetch('http://slow.test/'); for (;;) {} }",
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "py: a slow-loris fetch", language: .python,
+                code: "def transformEvent(e, m):\n    fetch('http://slow.test/')\n    while True:\n        pass\n",
+                expected: .fails([.timeLimit], containing: "time limit")),
+    HostileCase(name: "js: fetch in a loop past the cap", language: .javascript,
+                code: "export async function transformEvent(e) { for (let i = 0; i < 21; i++) await fetchV2('http://canned.test/'); return e; }",
+                expected: .fails([.exception], containing: "more than 20 fetch calls")),
     // Stack.
     HostileCase(name: "js: stack overflow", language: .javascript,
                 code: "function f(n) { return f(n + 1) + 1; }\nexport function transformEvent(e) { return { n: f(0) }; }",
@@ -319,6 +349,18 @@ let hostileCases: [HostileCase] = [
                 return {'found': len(found)}
             """
         #expect(onlyOutput(runIsolated(scan, .python)) == #"{"found":0}"#)
+    }
+
+    @Test func fetchGoesThroughTheServerAndKnowsHowMuchTimeTheCallHasLeft() throws {
+        for (code, language) in [
+            ("export async function transformEvent(e) { const v = await fetchV2('http://canned.test/', {method: 'POST', body: {a: 1}}); return { f: await fetch('http://canned.test/'), status: v.status, body: v.body }; }", Language.javascript),
+            ("def transformEvent(e, m):\n    v = fetchV2('http://canned.test/', {'method': 'POST', 'body': {'a': 1}})\n    return {'f': fetch('http://canned.test/'), 'status': v['status'], 'body': v['body']}\n", .python),
+        ] {
+            let output = try #require(onlyOutput(runIsolated(code, language)), "\(language)")
+            #expect(output == #"{"f":{"ok":true,"method":"GET"},"status":200,"body":{"ok":true,"method":"POST"}}"#, "\(language): \(output)")
+            // Within the 300 ms limit, less what the call had used.
+            #expect(fetchRemaining.get() > 0 && fetchRemaining.get() <= 300_000_000, "\(language): \(fetchRemaining.get())")
+        }
     }
 
     @Test func workersReportTheirConfinement() {

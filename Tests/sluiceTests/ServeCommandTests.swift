@@ -374,4 +374,29 @@ import Testing
         #expect(server.stop() == 0)
         #expect(!String(decoding: server.errors.fileHandleForReading.availableData, as: UTF8.self).contains("secret"))
     }
+
+    @Test func fetchReachesOnlyWhatTheOperatorAllows() async throws {
+        let root = try folder([
+            "ask/transform.js": "export async function transformEvent(e) { e.health = await fetch(e.url); return e; }",
+            "ask-py/transform.py": "def transformEvent(event, metadata):\n    event['health'] = fetch(event['url'])\n    return event\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: root) }
+        for allowed in [false, true] {
+            // The service fetches its own /health over loopback: refused unless allowed.
+            let server = try Server(transformations: root, environment: allowed ? ["SLUICE_FETCH_ALLOW": "127.0.0.1/32"] : [:])
+            for version in ["ask", "ask-py"] {
+                let response = try await server.post("/customTransform", Self.request(version: version, messages: [#"{"url":"http://127.0.0.1:\#(server.port)/health"}"#]))
+                let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
+                let health = (items.first?["output"] as? [String: Any])?["health"]
+                if allowed {
+                    #expect((health as? [String: Any])?["service"] as? String == "UP", "\(version): \(response.body)")
+                } else {
+                    #expect(health as? String == "ERROR", "\(version): \(response.body)")
+                }
+            }
+            let metrics = try await server.get("/metrics")
+            #expect(metrics.body.contains(allowed ? #"sluice_fetch_total{outcome="ok"} 2"# : #"sluice_fetch_total{outcome="refused"} 2"#))
+            #expect(server.stop() == 0)
+        }
+    }
 }

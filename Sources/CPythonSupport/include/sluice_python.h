@@ -43,6 +43,15 @@ void sluice_unblock_deadline_signal(void);
 /// memory_begin(bytes), memory_end(), memory_exceeded().
 SluicePyObject *sluice_host_functions(void);
 
+/// Performs a fetch for user code: invocation, url, method, headers (`name\x1fvalue\x1e…`), body (or
+/// NULL) and its length; returns the answer as malloc'ed JSON text (the caller frees it).
+typedef char *(*sluice_fetch_callback)(long invocation, const char *url, const char *method, const char *headers,
+                                       const char *body, long body_length);
+/// Sets the function the `fetch` host function calls.
+void sluice_set_fetch_callback(sluice_fetch_callback callback);
+/// Nanoseconds the running call has left (UINT64_MAX when none is running).
+uint64_t sluice_deadline_remaining(void);
+
 /// Runs `code` (exec mode) in `globals`; returns a new reference or NULL with an exception set.
 SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals);
 
