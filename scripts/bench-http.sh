@@ -5,6 +5,9 @@
 #
 #   scripts/bench-http.sh [WORKLOAD] [SECONDS] [CONNECTIONS...]   # defaults: cleanup 10 "1 2 4 8"
 #
+# The service runs user code in worker processes (its default); SLUICE_ISOLATION=in-process
+# scripts/bench-http.sh measures the in-process mode for comparison.
+#
 # Needs wrk (apt-get install -y wrk) and the reference workload in ../shared/bench (or $SLUICE_BENCH_DIR).
 # wrk is a closed-loop client: with 1 connection there is one request at a time (the latency of a
 # lone request); more connections load the service up to its throughput. wrk shares the machine's
