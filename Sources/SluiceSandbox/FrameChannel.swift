@@ -26,6 +26,15 @@ public struct WireWriter {
 
     public mutating func string(_ value: String) { data(value.utf8) }
 
+    /// A string map, keys sorted (so equal maps encode equally).
+    public mutating func map(_ value: [String: String]) {
+        int(value.count)
+        for (key, entry) in value.sorted(by: { $0.key < $1.key }) {
+            string(key)
+            string(entry)
+        }
+    }
+
     public mutating func optionalString(_ value: String?) {
         bool(value != nil)
         if let value { string(value) }
@@ -76,6 +85,12 @@ public struct WireReader {
     }
 
     public mutating func string() throws(ProtocolError) -> String { String(decoding: try data(), as: UTF8.self) }
+
+    public mutating func map() throws(ProtocolError) -> [String: String] {
+        var map: [String: String] = [:]
+        for _ in 0..<(try count(minimumSize: 16)) { map[try string()] = try string() }
+        return map
+    }
 
     public mutating func optionalString() throws(ProtocolError) -> String? { try bool() ? try string() : nil }
 }

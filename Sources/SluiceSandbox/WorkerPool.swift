@@ -165,11 +165,7 @@ public final class WorkerPool: @unchecked Sendable {
     private func keep() {
         pthread_mutex_lock(&mutex)
         while !shuttingDown {
-            for slot in slots where !slot.busy {
-                if let process = slot.process, process.channel.peerClosed {
-                    markLost(slot, process, reason: "worker process \(process.pid) ended while idle (\(process.reap())); it is being replaced")
-                }
-            }
+            removeDeadIdleWorkers()
             spares.removeAll { spare in
                 guard spare.channel.peerClosed else { return false }
                 observer(.lost(slot: -1, pid: spare.pid, reason: "spare worker process \(spare.pid) ended (\(spare.reap()))"))
@@ -189,13 +185,7 @@ public final class WorkerPool: @unchecked Sendable {
             let wantSpare = vacant == nil && spares.count < configuration.spares
             guard let slot = vacant ?? (wantSpare ? Slot(index: -1) : nil) else {
                 let next = slots.filter { $0.process == nil && !$0.busy }.map(\.restartAt).min()
-                var deadline = timespec()
-                clock_gettime(CLOCK_REALTIME, &deadline)
-                let wait = min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval)
-                let total = UInt64(deadline.tv_nsec) + wait
-                deadline.tv_sec += Int(total / 1_000_000_000)
-                deadline.tv_nsec = Int(total % 1_000_000_000)
-                pthread_cond_timedwait(&keeperCondition, &mutex, &deadline)
+                wait(on: &keeperCondition, nanoseconds: min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval))
                 continue
             }
             slot.busy = true  // reserved while starting
@@ -217,10 +207,7 @@ public final class WorkerPool: @unchecked Sendable {
             case .failure(let failure) where slot.index < 0:
                 observer(.failedToStart(slot: -1, reason: failure.description))
                 // Do not spin on spares that cannot start: the slots' own back-off paces retries.
-                var pause = timespec()
-                clock_gettime(CLOCK_REALTIME, &pause)
-                pause.tv_sec += 1
-                pthread_cond_timedwait(&keeperCondition, &mutex, &pause)
+                wait(on: &keeperCondition, nanoseconds: 1_000_000_000)
             case .failure(let failure):
                 slot.quickDeaths += 1
                 slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
@@ -233,6 +220,25 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// How often the keeper looks for idle workers that died (10 ms).
     static let idleCheckInterval: UInt64 = 10_000_000
+
+    /// Waits on `condition` (with the pool's lock held) for at most `nanoseconds`.
+    private func wait(on condition: inout pthread_cond_t, nanoseconds: UInt64) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let total = UInt64(deadline.tv_nsec) + nanoseconds
+        deadline.tv_sec += Int(total / 1_000_000_000)
+        deadline.tv_nsec = Int(total % 1_000_000_000)
+        pthread_cond_timedwait(&condition, &mutex, &deadline)
+    }
+
+    /// Takes idle workers that died (killed, out of memory) out of their slots; under the lock.
+    private func removeDeadIdleWorkers() {
+        for slot in slots where !slot.busy {
+            if let process = slot.process, process.channel.peerClosed {
+                markLost(slot, process, reason: "worker process \(process.pid) ended while idle (\(process.reap())); it is being replaced")
+            }
+        }
+    }
 
     /// Takes a dead (or killed) worker out of its slot and schedules its replacement; under the lock.
     private func markLost(_ slot: Slot, _ process: WorkerProcess, reason: String) {
@@ -337,11 +343,7 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while true {
-            for slot in slots where !slot.busy {
-                if let process = slot.process, process.channel.peerClosed {
-                    markLost(slot, process, reason: "worker process \(process.pid) ended while idle (\(process.reap())); it is being replaced")
-                }
-            }
+            removeDeadIdleWorkers()
             let free = slots.filter { !$0.busy && $0.process != nil }
             if let chosen = free.first(where: { $0.warm[programID] != nil }) ?? free.min(by: { $0.warm.count < $1.warm.count }) {
                 chosen.busy = true
@@ -349,12 +351,7 @@ public final class WorkerPool: @unchecked Sendable {
             }
             let now = monotonicNanoseconds()
             guard now < deadline, !shuttingDown else { return nil }
-            var wake = timespec()
-            clock_gettime(CLOCK_REALTIME, &wake)
-            let total = UInt64(wake.tv_nsec) + min(deadline - now, 100_000_000)
-            wake.tv_sec += Int(total / 1_000_000_000)
-            wake.tv_nsec = Int(total % 1_000_000_000)
-            pthread_cond_timedwait(&condition, &mutex, &wake)
+            wait(on: &condition, nanoseconds: min(deadline - now, 100_000_000))
         }
     }
 

@@ -40,11 +40,7 @@ public enum FetchCall {
         var writer = WireWriter(capacity: 256 + (request.body?.count ?? 0))
         writer.string(request.url)
         writer.string(request.method)
-        writer.int(request.headers.count)
-        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
-            writer.string(name)
-            writer.string(value)
-        }
+        writer.map(request.headers)
         writer.bool(request.body != nil)
         if let body = request.body { writer.data(body) }
         writer.int(Int(min(remainingNanoseconds, UInt64(Int.max))))
@@ -54,7 +50,7 @@ public enum FetchCall {
     public static func decodeRequest(_ bytes: [UInt8]) throws(ProtocolError) -> (request: FetchRequest, remainingNanoseconds: UInt64) {
         var reader = WireReader(bytes)
         var request = FetchRequest(url: try reader.string(), method: try reader.string())
-        for _ in 0..<(try reader.count(minimumSize: 16)) { request.headers[try reader.string()] = try reader.string() }
+        request.headers = try reader.map()
         if try reader.bool() { request.body = try reader.data() }
         return (request, UInt64(max(0, try reader.int())))
     }
@@ -66,11 +62,7 @@ public enum FetchCall {
             writer.bool(true)
             writer.string(response.url)
             writer.int(response.status)
-            writer.int(response.headers.count)
-            for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) {
-                writer.string(name)
-                writer.string(value)
-            }
+            writer.map(response.headers)
             writer.data(response.body)
         case .failure(let failure):
             writer.bool(false)
@@ -85,9 +77,7 @@ public enum FetchCall {
         guard try reader.bool() else { return .failure(FetchFailure(kind: try reader.string(), message: try reader.string())) }
         let url = try reader.string()
         let status = try reader.int()
-        var headers: [String: String] = [:]
-        for _ in 0..<(try reader.count(minimumSize: 16)) { headers[try reader.string()] = try reader.string() }
-        return .success(FetchResponse(url: url, status: status, headers: headers, body: try reader.data()))
+        return .success(FetchResponse(url: url, status: status, headers: try reader.map(), body: try reader.data()))
     }
 }
 
@@ -182,11 +172,11 @@ public struct RunRequest: Sendable {
         writer.int(limits.memoryMegabytes)
         writer.int(batch.items.count)
         for item in batch.items { writer.data(item) }
-        Self.write(batch.credentials, to: &writer)
+        writer.map(batch.credentials)
         writer.int(batch.eventCredentials.count)
         for (index, credentials) in batch.eventCredentials.sorted(by: { $0.key < $1.key }) {
             writer.int(index)
-            Self.write(credentials, to: &writer)
+            writer.map(credentials)
         }
         writer.bool(batch.determinism != nil)
         if let determinism = batch.determinism {
@@ -196,21 +186,6 @@ public struct RunRequest: Sendable {
         writer.optionalString(batch.fetchMocks)
         writer.int(batch.fetchCallsPerInvocation)
         return writer.bytes
-    }
-
-    private static func write(_ map: [String: String], to writer: inout WireWriter) {
-        writer.int(map.count)
-        for (key, value) in map {
-            writer.string(key)
-            writer.string(value)
-        }
-    }
-
-    private static func readMap(_ reader: inout WireReader) throws(ProtocolError) -> [String: String] {
-        let count = try reader.count(minimumSize: 16)
-        var map: [String: String] = [:]
-        for _ in 0..<count { map[try reader.string()] = try reader.string() }
-        return map
     }
 
     public init(decoding bytes: [UInt8]) throws(ProtocolError) {
@@ -239,11 +214,11 @@ public struct RunRequest: Sendable {
         var items: [JSONText] = []
         items.reserveCapacity(count)
         for _ in 0..<count { items.append(try reader.data()) }
-        var batch = Batch(items: items, credentials: try Self.readMap(&reader))
+        var batch = Batch(items: items, credentials: try reader.map())
         let perEvent = try reader.count(minimumSize: 16)
         for _ in 0..<perEvent {
             let index = try reader.int()
-            batch.eventCredentials[index] = try Self.readMap(&reader)
+            batch.eventCredentials[index] = try reader.map()
         }
         if try reader.bool() {
             batch.determinism = Determinism(now: Int64(try reader.int()), seed: UInt32(truncatingIfNeeded: try reader.int()))

@@ -194,17 +194,14 @@ public struct CustomTransformHandler: Sendable {
             contentID = program.id
             execute = { batch in pool.run(program, batch: batch, limits: limits) }
         case .notFound(let message):
-            for input in group { response.error(status: 404, message, metadata: input.metadata) }
-            metrics?.unresolved(status: 404, events: group.count)
+            fail(group, status: 404, message, into: &response)
             return false
         case .failed(let message):
-            for input in group { response.error(status: 400, message, metadata: input.metadata) }
-            metrics?.unresolved(status: 400, events: group.count)
+            fail(group, status: 400, message, into: &response)
             logger?.warning("version does not compile", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return false
         case .transient(let message):
-            for input in group { response.error(status: 809, message, metadata: input.metadata) }
-            metrics?.unresolved(status: 809, events: group.count)
+            fail(group, status: 809, message, into: &response)
             logger?.error("code source unavailable", metadata: ["transformation.version": "\(versionID)", "error": "\(message)"])
             return true
         }
@@ -220,19 +217,16 @@ public struct CustomTransformHandler: Sendable {
         case .ran(let ran):
             result = Self.redacting(batch.credentialValues, in: ran)
         case .compileFailed(let message):
-            for input in group { response.error(status: 400, message, metadata: input.metadata) }
-            metrics?.unresolved(status: 400, events: group.count)
+            fail(group, status: 400, message, into: &response)
             logger?.warning("version does not compile", metadata: ["transformation.version": "\(contentID)", "error": "\(message)"])
             return false
         case .refused(let reason):
-            for input in group { response.error(status: 400, reason, metadata: input.metadata) }
-            metrics?.unresolved(status: 400, events: group.count)
+            fail(group, status: 400, reason, into: &response)
             logger?.warning("batch refused", metadata: ["transformation.name": "\(name)", "transformation.version": "\(contentID)", "error": "\(reason)"])
             return false
         case .lost(let reason):
             // Nothing of the batch is known to have happened: every event is retryable.
-            for input in group { response.error(status: 500, reason, metadata: input.metadata) }
-            metrics?.unresolved(status: 500, events: group.count)
+            fail(group, status: 500, reason, into: &response)
             logger?.error("worker lost", metadata: ["transformation.name": "\(name)", "transformation.version": "\(contentID)", "error": "\(reason)"])
             return true
         }
@@ -308,6 +302,12 @@ public struct CustomTransformHandler: Sendable {
         }
         for index in redacted.logs.indices { redacted.logs[index].text = redact(redacted.logs[index].text) }
         return redacted
+    }
+
+    /// Every event of the group gets an error item with `status` and `message`, counted as unresolved.
+    private func fail(_ group: [Input], status: Int, _ message: String, into response: inout ResponseBuffer) {
+        for input in group { response.error(status: status, message, metadata: input.metadata) }
+        metrics?.unresolved(status: status, events: group.count)
     }
 
     /// One warning per batch that hit a limit, with the count of each kind.
