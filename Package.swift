@@ -120,10 +120,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
+        // Helpers shared by test targets (a loopback HTTP server that needs no Swift concurrency).
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
     ],

@@ -4,123 +4,35 @@ import Glibc
 import Foundation
 import SluiceCore
 import SluiceSandbox
+import SluiceTestSupport
 import Testing
 
-/// A tiny HTTP/1.1 server on a loopback port, one thread per connection, for the fetcher's
-/// tests: `/json`, `/echo` (method, Host and body back as JSON), `/redirect?to=URL`, `/big`
-/// (6 MB), `/slow` (a slow-loris body: one byte every 100 ms).
-final class LoopbackHTTPServer: @unchecked Sendable {
-    let port: Int
-    private let listener: Int32
-
-    init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(fd, 64)
-        var bound = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        listener = fd
-        port = Int(UInt16(bigEndian: bound.sin_port))
-        spawn { [self] in
-            while true {
-                let connection = accept(listener, nil, nil)
-                if connection < 0 { return }
-                spawn { Self.serve(connection) }
-            }
+/// The fetcher's loopback server: `/json`, `/echo` (method, Host and body back as JSON),
+/// `/redirect?to=URL`, `/see-other`, `/big` (6 MB), `/slow` (a slow-loris body: one byte every 100 ms).
+let loopback = LoopbackHTTPServer { request, connection in
+    switch request.path {
+    case "/json":
+        connection.respond("200 OK", ["Content-Type: application/json"], Array(#"{"ok":true}"#.utf8))
+    case "/echo":
+        let echo = #"{"method":"\#(request.method)","host":"\#(request.headers["host"] ?? "")","body":"\#(String(decoding: request.body, as: UTF8.self))","custom":"\#(request.headers["x-custom"] ?? "")"}"#
+        connection.respond("200 OK", ["Content-Type: application/json"], Array(echo.utf8))
+    case "/redirect":
+        let location = request.target.split(separator: "=", maxSplits: 1).last.map(String.init) ?? "/json"
+        connection.respond("302 Found", ["Location: \(location)"])
+    case "/see-other":
+        connection.respond("303 See Other", ["Location: /echo"])
+    case "/big":
+        connection.respond("200 OK", [], [UInt8](repeating: 0x61, count: 6 << 20))
+    case "/slow":
+        connection.send(Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".utf8))
+        for _ in 0..<1000 {
+            usleep(100_000)
+            guard connection.send([0x78]) else { return }
         }
-    }
-
-    private static func serve(_ connection: Int32) {
-        defer { close(connection) }
-        var request: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var headerEnd: Int?
-        while headerEnd == nil {
-            let count = recv(connection, &buffer, buffer.count, 0)
-            if count <= 0 { return }
-            request += buffer[0..<count]
-            headerEnd = find([13, 10, 13, 10], in: request)
-        }
-        let head = String(decoding: request[0..<headerEnd!], as: UTF8.self)
-        let lines = head.split(separator: "\r\n")
-        let requestLine = lines[0].split(separator: " ")
-        let method = String(requestLine[0])
-        let target = String(requestLine[1])
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
-        var body = Array(request[(headerEnd! + 4)...])
-        while body.count < length {
-            let count = recv(connection, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            body += buffer[0..<count]
-        }
-        func respond(_ status: String, _ extraHeaders: [String] = [], _ payload: [UInt8]) {
-            let text = (["HTTP/1.1 \(status)", "Content-Length: \(payload.count)", "Connection: close"] + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n"
-            sendAll(connection, Array(text.utf8) + payload)
-        }
-        let path = target.split(separator: "?").first.map(String.init) ?? target
-        switch path {
-        case "/json":
-            respond("200 OK", ["Content-Type: application/json"], Array(#"{"ok":true}"#.utf8))
-        case "/echo":
-            let echo = #"{"method":"\#(method)","host":"\#(headers["host"] ?? "")","body":"\#(String(decoding: body, as: UTF8.self))","custom":"\#(headers["x-custom"] ?? "")"}"#
-            respond("200 OK", ["Content-Type: application/json"], Array(echo.utf8))
-        case "/redirect":
-            let location = target.split(separator: "=", maxSplits: 1).last.map(String.init) ?? "/json"
-            respond("302 Found", ["Location: \(location)"], [])
-        case "/see-other":
-            respond("303 See Other", ["Location: /echo"], [])
-        case "/big":
-            respond("200 OK", [], [UInt8](repeating: 0x61, count: 6 << 20))
-        case "/slow":
-            sendAll(connection, Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".utf8))
-            for _ in 0..<1000 {
-                usleep(100_000)
-                guard send(connection, "x", 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
-            }
-        default:
-            respond("404 Not Found", [], Array("no".utf8))
-        }
-    }
-
-    private static func sendAll(_ connection: Int32, _ bytes: [UInt8]) {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(connection, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count <= 0 { return }
-            sent += count
-        }
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where Array(haystack[start..<start + needle.count]) == needle { return start }
-        return nil
+    default:
+        connection.respond("404 Not Found", [], Array("no".utf8))
     }
 }
-
-private func spawn(_ body: @escaping @Sendable () -> Void) {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    var thread = pthread_t()
-    pthread_create(&thread, nil, { argument in
-        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
-        return nil
-    }, Unmanaged.passRetained(Box(body)).toOpaque())
-    pthread_detach(thread)
-}
-
-let loopback = LoopbackHTTPServer()
 
 @Suite struct FetcherTests {
     /// A fetcher that may reach loopback (as an operator's SLUICE_FETCH_ALLOW would), nothing else private.

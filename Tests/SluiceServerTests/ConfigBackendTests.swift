@@ -1,52 +1,44 @@
 import Foundation
-import Hummingbird
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 @testable import SluiceServer
+import SluiceTestSupport
 import Testing
 
 /// A small rudder config backend on a free loopback port: records by path, a count of requests
-/// per path, and switches to make it fail.
+/// per path, and switches to make it fail. It runs on its own threads (not the cooperative pool),
+/// because the handler under test blocks its caller while it waits for the backend.
 final class FakeConfigBackend: @unchecked Sendable {
     private let lock = NSLock()
     private var hits: [String: Int] = [:]
-    var records: [String: String] = [:]
-    var failWith: Int?
-    var delay: Duration = .zero
-    private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var _records: [String: String] = [:]
+    private var _failWith: Int?
+    private var _delay: Duration = .zero
+    private var server: LoopbackHTTPServer?
+
+    var records: [String: String] { get { lock.withLock { _records } } set { lock.withLock { _records = newValue } } }
+    var failWith: Int? { get { lock.withLock { _failWith } } set { lock.withLock { _failWith = newValue } } }
+    var delay: Duration { get { lock.withLock { _delay } } set { lock.withLock { _delay = newValue } } }
 
     func hitCount(_ path: String) -> Int { lock.withLock { hits[path] ?? 0 } }
 
     func start() async throws {
-        let router = Router()
-        let answer: @Sendable (Request) async throws -> Response = { [self] request in
-            let key = request.uri.path + "?" + (request.uri.query ?? "")
+        server = LoopbackHTTPServer { [self] request, connection in
+            let key = request.path + "?" + (request.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "")
             let (status, body, delay): (Int?, String?, Duration) = lock.withLock {
                 hits[key, default: 0] += 1
-                return (failWith, records[key], self.delay)
+                return (_failWith, _records[key], _delay)
             }
-            if delay > .zero { try await Task.sleep(for: delay) }
-            if let status { return Response(status: .init(code: status)) }
-            guard let body else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
-        }
-        router.get("transformation/getByVersionId") { request, _ in try await answer(request) }
-        router.get("transformationLibrary/getByVersionId") { request, _ in try await answer(request) }
-        router.get("rudderstackTransformationLibraries/:name") { request, _ in try await answer(request) }
-        let started = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in started.continuation.yield(channel.localAddress?.port ?? 0) })
-        task = Task { try await app.run() }
-        for await port in started.stream {
-            self.port = port
-            break
+            if delay > .zero { usleep(UInt32(delay / .microseconds(1))) }
+            if let status { return connection.respond("\(status) Failing") }
+            guard let body else { return connection.respond("404 Not Found") }
+            connection.respond("200 OK", ["Content-Type: application/json"], Array(body.utf8))
         }
     }
 
-    func stop() { task?.cancel() }
-    var url: String { "http://127.0.0.1:\(port)" }
+    func stop() { server?.stop() }
+    var url: String { server?.url ?? "http://127.0.0.1:0" }
 }
 
 @Suite(.serialized) struct ConfigBackendTests {
