@@ -27,19 +27,8 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wr
 
 swift build -c release >/dev/null
 # The workload becomes a hosted transformation named after it (the bench folder stays the source).
-mkdir -p "$work/transformations/$workload"
-cp "$bench/workloads/$workload.js" "$work/transformations/$workload/transform.js"
-python3 "$bench/gen_events.py" --count 200 --seed 1 --format customTransform --version-id "$workload" > "$work/request.json"
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Feature-Filter-Code"] = "?1"
-local f = io.open("$work/request.json", "rb"); wrk.body = f:read("*a"); f:close()
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.0f %.2f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6) * 200,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, summary.errors.status))
-end
-LUA
+source scripts/bench-workload.sh
+prepare_workload "$workload" "$bench" "$work"
 
 .build/release/sluice serve --host 127.0.0.1 --port "$port" --transformations "$work/transformations" \
   --libraries "$bench/libraries" 2> "$work/serve.log" &

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <spawn.h>
 
 /* Macros and variadic functions Swift cannot import, as plain functions. */
 
@@ -16,10 +17,11 @@ static inline uint32_t sluice_seccomp_action_errno(int code) { return SCMP_ACT_E
 static inline int sluice_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 static inline int sluice_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 
-/* close_range(2) (Linux 5.9+), closing every descriptor from `first` up; syscall is variadic. */
-#ifndef __NR_close_range
-#define __NR_close_range 436
-#endif
-static inline int sluice_close_from(unsigned int first) { return (int)syscall(__NR_close_range, first, ~0U, 0); }
+/* Closes every descriptor from `first` up in a child started by posix_spawn, after the file
+   actions before it (glibc 2.34+; declared only under _GNU_SOURCE, which Swift's Glibc lacks). */
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int sluice_spawn_close_from(posix_spawn_file_actions_t *actions, int first) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, first);
+}
 
 #endif

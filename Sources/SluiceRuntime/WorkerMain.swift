@@ -7,7 +7,7 @@ import SluiceSandbox
 
 /// The body of `sluice worker`: a child of `sluice serve` that runs user code for it.
 ///
-/// In order: close inherited descriptors; start both engines and load what user code may later
+/// In order (it starts with stdio and the channel only: the server's spawn closed the rest): start both engines and load what user code may later
 /// need (the standard-library modules Python transformations may import, the resident-memory
 /// reader); confine itself (``Confinement/apply(maximumDescriptors:)``); say hello with the
 /// confinement report; then answer ``RunRequest`` frames on descriptor 3 until the server closes
@@ -15,14 +15,13 @@ import SluiceSandbox
 /// have gets ``RunReply/needsCode``.
 public enum WorkerMain {
     public static func run(cacheLimits: CacheLimits = CacheLimits()) -> Int32 {
-        var mechanisms = [Confinement.closeInheritedDescriptors()]
         let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
         let runtime = Runtime(libraries: NoLibraries())
         if let problem = warmUp(runtime) {
             report("sluice worker \(getpid()): could not start: \(problem)")
             return 1
         }
-        mechanisms += Confinement.apply()
+        let mechanisms = Confinement.apply()
         for mechanism in mechanisms where !mechanism.active && ["seccomp", "no_new_privs"].contains(mechanism.name) {
             report("sluice worker \(getpid()): \(mechanism.name) is NOT active: \(mechanism.detail)")
         }

@@ -11,17 +11,14 @@ public enum Confinement {
     /// its channel to the server.
     public static let channelDescriptor: Int32 = 3
 
-    /// Closes every descriptor except 0–3 (nothing the server had open reaches user code).
-    /// Called first thing in the worker.
-    public static func closeInheritedDescriptors() -> Mechanism {
-        if sluice_close_from(UInt32(channelDescriptor + 1)) == 0 {
-            return Mechanism(name: "no_inherited_fds", active: true, detail: "every descriptor but stdio and the channel closed")
-        }
-        // Older kernels: close one by one up to the limit.
-        var limit = rlimit()
-        getrlimit(RLIMIT_NOFILE_VALUE, &limit)
-        for descriptor in (channelDescriptor + 1)..<Int32(min(limit.rlim_cur, 65536)) { _ = close(descriptor) }
-        return Mechanism(name: "no_inherited_fds", active: true, detail: "every descriptor but stdio and the channel closed (one by one)")
+    /// The report of the descriptors a worker starts with: the server's spawn closes every
+    /// descriptor but 0–3 in the child, before `exec` (``WorkerProcess/spawn(executable:arguments:)``),
+    /// so nothing the server had open reaches user code. (Done there, not by the worker: by the
+    /// time the worker's own code runs, its runtime has opened descriptors of its own.)
+    public static func inheritedDescriptors(closedAtSpawn: Bool) -> Mechanism {
+        closedAtSpawn
+            ? Mechanism(name: "no_inherited_fds", active: true, detail: "started with stdio and the channel only: every other descriptor closed at spawn")
+            : Mechanism(name: "no_inherited_fds", active: false, detail: "posix_spawn could not close inherited descriptors; only close-on-exec ones are closed")
     }
 
     /// Applies the rest, in order: no-new-privs, not dumpable, rlimits, then the seccomp filter

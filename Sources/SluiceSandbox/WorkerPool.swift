@@ -144,8 +144,9 @@ public final class WorkerPool: @unchecked Sendable {
         do throws(FrameChannel.Failure) {
             let frame = try process.channel.receive(deadline: begin + UInt64(configuration.startTimeout.millisecondsValue * 1_000_000))
             guard frame.type == FrameType.hello else { throw FrameChannel.Failure.system("worker sent frame \(frame.type) before hello") }
-            let hello: Hello
+            var hello: Hello
             do { hello = try Hello(decoding: frame.payload) } catch { throw FrameChannel.Failure.system("bad hello: \(error)") }
+            hello.mechanisms.insert(Confinement.inheritedDescriptors(closedAtSpawn: process.inheritedDescriptorsClosed), at: 0)
             return (process, hello, .nanoseconds(Int64(monotonicNanoseconds() - begin)))
         } catch {
             process.kill()

@@ -1,24 +1,28 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSeccomp
 import SluiceCore
 
 /// One `sluice worker` child: its pid and the server's end of its channel.
 ///
 /// Started with `posix_spawn` in a clean environment (only `LANG` and malloc tunables), stdin and stdout on
 /// `/dev/null`, stderr shared with the server (the worker's start-up report and fatal messages),
-/// and the channel as descriptor 3; the worker closes every other descriptor itself.
+/// and the channel as descriptor 3; every other descriptor is closed in the child before `exec`.
 public final class WorkerProcess: @unchecked Sendable {
     // @unchecked: owned by one pool slot at a time, under the pool's lock.
     public let pid: pid_t
     public let channel: FrameChannel
     /// When it was started (CLOCK_MONOTONIC nanoseconds).
     public let startedAt: UInt64
+    /// Whether the child started with only descriptors 0–3 (reported as `no_inherited_fds`).
+    public let inheritedDescriptorsClosed: Bool
     private var reaped = false
 
-    private init(pid: pid_t, channel: FrameChannel) {
+    private init(pid: pid_t, channel: FrameChannel, inheritedDescriptorsClosed: Bool) {
         self.pid = pid
         self.channel = channel
+        self.inheritedDescriptorsClosed = inheritedDescriptorsClosed
         startedAt = monotonicNanoseconds()
     }
 
@@ -51,6 +55,11 @@ public final class WorkerProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, workerEnd, Confinement.channelDescriptor)
+        // Nothing else the server has open (listening sockets, connections, the store) reaches
+        // the worker, close-on-exec or not. Measured why the worker must not do this itself: its
+        // async runtime may already have opened an epoll descriptor, and closing that left a
+        // libdispatch thread spinning on EINVAL (a whole core, in about one worker start in ten).
+        let closesInherited = sluice_spawn_close_from(&actions, Confinement.channelDescriptor + 1) == 0
 
         func copies(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
             strings.map { string in string.withCString { strdup($0) } } + [nil]
@@ -71,7 +80,7 @@ public final class WorkerProcess: @unchecked Sendable {
             _ = close(serverEnd)
             throw .system("could not start \(executable): \(String(cString: strerror(status)))")
         }
-        return WorkerProcess(pid: pid, channel: FrameChannel(descriptor: serverEnd))
+        return WorkerProcess(pid: pid, channel: FrameChannel(descriptor: serverEnd), inheritedDescriptorsClosed: closesInherited)
     }
 
     /// Ends the worker at once (SIGKILL) and reaps it.

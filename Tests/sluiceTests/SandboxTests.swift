@@ -43,11 +43,11 @@ let hostileLimits = Limits(timeMilliseconds: 300, memoryMegabytes: 64)
 
 /// Runs `code` in the hostile pool on one event.
 func runIsolated(_ code: String, _ language: Language, libraries: [LibrarySource] = [], event: String = #"{"message":{"a":1},"metadata":{}}"#,
-                 name: String = "hostile") -> WorkerPool.Execution {
+                 name: String = "hostile", pool: WorkerPool = hostilePool) -> WorkerPool.Execution {
     let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
     // Content-addressed like versions: the same code is the same program.
     let id = "test-" + String(UInt(bitPattern: (code + libraries.map(\.code).joined()).hashValue), radix: 16)
-    return hostilePool.run(Program(id: id, source: source, libraries: libraries), batch: Batch(items: [Array(event.utf8)]), limits: hostileLimits)
+    return pool.run(Program(id: id, source: source, libraries: libraries), batch: Batch(items: [Array(event.utf8)]), limits: hostileLimits)
 }
 
 /// The single output of a run, or nil.
@@ -361,6 +361,41 @@ let hostileCases: [HostileCase] = [
             // Within the 300 ms limit, less what the call had used.
             #expect(fetchRemaining.get() > 0 && fetchRemaining.get() <= 300_000_000, "\(language): \(fetchRemaining.get())")
         }
+    }
+
+    @Test func aDescriptorTheServerLeftOpenDoesNotReachUserCode() throws {
+        // A file the server holds open without close-on-exec, as a careless library might.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fd-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Array("server secret".utf8).withUnsafeBytes { Data($0) })
+        defer { unlink(path) }
+        let leaked = open(path, O_RDONLY)
+        try #require(leaked >= 0)
+        defer { close(leaked) }
+        var status = stat()
+        try #require(fstat(leaked, &status) == 0)
+        var configuration = WorkerPool.Configuration()
+        configuration.executable = sluiceBinary.path
+        configuration.count = 1
+        configuration.spares = 0
+        let pool = try WorkerPool(configuration: configuration)
+        defer { pool.shutdown() }
+        // User code looks at every descriptor it might have (through an escape to posix.fstat).
+        let code = """
+        def transformEvent(e, m):
+            importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
+            posix = importer.load_module('posix')
+            inodes = []
+            for fd in range(3, 64):
+                try:
+                    inodes.append(posix.fstat(fd).st_ino)
+                except OSError:
+                    pass
+            return {'inodes': inodes}
+        """
+        let output = try #require(onlyOutput(runIsolated(code, .python, pool: pool)))
+        let inodes = try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [UInt64]])?["inodes"], "\(output)")
+        #expect(!inodes.isEmpty, "the worker's own descriptors are visible: the scan works")
+        #expect(!inodes.contains(UInt64(status.st_ino)), "the server's descriptor reached the worker: \(output)")
     }
 
     @Test func workersReportTheirConfinement() {
