@@ -41,6 +41,10 @@ public struct Batch: Sendable {
     public var fetch: FetchHandler?
     /// Fetches one invocation may make (default 20).
     public var fetchCallsPerInvocation = 20
+    /// When each item is an envelope whose last bytes are its metadata's JSON text and then `}`
+    /// (the service's envelopes), that text, per item. A worker then does not send unchanged
+    /// metadata back with each result, and the result reuses this text instead of a copy.
+    public var metadataTexts: [JSONText]?
 
     public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items

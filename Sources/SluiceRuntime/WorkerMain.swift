@@ -76,7 +76,7 @@ public enum WorkerMain {
             }
             heartbeat.busy(false)
             do {
-                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted))
+                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted, inputs: request.batch.items))
             } catch {
                 return 0
             }

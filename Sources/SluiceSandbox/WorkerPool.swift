@@ -296,7 +296,7 @@ public final class WorkerPool: @unchecked Sendable {
                     }
                     guard frame.type == FrameType.reply else { throw FrameChannel.Failure.system("unexpected frame \(frame.type)") }
                     let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
-                    do { decoded = try RunReply.decode(frame.payload) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
+                    do { decoded = try RunReply.decode(frame.payload, inputs: batch.items, metadataTexts: batch.metadataTexts) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
                     residentBytes = decoded.residentBytes
                     tainted = decoded.tainted
                     switch decoded.reply {

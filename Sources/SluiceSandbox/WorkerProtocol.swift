@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 
 /// What a worker compiles: a transformation with every library it links, under a content id.
@@ -241,11 +244,13 @@ public enum RunReply: Sendable {
 
     /// The reply with the worker's resident memory and, when `tainted` says why, the worker's
     /// request to be replaced after this batch (its code changed state other tenants share).
-    public func encoded(residentBytes: Int, tainted: String? = nil) -> [UInt8] {
+    /// A result's metadata that is the same text as the end of its input in `inputs` (the
+    /// batch's items: `…,"metadata":{…}}`) is sent as that text's length, not its bytes.
+    public func encoded(residentBytes: Int, tainted: String? = nil, inputs: [JSONText] = []) -> [UInt8] {
         var capacity = 64
         if case .ran(let result) = self {
             for eventResult in result.results {
-                capacity += 40 + eventResult.metadata.count
+                capacity += 48 + eventResult.metadata.count
                 if case .output(let json) = eventResult.outcome { capacity += json.count }
             }
             capacity += result.logs.reduce(0) { $0 + $1.text.utf8.count + 64 }
@@ -270,7 +275,14 @@ public enum RunReply: Sendable {
                     writer.string(failure.kind.name)
                     writer.string(failure.message)
                 }
-                writer.data(eventResult.metadata)
+                if let index = eventResult.inputIndex, index < inputs.count,
+                   Self.endsWithMetadata(inputs[index], eventResult.metadata) {
+                    writer.byte(1)
+                    writer.int(eventResult.metadata.count)
+                } else {
+                    writer.byte(0)
+                    writer.data(eventResult.metadata)
+                }
             }
             writer.int(result.logs.count)
             for line in result.logs {
@@ -289,14 +301,28 @@ public enum RunReply: Sendable {
         return writer.bytes
     }
 
-    /// The reply, the worker's resident memory after the batch, and why it must be replaced, if it must.
-    public static func decode(_ bytes: [UInt8]) throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?) {
+    /// Whether `input` ends with `metadata` and then `}`.
+    static func endsWithMetadata(_ input: JSONText, _ metadata: JSONText) -> Bool {
+        guard !metadata.isEmpty, input.count > metadata.count, input.last == UInt8(ascii: "}") else { return false }
+        let start = input.count - 1 - metadata.count
+        return input.withUnsafeBytes { (input: UnsafeRawBufferPointer) -> Bool in
+            metadata.withUnsafeBytes { (metadata: UnsafeRawBufferPointer) -> Bool in
+                memcmp(input.baseAddress! + start, metadata.baseAddress!, metadata.count) == 0
+            }
+        }
+    }
+
+    /// The reply, the worker's resident memory after the batch, and why it must be replaced, if it
+    /// must. `inputs` and `metadataTexts` are the request's batch's (``Batch/items``,
+    /// ``Batch/metadataTexts``): metadata sent as "the end of input i" is taken from them.
+    public static func decode(_ bytes: [UInt8], inputs: [JSONText] = [], metadataTexts: [JSONText]? = nil)
+        throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?) {
         var reader = WireReader(bytes)
         let resident = try reader.int()
         let tainted = try reader.optionalString()
         switch try reader.byte() {
         case 0:
-            let count = try reader.count(minimumSize: 17)
+            let count = try reader.count(minimumSize: 18)
             var results: [EventResult] = []
             results.reserveCapacity(count)
             for _ in 0..<count {
@@ -308,7 +334,25 @@ public enum RunReply: Sendable {
                 case 2: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string()))
                 default: throw ProtocolError("bad outcome")
                 }
-                results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: try reader.data()))
+                let metadata: JSONText
+                switch try reader.byte() {
+                case 0:
+                    metadata = try reader.data()
+                case 1:
+                    let length = try reader.int()
+                    guard index >= 0, index < inputs.count, length >= 0, inputs[index].count > length else {
+                        throw ProtocolError("metadata of input \(index) out of range")
+                    }
+                    if let texts = metadataTexts, index < texts.count, texts[index].count == length {
+                        metadata = texts[index]
+                    } else {
+                        let input = inputs[index]
+                        metadata = Array(input[(input.count - 1 - length)..<(input.count - 1)])
+                    }
+                default:
+                    throw ProtocolError("bad metadata kind")
+                }
+                results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: metadata))
             }
             let logCount = try reader.count(minimumSize: 17)
             var logs: [LogLine] = []

@@ -267,6 +267,8 @@ public struct CustomTransformHandler: Sendable {
     /// request's, and the credentials of each event that carries its own.
     static func batch(of group: [Input], body: [UInt8]) -> Batch {
         var batch = Batch(items: group.map(\.envelope))
+        // Each envelope ends with its metadata text (see `parse`).
+        batch.metadataTexts = group.map(\.metadata)
         var requestCredentials: [String: String]?
         for (index, input) in group.enumerated() {
             guard let range = input.credentials else { continue }

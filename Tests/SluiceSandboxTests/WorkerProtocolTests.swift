@@ -68,6 +68,31 @@ import Testing
         }
     }
 
+    @Test func unchangedMetadataCrossesAsALengthAndComesBackAsTheInputsText() throws {
+        let metadata = Array(#"{"messageId":"m1","sourceId":"s"}"#.utf8)
+        let inputs = [Array(#"{"message":{"a":1},"metadata":"#.utf8) + metadata + [UInt8(ascii: "}")], Array(#"{"a":2}"#.utf8)]
+        let changed = Array(#"{"messageId":"m1","sourceId":"changed"}"#.utf8)
+        let result = BatchResult(results: [
+            EventResult(inputIndex: 0, outcome: .output(Array(#"{"a":1}"#.utf8)), metadata: metadata),
+            EventResult(inputIndex: 0, outcome: .output(Array(#"{"a":3}"#.utf8)), metadata: changed),
+            EventResult(inputIndex: 1, outcome: .dropped, metadata: Array("{}".utf8)),
+            EventResult(inputIndex: nil, outcome: .output(Array("{}".utf8)), metadata: metadata),
+        ], logs: [])
+        let plain = RunReply.ran(result).encoded(residentBytes: 1)
+        let compact = RunReply.ran(result).encoded(residentBytes: 1, inputs: inputs)
+        // Only the first result's metadata matches its input's end: its bytes are not sent.
+        #expect(plain.count - compact.count == metadata.count)
+        for (bytes, texts) in [(compact, nil), (compact, [metadata, Array("{}".utf8)]), (plain, nil)] as [([UInt8], [JSONText]?)] {
+            guard case .ran(let back) = try RunReply.decode(bytes, inputs: inputs, metadataTexts: texts).reply else {
+                Issue.record("expected a ran reply")
+                return
+            }
+            #expect(back.results.map(\.metadata) == [metadata, changed, Array("{}".utf8), metadata])
+        }
+        // "The end of input 0" needs input 0.
+        #expect(throws: ProtocolError.self) { try RunReply.decode(compact) }
+    }
+
     @Test func aShortOrCorruptFrameIsAnError() {
         let encoded = RunRequest(programID: "x", program: nil, limits: .defaults, batch: Batch(items: [Array("{}".utf8)])).encoded()
         for length in [0, 1, 8, encoded.count / 2, encoded.count - 1] {
