@@ -56,6 +56,9 @@ let items = null, out = null, logs = null, entry = null, credentials = null, eve
 let cursor = 0, waiting = false, settled = false, settledValue = undefined, settledError = false;
 let currentIndex = -1, metadataByMessageId = null;
 let drainIndex = -1, drainMark = 0;
+// Where a transformBatch call's records start in `out`: a limit hit while its results are being
+// accepted takes back the outputs already recorded, so no input gets an output and an error.
+let batchMark = -1;
 
 function isObject(v) { return v !== null && typeof v === "object" && !isArray(v); }
 
@@ -332,6 +335,7 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) 
   entry = null;
   items = [];
   out = [];
+  batchMark = -1;
   logs = [];
   cursor = 0;
   waiting = false;
@@ -479,6 +483,7 @@ function step() {
       else events.push(items[i].message);
     }
     if (events.length === 0) { cursor = items.length; return 0; }
+    batchMark = out.length;
     let result;
     sequence = (sequence + 1) | 0 || 1;
     control[0] = sequence;
@@ -542,12 +547,16 @@ function fail(kind, message, reset) {
   if (drainIndex >= 0) {
     // A promise job the last call left behind hit the limit after the call returned: the call
     // failed after all, so its results give way to the error.
+    // If the limit hit while its result was being serialised, the call never finished: the
+    // cursor still points at it and must not run it again.
     out.length = drainMark;
     pushError(drainIndex, kind, message);
+    cursor = Math.max(cursor, drainIndex + 1);
     drainIndex = -1;
   } else if (entry === null) {
     failAll(kind, message);
   } else if (isBatch) {
+    if (batchMark >= 0 && out.length > batchMark) out.length = batchMark;
     for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
     cursor = items.length;
   } else {

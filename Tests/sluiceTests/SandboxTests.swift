@@ -398,6 +398,37 @@ let hostileCases: [HostileCase] = [
         #expect(!inodes.contains(UInt64(status.st_ino)), "the server's descriptor reached the worker: \(output)")
     }
 
+    /// Found while reviewing the sandbox: a memory limit hit while the returned event was being
+    /// serialised ran the event a second time (an error, then an output, for one input); in
+    /// transformBatch the outputs recorded before the hit stayed next to the errors. (In a worker,
+    /// where the batch has the process's memory to itself: in process, parallel tests freeing
+    /// memory blur a bounded allocation's measure.)
+    @Test func aLimitHitWhileSerialisingTheResultGivesEachInputExactlyOneResult() throws {
+        let big = "const parts = []; for (let i = 0; i < 200000; i++) parts.push({ k: 'x'.repeat(20) + i, v: [i, i + 1, i + 2], s: 'y'.repeat(30) });"
+        let limits = Limits(timeMilliseconds: 10_000, memoryMegabytes: 64)
+        func run(_ code: String, _ events: [String]) -> [String] {
+            let source = TransformationSource(name: "serialising", language: .javascript, fileName: "transform.js", code: code)
+            let program = Program(id: "test-serialising-\(code.count)", source: source, libraries: [])
+            guard case .ran(let result) = hostilePool.run(program, batch: Batch(items: events.map { Array($0.utf8) }), limits: limits) else { return ["not run"] }
+            return result.results.map { result in
+                let index = result.inputIndex.map(String.init) ?? "-"
+                switch result.outcome {
+                case .output(let json): return "\(index) output \(String(decoding: json.prefix(40), as: UTF8.self))"
+                case .dropped: return "\(index) dropped"
+                case .failed(let failure): return "\(index) \(failure.kind.name): \(failure.message)"
+                }
+            }
+        }
+        // Eight outputs for one input (a split), each the JSON of the same large object.
+        let split = run("export function transformEvent(e) { if (e.big) { \(big) return Array(8).fill({ parts }); } return e; }",
+                        [#"{"a":1}"#, #"{"big":true}"#, #"{"b":2}"#])
+        #expect(split == [#"0 output {"a":1}"#, "1 memory_limit: memory limit of 64 MB exceeded", #"2 output {"b":2}"#])
+        let batch = run("export function transformBatch(events) { const out = events.map(e => ({ ...e, seen: true })); \(big) for (let i = 0; i < 8; i++) out.push({ parts }); return out; }",
+                        [#"{"message":{"a":1,"messageId":"m1"},"metadata":{"messageId":"m1"}}"#,
+                         #"{"message":{"b":2,"messageId":"m2"},"metadata":{"messageId":"m2"}}"#])
+        #expect(batch == ["0 memory_limit: memory limit of 64 MB exceeded", "1 memory_limit: memory limit of 64 MB exceeded"])
+    }
+
     @Test func workersReportTheirConfinement() {
         let mechanisms = Dictionary(uniqueKeysWithValues: hostilePool.status.mechanisms.map { ($0.name, $0.active) })
         #expect(mechanisms["seccomp"] == true)
