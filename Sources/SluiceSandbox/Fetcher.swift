@@ -29,7 +29,7 @@ public struct FetchLimits: Sendable {
 /// connection goes to the checked address itself — never a second resolution — with the original
 /// host in the Host header and, for https, in SNI and certificate verification. Redirects are
 /// followed hop by hop, each checked the same way. A timeout bounds the whole exchange and a cap
-/// bounds the response body.
+/// bounds the response body; the host-name lookup counts against the same timeout.
 ///
 /// Blocking: call it from a thread that may wait (the server's worker threads), never from an
 /// event loop.
@@ -38,12 +38,17 @@ public final class Fetcher: Sendable {
     public let limits: FetchLimits
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
+    private let lookups: TimedLookups
 
-    public init(policy: EgressPolicy, limits: FetchLimits = FetchLimits(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// `resolver` answers host-name lookups (default: the system's, `getaddrinfo`); it runs on a
+    /// thread of its own and the fetch stops waiting for it at the fetch's deadline.
+    public init(policy: EgressPolicy, limits: FetchLimits = FetchLimits(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                resolver: @escaping @Sendable (String) -> [IPAddress] = Fetcher.resolve(host:)) {
         self.policy = policy
         self.limits = limits
         self.group = group
         tls = try? NIOSSLContext(configuration: .makeClientConfiguration())
+        lookups = TimedLookups(resolver: resolver)
     }
 
     /// Fetches `request`, giving up after the smaller of ``FetchLimits/timeout`` and `remainingNanoseconds`.
@@ -60,7 +65,7 @@ public final class Fetcher: Sendable {
             case .failure(let error): return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(error.message)"))
             }
             let address: IPAddress
-            switch checkedAddress(target) {
+            switch checkedAddress(target, deadline: deadline, budget: budget) {
             case .success(let checked): address = checked
             case .failure(let failure): return .failure(failure)
             }
@@ -87,14 +92,21 @@ public final class Fetcher: Sendable {
 
     /// The address to connect to: the literal, or the first answer of the resolver — after every
     /// answer passed the policy.
-    private func checkedAddress(_ target: EgressPolicy.Target) -> Result<IPAddress, FetchFailure> {
+    private func checkedAddress(_ target: EgressPolicy.Target, deadline: UInt64, budget: UInt64) -> Result<IPAddress, FetchFailure> {
         if let literal = target.address {
             if case .refused(let reason) = policy.decision(for: literal) {
                 return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)"))
             }
             return .success(literal)
         }
-        let answers = Self.resolve(host: target.host)
+        let answers: [IPAddress]
+        switch lookups.resolve(target.host, deadline: deadline) {
+        case .answered(let found): answers = found
+        case .timedOut:
+            return .failure(FetchFailure(kind: "timeout", message: "fetch: looking up \(target.host) did not finish within \(budget / 1_000_000) ms"))
+        case .busy:
+            return .failure(FetchFailure(kind: "network", message: "fetch: cannot look up \(target.host): \(TimedLookups.maximumPending) lookups already waiting for the resolver"))
+        }
         guard let first = answers.first else {
             return .failure(FetchFailure(kind: "network", message: "fetch: cannot resolve \(target.host)"))
         }
@@ -106,8 +118,8 @@ public final class Fetcher: Sendable {
         return .success(first)
     }
 
-    /// Every address `host` resolves to (A and AAAA), in the resolver's order.
-    static func resolve(host: String) -> [IPAddress] {
+    /// Every address `host` resolves to (A and AAAA), in the system resolver's order.
+    public static func resolve(host: String) -> [IPAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -307,5 +319,65 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
         case .success(let response): promise.succeed(response)
         case .failure(let failure): promise.fail(failure)
         }
+    }
+}
+
+/// Host-name lookups with a deadline. `getaddrinfo` has no timeout of its own (the system
+/// resolver's can add up to tens of seconds), so each lookup runs on a thread of its own and the
+/// caller stops waiting at its deadline; a lookup left behind finishes on its thread and is
+/// dropped. At most ``maximumPending`` lookups wait at once, so a resolver outage cannot pile up
+/// threads: past that, a lookup fails at once.
+final class TimedLookups: @unchecked Sendable {
+    // @unchecked: `pending` is guarded by `mutex`.
+    static let maximumPending = 64
+
+    enum Outcome { case answered([IPAddress]), timedOut, busy }
+
+    /// One lookup: the answer is written before the semaphore is posted.
+    private final class Lookup: @unchecked Sendable {
+        var semaphore = sem_t()
+        var answers: [IPAddress] = []
+        init() { sem_init(&semaphore, 0, 0) }
+        deinit { sem_destroy(&semaphore) }
+    }
+
+    private let resolver: @Sendable (String) -> [IPAddress]
+    private var mutex = pthread_mutex_t()
+    private var pending = 0
+
+    init(resolver: @escaping @Sendable (String) -> [IPAddress]) {
+        self.resolver = resolver
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    /// `host`'s addresses, unless `deadline` (CLOCK_MONOTONIC nanoseconds) passes first.
+    func resolve(_ host: String, deadline: UInt64) -> Outcome {
+        pthread_mutex_lock(&mutex)
+        guard pending < Self.maximumPending else {
+            pthread_mutex_unlock(&mutex)
+            return .busy
+        }
+        pending += 1
+        pthread_mutex_unlock(&mutex)
+        let lookup = Lookup()
+        startThread { [self, resolver] in
+            lookup.answers = resolver(host)
+            sem_post(&lookup.semaphore)
+            pthread_mutex_lock(&mutex)
+            pending -= 1
+            pthread_mutex_unlock(&mutex)
+        }
+        // sem_timedwait takes a CLOCK_REALTIME instant.
+        let now = monotonicNanoseconds()
+        let remaining = deadline > now ? deadline - now : 0
+        var instant = timespec()
+        clock_gettime(CLOCK_REALTIME, &instant)
+        let total = UInt64(instant.tv_nsec) + remaining % 1_000_000_000
+        instant.tv_sec += Int(remaining / 1_000_000_000) + Int(total / 1_000_000_000)
+        instant.tv_nsec = Int(total % 1_000_000_000)
+        while sem_timedwait(&lookup.semaphore, &instant) != 0 {
+            if errno != EINTR { return .timedOut }
+        }
+        return .answered(lookup.answers)
     }
 }

@@ -96,6 +96,33 @@ let loopback = LoopbackHTTPServer { request, connection in
         #expect(failure.kind == "too_large")
     }
 
+    @Test func theLookupCountsAgainstTheTimeoutAndItsAnswerIsTheAddressConnectedTo() throws {
+        var limits = FetchLimits()
+        limits.timeout = .milliseconds(300)
+        let allowLoopback = EgressPolicy(allow: [CIDR("127.0.0.0/8")!])
+        // A resolver that hangs (as a dead DNS server makes getaddrinfo do, for up to tens of seconds).
+        let hanging = Fetcher(policy: allowLoopback, limits: limits, resolver: { _ in usleep(3_000_000); return [] })
+        for (remaining, budget) in [(UInt64(10_000_000_000), 300), (100_000_000, 100)] {
+            let start = ContinuousClock.now
+            guard case .failure(let failure) = fetch(hanging, "http://hanging.test/", remaining: remaining) else {
+                Issue.record("a hanging lookup answered")
+                return
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(failure.kind == "timeout" && failure.message.contains("looking up hanging.test did not finish within \(budget) ms"), "\(failure)")
+            #expect(elapsed >= .milliseconds(budget - 20) && elapsed < .milliseconds(budget + 400), "\(elapsed)")
+        }
+        // The answer is what the fetch connects to (the Host header keeps the name).
+        let mapped = Fetcher(policy: allowLoopback, limits: limits, resolver: { host in host == "api.test" ? [IPAddress(bytes: [127, 0, 0, 1])!] : [] })
+        let echo = try fetch(mapped, "http://api.test:\(loopback.port)/echo").get()
+        #expect(String(decoding: echo.body, as: UTF8.self).contains(#""host":"api.test:\#(loopback.port)""#))
+        guard case .failure(let unknown) = fetch(mapped, "http://nowhere.test/") else {
+            Issue.record("an unresolvable name was fetched")
+            return
+        }
+        #expect(unknown.kind == "network" && unknown.message == "fetch: cannot resolve nowhere.test", "\(unknown)")
+    }
+
     @Test func aSlowLorisEndsAtTheTimeoutAndNeverPastWhatTheCallHasLeft() {
         var start = monotonicNanoseconds()
         guard case .failure(let failure) = fetch(allowingLoopback, base + "/slow") else {
