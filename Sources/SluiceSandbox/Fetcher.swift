@@ -41,13 +41,15 @@ public final class Fetcher: Sendable {
     private let lookups: TimedLookups
 
     /// `resolver` answers host-name lookups (default: the system's, `getaddrinfo`); it runs on a
-    /// thread of its own and the fetch stops waiting for it at the fetch's deadline.
+    /// thread of its own and the fetch stops waiting for it at the fetch's deadline. `tls` is the
+    /// https client configuration (default: the system's trust store, full verification).
     public init(policy: EgressPolicy, limits: FetchLimits = FetchLimits(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                resolver: @escaping @Sendable (String) -> [IPAddress] = Fetcher.resolve(host:)) {
+                resolver: @escaping @Sendable (String) -> [IPAddress] = Fetcher.resolve(host:),
+                tls: TLSConfiguration = .makeClientConfiguration()) {
         self.policy = policy
         self.limits = limits
         self.group = group
-        tls = try? NIOSSLContext(configuration: .makeClientConfiguration())
+        self.tls = try? NIOSSLContext(configuration: tls)
         lookups = TimedLookups(resolver: resolver)
     }
 

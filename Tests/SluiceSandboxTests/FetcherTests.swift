@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import NIOSSL
 import SluiceCore
 import SluiceSandbox
 import SluiceTestSupport
@@ -121,6 +122,37 @@ let loopback = LoopbackHTTPServer { request, connection in
             return
         }
         #expect(unknown.kind == "network" && unknown.message == "fetch: cannot resolve nowhere.test", "\(unknown)")
+    }
+
+    @Test func httpsVerifiesTheCertificateChainAndTheHostName() throws {
+        let server = try LoopbackHTTPSServer()
+        let allowLoopback = EgressPolicy(allow: [CIDR("127.0.0.0/8")!])
+        let toLoopback: @Sendable (String) -> [IPAddress] = { _ in [IPAddress(bytes: [127, 0, 0, 1])!] }
+        var trustingTheTestAuthority = TLSConfiguration.makeClientConfiguration()
+        trustingTheTestAuthority.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(TestCertificates.authority.utf8)))
+        let trusting = Fetcher(policy: allowLoopback, resolver: toLoopback, tls: trustingTheTestAuthority)
+        // The name the certificate is for, from an authority the client trusts: fetched.
+        let response = try fetch(trusting, "https://localhost:\(server.port)/json").get()
+        #expect(response.status == 200 && String(decoding: response.body, as: UTF8.self) == #"{"tls":true}"#)
+        // Another name at the same address: the certificate does not cover it.
+        guard case .failure(let wrongName) = fetch(trusting, "https://api.test:\(server.port)/json") else {
+            Issue.record("a certificate for localhost was accepted for api.test")
+            return
+        }
+        #expect(wrongName.kind == "network" && wrongName.message.contains("failedToValidateHostname"), "\(wrongName)")
+        // The default client trusts the system's authorities only.
+        let systemTrust = Fetcher(policy: allowLoopback, resolver: toLoopback)
+        guard case .failure(let untrusted) = fetch(systemTrust, "https://localhost:\(server.port)/json") else {
+            Issue.record("a certificate from an unknown authority was accepted")
+            return
+        }
+        #expect(untrusted.kind == "network" && untrusted.message.contains("CERTIFICATE_VERIFY_FAILED"), "\(untrusted)")
+        // An address literal: the chain is verified, and the certificate must name the address.
+        guard case .failure(let literal) = fetch(trusting, "https://127.0.0.1:\(server.port)/json") else {
+            Issue.record("a certificate for localhost was accepted for 127.0.0.1")
+            return
+        }
+        #expect(literal.kind == "network" && literal.message.contains("failedToValidateHostname"), "\(literal)")
     }
 
     @Test func aSlowLorisEndsAtTheTimeoutAndNeverPastWhatTheCallHasLeft() {
