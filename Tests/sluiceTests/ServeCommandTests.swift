@@ -311,28 +311,34 @@ import Testing
 
     @Test func aWorkerKilledMidRequestCostsOnlyThatBatchWhichIsRetryable() async throws {
         let root = try folder([
-            "slow/transform.js": "export function transformEvent(e) { const end = Date.now() + 400; while (Date.now() < end) {} e.done = true; return e; }",
+            "slow/transform.js": "export function transformEvent(e) { const end = Date.now() + 1000; while (Date.now() < end) {} e.done = true; return e; }",
         ])
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try Server(transformations: root, arguments: ["--workers", "1"])
         let health = try await server.get("/health")
         #expect(health.body.contains(#""isolation":"processes""#))
         #expect(health.body.contains(#""seccomp":{"active":true"#))
-        // The worker and the spare the pool keeps ready.
-        var workers = Self.workerPids(of: server.process.processIdentifier)
-        for _ in 0..<100 where workers.count < 2 {
+        // The worker and the spare the pool keeps ready — started and idle (its start-up uses CPU).
+        var ready = health.body.contains(#""spares":1"#)
+        for _ in 0..<200 where !ready {
             try await Task.sleep(for: .milliseconds(50))
-            workers = Self.workerPids(of: server.process.processIdentifier)
+            ready = try await server.get("/health").body.contains(#""spares":1"#)
         }
-        #expect(workers.count == 2)
+        let workers = Self.workerPids(of: server.process.processIdentifier)
+        #expect(ready && workers.count == 2)
 
         let body = Self.request(version: "slow", messages: [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
         let ticksBefore = Dictionary(uniqueKeysWithValues: workers.map { ($0, Self.cpuTicks($0)) })
         async let inFlight = server.post("/customTransform", body)
-        try await Task.sleep(for: .milliseconds(300))
-        // The busy one (it spins for 400 ms per event) is killed; the spare takes its place.
-        let busy = try #require(workers.max { Self.cpuTicks($0) - ticksBefore[$0, default: 0] < Self.cpuTicks($1) - ticksBefore[$1, default: 0] })
-        kill(busy, SIGKILL)
+        // The busy one (it spins for 1 s per event) is killed once it has used 0.1 s of CPU on the
+        // request; the spare takes its place.
+        var busy: Int32?
+        for _ in 0..<200 where busy == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            busy = workers.first { Self.cpuTicks($0) - ticksBefore[$0, default: 0] >= 10 }
+        }
+        let killed = try #require(busy, "no worker took the request")
+        kill(killed, SIGKILL)
         let response = try await inFlight
         // rudder-server's retry signal, and every event accounted for with the reason.
         #expect(response.status == 809)
@@ -346,7 +352,7 @@ import Testing
         #expect(next.status == 200)
         #expect(next.body.components(separatedBy: #""done":true"#).count == 4)
         let replaced = Self.workerPids(of: server.process.processIdentifier)
-        #expect(!replaced.isEmpty && !replaced.contains(busy))
+        #expect(!replaced.isEmpty && !replaced.contains(killed))
         let metrics = try await server.get("/metrics")
         #expect(metrics.body.contains(#"sluice_worker_events_total{event="lost"}"#))
         #expect(server.stop() == 0)
