@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
         // Helpers shared by test targets (a loopback HTTP server that needs no Swift concurrency).
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox", "SluiceTestSupport",
                                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],

@@ -158,18 +158,14 @@ private final class Heartbeat: @unchecked Sendable {
     }
 
     func start() {
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            let heartbeat = Unmanaged<Heartbeat>.fromOpaque(argument!).takeRetainedValue()
+        startThread { [self] in
             while true {
                 usleep(UInt32(WorkerTiming.heartbeatInterval / 1000))
-                pthread_mutex_lock(&heartbeat.mutex)
-                let running = heartbeat.running
-                pthread_mutex_unlock(&heartbeat.mutex)
-                if running { try? heartbeat.channel.send(type: FrameType.heartbeat, payload: []) }
+                pthread_mutex_lock(&mutex)
+                let isRunning = running
+                pthread_mutex_unlock(&mutex)
+                if isRunning { try? channel.send(type: FrameType.heartbeat, payload: []) }
             }
-        }, box.toOpaque())
-        pthread_detach(thread)
+        }
     }
 }

@@ -121,13 +121,7 @@ public final class WorkerPool: @unchecked Sendable {
             observer(.started(slot: slot.index, pid: process.pid, duration: duration))
         }
         // Spares start in the background (the keeper), so they do not delay the service's start.
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<WorkerPool>.fromOpaque(argument!).takeRetainedValue().keep()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(thread)
+        startThread { [self] in keep() }
     }
 
     /// This process's executable.

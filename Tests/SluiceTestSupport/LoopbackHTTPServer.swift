@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SluiceCore
 
 /// A tiny HTTP/1.1 server on a loopback port for tests: plain sockets, one thread per
 /// connection, `Connection: close`. It deliberately uses no Swift concurrency, so a test that
@@ -62,11 +63,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         listener = fd
         port = Int(UInt16(bigEndian: bound.sin_port))
-        Self.spawn { [self] in
+        startThread { [self] in
             while true {
                 let connection = accept(listener, nil, nil)
                 if connection < 0 { close(listener); return }
-                Self.spawn { [self] in serve(connection) }
+                startThread { [self] in serve(connection) }
             }
         }
     }
@@ -109,15 +110,5 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         guard haystack.count >= needle.count else { return nil }
         for start in 0...(haystack.count - needle.count) where Array(haystack[start..<start + needle.count]) == needle { return start }
         return nil
-    }
-
-    private static func spawn(_ body: @escaping @Sendable () -> Void) {
-        final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
-            return nil
-        }, Unmanaged.passRetained(Box(body)).toOpaque())
-        pthread_detach(thread)
     }
 }
