@@ -102,7 +102,9 @@ int64_t sluice_memory_allocated(void) { return atomic_load(&allocated_bytes); }
 // MARK: - Deadline
 
 static _Atomic uint64_t deadline;
-static volatile int32_t call_sequence;
+// [0]: the running call's sequence number (0: none); [1]: the input it is for (-1: none, or a
+// whole batch), left set after the call ends. Read by the engine monitor from another thread.
+static volatile int32_t call_control[2] = {0, -1};
 
 static uint64_t now_nanoseconds(void) {
     struct timespec time;
@@ -113,9 +115,10 @@ static uint64_t now_nanoseconds(void) {
 void sluice_deadline_set(uint64_t deadline_nanoseconds) {
     atomic_store(&deadline, deadline_nanoseconds);
     if (deadline_nanoseconds) {
-        call_sequence = call_sequence + 1 == 0 ? 1 : call_sequence + 1;
+        int32_t next = call_control[0] + 1;
+        call_control[0] = next == 0 ? 1 : next;
     } else {
-        call_sequence = 0;
+        call_control[0] = 0;
     }
 }
 
@@ -124,7 +127,9 @@ int sluice_deadline_passed(void) {
     return value != 0 && now_nanoseconds() >= value;
 }
 
-volatile int32_t *sluice_call_sequence(void) { return &call_sequence; }
+volatile int32_t *sluice_call_sequence(void) { return call_control; }
+
+void sluice_call_index_set(int32_t index) { call_control[1] = index; }
 
 int sluice_deadline_signal(void) { return SIGRTMIN + 4; }
 
@@ -165,17 +170,20 @@ static PyObject *memory_end(PyObject *self, PyObject *unused) {
 
 static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
 
-// enter(nanoseconds, budget_bytes): starts a call — its deadline and, when budget > 0, its memory
-// budget — in one call from the driver's hot path. leave() ends both.
+// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch) —
+// its deadline and, when budget > 0, its memory budget — in one call from the driver's hot path.
+// leave() ends both.
 static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
-    if (count != 2) {
-        PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget)");
+    if (count != 3) {
+        PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget, index)");
         return NULL;
     }
     long long limit = PyLong_AsLongLong(arguments[0]);
     long long budget = PyLong_AsLongLong(arguments[1]);
+    long index = PyLong_AsLong(arguments[2]);
     if (PyErr_Occurred()) return NULL;
     if (budget > 0) sluice_memory_begin(budget);
+    call_control[1] = (int32_t)index;
     sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
     Py_RETURN_NONE;
 }
@@ -183,6 +191,21 @@ static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t co
 static PyObject *leave(PyObject *self, PyObject *unused) {
     sluice_deadline_set(0);
     sluice_memory_end();
+    Py_RETURN_NONE;
+}
+
+// MARK: - progress
+
+static sluice_progress_callback progress_callback;
+
+void sluice_set_progress_callback(sluice_progress_callback callback) { progress_callback = callback; }
+
+// progress(records): hands the records finished so far to the host.
+static PyObject *host_progress(PyObject *self, PyObject *records) {
+    Py_ssize_t length = 0;
+    const char *text = PyUnicode_AsUTF8AndSize(records, &length);
+    if (!text) return NULL;
+    if (progress_callback) progress_callback(text, (long)length);
     Py_RETURN_NONE;
 }
 
@@ -227,7 +250,8 @@ static PyObject *host_fetch(PyObject *self, PyObject *const *args, Py_ssize_t co
 
 static PyMethodDef host_methods[] = {
     {"fetch", (PyCFunction)(void (*)(void))host_fetch, METH_FASTCALL, "fetch(invocation, url, method, headers, body): the host's JSON answer."},
-    {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes)."},
+    {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes, index)."},
+    {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
     {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
     {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},
     {"arm", arm, METH_O, "Starts the time limit of a call: arm(nanoseconds)."},

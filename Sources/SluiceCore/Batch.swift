@@ -41,10 +41,22 @@ public struct Batch: Sendable {
     public var fetch: FetchHandler?
     /// Fetches one invocation may make (default 20).
     public var fetchCallsPerInvocation = 20
-    /// When each item is an envelope whose last bytes are its metadata's JSON text and then `}`
-    /// (the service's envelopes), that text, per item. A worker then does not send unchanged
-    /// metadata back with each result, and the result reuses this text instead of a copy.
+    /// The metadata text of each item (the service's envelopes, split at the edge); nil: the
+    /// engine reads it from each item's text (``ItemMetadata``). Results carry this text, never
+    /// what user code made of the object `metadata(event)` returned.
     public var metadataTexts: [JSONText]?
+    /// False in a worker process: the server attaches every result's metadata itself, so the
+    /// worker neither reads nor sends it (results then carry empty metadata).
+    public var attachesMetadata = true
+    /// Receives the batch's finished results while it runs (worker processes stream them to the
+    /// server, so a worker that has to be ended loses only the call that was running). Called on
+    /// the engine's thread, between calls, at most every ``progressInterval`` and only once the
+    /// batch has run that long; results and logs handed to it are not repeated in the final
+    /// ``BatchResult``. Nil: everything comes in the final result.
+    public var progress: ProgressHandler?
+    /// How often ``progress`` is called at most (default 20 ms): a batch that finishes sooner
+    /// never reports progress, so fast batches pay nothing for it.
+    public var progressInterval: UInt64 = 20_000_000
 
     public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items
@@ -71,11 +83,21 @@ public struct Batch: Sendable {
             .joined(separator: ",") + "}"
     }
 
+    /// The metadata text results of item `i` carry, per item (empty when ``attachesMetadata``
+    /// is false).
+    public var itemMetadata: [JSONText] {
+        guard attachesMetadata else { return [] }
+        return metadataTexts ?? ItemMetadata.texts(of: items)
+    }
+
     /// Every credential value of the batch (the request's and the events'), for redaction.
     public var credentialValues: [String] {
         Array(credentials.values) + eventCredentials.values.flatMap(\.values)
     }
 }
+
+/// Receives a running batch's finished results (see ``Batch/progress``).
+public typealias ProgressHandler = @Sendable (BatchResult) -> Void
 
 /// What a batch produced: results in input order, and the captured `log(...)` lines.
 public struct BatchResult: Sendable {

@@ -3,40 +3,94 @@ import Glibc
 #endif
 
 /// The last line of defence for what an engine cannot stop in-process: in JavaScript a loop made
-/// only of promise jobs (`for (;;) await 0`), in Python a long C call (`sum(range(10**12))`) or
-/// an `except BaseException` that swallows the time limit, in both a native call that never
-/// returns. When a call has run past its time limit plus ``grace``, this monitor ends the process
-/// with status ``exitStatus`` and a message naming the transformation — a clear failure instead
-/// of a hang. The worker processes of the service turn the same event into a replaced worker and
-/// a retryable failure.
+/// only of promise jobs (`for (;;) await 0`) or a catastrophic regular expression, in Python a
+/// long C call (`sum(range(10**12))`), in both a native call that never returns or driver work
+/// that user code managed to hijack. It watches a batch from another thread through the
+/// engine's control words — `control[0]`, the sequence number of the call running now (0 while
+/// the driver itself works), and `control[1]`, the index of the input that call is for (-1 for a
+/// whole `transformBatch` call; drivers leave it set after the call, so while the driver works it
+/// names the last call that ran) — and when one state lasts past the time limit plus ``grace``,
+/// whatever it is, it calls ``stuckHandler`` with the call that was running.
+///
+/// The default handler writes a message naming the transformation and the input and ends the
+/// process with ``exitStatus``. A worker process installs its own, which tells the server which
+/// input was running before it ends: the server then gives that input its terminal time-limit
+/// error and runs the inputs after it on a fresh worker.
 public final class EngineMonitor: @unchecked Sendable {
     // @unchecked: all state is guarded by `mutex`; `control` points at memory the engine thread
-    // writes, read here as a plain 32-bit load (a torn or stale value only delays detection).
+    // writes, read here as plain 32-bit loads (a torn or stale value only delays detection).
     /// Grace after the time limit before the process is ended.
     public static let grace: UInt64 = 2_000_000_000
     /// Exit status of a process ended by the monitor (EX_SOFTWARE).
     public static let exitStatus: Int32 = 70
 
+    /// A call (or driver work) that ran past its time limit plus ``grace``.
+    public struct StuckCall: Sendable {
+        public var transformation: String
+        /// The input whose call was running, -1 for a `transformBatch` call; when the driver
+        /// itself was stuck (`inUserCode` false), the input of the last call that ran before.
+        public var inputIndex: Int
+        /// Whether user code was running (a call) or the driver's own work was stuck after it.
+        public var inUserCode: Bool
+        public var elapsedNanoseconds: UInt64
+        public var limitMilliseconds: Int
+
+        /// `sluice: transformation X ran 6.1 s on input 3, past its time limit of 4000 ms, …`
+        public var message: String {
+            let tenths = elapsedNanoseconds / 100_000_000
+            let input = inputIndex < 0 ? (inUserCode ? "in transformBatch" : "") : "on input \(inputIndex)"
+            let place = inUserCode
+                ? "in code that cannot be interrupted in-process (a loop of promise jobs such as `for (;;) await 0`, a catastrophic regular expression, or a native call that does not return)"
+                : "in the engine's own work after user code returned (a hijacked built-in, a finaliser)"
+            return "sluice: transformation \(transformation) ran \(tenths / 10).\(tenths % 10) s \(input), past its time limit of \(limitMilliseconds) ms, \(place)"
+        }
+    }
+
+    /// What the engine thread is running now (see ``current``).
+    public struct RunningCall: Sendable, Equatable {
+        /// The call's sequence number; 0 while the driver itself works.
+        public var sequence: Int32
+        /// The input of the call (-1: a whole batch, or none yet); with sequence 0, the last call's.
+        public var inputIndex: Int
+    }
+
+    /// Called once when a watched state lasts past the limit plus ``grace``, on the monitor's
+    /// thread; it must not return (end the process). Set once at start-up, before any batch runs.
+    nonisolated(unsafe) public static var stuckHandler: @Sendable (StuckCall) -> Void = { stuck in
+        let text = stuck.message + "; ending the process.\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
+        _exit(exitStatus)
+    }
+
     private var mutex = pthread_mutex_t()
     private var control: UnsafeMutablePointer<Int32>?
     private var limitNanoseconds: UInt64 = 0
     private var transformation = ""
-    private var lastSequence: Int32 = 0
+    private var lastState = (sequence: Int32(0), index: Int32(-1))
     private var since: UInt64 = 0
     private var thread = pthread_t()
     private var started = false
 
+    nonisolated(unsafe) private static var registryMutex = pthread_mutex_t()
+    nonisolated(unsafe) private static var monitors: [EngineMonitor] = []
+    private static let registryReady: Void = { pthread_mutex_init(&registryMutex, nil) }()
+
     public init() {
         pthread_mutex_init(&mutex, nil)
+        Self.registryReady
+        pthread_mutex_lock(&Self.registryMutex)
+        Self.monitors.append(self)
+        pthread_mutex_unlock(&Self.registryMutex)
     }
 
-    /// Watches calls that publish a nonzero sequence number at `control` while they run.
+    /// Watches a batch whose calls publish their state at `control` (two Int32 words: sequence,
+    /// input index) while they run.
     public func watch(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
         pthread_mutex_lock(&mutex)
         self.control = control
         limitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
         self.transformation = transformation
-        lastSequence = 0
+        lastState = (control[0], control[1])
         since = monotonicNanoseconds()
         let needsThread = !started
         started = true
@@ -48,6 +102,25 @@ public final class EngineMonitor: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         control = nil
         pthread_mutex_unlock(&mutex)
+    }
+
+    /// The call a watched batch is running, if any engine of this process is running one.
+    public static var current: RunningCall? {
+        registryReady
+        pthread_mutex_lock(&registryMutex)
+        let all = monitors
+        pthread_mutex_unlock(&registryMutex)
+        for monitor in all {
+            if let call = monitor.running { return call }
+        }
+        return nil
+    }
+
+    private var running: RunningCall? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard let control else { return nil }
+        return RunningCall(sequence: control[0], inputIndex: Int(control[1]))
     }
 
     private func startThread() {
@@ -62,23 +135,30 @@ public final class EngineMonitor: @unchecked Sendable {
 
     private func loop() {
         while true {
-            usleep(100_000)
+            usleep(50_000)
             pthread_mutex_lock(&mutex)
-            defer { pthread_mutex_unlock(&mutex) }
-            guard let control else { continue }
-            let sequence = control.pointee
-            let now = monotonicNanoseconds()
-            if sequence != lastSequence || sequence == 0 {
-                lastSequence = sequence
-                since = now
+            guard let control else {
+                pthread_mutex_unlock(&mutex)
                 continue
             }
-            if now &- since > limitNanoseconds &+ Self.grace {
-                let tenths = (now &- since) / 100_000_000
-                let message = "sluice: transformation \(transformation) ran \(tenths / 10).\(tenths % 10) s, past its time limit of \(limitNanoseconds / 1_000_000) ms, in code that cannot be interrupted in-process (a loop of promise jobs such as `for (;;) await 0`, or a native call that does not return); ending the process.\n"
-                _ = message.withCString { write(2, $0, strlen($0)) }
-                _exit(Self.exitStatus)
+            let state = (control[0], control[1])
+            let now = monotonicNanoseconds()
+            if state != lastState {
+                lastState = state
+                since = now
+                pthread_mutex_unlock(&mutex)
+                continue
             }
+            guard now &- since > limitNanoseconds &+ Self.grace else {
+                pthread_mutex_unlock(&mutex)
+                continue
+            }
+            let stuck = StuckCall(transformation: transformation, inputIndex: Int(state.1),
+                                  inUserCode: state.0 != 0, elapsedNanoseconds: now &- since,
+                                  limitMilliseconds: Int(limitNanoseconds / 1_000_000))
+            self.control = nil
+            pthread_mutex_unlock(&mutex)
+            Self.stuckHandler(stuck)
         }
     }
 }

@@ -1,34 +1,28 @@
 /// The result text an engine's driver returns for a batch: records separated by U+001E, fields
-/// by U+001F — `O<i>␟<output JSON>␟<metadata JSON>`, `D<i>␟<metadata JSON>`,
-/// `E<i>␟<kind>␟<message as a JSON string>␟<metadata JSON>`, `L<i>␟<text as a JSON string>␟<messageId
-/// as a JSON string, or empty>`, `F<i>␟<unmocked request as a JSON string>` — where `<i>` is the
-/// input's index or -1. JSON text escapes both separators, so no field can contain them.
+/// by U+001F — `O<i>␟<output JSON>`, `D<i>`, `E<i>␟<kind>␟<message as a JSON string>`,
+/// `L<i>␟<text as a JSON string>␟<messageId as a JSON string, or empty>`, `F<i>␟<unmocked
+/// request as a JSON string>` — where `<i>` is the input's index or -1. JSON text escapes both
+/// separators, so no field can contain them. Metadata is not part of it: the host attaches each
+/// input's own (``ItemMetadata``), so nothing user code does can change it.
 ///
 /// Generic over the code unit (UTF-16 from JavaScriptCore, UTF-8 from CPython); `bytes` turns a
 /// field into UTF-8.
 public enum ResultRecords {
-    /// Appends the records of `text` to `results` and `logs`; `ordered` becomes false when
-    /// results do not come in input order.
+    /// Appends the records of `text` to `results` and `logs`; a result of input `i` carries
+    /// `metadata[i]` (`{}` for -1; empty when `metadata` is empty: the caller attaches it);
+    /// `ordered` becomes false when results do not come in input order.
     @inlinable
     public static func parse<Unit: FixedWidthInteger & UnsignedInteger>(
-        _ text: UnsafeBufferPointer<Unit>, results: inout [EventResult], logs: inout [LogLine],
+        _ text: UnsafeBufferPointer<Unit>, metadata: [JSONText], results: inout [EventResult], logs: inout [LogLine],
         unmockedRequests: inout [String], ordered: inout Bool, bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
     ) {
         var start = 0
         let count = text.count
         var lastIndex = -1
-        // Consecutive results with the same metadata text (the outputs of one input) share one
-        // array instead of a copy each.
-        var lastMetadata = UnsafeBufferPointer<Unit>(start: nil, count: 0)
-        var lastMetadataBytes: JSONText = []
-        func metadata(_ field: UnsafeBufferPointer<Unit>) -> JSONText {
-            if field.count == lastMetadata.count, let previous = lastMetadata.baseAddress, let current = field.baseAddress,
-               UnsafeRawPointer(previous) == UnsafeRawPointer(current) || elementsEqual(previous, current, field.count) {
-                return lastMetadataBytes
-            }
-            lastMetadata = field
-            lastMetadataBytes = bytes(field)
-            return lastMetadataBytes
+        let unmatched: JSONText = metadata.isEmpty ? [] : Array("{}".utf8)
+        func metadataOf(_ index: Int?) -> JSONText {
+            guard let index, index < metadata.count else { return unmatched }
+            return metadata[index]
         }
         while start < count {
             var end = start
@@ -36,25 +30,20 @@ public enum ResultRecords {
             let record = UnsafeBufferPointer(rebasing: text[start..<end])
             start = end + 1
             guard record.count > 1 else { continue }
-            // At most four fields: split without allocating.
-            var ends = (record.count, record.count, record.count)
+            // At most three fields: split without allocating.
+            var ends = (record.count, record.count)
             var fieldCount = 1
             for position in 1..<record.count where record[position] == 0x1F {
-                switch fieldCount {
-                case 1: ends.0 = position
-                case 2: ends.1 = position
-                default: ends.2 = position
-                }
+                if fieldCount == 1 { ends.0 = position } else { ends.1 = position }
                 fieldCount += 1
-                if fieldCount == 4 { break }
+                if fieldCount == 3 { break }
             }
             func field(_ number: Int) -> UnsafeBufferPointer<Unit> {
                 let bounds: (Int, Int)
                 switch number {
                 case 0: bounds = (1, ends.0)
                 case 1: bounds = (ends.0 + 1, ends.1)
-                case 2: bounds = (ends.1 + 1, ends.2)
-                default: bounds = (ends.2 + 1, record.count)
+                default: bounds = (ends.1 + 1, record.count)
                 }
                 let lower = min(bounds.0, record.count)
                 return UnsafeBufferPointer(rebasing: record[lower..<max(lower, bounds.1)])
@@ -66,15 +55,15 @@ public enum ResultRecords {
             }
             let before = results.count
             switch record[0] {
-            case 0x4F where fieldCount >= 3:  // O
-                results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadata(field(2))))
-            case 0x44 where fieldCount >= 2:  // D
-                results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadata(field(1))))
-            case 0x45 where fieldCount >= 4:  // E
+            case 0x4F where fieldCount >= 2:  // O
+                results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadataOf(index)))
+            case 0x44:  // D
+                results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadataOf(index)))
+            case 0x45 where fieldCount >= 3:  // E
                 let kind = String(decoding: bytes(field(1)), as: UTF8.self)
                 let literal = bytes(field(2))
                 let message = JSONString.decode(literal) ?? String(decoding: literal, as: UTF8.self)
-                results.append(EventResult(inputIndex: index, outcome: .failed(Failure(.named(kind), message)), metadata: metadata(field(3))))
+                results.append(EventResult(inputIndex: index, outcome: .failed(Failure(.named(kind), message)), metadata: metadataOf(index)))
             case 0x4C where fieldCount >= 3:  // L
                 let messageIdField = field(2)
                 logs.append(LogLine(
@@ -93,12 +82,6 @@ public enum ResultRecords {
                 lastIndex = position
             }
         }
-    }
-
-    @inlinable
-    static func elementsEqual<Unit: FixedWidthInteger>(_ left: UnsafePointer<Unit>, _ right: UnsafePointer<Unit>, _ count: Int) -> Bool {
-        for offset in 0..<count where left[offset] != right[offset] { return false }
-        return true
     }
 
     /// Puts results in input order (results that belong to no input last), keeping the

@@ -15,19 +15,21 @@
 ///   limit before the next call; call `step()` again).
 /// - `fail(kind, message)`: ends the current call with an error (after a termination).
 /// - `finish()`: returns the batch's records joined with U+001E and forgets the batch.
+/// - `take()`: returns the records finished so far and forgets them (progress between calls).
 /// - `absorb()`: does nothing. A termination inside a microtask (which runs as the previous API
 ///   call returns) leaves the VM's termination state pending; the next call must be one that
 ///   runs no engine operation that defers termination (JSON, string builders), or
 ///   JavaScriptCore 2.50 aborts in `VMTraps::deferTerminationSlow`. This trivial call takes it.
 
 ///
-/// Record fields are separated by U+001F: `O<i>␟<output JSON>␟<metadata JSON>`,
-/// `D<i>␟<metadata JSON>`, `E<i>␟<kind>␟<message as JSON string>␟<metadata JSON>`,
+/// Record fields are separated by U+001F: `O<i>␟<output JSON>`, `D<i>`,
+/// `E<i>␟<kind>␟<message as JSON string>` (metadata is the host's, see `ItemMetadata`),
 /// `L<i>␟<text as JSON string>␟<messageId as JSON string or empty>`; `<i>` is the input index or
 /// -1. None of the fields can contain U+001E or U+001F: JSON text escapes them.
 ///
-/// `control` is an Int32Array shared with the host's watchdog: `control[0]` holds a sequence
-/// number while user code runs for a call and 0 while the driver itself works.
+/// `control` is an Int32Array shared with the host's watchdog and monitor: `control[0]` holds a
+/// sequence number while user code runs for a call and 0 while the driver itself works;
+/// `control[1]` the input index of the current (or last) call, -1 for a batch call.
 enum DriverSource {
     static let fileName = "sluice:driver"
 
@@ -137,18 +139,8 @@ function describeError(error) {
   return "Uncaught " + (error === null ? "null" : typeof error) + ": " + text;
 }
 
-function metadataJSON(index) {
-  if (index < 0) return "{}";
-  const item = items[index];
-  if (item.metadataText === undefined) {
-    try { item.metadataText = JSONstringify(item.metadata); } catch (e) { item.metadataText = "{}"; }
-    if (typeof item.metadataText !== "string") item.metadataText = "{}";
-  }
-  return item.metadataText;
-}
-
 function pushError(index, kind, message) {
-  out.push("E" + index + US + kind + US + JSONstringify(message) + US + metadataJSON(index));
+  out.push("E" + index + US + kind + US + JSONstringify(message));
 }
 
 function metadataOf(event) {
@@ -355,6 +347,7 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) 
     const parts = count === 0 ? [] : text.split(RS);
     for (let i = 0; i < parts.length; i++) items.push(parseItem(parts[i]));
   }
+  control[1] = -1;
   try {
     sequence = (sequence + 1) | 0 || 1;
     control[0] = sequence;
@@ -383,7 +376,7 @@ function reinstantiate() {
 }
 
 function acceptEventResult(index, result) {
-  if (result === null || result === undefined) { out.push("D" + index + US + metadataJSON(index)); return; }
+  if (result === null || result === undefined) { out.push("D" + index); return; }
   if (isArray(result)) {
     const texts = [];
     for (const element of result) {
@@ -398,9 +391,8 @@ function acceptEventResult(index, result) {
       if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
       texts.push(text);
     }
-    if (texts.length === 0) { out.push("D" + index + US + metadataJSON(index)); return; }
-    const metadata = metadataJSON(index);
-    for (const text of texts) out.push("O" + index + US + text + US + metadata);
+    if (texts.length === 0) { out.push("D" + index); return; }
+    for (const text of texts) out.push("O" + index + US + text);
     return;
   }
   if (typeof result !== "object") {
@@ -410,7 +402,7 @@ function acceptEventResult(index, result) {
   let text;
   try { text = outputText(result); } catch (e) { pushError(index, "unserializable_result", describeError(e)); return; }
   if (typeof text !== "string") { pushError(index, "unserializable_result", "returned event cannot be serialised as JSON"); return; }
-  out.push("O" + index + US + text + US + metadataJSON(index));
+  out.push("O" + index + US + text);
 }
 
 function acceptBatchResult(result) {
@@ -429,10 +421,10 @@ function acceptBatchResult(result) {
     if (typeof text !== "string") { pushError(-1, "unserializable_result", "returned event cannot be serialised as JSON"); continue; }
     const index = element.messageId === undefined ? -1 : indexOfMessageId(element.messageId);
     if (index >= 0) produced[index] = 1;
-    out.push("O" + index + US + text + US + metadataJSON(index));
+    out.push("O" + index + US + text);
   }
   for (let i = 0; i < items.length; i++) {
-    if (!produced[i] && items[i].error === undefined) out.push("D" + i + US + metadataJSON(i));
+    if (!produced[i] && items[i].error === undefined) out.push("D" + i);
   }
 }
 
@@ -486,6 +478,7 @@ function step() {
     batchMark = out.length;
     let result;
     sequence = (sequence + 1) | 0 || 1;
+    control[1] = -1;
     control[0] = sequence;
     try {
       result = entry(events, metadataOf);
@@ -511,6 +504,7 @@ function step() {
     if (item.error !== undefined) { pushError(index, "invalid_input", item.error); cursor = index + 1; continue; }
     currentIndex = index;
     sequence = (sequence + 1) | 0 || 1;
+    control[1] = index;
     control[0] = sequence;
     let result;
     try {
@@ -570,6 +564,15 @@ function finish() {
   control[0] = 0;
   const text = logs.concat(unmocked, out).join(RS);
   items = null; out = null; logs = null; entry = null; credentials = null; eventCredentials = null; metadataByMessageId = null;
+  return text;
+}
+
+/// The records finished so far, handed to the host between calls (progress of a long batch);
+/// they are not repeated by finish().
+function take() {
+  const text = logs.concat(unmocked, out).join(RS);
+  logs = []; unmocked = []; out = [];
+  drainIndex = -1; batchMark = -1;
   return text;
 }
 
@@ -660,7 +663,7 @@ function restoreRealm() {
   }
 }
 
-return [begin, step, fail, finish, absorb];
+return [begin, step, fail, finish, absorb, take];
 })
 """#
 }

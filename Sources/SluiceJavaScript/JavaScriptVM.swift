@@ -148,14 +148,14 @@ final class JavaScriptVM {
         }
         unprotectAll()
         var functions: [JSObjectRef] = []
-        for index in 0..<5 {
+        for index in 0..<6 {
             let function = JSObjectGetPropertyAtIndex(context, driverObject, UInt32(index), nil)!
             JSValueProtect(context, function)
             functions.append(JSValueToObject(context, function, nil)!)
         }
         return CompiledScript(
             context: context, begin: functions[0], step: functions[1], fail: functions[2], finish: functions[3],
-            absorb: functions[4], control: control, isBatch: hasBatch, name: source.name
+            absorb: functions[4], take: functions[5], control: control, isBatch: hasBatch, name: source.name
         )
     }
 
@@ -245,6 +245,8 @@ final class JavaScriptVM {
         watchdog.resetBaseline()
 
         // Run until the driver reports done; after a limit hit, record it and continue.
+        let metadata = batch.itemMetadata
+        var lastProgress = monotonicNanoseconds()
         while true {
             exception = nil
             let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
@@ -265,7 +267,18 @@ final class JavaScriptVM {
                 let entry = script.isBatch ? "transformBatch" : "transformEvent"
                 callFail(script, kind: .exception, message: "Error: the promise returned by \(entry) never settled", reset: false)
             }
-            // 1 and 3: microtasks have drained on return; step again.
+            // 1 and 3: microtasks have drained on return; step again. Between calls, a long
+            // batch hands what has finished to its progress handler.
+            if let progress = batch.progress, monotonicNanoseconds() &- lastProgress >= batch.progressInterval {
+                exception = nil
+                if let taken = JSObjectCallAsFunction(context, script.take, nil, 0, nil, &exception), exception == nil,
+                   let string = JSValueToStringCopy(context, taken, nil) {
+                    let chunk = records(string, metadata: metadata, early: early)
+                    JSStringRelease(string)
+                    if !chunk.results.isEmpty || !chunk.logs.isEmpty || !chunk.unmockedRequests.isEmpty { progress(chunk) }
+                }
+                lastProgress = monotonicNanoseconds()
+            }
         }
 
         // One string out.
@@ -274,16 +287,21 @@ final class JavaScriptVM {
               let string = JSValueToStringCopy(context, finished, nil) else {
             return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
         }
+        defer { JSStringRelease(string) }
+        return records(string, metadata: metadata, early: early)
+    }
+
+    /// The results in the driver's record text, with each input's metadata and the failures
+    /// found before the engine saw the input, in input order.
+    private func records(_ string: JSStringRef, metadata: [JSONText], early: [Int: Failure]) -> BatchResult {
         var results: [EventResult] = []
-        results.reserveCapacity(batch.items.count)
         var logs: [LogLine] = []
         var unmocked: [String] = []
         var ordered = true
         ResultRecords.parse(
-            UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)),
+            UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)), metadata: metadata,
             results: &results, logs: &logs, unmockedRequests: &unmocked, ordered: &ordered, bytes: OutputText.bytes
         )
-        JSStringRelease(string)
         ResultRecords.applyEarlyFailures(early, to: &results)
         if !ordered { results = ResultRecords.inputOrder(results) }
         return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
@@ -383,8 +401,11 @@ final class JavaScriptVM {
     }
 
     private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
-        BatchResult(
-            results: batch.items.indices.map { EventResult(inputIndex: $0, outcome: .failed(failure), metadata: Array("{}".utf8)) },
+        let metadata = batch.itemMetadata
+        return BatchResult(
+            results: batch.items.indices.map {
+                EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : [])
+            },
             logs: []
         )
     }
@@ -419,19 +440,21 @@ final class CompiledScript {
     let fail: JSObjectRef
     let finish: JSObjectRef
     let absorb: JSObjectRef
+    let take: JSObjectRef
     let control: UnsafeMutablePointer<Int32>
     let isBatch: Bool
     /// The transformation's name, for messages.
     let name: String
 
     init(context: JSGlobalContextRef, begin: JSObjectRef, step: JSObjectRef, fail: JSObjectRef, finish: JSObjectRef,
-         absorb: JSObjectRef, control: UnsafeMutablePointer<Int32>, isBatch: Bool, name: String) {
+         absorb: JSObjectRef, take: JSObjectRef, control: UnsafeMutablePointer<Int32>, isBatch: Bool, name: String) {
         self.context = context
         self.begin = begin
         self.step = step
         self.fail = fail
         self.finish = finish
         self.absorb = absorb
+        self.take = take
         self.name = name
         self.control = control
         self.isBatch = isBatch
@@ -439,7 +462,7 @@ final class CompiledScript {
 
     /// Must run on the engine thread.
     func release() {
-        for function in [begin, step, fail, finish, absorb] { JSValueUnprotect(context, function) }
+        for function in [begin, step, fail, finish, absorb, take] { JSValueUnprotect(context, function) }
         JSGlobalContextRelease(context)
     }
 }

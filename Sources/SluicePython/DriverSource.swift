@@ -26,6 +26,9 @@ _enter = _host["enter"]
 _leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
 _host_fetch = _host["fetch"]
+_host_progress = _host["progress"]
+import time as _time
+_monotonic_ns = _time.monotonic_ns
 
 # The driver's own JSON goes through the C encoder and scanner, captured now: user code shares
 # the standard library's modules with every other transformation in the process, and patching
@@ -304,8 +307,10 @@ class Transformation:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json="", mocks_json=""):
+    def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json="", mocks_json="",
+            progress_interval_ns=0):
         batch = _Batch(self, text, count, credentials_json, time_limit_ns, memory_budget)
+        batch.progress_interval_ns = progress_interval_ns
         if determinism_json:
             batch.determinism = _loads(determinism_json)
         if mocks_json:
@@ -336,6 +341,7 @@ class _Batch:
         self.fixed_modules = {}
         self.fetch_mocks = None
         self.unmocked = []
+        self.progress_interval_ns = 0
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -496,26 +502,11 @@ class _Batch:
 
     # -- records ------------------------------------------------------------------------------
 
-    def metadata_json(self, index):
-        if index < 0:
-            return "{}"
-        item = self.items[index]
-        if item[0] is None:
-            return "{}"
-        text = item[2]
-        if text is None:
-            try:
-                text = _encode(item[1])
-            except Exception:
-                text = "{}"
-            item[2] = text
-        return text
-
     def error(self, index, kind, message):
-        self.out += ("E", str(index), _US, kind, _US, _encode(message), _US, self.metadata_json(index), _RS)
+        self.out += ("E", str(index), _US, kind, _US, _encode(message), _RS)
 
     def dropped(self, index):
-        self.out += ("D", str(index), _US, self.metadata_json(index), _RS)
+        self.out += ("D", str(index), _RS)
 
     def fail(self, index, failure):
         kind, message = failure
@@ -527,12 +518,12 @@ class _Batch:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def guarded(self, function, *arguments):
+    def guarded(self, index, function, *arguments):
         """Runs function(*arguments) — the user's code and everything that can call back into it,
         such as serialising what it returned — under the time and memory limits. Returns None,
         or the failure (kind, message)."""
         caught = None
-        _enter(self.time_limit_ns, self.memory_budget)
+        _enter(self.time_limit_ns, self.memory_budget, index)
         _state.in_user_code = True
         try:
             function(*arguments)
@@ -565,7 +556,7 @@ class _Batch:
     def load(self, first=0):
         """Evaluates the modules; on failure every input from `first` on gets the error."""
         holder = []
-        failure = self.guarded(lambda: holder.append(self.instantiate()))
+        failure = self.guarded(-1, lambda: holder.append(self.instantiate()))
         if failure:
             for index in range(first, len(self.items)):
                 item = self.items[index]
@@ -603,7 +594,16 @@ class _Batch:
     def run_events(self, entry):
         out = self.out
         items = self.items
+        interval = self.progress_interval_ns
+        last_progress = _monotonic_ns()
         for index in range(len(items)):
+            if interval and _monotonic_ns() - last_progress >= interval:
+                # A long batch hands what has finished to the host between calls.
+                _host_progress("".join(self.logs) + "".join(self.unmocked) + "".join(out))
+                self.logs.clear()
+                self.unmocked.clear()
+                out.clear()
+                last_progress = _monotonic_ns()
             item = items[index]
             message = item[0]
             if message is None:
@@ -612,7 +612,7 @@ class _Batch:
             self.current = index
             self.current_message = message
             mark = len(out)
-            failure = self.guarded(self.call_event, entry, index, message)
+            failure = self.guarded(index, self.call_event, entry, index, message)
             self.current = -1
             self.current_message = None
             if failure is not None:
@@ -634,7 +634,7 @@ class _Batch:
             except (TypeError, ValueError, RecursionError) as error:
                 self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                 return
-            self.out += ("O", str(index), _US, text, _US, self.items[index][2] or self.metadata_json(index), _RS)
+            self.out += ("O", str(index), _US, text, _RS)
             return
         if result is None:
             self.dropped(index)
@@ -653,9 +653,8 @@ class _Batch:
             if not texts:
                 self.dropped(index)
                 return
-            metadata = self.metadata_json(index)
             for text in texts:
-                self.out += ("O", str(index), _US, text, _US, metadata, _RS)
+                self.out += ("O", str(index), _US, text, _RS)
             return
         if isinstance(result, dict):
             try:
@@ -663,7 +662,7 @@ class _Batch:
             except (TypeError, ValueError, RecursionError) as error:
                 self.error(index, "unserializable_result", f"{type(error).__name__}: {error}")
                 return
-            self.out += ("O", str(index), _US, text, _US, self.metadata_json(index), _RS)
+            self.out += ("O", str(index), _US, text, _RS)
             return
         self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
 
@@ -677,7 +676,7 @@ class _Batch:
         if not events:
             return
         mark = len(self.out)
-        failure = self.guarded(self.call_batch, entry, events)
+        failure = self.guarded(-1, self.call_batch, entry, events)
         if failure:
             del self.out[mark:]
             for index, item in enumerate(self.items):
@@ -719,7 +718,7 @@ class _Batch:
                 index = -1
             if index >= 0:
                 produced.add(index)
-            self.out += ("O", str(index), _US, text, _US, self.metadata_json(index), _RS)
+            self.out += ("O", str(index), _US, text, _RS)
         for index, item in enumerate(self.items):
             if index not in produced and item[0] is not None:
                 self.dropped(index)

@@ -24,6 +24,7 @@ final class PythonInterpreter {
             return
         }
         sluice_set_fetch_callback(pythonFetch)
+        sluice_set_progress_callback(pythonProgress)
         let host = sluice_host_functions()
         let signalNumber = sluice_integer(Int64(sluice_deadline_signal()))
         sluice_dictionary_set(globals, "_sluice_host", host)
@@ -215,37 +216,48 @@ final class PythonInterpreter {
               let limit = sluice_integer(Int64(limits.timeMilliseconds) * 1_000_000),
               let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20),
               let determinism = makeString(batch.determinism?.json ?? ""),
-              let mocks = makeString(batch.fetchMocks ?? "") else {
+              let mocks = makeString(batch.fetchMocks ?? ""),
+              let progressInterval = sluice_integer(batch.progress == nil ? 0 : Int64(clamping: batch.progressInterval)) else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer {
-            for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks] { sluice_decref(object) }
+            for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks, progressInterval] { sluice_decref(object) }
         }
+        let metadata = batch.itemMetadata
+        if let progress = batch.progress {
+            let earlyFailures = early
+            currentPythonProgress = { text in progress(Self.records(text, metadata: metadata, early: earlyFailures)) }
+        }
+        defer { currentPythonProgress = nil }
+        sluice_call_index_set(-1)
         monitor.watch(control: UnsafeMutablePointer(mutating: sluice_call_sequence()), limits: limits, transformation: name)
-        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks]
-        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 7) }
+        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks, progressInterval]
+        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 8) }
         monitor.stopWatching()
         guard let output else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer { sluice_decref(output) }
-
-        var results: [EventResult] = []
-        results.reserveCapacity(batch.items.count)
-        var logs: [LogLine] = []
-        var unmocked: [String] = []
-        var ordered = true
         var length = 0
         var owner: OpaquePointer?
         guard let pointer = sluice_string_utf8(output, &length, &owner) else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer { sluice_decref(owner) }
-        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            ResultRecords.parse(
-                UnsafeBufferPointer(start: bytes, count: length), results: &results, logs: &logs, unmockedRequests: &unmocked,
-                ordered: &ordered
-            ) { Array($0) }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            Self.records(UnsafeBufferPointer(start: bytes, count: length), metadata: metadata, early: early)
+        }
+    }
+
+    /// The results in the driver's record text, with each input's metadata and the failures
+    /// found before the engine saw the input, in input order.
+    static func records(_ text: UnsafeBufferPointer<UInt8>, metadata: [JSONText], early: [Int: Failure]) -> BatchResult {
+        var results: [EventResult] = []
+        var logs: [LogLine] = []
+        var unmocked: [String] = []
+        var ordered = true
+        ResultRecords.parse(text, metadata: metadata, results: &results, logs: &logs, unmockedRequests: &unmocked, ordered: &ordered) {
+            Array($0)
         }
         ResultRecords.applyEarlyFailures(early, to: &results)
         if !ordered { results = ResultRecords.inputOrder(results) }
@@ -254,8 +266,11 @@ final class PythonInterpreter {
 
 
     private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
-        BatchResult(
-            results: batch.items.indices.map { EventResult(inputIndex: $0, outcome: .failed(failure), metadata: Array("{}".utf8)) },
+        let metadata = batch.itemMetadata
+        return BatchResult(
+            results: batch.items.indices.map {
+                EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : [])
+            },
             logs: []
         )
     }
@@ -292,6 +307,15 @@ final class PythonInterpreter {
 
 /// The fetch bridge of the Python batch running now (CPython runs one batch at a time, on its thread).
 nonisolated(unsafe) var currentPythonFetchBridge: FetchBridge?
+
+/// Receives the progress of the Python batch running now.
+nonisolated(unsafe) var currentPythonProgress: ((UnsafeBufferPointer<UInt8>) -> Void)?
+
+/// The `progress` host function's way back into Swift.
+private let pythonProgress: sluice_progress_callback = { text, length in
+    guard let text, let receive = currentPythonProgress else { return }
+    UnsafeRawPointer(text).withMemoryRebound(to: UInt8.self, capacity: length) { receive(UnsafeBufferPointer(start: $0, count: length)) }
+}
 
 /// The `fetch` host function's way back into Swift.
 private let pythonFetch: sluice_fetch_callback = { invocation, url, method, headers, body, bodyLength in

@@ -65,6 +65,8 @@ public enum WorkerMain {
                     return .failure(FetchFailure(kind: "network", message: "fetch: the server did not answer (\(error))"))
                 }
             }
+            // The server attaches every result's metadata from its own copy of the inputs.
+            request.batch.attachesMetadata = false
             heartbeat.busy(true)
             let (reply, language) = handle(request, runtime: runtime, cache: cache)
             // Python code that escaped its restrictions could have changed what every later
@@ -76,7 +78,7 @@ public enum WorkerMain {
             }
             heartbeat.busy(false)
             do {
-                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted, inputs: request.batch.items))
+                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted))
             } catch {
                 return 0
             }

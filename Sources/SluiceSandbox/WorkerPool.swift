@@ -262,6 +262,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         let process = slot.process!
         var shipCode = slot.warm[program.id] == nil
+        let metadata = batch.itemMetadata
         var outcome: Execution
         var residentBytes = 0
         var tainted: String?
@@ -290,7 +291,7 @@ public final class WorkerPool: @unchecked Sendable {
                     }
                     guard frame.type == FrameType.reply else { throw FrameChannel.Failure.system("unexpected frame \(frame.type)") }
                     let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
-                    do { decoded = try RunReply.decode(frame.payload, inputs: batch.items, metadataTexts: batch.metadataTexts) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
+                    do { decoded = try RunReply.decode(frame.payload, metadata: metadata) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
                     residentBytes = decoded.residentBytes
                     tainted = decoded.tainted
                     switch decoded.reply {

@@ -234,7 +234,7 @@ public struct RunRequest: Sendable {
 
 /// Worker → server: how a run ended.
 public enum RunReply: Sendable {
-    /// The batch ran: every input has its results.
+    /// The batch ran: every input has its results (those not already sent as progress).
     case ran(BatchResult)
     /// The program does not compile (or link); every event of the batch fails with this message.
     case compileFailed(String)
@@ -244,54 +244,17 @@ public enum RunReply: Sendable {
 
     /// The reply with the worker's resident memory and, when `tainted` says why, the worker's
     /// request to be replaced after this batch (its code changed state other tenants share).
-    /// A result's metadata that is the same text as the end of its input in `inputs` (the
-    /// batch's items: `…,"metadata":{…}}`) is sent as that text's length, not its bytes.
-    public func encoded(residentBytes: Int, tainted: String? = nil, inputs: [JSONText] = []) -> [UInt8] {
+    /// Results carry no metadata: the server attaches each input's own.
+    public func encoded(residentBytes: Int, tainted: String? = nil) -> [UInt8] {
         var capacity = 64
-        if case .ran(let result) = self {
-            for eventResult in result.results {
-                capacity += 48 + eventResult.metadata.count
-                if case .output(let json) = eventResult.outcome { capacity += json.count }
-            }
-            capacity += result.logs.reduce(0) { $0 + $1.text.utf8.count + 64 }
-        }
+        if case .ran(let result) = self { capacity += ResultCoding.capacity(of: result) }
         var writer = WireWriter(capacity: capacity)
         writer.int(residentBytes)
         writer.optionalString(tainted)
         switch self {
         case .ran(let result):
             writer.byte(0)
-            writer.int(result.results.count)
-            for eventResult in result.results {
-                writer.int(eventResult.inputIndex ?? -1)
-                switch eventResult.outcome {
-                case .output(let json):
-                    writer.byte(0)
-                    writer.data(json)
-                case .dropped:
-                    writer.byte(1)
-                case .failed(let failure):
-                    writer.byte(2)
-                    writer.string(failure.kind.name)
-                    writer.string(failure.message)
-                }
-                if let index = eventResult.inputIndex, index < inputs.count,
-                   Self.endsWithMetadata(inputs[index], eventResult.metadata) {
-                    writer.byte(1)
-                    writer.int(eventResult.metadata.count)
-                } else {
-                    writer.byte(0)
-                    writer.data(eventResult.metadata)
-                }
-            }
-            writer.int(result.logs.count)
-            for line in result.logs {
-                writer.int(line.inputIndex ?? -1)
-                writer.optionalString(line.messageId)
-                writer.string(line.text)
-            }
-            writer.int(result.unmockedRequests.count)
-            for request in result.unmockedRequests { writer.string(request) }
+            ResultCoding.encode(result, into: &writer)
         case .compileFailed(let message):
             writer.byte(1)
             writer.string(message)
@@ -301,69 +264,16 @@ public enum RunReply: Sendable {
         return writer.bytes
     }
 
-    /// Whether `input` ends with `metadata` and then `}`.
-    static func endsWithMetadata(_ input: JSONText, _ metadata: JSONText) -> Bool {
-        guard !metadata.isEmpty, input.count > metadata.count, input.last == UInt8(ascii: "}") else { return false }
-        let start = input.count - 1 - metadata.count
-        return input.withUnsafeBytes { (input: UnsafeRawBufferPointer) -> Bool in
-            metadata.withUnsafeBytes { (metadata: UnsafeRawBufferPointer) -> Bool in
-                memcmp(input.baseAddress! + start, metadata.baseAddress!, metadata.count) == 0
-            }
-        }
-    }
-
     /// The reply, the worker's resident memory after the batch, and why it must be replaced, if it
-    /// must. `inputs` and `metadataTexts` are the request's batch's (``Batch/items``,
-    /// ``Batch/metadataTexts``): metadata sent as "the end of input i" is taken from them.
-    public static func decode(_ bytes: [UInt8], inputs: [JSONText] = [], metadataTexts: [JSONText]? = nil)
+    /// must. Each result of input `i` gets `metadata[i]` (the request's ``Batch/itemMetadata``).
+    public static func decode(_ bytes: [UInt8], metadata: [JSONText] = [])
         throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?) {
         var reader = WireReader(bytes)
         let resident = try reader.int()
         let tainted = try reader.optionalString()
         switch try reader.byte() {
         case 0:
-            let count = try reader.count(minimumSize: 18)
-            var results: [EventResult] = []
-            results.reserveCapacity(count)
-            for _ in 0..<count {
-                let index = try reader.int()
-                let outcome: Outcome
-                switch try reader.byte() {
-                case 0: outcome = .output(try reader.data())
-                case 1: outcome = .dropped
-                case 2: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string()))
-                default: throw ProtocolError("bad outcome")
-                }
-                let metadata: JSONText
-                switch try reader.byte() {
-                case 0:
-                    metadata = try reader.data()
-                case 1:
-                    let length = try reader.int()
-                    guard index >= 0, index < inputs.count, length >= 0, inputs[index].count > length else {
-                        throw ProtocolError("metadata of input \(index) out of range")
-                    }
-                    if let texts = metadataTexts, index < texts.count, texts[index].count == length {
-                        metadata = texts[index]
-                    } else {
-                        let input = inputs[index]
-                        metadata = Array(input[(input.count - 1 - length)..<(input.count - 1)])
-                    }
-                default:
-                    throw ProtocolError("bad metadata kind")
-                }
-                results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: metadata))
-            }
-            let logCount = try reader.count(minimumSize: 17)
-            var logs: [LogLine] = []
-            for _ in 0..<logCount {
-                let index = try reader.int()
-                logs.append(LogLine(inputIndex: index < 0 ? nil : index, messageId: try reader.optionalString(), text: try reader.string()))
-            }
-            let unmockedCount = try reader.count(minimumSize: 8)
-            var unmocked: [String] = []
-            for _ in 0..<unmockedCount { unmocked.append(try reader.string()) }
-            return (.ran(BatchResult(results: results, logs: logs, unmockedRequests: unmocked)), resident, tainted)
+            return (.ran(try ResultCoding.decode(&reader, metadata: metadata)), resident, tainted)
         case 1:
             return (.compileFailed(try reader.string()), resident, tainted)
         case 2:
@@ -371,5 +281,78 @@ public enum RunReply: Sendable {
         default:
             throw ProtocolError("bad reply kind")
         }
+    }
+}
+
+/// The wire form of results, logs and unmocked requests (a reply's, or a progress frame's).
+public enum ResultCoding {
+    /// Bytes the encoded `result` needs, about.
+    static func capacity(of result: BatchResult) -> Int {
+        var capacity = 32
+        for eventResult in result.results {
+            capacity += 32
+            if case .output(let json) = eventResult.outcome { capacity += json.count }
+        }
+        return capacity + result.logs.reduce(0) { $0 + $1.text.utf8.count + 64 }
+    }
+
+    public static func encode(_ result: BatchResult, into writer: inout WireWriter) {
+        writer.int(result.results.count)
+        for eventResult in result.results {
+            writer.int(eventResult.inputIndex ?? -1)
+            switch eventResult.outcome {
+            case .output(let json):
+                writer.byte(0)
+                writer.data(json)
+            case .dropped:
+                writer.byte(1)
+            case .failed(let failure):
+                writer.byte(2)
+                writer.string(failure.kind.name)
+                writer.string(failure.message)
+            }
+        }
+        writer.int(result.logs.count)
+        for line in result.logs {
+            writer.int(line.inputIndex ?? -1)
+            writer.optionalString(line.messageId)
+            writer.string(line.text)
+        }
+        writer.int(result.unmockedRequests.count)
+        for request in result.unmockedRequests { writer.string(request) }
+    }
+
+    /// Reads what ``encode(_:into:)`` wrote; a result of input `i` gets `metadata[i]` (`{}`
+    /// for none; an index outside the batch is a protocol error).
+    public static func decode(_ reader: inout WireReader, metadata: [JSONText]) throws(ProtocolError) -> BatchResult {
+        let count = try reader.count(minimumSize: 9)
+        var results: [EventResult] = []
+        results.reserveCapacity(count)
+        let unmatched: JSONText = Array("{}".utf8)
+        for _ in 0..<count {
+            let index = try reader.int()
+            let outcome: Outcome
+            switch try reader.byte() {
+            case 0: outcome = .output(try reader.data())
+            case 1: outcome = .dropped
+            case 2: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string()))
+            default: throw ProtocolError("bad outcome")
+            }
+            guard index >= -1, metadata.isEmpty || index < metadata.count else {
+                throw ProtocolError("result for input \(index) of a batch of \(metadata.count)")
+            }
+            let text = index >= 0 && index < metadata.count ? metadata[index] : unmatched
+            results.append(EventResult(inputIndex: index < 0 ? nil : index, outcome: outcome, metadata: text))
+        }
+        let logCount = try reader.count(minimumSize: 17)
+        var logs: [LogLine] = []
+        for _ in 0..<logCount {
+            let index = try reader.int()
+            logs.append(LogLine(inputIndex: index < 0 ? nil : index, messageId: try reader.optionalString(), text: try reader.string()))
+        }
+        let unmockedCount = try reader.count(minimumSize: 8)
+        var unmocked: [String] = []
+        for _ in 0..<unmockedCount { unmocked.append(try reader.string()) }
+        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
     }
 }

@@ -43,7 +43,8 @@ import Testing
             ],
             logs: [LogLine(inputIndex: 0, messageId: "m", text: "hello"), LogLine(inputIndex: nil, messageId: nil, text: "top")],
             unmockedRequests: ["GET https://b.example/"])
-        let decoded = try RunReply.decode(RunReply.ran(result).encoded(residentBytes: 123_456))
+        let metadata = [Array(#"{"messageId":"m"}"#.utf8), Array("{}".utf8), Array("{}".utf8)]
+        let decoded = try RunReply.decode(RunReply.ran(result).encoded(residentBytes: 123_456), metadata: metadata)
         #expect(decoded.residentBytes == 123_456 && decoded.tainted == nil)
         guard case .ran(let back) = decoded.reply else {
             Issue.record("expected a ran reply, got \(decoded.reply)")
@@ -68,29 +69,24 @@ import Testing
         }
     }
 
-    @Test func unchangedMetadataCrossesAsALengthAndComesBackAsTheInputsText() throws {
-        let metadata = Array(#"{"messageId":"m1","sourceId":"s"}"#.utf8)
-        let inputs = [Array(#"{"message":{"a":1},"metadata":"#.utf8) + metadata + [UInt8(ascii: "}")], Array(#"{"a":2}"#.utf8)]
-        let changed = Array(#"{"messageId":"m1","sourceId":"changed"}"#.utf8)
+    @Test func resultsCarryTheServersMetadataNeverTheWorkers() throws {
+        let metadata = [Array(#"{"messageId":"m1","sourceId":"s"}"#.utf8), Array("{}".utf8)]
+        let forged = Array(#"{"messageId":"m1","sourceId":"forged"}"#.utf8)
         let result = BatchResult(results: [
-            EventResult(inputIndex: 0, outcome: .output(Array(#"{"a":1}"#.utf8)), metadata: metadata),
-            EventResult(inputIndex: 0, outcome: .output(Array(#"{"a":3}"#.utf8)), metadata: changed),
-            EventResult(inputIndex: 1, outcome: .dropped, metadata: Array("{}".utf8)),
-            EventResult(inputIndex: nil, outcome: .output(Array("{}".utf8)), metadata: metadata),
+            EventResult(inputIndex: 0, outcome: .output(Array(#"{"a":1}"#.utf8)), metadata: forged),
+            EventResult(inputIndex: 1, outcome: .dropped, metadata: forged),
+            EventResult(inputIndex: nil, outcome: .output(Array("{}".utf8)), metadata: forged),
         ], logs: [])
-        let plain = RunReply.ran(result).encoded(residentBytes: 1)
-        let compact = RunReply.ran(result).encoded(residentBytes: 1, inputs: inputs)
-        // Only the first result's metadata matches its input's end: its bytes are not sent.
-        #expect(plain.count - compact.count == metadata.count)
-        for (bytes, texts) in [(compact, nil), (compact, [metadata, Array("{}".utf8)]), (plain, nil)] as [([UInt8], [JSONText]?)] {
-            guard case .ran(let back) = try RunReply.decode(bytes, inputs: inputs, metadataTexts: texts).reply else {
-                Issue.record("expected a ran reply")
-                return
-            }
-            #expect(back.results.map(\.metadata) == [metadata, changed, Array("{}".utf8), metadata])
+        let bytes = RunReply.ran(result).encoded(residentBytes: 1)
+        // Metadata does not cross the channel at all.
+        #expect(!bytes.containsSequence(forged))
+        guard case .ran(let back) = try RunReply.decode(bytes, metadata: metadata).reply else {
+            Issue.record("expected a ran reply")
+            return
         }
-        // "The end of input 0" needs input 0.
-        #expect(throws: ProtocolError.self) { try RunReply.decode(compact) }
+        #expect(back.results.map(\.metadata) == [metadata[0], metadata[1], Array("{}".utf8)])
+        // A result for an input the batch does not have is a protocol error.
+        #expect(throws: ProtocolError.self) { try RunReply.decode(bytes, metadata: [metadata[0]]) }
     }
 
     @Test func aShortOrCorruptFrameIsAnError() {
@@ -179,4 +175,11 @@ private final class Thread: @unchecked Sendable {
     }
 
     func join() { pthread_join(thread, nil) }
+}
+
+extension Array where Element == UInt8 {
+    func containsSequence(_ needle: [UInt8]) -> Bool {
+        guard needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
 }

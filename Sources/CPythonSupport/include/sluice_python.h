@@ -26,11 +26,13 @@ void sluice_memory_end(void);
 int sluice_memory_exceeded(void);
 int64_t sluice_memory_allocated(void);
 
-/// The deadline of the running call, in CLOCK_MONOTONIC nanoseconds (0: none), and a sequence
-/// number identifying the call (for the engine monitor).
+/// The deadline of the running call, in CLOCK_MONOTONIC nanoseconds (0: none), and the call's
+/// control words for the engine monitor: [0] a sequence number identifying the running call (0
+/// while none runs), [1] the input index of the current or last call (-1: a whole batch).
 void sluice_deadline_set(uint64_t deadline_nanoseconds);
 int sluice_deadline_passed(void);
 volatile int32_t *sluice_call_sequence(void);
+void sluice_call_index_set(int32_t index);
 
 /// The signal the ticker sends the interpreter thread past a deadline (a real-time signal:
 /// SIGUSR1/2 may be used by JavaScriptCore's thread suspension).
@@ -49,6 +51,11 @@ typedef char *(*sluice_fetch_callback)(long invocation, const char *url, const c
                                        const char *body, long body_length);
 /// Sets the function the `fetch` host function calls.
 void sluice_set_fetch_callback(sluice_fetch_callback callback);
+
+/// Receives the records a batch finished so far (UTF-8 text and its length), from the driver's
+/// `progress(text)` host function.
+typedef void (*sluice_progress_callback)(const char *records, long length);
+void sluice_set_progress_callback(sluice_progress_callback callback);
 /// Nanoseconds the running call has left (UINT64_MAX when none is running).
 uint64_t sluice_deadline_remaining(void);
 
