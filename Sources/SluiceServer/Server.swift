@@ -17,6 +17,25 @@ public struct ServerConfiguration: Sendable {
     public var limits = Limits.defaults
     /// Request bodies past this get 413. Default 100 MiB (rudder-server sends 200 events a request).
     public var maximumBodyBytes = 100 << 20
+    /// How long a client may take to send a request head: from the connection's opening, or from
+    /// the first byte of a later request on a kept-alive connection. Past it the server answers
+    /// 408 and closes the connection (a connection that sent nothing is closed without an
+    /// answer). Default 10 s.
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a client may take to send a request's whole body, from the end of its head (a
+    /// total, not a gap between reads: a body trickled byte by byte is cut off too). Past it the
+    /// request gets 408 and the connection is closed (only closed, when its response has begun).
+    /// Default 60 s: a body at the 100 MiB cap must arrive at 1.7 MB/s or more.
+    public var bodyTimeout: Duration = .seconds(60)
+    /// How long a kept-alive connection may wait for its next request before the server closes
+    /// it. Default 75 s, well past rudder-server's 5 s (when it keeps connections at all), so it is
+    /// normally the client that closes an idle connection. None of the three timeouts runs while
+    /// the service works on a request (user code has its own time limit) or writes its response.
+    public var idleTimeout: Duration = .seconds(75)
+    /// Open connections at most; past it a new connection gets 503 and is closed at once, and the
+    /// ones open are served as before. Default 4096; `sluice serve` lowers it to what the open-file
+    /// limit leaves room for (``OpenFileLimit/connectionCap(descriptorLimit:)``).
+    public var maximumConnections = 4096
     /// Where user code runs. `sluice serve` uses ``Isolation/processes(_:)`` (the default of the
     /// service: a crash or a runaway native call costs one worker process, not the service);
     /// this type's default is ``Isolation/inProcess`` (the package's tests, embedding).
@@ -72,6 +91,8 @@ public struct SluiceService {
     /// API-published transformations and libraries (over the SQLite store).
     public let catalog: Catalog
     public let metrics = ServiceMetrics()
+    /// The HTTP connections open now, under ``ServerConfiguration/maximumConnections``.
+    public let connections: OpenConnections
     /// The worker processes, with ``ServerConfiguration/Isolation/processes(_:)``; call
     /// `shutdown()` on it after the server stops.
     public let processes: WorkerPool?
@@ -81,6 +102,7 @@ public struct SluiceService {
 
     public init(configuration: ServerConfiguration) async throws {
         self.configuration = configuration
+        connections = OpenConnections(limit: configuration.maximumConnections, metrics: metrics, logger: configuration.logger)
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
@@ -149,17 +171,19 @@ public struct SluiceService {
         return pool
     }
 
-    /// `/health`: the service, its version, where user code runs and, with worker processes,
-    /// how many are ready and which confinement mechanisms are active. 503 while no worker is ready.
-    static func health(_ processes: WorkerPool?) -> Response {
+    /// `/health`: the service, its version, where user code runs, its open connections and their
+    /// limit and, with worker processes, how many are ready and which confinement mechanisms are
+    /// active. 503 while no worker is ready.
+    static func health(_ processes: WorkerPool?, connections: OpenConnections) -> Response {
         var body = Array(#"{"service":"#.utf8)
+        let connectionFigures = #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)}"#
         guard let processes else {
-            body += #""UP","version":"\#(Self.version)","isolation":"in-process"}"#.utf8
+            body += #""UP","version":"\#(Self.version)","isolation":"in-process",\#(connectionFigures)}"#.utf8
             return Self.json(200, body)
         }
         let status = processes.status
         body += (status.ready > 0 ? #""UP""# : #""DOWN""#).utf8
-        body += #","version":"\#(Self.version)","isolation":"processes","workers":{"count":\#(status.workers),"ready":\#(status.ready),"busy":\#(status.busy),"spares":\#(status.spares),"replacements":\#(status.replacements)},"confinement":{"#.utf8
+        body += #","version":"\#(Self.version)","isolation":"processes",\#(connectionFigures),"workers":{"count":\#(status.workers),"ready":\#(status.ready),"busy":\#(status.busy),"spares":\#(status.spares),"replacements":\#(status.replacements)},"confinement":{"#.utf8
         for (index, mechanism) in status.mechanisms.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             JSONString.append(mechanism.name, to: &body)
@@ -209,7 +233,8 @@ public struct SluiceService {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         let processes = self.processes
-        router.get("health") { _, _ -> Response in Self.health(processes) }
+        let connections = self.connections
+        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections) }
         let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
         @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
             try await Self.collectBody(request, upTo: maximumBodyBytes)
@@ -246,13 +271,23 @@ public struct SluiceService {
             guard let body = try await collect(request) else { return Self.response(tooLarge) }
             return Self.response(ToolingHandler.extractLibraries(body: body))
         }
+        let policy = ConnectionPolicy(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
+                                      idleTimeout: configuration.idleTimeout, connections: connections, metrics: metrics, logger: logger)
         return Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(policy: policy)])),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice", backlog: Self.listenBacklog),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
     }
+
+    /// Connections the kernel queues for the server to accept (it caps this at
+    /// `net.core.somaxconn`, 4096 by default since Linux 5.4). Hummingbird's default, 256, fills
+    /// whenever a burst of connections outpaces accepting for a few milliseconds, and each SYN
+    /// dropped then costs its client a 1 s retransmission: 2,000 connections opened one after
+    /// another took 5–6 s with 256 and 0.1 s with 4096 (debug build).
+    static let listenBacklog = 4096
 
     /// The body, or nil when it is larger than `cap`. Chunks are appended to one array sized from
     /// Content-Length, so a 200-event body is copied once (not grown, then copied out).

@@ -8,6 +8,7 @@ import SluiceCore
 public final class ServiceMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    private let openConnectionsGauge: Metrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -18,6 +19,8 @@ public final class ServiceMetrics: Sendable {
             .seconds(5), .seconds(10),
         ]
         self.factory = factory
+        openConnectionsGauge = Metrics.Gauge(label: "sluice_http_connections_open", factory: factory)
+        openConnectionsGauge.record(0)
     }
 
     private func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1) {
@@ -94,6 +97,21 @@ public final class ServiceMetrics: Sendable {
     public func request(endpoint: String, status: Int, duration: Duration) {
         count("sluice_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
         time("sluice_http_request_duration_seconds", [("endpoint", endpoint)], duration)
+    }
+
+    /// HTTP connections open now (admitted under the cap).
+    func openConnections(_ count: Int) {
+        openConnectionsGauge.record(count)
+    }
+
+    /// A connection turned away past the connection cap.
+    func connectionRejected() {
+        count("sluice_http_connections_rejected_total", [])
+    }
+
+    /// A connection closed by a timeout: `header`, `body` or `idle`.
+    func connectionTimedOut(_ timeout: String) {
+        count("sluice_http_connection_timeouts_total", [("timeout", timeout)])
     }
 
     public func reload(updated: Int) {

@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
         """
     )
 
@@ -29,6 +29,14 @@ struct ServeCommand: AsyncParsableCommand {
     var memoryLimit: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger ones get 413 (default 104857600).")
     var maximumBodyBytes: Int?
+    @Option(name: .customLong("header-timeout-ms"), help: "Time to send a request head, from the connection's opening or a later request's first byte; past it 408 and the connection is closed (default 10000).")
+    var headerTimeout: Int?
+    @Option(name: .customLong("body-timeout-ms"), help: "Time to send a request's whole body, from the end of its head; past it 408 and the connection is closed (default 60000).")
+    var bodyTimeout: Int?
+    @Option(name: .customLong("idle-timeout-ms"), help: "Time a kept-alive connection may wait for its next request before it is closed (default 75000).")
+    var idleTimeout: Int?
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; past it a new connection gets 503 and is closed (default 4096, or fewer when the open-file limit is lower).")
+    var maximumConnections: Int?
     @Option(help: "Worker processes user code runs in (default: one per core); with --isolation in-process, threads.")
     var workers: Int?
     @Option(help: "processes (default: user code runs in confined `sluice worker` processes) or in-process (on the server's threads: no crash containment, for debugging).")
@@ -73,6 +81,22 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.memoryMegabytes = try integer(memoryLimit, "SLUICE_MEMORY_LIMIT_MB", "the memory limit") ?? configuration.limits.memoryMegabytes
         configuration.maximumBodyBytes = try integer(maximumBodyBytes, "SLUICE_MAX_BODY_BYTES", "the body limit") ?? configuration.maximumBodyBytes
         configuration.workers = try integer(workers, "SLUICE_WORKERS", "the worker count") ?? configuration.workers
+        func timeout(_ flag: Int?, _ key: String, _ name: String, _ current: Duration) throws -> Duration {
+            guard let milliseconds = try integer(flag, key, name) else { return current }
+            guard milliseconds >= 1 else { throw ValidationError("\(name) must be at least 1 ms") }
+            return .milliseconds(milliseconds)
+        }
+        configuration.headerTimeout = try timeout(headerTimeout, "SLUICE_HEADER_TIMEOUT_MS", "the header timeout", configuration.headerTimeout)
+        configuration.bodyTimeout = try timeout(bodyTimeout, "SLUICE_BODY_TIMEOUT_MS", "the body timeout", configuration.bodyTimeout)
+        configuration.idleTimeout = try timeout(idleTimeout, "SLUICE_IDLE_TIMEOUT_MS", "the idle timeout", configuration.idleTimeout)
+        // Every connection holds a descriptor: take the whole hard limit, and keep the cap within it.
+        let descriptorLimit = OpenFileLimit.raiseToHardLimit()
+        let connectionCap = descriptorLimit.map { OpenFileLimit.connectionCap(descriptorLimit: $0) } ?? configuration.maximumConnections
+        configuration.maximumConnections = try integer(maximumConnections, "SLUICE_MAX_CONNECTIONS", "the connection limit") ?? connectionCap
+        guard configuration.maximumConnections >= 1 else { throw ValidationError("the connection limit must be at least 1") }
+        if let descriptorLimit, configuration.maximumConnections > descriptorLimit - OpenFileLimit.reservedDescriptors {
+            throw ValidationError("\(configuration.maximumConnections) connections need more descriptors than the open-file limit leaves room for (\(descriptorLimit), raised to its hard limit: at most \(OpenFileLimit.connectionCap(descriptorLimit: descriptorLimit)) connections); raise the hard limit (ulimit -Hn) or lower the connection limit")
+        }
         configuration.storePath = store ?? environment["SLUICE_STORE"] ?? configuration.storePath
         configuration.configBackendURL = configBackendURL ?? environment["CONFIG_BACKEND_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let backendTimeout = try integer(configBackendTimeout, "SLUICE_CONFIG_BACKEND_TIMEOUT_MS", "the config backend timeout") ?? 5000
@@ -155,7 +179,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for problem in service.registry.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
         let live = service.registry.live
-        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(isolationName == "processes" ? "worker processes" : "in-process workers"), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB\n".utf8))
+        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(isolationName == "processes" ? "worker processes" : "in-process workers"), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB, at most \(configuration.maximumConnections) connections\n".utf8))
         if let url = configuration.configBackendURL {
             FileHandle.standardError.write(Data("sluice serve: unknown version ids are fetched from the config backend \(url)\n".utf8))
         }
