@@ -95,7 +95,7 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime"],
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

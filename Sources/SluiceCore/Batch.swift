@@ -111,6 +111,11 @@ public struct BatchResult: Sendable {
     /// with ``Batch/fetchMocks``.
     public var unmockedRequests: [String]
 
+    /// Events whose call forced the worker process running it to be ended (past its time limit
+    /// in code that cannot be interrupted in-process, or a crash that repeated); each has its
+    /// terminal failure among ``results``. Counted by the circuit breaker.
+    public var workerEndings: Int = 0
+
     public init(results: [EventResult], logs: [LogLine], unmockedRequests: [String] = []) {
         self.results = results
         self.logs = logs

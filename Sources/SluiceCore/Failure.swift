@@ -23,6 +23,12 @@ public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
     /// The engine failed for a reason that is not the user's (a bug, an engine that had to be
     /// abandoned). Retrying may succeed.
     public static let engine = FailureKind("engine")
+    /// The worker process running this event's call died (a signal, an abort), and died again when
+    /// the event was run once more on a fresh worker: the event's own, terminal result.
+    public static let crash = FailureKind("crash")
+    /// The transformation version is disabled by its circuit breaker (its events kept ending
+    /// worker processes or hitting limits); the message says why and until when.
+    public static let disabled = FailureKind("disabled")
 
     /// Looks a kind up by its ``name``.
     public static func named(_ name: String) -> FailureKind {
@@ -35,6 +41,8 @@ public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
         case "unserializable_result": .unserializableResult
         case "compile": .compile
         case "engine": .engine
+        case "crash": .crash
+        case "disabled": .disabled
         default: FailureKind(name)
         }
     }

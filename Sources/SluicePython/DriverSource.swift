@@ -99,9 +99,49 @@ def preload():
     shared_state_change() compares against. Returns how many modules are loaded."""
     for name in sorted(ALLOWED_MODULES):
         _real_import(name)
+    _preload_codecs()
     _preload_time_zones()
+    _warm_lazy_module_state()
     _shared_snapshot[0] = _take_snapshot()
     return len(ALLOWED_MODULES)
+
+
+def _preload_codecs():
+    """Imports every codec of the standard library's encodings package now: str.encode and
+    bytes.decode import a codec's module on its first use ("utf-16-le", "latin-1", "idna", …),
+    which a confined worker could no longer read from disk."""
+    import os
+    import encodings
+    for base in encodings.__path__:
+        for name in sorted(os.listdir(base)):
+            module, extension = os.path.splitext(name)
+            if extension == ".py" and module not in ("__init__", "aliases"):
+                try:
+                    _real_import("encodings." + module)
+                except Exception:
+                    pass  # a codec of another platform (mbcs, oem on Windows)
+
+
+def _warm_lazy_module_state():
+    """Runs, once, the allowed modules' functions that fill a module-level table on first use
+    (`global _hextobyte` in urllib.parse, base64's alphabets, ipaddress's format pattern, uuid's
+    node), so a tenant's first call of them does not look like a change to shared state."""
+    import base64, ipaddress, urllib.parse, uuid
+    urllib.parse.unquote("%41")
+    urllib.parse.unquote_to_bytes("%41")
+    for split in ("_splittype", "_splithost", "_splitport"):
+        getattr(urllib.parse, split)("http://a:1/b")
+    base64.b32decode(base64.b32encode(b"a"))
+    base64.b32hexdecode(base64.b32hexencode(b"a"))
+    base64.a85decode(base64.a85encode(b"a"))
+    base64.b85decode(base64.b85encode(b"a"))
+    format(ipaddress.ip_address("127.0.0.1"), "b")
+    uuid.getnode()
+
+
+# Module globals that change by design on every call of an allowed function (uuid1's clock
+# sequence guard): not a tenant's doing.
+_CHANGING_BY_DESIGN = frozenset({("uuid", "_last_timestamp")})
 
 
 _TIME_ZONES = []
@@ -180,7 +220,7 @@ def shared_state_change():
             removed = [key for key in keys if key not in namespace][:3]
             return f"names added {added} or removed {removed} in {_namespace_name(namespace)}"
         for key, live, saved in zip(keys, namespace.values(), values):
-            if live is not saved:
+            if live is not saved and (namespace.get("__name__"), key) not in _CHANGING_BY_DESIGN:
                 return f"{_namespace_name(namespace)}.{key} replaced"
     for function, code, defaults, kwdefaults in functions:
         if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:

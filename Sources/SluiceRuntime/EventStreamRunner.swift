@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRegistry
+import SluiceSandbox
 
 /// Options of a streamed run (`sluice run`).
 public struct StreamOptions: Sendable {
@@ -41,14 +42,21 @@ public struct StreamSummary: Sendable, Hashable {
 ///
 /// Memory stays bounded by a few batches of input and their results (the pipeline's queues).
 public struct EventStreamRunner {
-    public let runtime: Runtime
-    public let transformation: any CompiledTransformation
     public let options: StreamOptions
+    /// Runs one batch (the engines in this process, or worker processes).
+    private let execute: (Batch) -> BatchResult
 
+    /// Runs batches through a transformation compiled by `runtime`, in this process.
     public init(runtime: Runtime, transformation: any CompiledTransformation, options: StreamOptions) {
-        self.runtime = runtime
-        self.transformation = transformation
         self.options = options
+        execute = { batch in runtime.run(transformation, batch: batch, limits: options.limits) }
+    }
+
+    /// Runs batches of `program` through `executor` (in-process or worker processes); a poison
+    /// event costs only its own result (see ``BatchExecutor``).
+    public init(executor: any BatchExecutor, program: Program, options: StreamOptions) {
+        self.options = options
+        execute = { batch in executor.results(program, batch: batch, limits: options.limits) }
     }
 
     /// One batch as read.
@@ -124,12 +132,8 @@ public struct EventStreamRunner {
             if stop.isRaised { continue }  // the output failed: drain until the reader stops
             let result = prepared.items.isEmpty
                 ? BatchResult(results: [], logs: [])
-                : runtime.run(
-                    transformation,
-                    batch: Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
-                                 fetchMocks: options.fetchMocks),
-                    limits: options.limits
-                )
+                : execute(Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
+                                fetchMocks: options.fetchMocks))
             toWriter.push((prepared, result))
         }
         toWriter.push(nil)

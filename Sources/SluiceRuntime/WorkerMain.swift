@@ -21,7 +21,9 @@ public enum WorkerMain {
             report("sluice worker \(getpid()): could not start: \(problem)")
             return 1
         }
-        let mechanisms = Confinement.apply()
+        // Before the filter: the watch thread must exist before anything could stop it starting.
+        let watch = ServerWatch.start(descriptor: Confinement.channelDescriptor)
+        let mechanisms = [watch] + Confinement.apply()
         for mechanism in mechanisms where !mechanism.active && ["seccomp", "no_new_privs"].contains(mechanism.name) {
             report("sluice worker \(getpid()): \(mechanism.name) is NOT active: \(mechanism.detail)")
         }
@@ -67,7 +69,15 @@ public enum WorkerMain {
             }
             // The server attaches every result's metadata from its own copy of the inputs.
             request.batch.attachesMetadata = false
-            heartbeat.busy(true)
+            // Finished results stream to the server while a long batch runs, so a worker that has
+            // to be ended loses only the call that was running.
+            request.batch.progressInterval = request.progressInterval
+            request.batch.progress = { chunk in
+                var writer = WireWriter(capacity: 256)
+                ResultCoding.encode(chunk, into: &writer)
+                try? channel.send(type: FrameType.progress, payload: writer.bytes)
+            }
+            heartbeat.busy(every: request.progressInterval == 0 ? 10_000_000 : WorkerTiming.heartbeatInterval)
             let (reply, language) = handle(request, runtime: runtime, cache: cache)
             // Python code that escaped its restrictions could have changed what every later
             // tenant's code runs: such a worker asks to be replaced. (JavaScript evaluates every
@@ -76,7 +86,7 @@ public enum WorkerMain {
             if language == .python, let change = PythonEngine.shared.sharedStateChange() {
                 tainted = "transformation \(request.programID) changed state every transformation shares (\(change))"
             }
-            heartbeat.busy(false)
+            heartbeat.busy(every: nil)
             do {
                 try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted))
             } catch {
@@ -140,33 +150,49 @@ public enum WorkerMain {
     }
 }
 
-/// Tells the server every ``WorkerTiming/heartbeatInterval`` that a batch is still running, so
-/// it can tell a slow batch of many calls from a stuck worker.
+/// Tells the server every ``WorkerTiming/heartbeatInterval`` that a batch is still running and
+/// which call it is in (``CallState``, read from the engine monitor's control words), so the
+/// server can tell a slow batch of many calls from a stuck call, and knows which input was
+/// running if the worker has to be ended or dies.
 private final class Heartbeat: @unchecked Sendable {
-    // @unchecked: `running` is read and written under `mutex`.
+    // @unchecked: `interval` is read and written under `mutex`.
     private let channel: FrameChannel
     private var mutex = pthread_mutex_t()
-    private var running = false
+    /// Nanoseconds between heartbeats while a batch runs; nil while idle.
+    private var interval: UInt64?
 
     init(channel: FrameChannel) {
         self.channel = channel
         pthread_mutex_init(&mutex, nil)
     }
 
-    func busy(_ value: Bool) {
+    /// Starts heartbeats every `interval` nanoseconds (nil stops them): the usual 250 ms, or 10 ms
+    /// while a batch is run again after a lost worker, when the server must know precisely
+    /// whether a call was running.
+    func busy(every interval: UInt64?) {
         pthread_mutex_lock(&mutex)
-        running = value
+        self.interval = interval
         pthread_mutex_unlock(&mutex)
     }
 
     func start() {
         startThread { [self] in
+            var sent: UInt64 = 0
             while true {
-                usleep(UInt32(WorkerTiming.heartbeatInterval / 1000))
+                usleep(5_000)
                 pthread_mutex_lock(&mutex)
-                let isRunning = running
+                let interval = self.interval
                 pthread_mutex_unlock(&mutex)
-                if isRunning { try? channel.send(type: FrameType.heartbeat, payload: []) }
+                guard let interval else {
+                    sent = 0
+                    continue
+                }
+                let now = monotonicNanoseconds()
+                if sent == 0 { sent = now }
+                guard now &- sent >= interval else { continue }
+                sent = now
+                let state = EngineMonitor.current.map { CallState(sequence: $0.sequence, inputIndex: $0.inputIndex) } ?? .idle
+                try? channel.send(type: FrameType.heartbeat, payload: state.encoded())
             }
         }
     }

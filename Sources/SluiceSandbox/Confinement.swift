@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSeccomp
+import SluiceCore
 
 /// What a worker process does to itself before it runs any user code, and the report of what
 /// took effect. Each mechanism says what it blocks; where the kernel refuses one, the report says
@@ -117,4 +118,26 @@ public enum Confinement {
     private static let RLIMIT_CORE_VALUE = Int32(RLIMIT_CORE.rawValue)
     private static let RLIMIT_NOFILE_VALUE = Int32(RLIMIT_NOFILE.rawValue)
     private static let CLONE_THREAD_FLAG: UInt64 = 0x0001_0000
+}
+
+/// Ends a worker process the moment its server is gone: a thread of its own (which user code
+/// cannot block: it holds no engine lock and needs no CPU but a wake-up) waits for the channel's
+/// peer to close — the server exiting, crashing or being killed closes it, as does the server
+/// stopping this worker — and then ends the process, even while user code spins on the engine
+/// thread. No worker outlives its server.
+public enum ServerWatch {
+    /// Starts the watch on `descriptor` (the channel); returns the mechanism's report.
+    public static func start(descriptor: Int32 = Confinement.channelDescriptor) -> Mechanism {
+        startThread {
+            // POLLRDHUP (0x2000): the peer closed its end; POLLHUP and POLLERR come unasked.
+            var entry = pollfd(fd: descriptor, events: 0x2000, revents: 0)
+            while true {
+                let ready = poll(&entry, 1, -1)
+                if ready < 0 && errno == EINTR { continue }
+                if ready < 0 || entry.revents & (0x2000 | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)) != 0 { _exit(0) }
+            }
+        }
+        return Mechanism(name: "dies_with_server", active: true,
+                         detail: "a watch thread ends the worker as soon as its channel to the server closes (server exit, crash, kill or stop), whatever user code is doing")
+    }
 }

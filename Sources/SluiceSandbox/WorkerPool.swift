@@ -42,19 +42,8 @@ public final class WorkerPool: @unchecked Sendable {
         public init() {}
     }
 
-    /// How a run through the pool ended.
-    public enum Execution: Sendable {
-        case ran(BatchResult)
-        /// The program does not compile: the message, for every event of the batch.
-        case compileFailed(String)
-        /// The worker died, was killed or broke the protocol, or none was available: nothing of
-        /// the batch is known to have happened; retrying may succeed.
-        case lost(String)
-        /// The batch ran but its code changed state every tenant shares (an escape from the
-        /// Python restrictions): its results are not trusted, the worker is replaced, and every
-        /// event fails with this message. Retrying would do the same.
-        case refused(String)
-    }
+    /// How a run through the pool ended (``SluiceCore/Execution``).
+    public typealias Execution = SluiceCore.Execution
 
     /// Events the pool reports (for logs and metrics). A slot of -1 is a spare worker.
     public enum Event: Sendable {
@@ -67,6 +56,9 @@ public final class WorkerPool: @unchecked Sendable {
         case recycled(slot: Int, pid: Int32, residentBytes: Int)
         /// The worker asked to be replaced: code it ran changed state every tenant shares.
         case tainted(slot: Int, pid: Int32, reason: String)
+        /// An input's call forced its worker to be ended (or killed it twice): it got its terminal
+        /// failure and the batch's other inputs ran on. `inputIndex` -1: every unfinished input.
+        case poisoned(programID: String, inputIndex: Int, reason: String)
     }
 
     /// What `/health` shows.
@@ -254,29 +246,211 @@ public final class WorkerPool: @unchecked Sendable {
         return min(100_000_000 << UInt64(min(deaths - 2, 10)), 5_000_000_000)
     }
 
-    /// Runs `batch` through `program` on a worker. Blocks the calling thread (a server worker
-    /// thread, never an event loop) until the reply, a failure or a deadline.
+    /// Runs `batch` through `program` on workers. Blocks the calling thread (a server worker
+    /// thread, never an event loop) until every input has its results, or the batch is lost.
+    ///
+    /// Poison events are isolated here: when a worker has to be ended (a call past its time limit
+    /// plus the grace in code the engine cannot interrupt, or a worker busy past it whatever its
+    /// heartbeats say) or dies while running a call, the results it streamed before are kept,
+    /// the input whose call was running gets its terminal failure, and the inputs it had not
+    /// finished run on a fresh worker. A death is the event's fault only when it repeats: the
+    /// unfinished inputs are run once more, reporting after every call, and the input running
+    /// when that worker dies too gets a terminal ``FailureKind/crash``; a death that does not
+    /// repeat is the infrastructure's, and the batch is ``Execution/lost(_:)`` (retryable).
     public func run(_ program: Program, batch: Batch, limits: Limits) -> Execution {
+        let metadata = batch.itemMetadata
+        var finished: [EventResult] = []
+        var logs: [LogLine] = []
+        var unmocked: [String] = []
+        var workerEndings = 0
+        /// The inputs still to run, as indices into `batch.items`.
+        var pending = Array(batch.items.indices)
+        var mode = IsolationMode.normal
+        var attempts = 0
+        func terminal(_ index: Int, _ failure: Failure, reason: String) {
+            finished.append(EventResult(inputIndex: index, outcome: .failed(failure), metadata: index < metadata.count ? metadata[index] : []))
+            observer(.poisoned(programID: program.id, inputIndex: index, reason: reason))
+        }
+        repeat {
+            let inputs: [Int]
+            if case .singly = mode { inputs = [pending[0]] } else { inputs = pending }
+            let part = Self.part(of: batch, inputs: inputs, metadata: metadata)
+            let attempt = self.attempt(program, batch: part, limits: limits, progressInterval: mode == .normal ? Self.progressInterval : 0)
+            attempts += 1
+            // Back to the batch's own indices.
+            var result = attempt.results
+            for position in result.results.indices { result.results[position].inputIndex = result.results[position].inputIndex.map { inputs[$0] } }
+            for position in result.logs.indices { result.logs[position].inputIndex = result.logs[position].inputIndex.map { inputs[$0] } }
+            finished += result.results
+            logs += result.logs
+            unmocked += result.unmockedRequests
+            let done = Set(result.results.compactMap(\.inputIndex))
+            // Inputs this attempt did not finish, then the ones it was not given.
+            let unfinished = inputs.filter { !done.contains($0) }
+            let notGiven = Array(pending.dropFirst(inputs.count))
+            switch attempt.ending {
+            case .completed:
+                switch mode {
+                case .normal:
+                    pending = notGiven
+                case .careful(let firstDeath, _):
+                    // The death did not repeat: not the events' fault. A retry of the whole batch fixes it.
+                    return .lost(firstDeath)
+                case .singly(let firstDeath, _):
+                    pending = notGiven
+                    if pending.isEmpty { return .lost(firstDeath) }
+                }
+            case .compileFailed(let message):
+                guard attempts > 1 else { return .compileFailed(message) }
+                for index in pending where !done.contains(index) { terminal(index, Failure(.compile, message), reason: message) }
+                pending = []
+            case .refused(let reason):
+                return .refused(reason)
+            case .unavailable(let reason):
+                return .lost(reason)
+            case .overLimit(let state, let reason):
+                // A call (or the driver's work after it) ran past the time limit plus the grace:
+                // that input's fault, whatever a re-run would do.
+                workerEndings += 1
+                if state.inputIndex >= 0, state.inputIndex < inputs.count {
+                    let guilty = inputs[state.inputIndex]
+                    terminal(guilty, Failure(.timeLimit, limits.timeLimitMessage), reason: reason)
+                    pending = unfinished.filter { $0 != guilty } + notGiven
+                } else {
+                    // A whole transformBatch call, or the module's own load: every input it had.
+                    for index in unfinished { terminal(index, Failure(.timeLimit, limits.timeLimitMessage), reason: reason) }
+                    pending = notGiven
+                }
+                mode = .normal
+            case .died(let state, let reason, let how):
+                switch mode {
+                case .normal:
+                    // Once more, carefully: results after every call, so the input whose call is
+                    // running when a repeated death comes is known exactly.
+                    mode = .careful(reason, how: how)
+                    pending = unfinished + notGiven
+                case .careful(let firstDeath, let firstHow), .singly(let firstDeath, let firstHow):
+                    let message = "the worker process running this event ended (\(firstHow)), and ended again (\(how)) when the event was run once more on a fresh worker"
+                    if case .careful = mode, state.inCall, state.inputIndex < 0 {
+                        // A whole transformBatch call died twice.
+                        workerEndings += 1
+                        for index in unfinished { terminal(index, Failure(.crash, message), reason: reason) }
+                        pending = notGiven
+                        mode = .normal
+                    } else if case .careful = mode, !state.inCall, state.inputIndex < 0 {
+                        // Died twice before any call (reading the inputs): one input at a time finds which.
+                        mode = .singly(firstDeath, how: firstHow)
+                        pending = unfinished + notGiven
+                    } else if let guilty = unfinished.first {
+                        // Every earlier call's results were sent before this call started.
+                        workerEndings += 1
+                        terminal(guilty, Failure(.crash, message), reason: reason)
+                        pending = Array(unfinished.dropFirst()) + notGiven
+                        mode = .normal
+                    } else {
+                        pending = notGiven
+                        mode = .normal
+                    }
+                }
+            }
+        } while !pending.isEmpty
+        var result = BatchResult(results: ResultRecords.inputOrder(finished), logs: logs, unmockedRequests: unmocked)
+        result.workerEndings = workerEndings
+        return .ran(result)
+    }
+
+    /// How the unfinished inputs of a batch are being run after a lost worker.
+    private enum IsolationMode: Equatable {
+        /// As one batch, reporting results every ``progressInterval``.
+        case normal
+        /// Once more after a death nothing explained (its reason, and how the worker ended),
+        /// reporting after every call.
+        case careful(String, how: String)
+        /// One input at a time, after a second death before any call had started.
+        case singly(String, how: String)
+    }
+
+    /// How often a worker streams finished results while a batch runs (20 ms).
+    static let progressInterval: UInt64 = 20_000_000
+
+    /// The inputs `indices` of `batch` as a batch of their own (credentials and metadata follow
+    /// their inputs).
+    static func part(of batch: Batch, inputs indices: [Int], metadata: [JSONText]) -> Batch {
+        if indices.count == batch.items.count { return batch }
+        var part = batch
+        part.items = indices.map { batch.items[$0] }
+        part.metadataTexts = indices.map { $0 < metadata.count ? metadata[$0] : [] }
+        part.eventCredentials = [:]
+        for (position, index) in indices.enumerated() {
+            if let credentials = batch.eventCredentials[index] { part.eventCredentials[position] = credentials }
+        }
+        return part
+    }
+
+    /// How one attempt on one worker ended.
+    enum AttemptEnding {
+        /// The worker answered: every input has its results.
+        case completed
+        case compileFailed(String)
+        case refused(String)
+        /// No worker could be had (none free in time, or none could start).
+        case unavailable(String)
+        /// The worker was ended because one state (a call, or the driver's work after it) lasted
+        /// past the time limit plus the grace; `state` is that state.
+        case overLimit(CallState, reason: String)
+        /// The worker died or broke the protocol for a reason of its own; `state` is the last one
+        /// it reported, `how` how it ended (`signal 9 (SIGKILL)`).
+        case died(CallState, reason: String, how: String)
+    }
+
+    /// One attempt: the results the worker sent (streamed and in its reply), and how it ended.
+    private func attempt(_ program: Program, batch: Batch, limits: Limits, progressInterval: UInt64)
+        -> (results: BatchResult, ending: AttemptEnding) {
+        var collected = BatchResult(results: [], logs: [])
+        let metadata = batch.itemMetadata
         guard let slot = checkout(program.id) else {
-            return .lost("no worker process available within \(configuration.checkoutTimeout)")
+            return (collected, .unavailable("no worker process available within \(configuration.checkoutTimeout)"))
         }
         let process = slot.process!
         var shipCode = slot.warm[program.id] == nil
-        let metadata = batch.itemMetadata
-        var outcome: Execution
+        var ending: AttemptEnding = .completed
         var residentBytes = 0
         var tainted: String?
         var failure: String?
+        // A state (a call, or the driver between calls) may last the time limit plus the grace.
+        let allowed = UInt64(limits.timeMilliseconds + Int(configuration.grace.millisecondsValue)) * 1_000_000
+        var state = CallState.idle
+        var stateSince = monotonicNanoseconds()
         attempt: while true {
-            let request = RunRequest(programID: program.id, program: shipCode ? program : nil, limits: limits, batch: batch)
-            let silence = UInt64(limits.timeMilliseconds + Int(configuration.grace.millisecondsValue)) * 1_000_000
+            var request = RunRequest(programID: program.id, program: shipCode ? program : nil, limits: limits, batch: batch)
+            request.progressInterval = progressInterval
             do throws(FrameChannel.Failure) {
-                try process.channel.send(type: FrameType.run, payload: request.encoded(), deadline: monotonicNanoseconds() + silence)
+                try process.channel.send(type: FrameType.run, payload: request.encoded(), deadline: monotonicNanoseconds() + allowed)
+                stateSince = monotonicNanoseconds()
                 while true {
-                    let frame = try process.channel.receive(deadline: monotonicNanoseconds() + silence)
-                    if frame.type == FrameType.heartbeat { continue }
-                    if frame.type == FrameType.fetch {
-                        // The worker waits; the silence deadline starts again once it has the answer.
+                    let frame = try process.channel.receive(deadline: stateSince + allowed)
+                    switch frame.type {
+                    case FrameType.heartbeat:
+                        let reported: CallState
+                        do { reported = try CallState(decoding: frame.payload) } catch { throw FrameChannel.Failure.system("bad heartbeat: \(error)") }
+                        if reported != state {
+                            state = reported
+                            stateSince = monotonicNanoseconds()
+                        }
+                        continue
+                    case FrameType.progress:
+                        var reader = WireReader(frame.payload)
+                        do {
+                            let chunk = try ResultCoding.decode(&reader, metadata: metadata)
+                            collected.results += chunk.results
+                            collected.logs += chunk.logs
+                            collected.unmockedRequests += chunk.unmockedRequests
+                        } catch {
+                            throw FrameChannel.Failure.system("bad progress frame: \(error)")
+                        }
+                        continue
+                    case FrameType.fetch:
+                        // The worker waits; its call's time keeps running (the fetch is bounded by it).
                         let result: Result<FetchResponse, FetchFailure>
                         do {
                             let call = try FetchCall.decodeRequest(frame.payload)
@@ -286,10 +460,13 @@ public final class WorkerPool: @unchecked Sendable {
                             throw FrameChannel.Failure.system("bad fetch frame: \(error)")
                         }
                         try process.channel.send(type: FrameType.fetchResult, payload: FetchCall.encode(result),
-                                                 deadline: monotonicNanoseconds() + silence)
+                                                 deadline: monotonicNanoseconds() + allowed)
                         continue
+                    case FrameType.reply:
+                        break
+                    default:
+                        throw FrameChannel.Failure.system("unexpected frame \(frame.type)")
                     }
-                    guard frame.type == FrameType.reply else { throw FrameChannel.Failure.system("unexpected frame \(frame.type)") }
                     let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
                     do { decoded = try RunReply.decode(frame.payload, metadata: metadata) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
                     residentBytes = decoded.residentBytes
@@ -301,37 +478,46 @@ public final class WorkerPool: @unchecked Sendable {
                     case .needsCode:
                         throw FrameChannel.Failure.system("worker asked for code it was sent")
                     case .ran(let result):
-                        outcome = .ran(result)
+                        collected.results += result.results
+                        collected.logs += result.logs
+                        collected.unmockedRequests += result.unmockedRequests
                     case .compileFailed(let message):
-                        outcome = .compileFailed(message)
+                        ending = .compileFailed(message)
                     }
                     break attempt
                 }
             } catch {
-                let reason: String
+                let where_ = state.inCall ? (state.inputIndex >= 0 ? "in the call for input \(state.inputIndex)" : "in a call")
+                    : "between calls"
                 switch error {
                 case .timedOut:
                     process.kill()
-                    reason = "worker process \(process.pid) did not answer within the time limit of \(limits.timeMilliseconds) ms plus \(Int(configuration.grace.millisecondsValue)) ms and was stopped; it is being replaced"
+                    let reason = "worker process \(process.pid) was busy \(where_) past the time limit of \(limits.timeMilliseconds) ms plus \(Int(configuration.grace.millisecondsValue)) ms and was stopped; it is being replaced"
+                    failure = reason
+                    ending = .overLimit(state, reason: reason)
                 case .closed:
-                    let ending = process.reap()
-                    if ending == "exit status \(EngineMonitor.exitStatus)" {
-                        reason = "a call ran past its time limit of \(limits.timeMilliseconds) ms in code that cannot be interrupted in-process (a loop of promise jobs such as `for (;;) await 0`, or a long native call); worker process \(process.pid) ended itself and is being replaced"
+                    let how = process.reap()
+                    if how == "exit status \(EngineMonitor.exitStatus)" {
+                        let reason = "a call ran past its time limit of \(limits.timeMilliseconds) ms in code that cannot be interrupted in-process (a loop of promise jobs, a catastrophic regular expression, a long native call, a hijacked built-in); worker process \(process.pid) ended itself and is being replaced"
+                        failure = reason
+                        ending = .overLimit(state, reason: reason)
                     } else {
-                        reason = "worker process \(process.pid) ended during the batch (\(ending)); it is being replaced"
+                        let reason = "worker process \(process.pid) ended \(where_) (\(how)); it is being replaced"
+                        failure = reason
+                        ending = .died(state, reason: reason, how: how)
                     }
                 case .system(let message):
                     process.kill()
-                    reason = "worker process \(process.pid) failed (\(message)) and was stopped; it is being replaced"
+                    let reason = "worker process \(process.pid) failed (\(message)) and was stopped; it is being replaced"
+                    failure = reason
+                    ending = .died(state, reason: reason, how: message)
                 }
-                failure = reason
-                outcome = .lost(reason)
                 break attempt
             }
         }
         checkin(slot, program: program, failure: failure, residentBytes: residentBytes, tainted: tainted)
-        if let tainted { return .refused(tainted) }
-        return outcome
+        if let tainted { return (collected, .refused(tainted)) }
+        return (collected, ending)
     }
 
     private func checkout(_ programID: String) -> Slot? {

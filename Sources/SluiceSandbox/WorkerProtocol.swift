@@ -29,12 +29,54 @@ public enum FrameType {
     public static let run: UInt8 = 2
     /// Worker → server: the batch's outcome (``RunReply``).
     public static let reply: UInt8 = 3
-    /// Worker → server, every ``WorkerTiming/heartbeatInterval`` while a batch runs: still alive.
+    /// Worker → server, every ``WorkerTiming/heartbeatInterval`` while a batch runs: still alive,
+    /// and which call it is running (``CallState``).
     public static let heartbeat: UInt8 = 4
     /// Worker → server, during a batch: perform this fetch for user code (``FetchCall``).
     public static let fetch: UInt8 = 5
     /// Server → worker: the fetch's outcome (``FetchCall/encode(_:)``).
     public static let fetchResult: UInt8 = 6
+    /// Worker → server, during a long batch: results finished so far (``ResultCoding``), not
+    /// repeated in the reply. A worker that has to be ended loses only the call that was running.
+    public static let progress: UInt8 = 7
+}
+
+/// What a busy worker is running, as its heartbeats report it: the call's sequence number (0
+/// while the engine's driver works between calls) and the index of the input of the current or
+/// last call in the request's batch (-1: a whole `transformBatch` call, the module's load, or
+/// none yet).
+public struct CallState: Sendable, Hashable {
+    public var sequence: Int32
+    public var inputIndex: Int
+
+    public init(sequence: Int32, inputIndex: Int) {
+        self.sequence = sequence
+        self.inputIndex = inputIndex
+    }
+
+    /// No call has started.
+    public static let idle = CallState(sequence: 0, inputIndex: -1)
+
+    /// Whether user code was running (not the driver between calls).
+    public var inCall: Bool { sequence != 0 }
+
+    public func encoded() -> [UInt8] {
+        var writer = WireWriter(capacity: 16)
+        writer.int(Int(sequence))
+        writer.int(inputIndex)
+        return writer.bytes
+    }
+
+    /// A heartbeat's state; an empty payload (no call information) is ``idle``.
+    public init(decoding bytes: [UInt8]) throws(ProtocolError) {
+        guard !bytes.isEmpty else {
+            self = .idle
+            return
+        }
+        var reader = WireReader(bytes)
+        sequence = Int32(truncatingIfNeeded: try reader.int())
+        inputIndex = try reader.int()
+    }
 }
 
 /// A fetch a worker asks the server to perform (workers have no network), and its answer.
@@ -145,6 +187,10 @@ public struct RunRequest: Sendable {
     public var program: Program?
     public var limits: Limits
     public var batch: Batch
+    /// How often the worker sends finished results while the batch runs (``FrameType/progress``):
+    /// at most every this many nanoseconds, 0 after every call (the re-run after a lost worker,
+    /// which must know exactly which call was running). Default 20 ms.
+    public var progressInterval: UInt64 = 20_000_000
 
     public init(programID: String, program: Program?, limits: Limits, batch: Batch) {
         self.programID = programID
@@ -188,6 +234,7 @@ public struct RunRequest: Sendable {
         }
         writer.optionalString(batch.fetchMocks)
         writer.int(batch.fetchCallsPerInvocation)
+        writer.int(Int(clamping: progressInterval))
         return writer.bytes
     }
 
@@ -229,6 +276,7 @@ public struct RunRequest: Sendable {
         batch.fetchMocks = try reader.optionalString()
         batch.fetchCallsPerInvocation = try reader.int()
         self.batch = batch
+        progressInterval = UInt64(max(0, try reader.int()))
     }
 }
 

@@ -149,6 +149,11 @@ public struct SluiceService {
             case .tainted(let slot, let pid, let reason):
                 metrics.workerEvent("tainted")
                 logger.warning("worker replaced", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
+            case .poisoned(let programID, let inputIndex, let reason):
+                metrics.poisonEvent(version: programID)
+                logger.warning("poison event isolated", metadata: [
+                    "transformation.version": "\(programID)", "event.index": "\(inputIndex)", "error": "\(reason)",
+                ])
             case .recycled(let slot, let pid, let residentBytes):
                 metrics.workerEvent("recycled")
                 logger.info("worker recycled", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",

@@ -76,6 +76,12 @@ public final class ServiceMetrics: Sendable {
         if let startDuration { time("sluice_worker_start_seconds", [], startDuration) }
     }
 
+    /// An event whose call forced its worker process to be ended (or killed it twice): it got its
+    /// terminal failure and the rest of its batch ran on (`sluice_poison_events_total`).
+    func poisonEvent(version: String) {
+        count("sluice_poison_events_total", [("version", version)])
+    }
+
     /// One fetch by user code: `ok`, `refused`, `timeout`, `too_large`, `network`, `unavailable`.
     func fetch(outcome: String, duration: Duration) {
         count("sluice_fetch_total", [("outcome", outcome)])

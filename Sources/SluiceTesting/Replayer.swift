@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import SluiceSandbox
 
 /// What a replay found, per input event.
 public struct ReplaySummary: Sendable, Codable {
@@ -42,17 +43,24 @@ public final class Replayer {
         public init() {}
     }
 
-    private let runtime: Runtime
-    private let candidate: any CompiledTransformation
-    private let baseline: (runtime: Runtime, transformation: any CompiledTransformation, limits: Limits)?
+    /// Runs a batch through the candidate; through the baseline, when there is one.
+    private let candidate: (Batch) -> BatchResult
+    private let baseline: ((Batch) -> BatchResult)?
     private let options: Options
 
     public init(runtime: Runtime, candidate: any CompiledTransformation,
                 against baseline: (runtime: Runtime, transformation: any CompiledTransformation, limits: Limits)? = nil,
                 options: Options) {
-        self.runtime = runtime
-        self.candidate = candidate
-        self.baseline = baseline
+        self.candidate = { batch in runtime.run(candidate, batch: batch, limits: options.limits) }
+        self.baseline = baseline.map { baseline in { batch in baseline.runtime.run(baseline.transformation, batch: batch, limits: baseline.limits) } }
+        self.options = options
+    }
+
+    /// Replays through `candidate` (and `baseline`) on `executor`: in-process or worker processes.
+    public init(executor: any BatchExecutor, candidate: Program, against baseline: (program: Program, limits: Limits)? = nil,
+                options: Options) {
+        self.candidate = { batch in executor.results(candidate, batch: batch, limits: options.limits) }
+        self.baseline = baseline.map { baseline in { batch in executor.results(baseline.program, batch: batch, limits: baseline.limits) } }
         self.options = options
     }
 
@@ -121,9 +129,8 @@ public final class Replayer {
             if prepared.inputs.isEmpty { continue }
             let batch = Batch(items: prepared.inputs, determinism: options.determinism)
             let count = prepared.inputs.count
-            let fresh = group(runtime.run(candidate, batch: batch, limits: options.limits), count: count)
-            let reference = baseline.map { group($0.runtime.run($0.transformation, batch: batch, limits: $0.limits), count: count) }
-                ?? prepared.recorded
+            let fresh = group(candidate(batch), count: count)
+            let reference = baseline.map { group($0(batch), count: count) } ?? prepared.recorded
             for index in 0..<count {
                 compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
             }

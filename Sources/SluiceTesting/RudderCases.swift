@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// A test case of a RudderStack CLI project: one input file of a transformation's test suite,
 /// compared with the output file of the same name (see ``RudderProject``).
@@ -62,14 +63,11 @@ extension SnapshotRunner {
             let single = !(input is [Any])
             let events = single ? [input] : input as! [Any]
             let items = try events.map { Array(try JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed])) }
-            let runtime = Runtime(libraries: rudderCase.project.libraryProvider)
-            let compiled: any CompiledTransformation
-            do {
-                compiled = try runtime.compile(rudderCase.transformation.source)
-            } catch {
-                return CaseReport(id: rudderCase.id, status: .error, message: "\(rudderCase.transformation.source.fileName): \(error.message)")
+            let program = try Program.linking(rudderCase.transformation.source, from: rudderCase.project.libraryProvider)
+            if let message = executor.compileError(program) {
+                return CaseReport(id: rudderCase.id, status: .error, message: "\(rudderCase.transformation.source.fileName): \(message)")
             }
-            let result = runtime.run(compiled, batch: Batch(items: items, determinism: .testDefaults), limits: .defaults)
+            let result = executor.results(program, batch: Batch(items: items, determinism: .testDefaults), limits: .defaults)
             var outputs: [[Any]] = Array(repeating: [], count: items.count)
             var unattributed: [Any] = []
             for eventResult in result.results {

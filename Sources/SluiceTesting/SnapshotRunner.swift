@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// How one case ended.
 public struct CaseReport: Sendable {
@@ -29,17 +30,20 @@ public struct CaseReport: Sendable {
     public var isFailure: Bool { status == .failed || status == .recorded || status == .error }
 }
 
-/// Runs snapshot cases on the in-process engines, with the same limits as the service.
+/// Runs snapshot cases with the same limits as the service, through an executor: the engines in
+/// this process (the default here) or worker processes (`sluice test` by default).
 public final class SnapshotRunner {
     /// Rewrite expectations that differ (and say what changed).
     public let update: Bool
     /// Write a missing expectation (the case still fails). Off in CI.
     public let recordMissing: Bool
-    private var runtimes: [String: Runtime] = [:]
+    /// Where the cases' code runs.
+    public let executor: any BatchExecutor
 
-    public init(update: Bool = false, recordMissing: Bool = true) {
+    public init(update: Bool = false, recordMissing: Bool = true, executor: any BatchExecutor = InProcessExecutor()) {
         self.update = update
         self.recordMissing = recordMissing
+        self.executor = executor
     }
 
     public func run(_ snapshot: SnapshotCase) -> CaseReport {
@@ -95,13 +99,9 @@ public final class SnapshotRunner {
     private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> (output: [UInt8], unmocked: [String]) {
         let definition = try TransformationLoader.load(path: snapshot.transformationDirectory)
         let libraryRoot = LibraryDirectory.nearestRoot(to: snapshot.transformationDirectory)
-        let runtime = runtimes[libraryRoot] ?? Runtime(libraries: LibraryDirectory(root: libraryRoot))
-        runtimes[libraryRoot] = runtime
-        let compiled: any CompiledTransformation
-        do {
-            compiled = try runtime.compile(definition.source)
-        } catch {
-            throw LoadError("\(definition.source.fileName): \(error.message)")
+        let program = try Program.linking(definition.source, from: LibraryDirectory(root: libraryRoot))
+        if let message = executor.compileError(program) {
+            throw LoadError("\(definition.source.fileName): \(message)")
         }
         var options = StreamOptions()
         options.includeLogs = true
@@ -111,7 +111,7 @@ public final class SnapshotRunner {
         options.fetchMocks = try fetchMocks(snapshot)
         options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
         let writer = OutputWriter.inMemory()
-        let summary = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
+        let summary = try EventStreamRunner(executor: executor, program: program, options: options)
             .run(input: try InputReader(path: snapshot.inputPath), output: writer)
         return (writer.collected, summary.unmockedRequests)
     }

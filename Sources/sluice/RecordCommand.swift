@@ -35,6 +35,8 @@ struct RecordCommand: ParsableCommand {
     @Option(name: .customLong("max-file-mb"), help: "Start a new file past this size.")
     var maxFileMegabytes: Int = 64
 
+    @OptionGroup var isolation: IsolationOptions
+
     func validate() throws {
         if !(0...1).contains(sample) { throw ValidationError("--sample must be between 0 and 1") }
         if maxFileMegabytes < 1 { throw ValidationError("--max-file-mb must be at least 1") }
@@ -43,6 +45,9 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         setenv("TZ", "UTC", 1)
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
+        let handle = try isolation.makeExecutor()
+        defer { handle.shutdown() }
+        try loaded.check(on: handle.executor)
         // Open every input first: a missing file creates no recording.
         let readers = try inputs.map { input -> InputReader in
             do { return try InputReader(path: input) } catch { throw CLIError("cannot read input: \(error)") }
@@ -57,7 +62,7 @@ struct RecordCommand: ParsableCommand {
         options.redact = redact
         options.maximumFileBytes = maxFileMegabytes << 20
         let writer = try RecordingWriter(options: options)
-        let limits = loaded.definition.limits.applied(to: .defaults)
+        let limits = loaded.limits
         var malformed = 0
         for reader in readers {
             while true {
@@ -70,7 +75,7 @@ struct RecordCommand: ParsableCommand {
                 }
                 if items.isEmpty { continue }
                 // Recorded with the clocks and seeds replay uses, so an unchanged transformation replays unchanged.
-                let result = loaded.runtime.run(loaded.compiled, batch: Batch(items: items, determinism: .testDefaults), limits: limits)
+                let result = handle.executor.results(loaded.program, batch: Batch(items: items, determinism: .testDefaults), limits: limits)
                 var grouped = [[EventResult]](repeating: [], count: items.count)
                 for eventResult in result.results { grouped[min(eventResult.inputIndex ?? items.count - 1, items.count - 1)].append(eventResult) }
                 for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
@@ -80,26 +85,5 @@ struct RecordCommand: ParsableCommand {
         var summary = "sluice record: \(writer.written) events in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
         if malformed > 0 { summary += "; \(malformed) input item(s) too large or not items were not recorded" }
         FileHandle.standardError.write(Data((summary + "\n").utf8))
-    }
-}
-
-/// A transformation loaded and compiled for a command, with its runtime.
-struct LoadedTransformation {
-    let definition: TransformationDefinition
-    let runtime: Runtime
-    let compiled: any CompiledTransformation
-
-    init(path: String, libraries: String?) throws {
-        do {
-            definition = try TransformationLoader.load(path: path)
-        } catch {
-            throw CLIError("\(error)")
-        }
-        runtime = Runtime(libraries: LibraryDirectory(root: libraries ?? LibraryDirectory.nearestRoot(to: path)))
-        do {
-            compiled = try runtime.compile(definition.source)
-        } catch {
-            throw CLIError("\(definition.source.fileName): \(error.message)")
-        }
     }
 }

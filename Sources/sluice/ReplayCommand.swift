@@ -34,18 +34,22 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
+    @OptionGroup var isolation: IsolationOptions
+
     func run() throws {
         setenv("TZ", "UTC", 1)
         let candidate = try LoadedTransformation(path: transformation, libraries: libraries)
         let baseline = try against.map { try LoadedTransformation(path: $0, libraries: libraries) }
+        let handle = try isolation.makeExecutor()
+        defer { handle.shutdown() }
+        try candidate.check(on: handle.executor)
+        try baseline?.check(on: handle.executor)
         var options = Replayer.Options()
         options.ignore = ignore
         options.examples = show
-        options.limits = candidate.definition.limits.applied(to: .defaults)
-        let replayer = Replayer(
-            runtime: candidate.runtime, candidate: candidate.compiled,
-            against: baseline.map { ($0.runtime, $0.compiled, $0.definition.limits.applied(to: .defaults)) }, options: options
-        )
+        options.limits = candidate.limits
+        let replayer = Replayer(executor: handle.executor, candidate: candidate.program,
+                                against: baseline.map { ($0.program, $0.limits) }, options: options)
         let totalBytes = recordings.reduce(0) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         }

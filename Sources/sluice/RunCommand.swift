@@ -9,7 +9,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run events through a transformation and print one NDJSON line per result.",
         discussion: """
-        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope. Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}}, {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}. A summary goes to standard error. Exit status: 0 when the run completed (even if events failed), 1 when the transformation cannot be loaded or compiled, 64 on bad arguments, 70 when the engine met code it cannot interrupt (see docs/limits.md).
+        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope. Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}}, {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}. A summary goes to standard error. Exit status: 0 when the run completed (even if events failed: an event whose call had to be stopped in code the engines cannot interrupt gets its own error and the run goes on), 1 when the transformation cannot be loaded or compiled, 64 on bad arguments; with --isolation in-process, 70 when the engine met code it cannot interrupt (see docs/limits.md).
         """
     )
 
@@ -40,6 +40,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not print the summary to standard error.")
     var quiet = false
 
+    @OptionGroup var isolation: IsolationOptions
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let timeLimit, timeLimit < 1 { throw ValidationError("--time-limit-ms must be at least 1") }
@@ -47,26 +49,15 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let definition: TransformationDefinition
-        do {
-            definition = try TransformationLoader.load(path: transformation)
-        } catch {
-            throw CLIError("\(error)")
-        }
-        let libraryRoot = libraries ?? LibraryDirectory.nearestRoot(to: transformation)
-        let runtime = Runtime(libraries: LibraryDirectory(root: libraryRoot))
-        let compiled: any CompiledTransformation
-        do {
-            compiled = try runtime.compile(definition.source)
-        } catch {
-            throw CLIError("\(definition.source.fileName): \(error.message)")
-        }
+        let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
+        let handle = try isolation.makeExecutor()
+        defer { handle.shutdown() }
+        try loaded.check(on: handle.executor)
 
         var options = StreamOptions()
         options.batchSize = batchSize
         options.includeLogs = logs
-        options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit)
-            .applied(to: definition.limits.applied(to: .defaults))
+        options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
         if let credentials { options.credentials = try Self.loadCredentials(credentials) }
 
         let reader: InputReader
@@ -76,7 +67,7 @@ struct RunCommand: ParsableCommand {
             throw CLIError("cannot read input: \(error)")
         }
         let started = ContinuousClock.now
-        let summary = try EventStreamRunner(runtime: runtime, transformation: compiled, options: options)
+        let summary = try EventStreamRunner(executor: handle.executor, program: loaded.program, options: options)
             .run(input: reader, output: OutputWriter())
         let elapsed = ContinuousClock.now - started
         if !quiet {

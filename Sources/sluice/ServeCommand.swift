@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_SHUTDOWN_GRACE_MS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish, for at most --shutdown-grace-ms (default 25000); then the worker processes are stopped and what is still running is answered as retryable (809). No worker process outlives the server. See docs/http.md.
         """
     )
 
@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: Int?
     @Option(name: .customLong("max-connections"), help: "Open connections at most; past it a new connection gets 503 and is closed (default 4096, or fewer when the open-file limit is lower).")
     var maximumConnections: Int?
+    @Option(name: .customLong("shutdown-grace-ms"), help: "After SIGTERM or SIGINT, how long requests in flight may finish before the worker processes are stopped and what is still running is answered as retryable (default 25000).")
+    var shutdownGrace: Int?
     @Option(help: "Worker processes user code runs in (default: one per core); with --isolation in-process, threads.")
     var workers: Int?
     @Option(help: "processes (default: user code runs in confined `sluice worker` processes) or in-process (on the server's threads: no crash containment, for debugging).")
@@ -89,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.headerTimeout = try timeout(headerTimeout, "SLUICE_HEADER_TIMEOUT_MS", "the header timeout", configuration.headerTimeout)
         configuration.bodyTimeout = try timeout(bodyTimeout, "SLUICE_BODY_TIMEOUT_MS", "the body timeout", configuration.bodyTimeout)
         configuration.idleTimeout = try timeout(idleTimeout, "SLUICE_IDLE_TIMEOUT_MS", "the idle timeout", configuration.idleTimeout)
+        let drain = try timeout(shutdownGrace, "SLUICE_SHUTDOWN_GRACE_MS", "the shutdown grace", .seconds(25))
         // Every connection holds a descriptor: take the whole hard limit, and keep the cap within it.
         let descriptorLimit = OpenFileLimit.raiseToHardLimit()
         let connectionCap = descriptorLimit.map { OpenFileLimit.connectionCap(descriptorLimit: $0) } ?? configuration.maximumConnections
@@ -198,6 +201,34 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { service.processes?.shutdown() }
+        // A graceful stop lets requests in flight finish, but not forever: past the grace the
+        // workers are stopped (even one spinning in user code), and their requests end as
+        // retryable so the data plane sends them again to another replica.
+        let drainTimers = service.processes.map { pool in ShutdownDrain.start(after: drain) { pool.shutdown() } } ?? []
+        defer { for timer in drainTimers { timer.cancel() } }
         try await app.runService()
+    }
+}
+
+/// Runs `action` once, `grace` after the first SIGTERM or SIGINT (the signals Hummingbird's
+/// graceful shutdown listens to; dispatch sources for a signal all see it).
+enum ShutdownDrain {
+    static func start(after grace: Duration, _ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        let once = OnceFlag()
+        return [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                guard once.claim() else { return }
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace.millisecondsValue)), execute: action)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    private final class OnceFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var claimed = false
+        func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
     }
 }

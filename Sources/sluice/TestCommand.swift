@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceRuntime
 import SluiceTesting
 
 struct TestCommand: ParsableCommand {
@@ -26,6 +27,8 @@ struct TestCommand: ParsableCommand {
     @Option(name: .long, help: "Write a JSON report to this file.")
     var json: String?
 
+    @OptionGroup var isolation: IsolationOptions
+
     func run() throws {
         // Local time must not depend on the machine: `new Date().toString()` and the like.
         setenv("TZ", "UTC", 1)
@@ -38,7 +41,9 @@ struct TestCommand: ParsableCommand {
         }
         let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
         if update && inCI { throw CLIError("--update is refused when CI is set: expectations are reviewed, not rewritten, in CI") }
-        let runner = SnapshotRunner(update: update, recordMissing: !inCI)
+        let handle = try isolation.makeExecutor()
+        defer { handle.shutdown() }
+        let runner = SnapshotRunner(update: update, recordMissing: !inCI, executor: handle.executor)
         let colour = isatty(1) != 0
         var reports: [CaseReport] = []
         for snapshot in cases {

@@ -142,13 +142,30 @@ func folder(_ files: [String: String]) throws -> URL {
         #expect(result.stderr.contains("--batch-size must be at least 1"))
     }
 
-    @Test func aPromiseJobLoopEndsTheProcessWithAClearMessage() throws {
+    @Test func aPoisonEventGetsItsOwnErrorAndTheRunGoesOn() throws {
+        let root = try folder([
+            "loop.js": "export async function transformEvent(e) { if (e.loop) { for (;;) { await 0; } } return { n: e.n }; }",
+            "loop.py": "def transformEvent(e, m):\n    if e.get('loop'):\n        sum(range(10**12))\n    return {'n': e['n']}\n",
+        ])
+        for file in ["loop.js", "loop.py"] {
+            let start = Date()
+            let result = try sluice(["run", root.appendingPathComponent(file).path, "--time-limit-ms", "100"],
+                                    stdin: "{\"n\":1}\n{\"loop\":true,\"n\":2}\n{\"n\":3}\n")
+            #expect(result.status == 0, "\(file): \(result.stderr)")
+            #expect(result.lines == [#"{"output":{"n":1},"metadata":{}}"#, #"{"error":"time limit of 100 ms exceeded","metadata":{}}"#,
+                                     #"{"output":{"n":3},"metadata":{}}"#], "\(file)")
+            #expect(result.stderr.contains("3 inputs → 2 outputs, 0 dropped, 1 errors (1 time limit"), "\(file): \(result.stderr)")
+            #expect(Date().timeIntervalSince(start) < 30)
+        }
+    }
+
+    @Test func inProcessAPromiseJobLoopEndsTheProcessWithAClearMessage() throws {
         let root = try folder(["loop.js": "export async function transformEvent(e) { for (;;) { await 0; } }"])
         let start = Date()
-        let result = try sluice(["run", root.appendingPathComponent("loop.js").path, "--time-limit-ms", "100"], stdin: "{}\n")
+        let result = try sluice(["run", root.appendingPathComponent("loop.js").path, "--time-limit-ms", "100", "--isolation", "in-process"], stdin: "{}\n")
         #expect(result.status == 70)
         #expect(result.stderr.contains("sluice: transformation loop ran"))
-        #expect(result.stderr.contains("past its time limit of 100 ms, in code that cannot be interrupted in-process"))
+        #expect(result.stderr.contains("on input 0, past its time limit of 100 ms, in code that cannot be interrupted in-process"))
         #expect(Date().timeIntervalSince(start) < 5)
     }
 }

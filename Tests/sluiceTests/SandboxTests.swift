@@ -70,7 +70,8 @@ enum Expected: Sendable, CustomStringConvertible {
     case fails([FailureKind], containing: String)
     /// The code does not compile, the message containing `text`.
     case doesNotCompile(containing: String)
-    /// The worker is stopped and replaced; the batch is reported lost (retryable).
+    /// The worker is stopped and replaced; the event gets its terminal time-limit error (its own
+    /// fault: never a retry signal).
     case workerReplaced
 
     var description: String {
@@ -280,11 +281,9 @@ let hostileCases: [HostileCase] = [
             }
             #expect(message.contains(text), "\(hostile.name): \(message)")
         case .workerReplaced:
-            guard case .lost(let reason) = execution else {
-                Issue.record("\(hostile.name): expected the worker to be replaced, got \(execution)")
-                return
-            }
-            #expect(reason.contains("replaced"), "\(reason)")
+            let failure = try #require(onlyFailure(execution), "\(hostile.name): expected one failure, got \(execution)")
+            #expect(failure.kind == .timeLimit && failure.message == hostile.limits.timeLimitMessage, "\(hostile.name): \(failure)")
+            if case .ran(let result) = execution { #expect(result.workerEndings == 1) }
         }
         // The service is healthy afterwards: both engines answer the next tenant.
         #expect(onlyOutput(runIsolated("export function transformEvent(e) { return { ok: true }; }", .javascript)) == #"{"ok":true}"#)
