@@ -73,6 +73,8 @@ public struct CustomTransformHandler: Sendable {
     public var fetch: FetchHandler?
     /// Fetches one invocation may make.
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
+    /// The circuit breaker per version; nil: every batch runs.
+    public var breaker: CircuitBreaker?
 
     public init(runtime: Runtime, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil, pool: WorkerPool? = nil) {
@@ -209,7 +211,20 @@ public struct CustomTransformHandler: Sendable {
         batch.fetch = fetch
         batch.fetchCallsPerInvocation = fetchCallsPerInvocation
         let start = ContinuousClock.now
-        let execution = execute(batch)
+        var probe = false
+        var ran = true
+        let execution: WorkerPool.Execution
+        switch breaker?.admit(version: contentID, transformation: name) ?? .run(probe: false) {
+        case .run(let isProbe):
+            probe = isProbe
+            execution = execute(batch)
+        case .disabled(let message):
+            // Its events keep ending workers or hitting limits: each gets the reason, at once.
+            ran = false
+            execution = .ran(BatchResult(results: group.indices.map {
+                EventResult(inputIndex: $0, outcome: .failed(Failure(.disabled, message)), metadata: group[$0].metadata)
+            }, logs: []))
+        }
         let elapsed = ContinuousClock.now - start
         engineTime += elapsed
         let result: BatchResult
@@ -231,6 +246,14 @@ public struct CustomTransformHandler: Sendable {
             return true
         }
         metrics?.batch(transformation: name, version: contentID, inputs: group.count, result: result, duration: elapsed)
+        if let breaker, ran {
+            let limitHits = result.results.reduce(0) { count, eventResult in
+                if case .failed(let failure) = eventResult.outcome, failure.kind.isLimit { return count + 1 }
+                return count
+            }
+            breaker.record(version: contentID, transformation: name, events: group.count, limitHits: limitHits,
+                           workerEndings: result.workerEndings, probe: probe)
+        }
         if let logger { Self.logLimitHits(result, transformation: name, version: contentID, logger: logger) }
         recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
         // A group's 298 items come first.

@@ -23,7 +23,7 @@ public final class EnginePool: Sendable {
     /// `workers` threads (default: one per core).
     public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CacheLimits = .init(), recorder: TrafficRecorder? = nil,
-                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil,
+                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil, breaker: CircuitBreaker? = nil,
                 fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
         self.processes = processes
         // With worker processes, a thread spends most of a request waiting for its worker: two
@@ -41,6 +41,7 @@ public final class EnginePool: Sendable {
                 var customTransform = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
                                                              metrics: metrics, logger: logger, pool: processes)
                 customTransform.fetch = fetch
+                customTransform.breaker = breaker
                 customTransform.fetchCallsPerInvocation = fetchCallsPerInvocation
                 var tooling = ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes)
                 tooling.fetch = fetch

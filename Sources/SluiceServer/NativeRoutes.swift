@@ -9,6 +9,7 @@ import SluiceRuntime
 struct NativeRoutes: Sendable {
     let api: NativeAPI
     let pool: EnginePool
+    let breaker: CircuitBreaker
     let maximumBodyBytes: Int
     /// Events run per batch while streaming (what rudder-server sends per request).
     static let batchSize = 200
@@ -45,6 +46,18 @@ struct NativeRoutes: Sendable {
         }
         v1.post("transformations/:name/run") { request, context in
             try await run(request, name: try context.parameters.require("name"))
+        }
+        // The circuit breakers of versions that are not healthy, and an operator's reset.
+        let breaker = self.breaker
+        v1.get("breakers") { _, _ in
+            SluiceService.json(200, Array(#"{"breakers":"#.utf8) + SluiceService.breakerJSON(breaker.statuses) + [UInt8(ascii: "}")])
+        }
+        v1.delete("breakers/:version") { _, context in
+            let version = try context.parameters.require("version")
+            guard breaker.reset(version: version) else {
+                return SluiceService.response(.error(404, "version \(version) has no breaker open (it is healthy)"))
+            }
+            return SluiceService.json(200, Array(#"{"version":"#.utf8) + Array(JSONString.encode(version).utf8) + Array(#","state":"healthy"}"#.utf8))
         }
         v1.get("libraries") { _, _ in SluiceService.response(await api.listLibraries()) }
         v1.post("libraries") { request, _ in

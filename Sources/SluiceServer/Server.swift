@@ -67,6 +67,10 @@ public struct ServerConfiguration: Sendable {
     public var fetchPolicy = EgressPolicy()
     /// Timeout, response size and calls per invocation of `fetch`.
     public var fetchLimits = FetchLimits()
+    /// The circuit breaker per version on `/customTransform`: versions whose events keep ending
+    /// worker processes or hitting limits are degraded, then disabled for a while (defaults in
+    /// ``CircuitBreaker/Configuration``).
+    public var breaker = CircuitBreaker.Configuration()
 
     public init() {}
 
@@ -98,6 +102,8 @@ public struct SluiceService {
     public let processes: WorkerPool?
     /// Performs user code's fetches behind the egress guard, counted in the metrics.
     public let fetch: FetchHandler
+    /// The circuit breaker of `/customTransform` (its state is in `/health` and `/v1/breakers`).
+    public let breaker: CircuitBreaker
     public static let version = "0.1.0"
 
     public init(configuration: ServerConfiguration) async throws {
@@ -110,6 +116,22 @@ public struct SluiceService {
         try await catalog.archive(registry.live)
         let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)
         let metrics = self.metrics
+        let logger = configuration.logger
+        breaker = CircuitBreaker(configuration: configuration.breaker, observer: { transition in
+            let status = transition.status
+            metrics.breakerTransition(to: status.state.rawValue)
+            var metadata: Logger.Metadata = [
+                "transformation.name": "\(status.transformation)", "transformation.version": "\(status.version)",
+                "breaker.from": "\(transition.from.rawValue)", "breaker.state": "\(status.state.rawValue)", "reason": "\(status.reason)",
+            ]
+            if let retryAt = status.retryAt { metadata["breaker.retry_at"] = "\(CircuitBreaker.timestamp(retryAt))" }
+            switch status.state {
+            case .disabled: logger.error("transformation version disabled", metadata: metadata)
+            case .degraded: logger.warning("transformation version degraded", metadata: metadata)
+            case .probing: logger.info("transformation version probed", metadata: metadata)
+            case .healthy: logger.notice("transformation version healthy again", metadata: metadata)
+            }
+        })
         fetch = { request, remaining in
             let start = ContinuousClock.now
             let result = fetcher.fetch(request, remainingNanoseconds: remaining)
@@ -179,9 +201,11 @@ public struct SluiceService {
     /// `/health`: the service, its version, where user code runs, its open connections and their
     /// limit and, with worker processes, how many are ready and which confinement mechanisms are
     /// active. 503 while no worker is ready.
-    static func health(_ processes: WorkerPool?, connections: OpenConnections) -> Response {
+    static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker) -> Response {
         var body = Array(#"{"service":"#.utf8)
-        let connectionFigures = #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)}"#
+        let statuses = breaker.statuses
+        let connectionFigures = #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
+            + String(decoding: Self.breakerJSON(statuses), as: UTF8.self) + "}"
         guard let processes else {
             body += #""UP","version":"\#(Self.version)","isolation":"in-process",\#(connectionFigures)}"#.utf8
             return Self.json(200, body)
@@ -200,6 +224,24 @@ public struct SluiceService {
         return Self.json(status.ready > 0 ? 200 : 503, body)
     }
 
+    /// The breakers that are not healthy, as a JSON array (`/health`, `/v1/breakers`).
+    static func breakerJSON(_ statuses: [CircuitBreaker.Status]) -> [UInt8] {
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        for (index, status) in statuses.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += #"{"version":"#.utf8
+            JSONString.append(status.version, to: &body)
+            body += #","transformation":"#.utf8
+            JSONString.append(status.transformation, to: &body)
+            body += #","state":"\#(status.state.rawValue)","reason":"#.utf8
+            JSONString.append(status.reason, to: &body)
+            if let retryAt = status.retryAt { body += #","retryAt":"\#(CircuitBreaker.timestamp(retryAt))""#.utf8 }
+            body += #","window":{"events":\#(status.events),"limitHits":\#(status.limitHits),"workerEndings":\#(status.workerEndings)}}"#.utf8
+        }
+        body.append(UInt8(ascii: "]"))
+        return body
+    }
+
     /// The application; `onServerRunning` gets the bound port (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let logger = configuration.logger
@@ -207,7 +249,7 @@ public struct SluiceService {
         let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
                               limits: configuration.limits, workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
-                              toolingLibraries: catalog.libraryProvider(), processes: processes,
+                              toolingLibraries: catalog.libraryProvider(), processes: processes, breaker: breaker,
                               fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
         if let interval = configuration.reloadInterval {
             let catalog = self.catalog
@@ -239,7 +281,8 @@ public struct SluiceService {
         }
         let processes = self.processes
         let connections = self.connections
-        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections) }
+        let breaker = self.breaker
+        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections, breaker: breaker) }
         let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
         @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
             try await Self.collectBody(request, upTo: maximumBodyBytes)
@@ -269,7 +312,7 @@ public struct SluiceService {
                 return Self.response(await pool.perform { work($0, body) })
             }
         }
-        NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, maximumBodyBytes: maximumBodyBytes)
+        NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
             .add(to: router)
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in

@@ -82,6 +82,11 @@ public final class ServiceMetrics: Sendable {
         count("sluice_poison_events_total", [("version", version)])
     }
 
+    /// A version's circuit breaker changed state (`degraded`, `disabled`, `probing`, `healthy`).
+    func breakerTransition(to state: String) {
+        count("sluice_breaker_transitions_total", [("to", state)])
+    }
+
     /// One fetch by user code: `ok`, `refused`, `timeout`, `too_large`, `network`, `unavailable`.
     func fetch(outcome: String, duration: Duration) {
         count("sluice_fetch_total", [("outcome", outcome)])

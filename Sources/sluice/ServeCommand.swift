@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_SHUTDOWN_GRACE_MS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish, for at most --shutdown-grace-ms (default 25000); then the worker processes are stopped and what is still running is answered as retryable (809). No worker process outlives the server. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_SHUTDOWN_GRACE_MS, SLUICE_BREAKER (on/off), SLUICE_BREAKER_WINDOW_MS, SLUICE_BREAKER_WORKER_ENDINGS, SLUICE_BREAKER_LIMIT_SHARE, SLUICE_BREAKER_MINIMUM_EVENTS, SLUICE_BREAKER_DISABLED_MS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish, for at most --shutdown-grace-ms (default 25000); then the worker processes are stopped and what is still running is answered as retryable (809). No worker process outlives the server. See docs/http.md.
         """
     )
 
@@ -37,6 +37,18 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: Int?
     @Option(name: .customLong("max-connections"), help: "Open connections at most; past it a new connection gets 503 and is closed (default 4096, or fewer when the open-file limit is lower).")
     var maximumConnections: Int?
+    @Option(help: "on (default) or off: the circuit breaker that disables, for a while, a version whose events keep ending worker processes or hitting limits.")
+    var breaker: String?
+    @Option(name: .customLong("breaker-window-ms"), help: "How far back the breaker counts faults (default 60000).")
+    var breakerWindow: Int?
+    @Option(name: .customLong("breaker-worker-endings"), help: "Events that ended a worker process within the window before a version is disabled (default 5; degraded at half).")
+    var breakerWorkerEndings: Int?
+    @Option(name: .customLong("breaker-limit-share"), help: "Share of a version's events hitting a limit within the window before it is disabled (default 0.9; degraded at half).")
+    var breakerLimitShare: Double?
+    @Option(name: .customLong("breaker-minimum-events"), help: "Events a version must have run within the window before its limit share counts (default 50).")
+    var breakerMinimumEvents: Int?
+    @Option(name: .customLong("breaker-disabled-ms"), help: "How long a version stays disabled before a probe batch (default 30000; doubled after each failed probe, up to 15 minutes).")
+    var breakerDisabled: Int?
     @Option(name: .customLong("shutdown-grace-ms"), help: "After SIGTERM or SIGINT, how long requests in flight may finish before the worker processes are stopped and what is still running is answered as retryable (default 25000).")
     var shutdownGrace: Int?
     @Option(help: "Worker processes user code runs in (default: one per core); with --isolation in-process, threads.")
@@ -92,6 +104,30 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.bodyTimeout = try timeout(bodyTimeout, "SLUICE_BODY_TIMEOUT_MS", "the body timeout", configuration.bodyTimeout)
         configuration.idleTimeout = try timeout(idleTimeout, "SLUICE_IDLE_TIMEOUT_MS", "the idle timeout", configuration.idleTimeout)
         let drain = try timeout(shutdownGrace, "SLUICE_SHUTDOWN_GRACE_MS", "the shutdown grace", .seconds(25))
+        switch breaker ?? environment["SLUICE_BREAKER"] ?? "on" {
+        case "on": configuration.breaker.enabled = true
+        case "off": configuration.breaker.enabled = false
+        case let other: throw ValidationError("the breaker must be on or off (got \(other))")
+        }
+        configuration.breaker.window = try timeout(breakerWindow, "SLUICE_BREAKER_WINDOW_MS", "the breaker window", configuration.breaker.window)
+        configuration.breaker.disabledFor = try timeout(breakerDisabled, "SLUICE_BREAKER_DISABLED_MS", "the breaker's disabled time", configuration.breaker.disabledFor)
+        if let endings = try integer(breakerWorkerEndings, "SLUICE_BREAKER_WORKER_ENDINGS", "the breaker's worker endings") {
+            guard endings >= 1 else { throw ValidationError("the breaker's worker endings must be at least 1") }
+            configuration.breaker.disableAfterWorkerEndings = endings
+            configuration.breaker.degradeAfterWorkerEndings = (endings + 1) / 2
+        }
+        if let share = try breakerLimitShare ?? environment["SLUICE_BREAKER_LIMIT_SHARE"].map({ text -> Double in
+            guard let value = Double(text) else { throw ValidationError("SLUICE_BREAKER_LIMIT_SHARE=\(text): the breaker's limit share must be a number") }
+            return value
+        }) {
+            guard share > 0, share <= 1 else { throw ValidationError("the breaker's limit share must be above 0 and at most 1") }
+            configuration.breaker.disableLimitShare = share
+            configuration.breaker.degradeLimitShare = share / 2
+        }
+        if let minimum = try integer(breakerMinimumEvents, "SLUICE_BREAKER_MINIMUM_EVENTS", "the breaker's minimum events") {
+            guard minimum >= 1 else { throw ValidationError("the breaker's minimum events must be at least 1") }
+            configuration.breaker.minimumEvents = minimum
+        }
         // Every connection holds a descriptor: take the whole hard limit, and keep the cap within it.
         let descriptorLimit = OpenFileLimit.raiseToHardLimit()
         let connectionCap = descriptorLimit.map { OpenFileLimit.connectionCap(descriptorLimit: $0) } ?? configuration.maximumConnections

@@ -298,3 +298,45 @@ let poisonCases = [
         return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
     }
 }
+
+/// The circuit breaker in the service: trip, refuse at once, probe, recover; seen in /health, /v1 and metrics.
+@Suite(.serialized) struct CircuitBreakerInTheService {
+    @Test func aVersionThatKeepsHittingLimitsIsDisabledAndRefusedAtOnceUntilReset() async throws {
+        let root = try folder(["spin/transform.js": "export function transformEvent(e) { if (e.spin) { for (;;) {} } e.ok = true; return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        // A long disabled time: the probe and its timing are the unit tests' (CircuitBreakerTests).
+        let server = try ServeCommand.Server(transformations: root, arguments: [
+            "--workers", "1", "--time-limit-ms", "50", "--breaker-limit-share", "0.8", "--breaker-minimum-events", "4", "--breaker-disabled-ms", "600000",
+        ])
+        let spinning = ServeCommand.request(version: "spin", messages: Array(repeating: #"{"spin":true}"#, count: 4))
+        let first = try await server.post("/customTransform", spinning)
+        #expect(first.status == 200)
+        #expect(first.body.components(separatedBy: "time limit of 50 ms exceeded").count == 5)
+        // Disabled: the next request is answered at once, each event with the reason and the retry time.
+        let started = Date()
+        let refused = try await server.post("/customTransform", ServeCommand.request(version: "spin", messages: [#"{"n":1}"#]))
+        #expect(Date().timeIntervalSince(started) < 5)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [[String: Any]])
+        #expect(items.count == 1 && items[0]["statusCode"] as? Int == 400)
+        let message = items[0]["error"] as? String ?? ""
+        #expect(message.contains("is disabled: 0 of its events ended a worker process and 4 of 4 hit a limit") && message.contains("it will be tried again at 20"), "\(message)")
+        #expect((items[0]["metadata"] as? [String: Any])?["messageId"] as? String == "m0")
+        let health = try await server.get("/health")
+        #expect(health.body.contains(#""breakers":{"degraded":0,"disabled":1,"versions":[{"version":"sv"#), "\(health.body)")
+        let breakers = try await server.get("/v1/breakers")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(breakers.body.utf8)) as? [String: Any])
+        let entry = try #require((listed["breakers"] as? [[String: Any]])?.first)
+        #expect(entry["state"] as? String == "disabled" && entry["transformation"] as? String == "spin" && entry["retryAt"] is String)
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.body.contains(#"sluice_breaker_transitions_total{to="disabled"} 1"#))
+        #expect(metrics.body.contains(#"kind="disabled""#))
+        // An operator's reset: the version runs again.
+        let version = try #require(entry["version"] as? String)
+        let reset = try await server.send("DELETE", "/v1/breakers/\(version)", "", headers: [:])
+        #expect(reset.status == 200 && reset.body.contains(#""state":"healthy""#))
+        #expect(try await server.post("/customTransform", ServeCommand.request(version: "spin", messages: [#"{"n":3}"#])).body.contains(#""ok":true"#))
+        #expect(try await server.get("/v1/breakers").body == #"{"breakers":[]}"#)
+        #expect(try await server.send("DELETE", "/v1/breakers/\(version)", "", headers: [:]).status == 404)
+        #expect(server.stop() == 0)
+    }
+}

@@ -272,8 +272,13 @@ import Testing
         let kinds = (0..<count).map(Stall.of)
         let halfHeads = kinds.filter { $0 == .halfHead }.count, shortBodies = kinds.filter { $0 == .shortBody }.count
         let silent = count - halfHeads - shortBodies
-        #expect(outcomes[.halfHead] == ["408 head": halfHeads], "\(outcomes)")
-        #expect(outcomes[.shortBody] == ["408 body": shortBodies], "\(outcomes)")
+        // A stalled connection whose first bytes the server had not read when its header timeout ran
+        // out (a loaded machine) is closed without an answer, as one that sent nothing: allowed for
+        // a few; the rest get their 408.
+        let unreadHeads = outcomes[.halfHead]?["closed"] ?? 0, unreadBodies = outcomes[.shortBody]?["closed"] ?? 0
+        #expect(unreadHeads + unreadBodies <= count / 50, "\(outcomes)")
+        #expect(outcomes[.halfHead]?.filter { $0.key != "closed" } ?? [:] == ["408 head": halfHeads - unreadHeads], "\(outcomes)")
+        #expect(outcomes[.shortBody]?.filter { $0.key != "closed" } ?? [:] == ["408 body": shortBodies - unreadBodies], "\(outcomes)")
         #expect(outcomes[.nothing] == ["closed": silent], "\(outcomes)")
 
         while ContinuousClock.now < answered + .milliseconds(1500) { usleep(10_000) }   // past the header timeout
@@ -281,8 +286,8 @@ import Testing
         #expect(Self.receivedUntilClosed([idle], before: answered + .seconds(15)) == [[]], "closed at the idle timeout, without an answer")
 
         let metrics = try Self.request(server.port, "GET", "/metrics").body
-        #expect(metrics.contains(#"sluice_http_connection_timeouts_total{timeout="header"} \#(halfHeads + silent)"#), "\(metrics)")
-        #expect(metrics.contains(#"sluice_http_connection_timeouts_total{timeout="body"} \#(shortBodies)"#))
+        #expect(metrics.contains(#"sluice_http_connection_timeouts_total{timeout="header"} \#(halfHeads + silent + unreadBodies)"#), "\(metrics)")
+        #expect(metrics.contains(#"sluice_http_connection_timeouts_total{timeout="body"} \#(shortBodies - unreadBodies)"#))
         #expect(metrics.contains(#"sluice_http_connection_timeouts_total{timeout="idle"} 1"#))
         #expect(metrics.contains(#"sluice_http_requests_total{endpoint="/customTransform",status="408"}"#))
         #expect(errors.all.contains("request timed out"))
