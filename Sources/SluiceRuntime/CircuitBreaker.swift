@@ -26,8 +26,8 @@ public final class CircuitBreaker: @unchecked Sendable {
         public var degradeAfterWorkerEndings = 2
         public var disableAfterWorkerEndings = 5
         /// Share of the version's events that hit the time or memory limit within the window,
-        /// counted once it has run ``minimumEvents``: degraded at 0.5, disabled at 0.9.
-        public var degradeLimitShare = 0.5
+        /// counted once it has run ``minimumEvents``: degraded at 0.45, disabled at 0.9.
+        public var degradeLimitShare = 0.45
         public var disableLimitShare = 0.9
         /// Events a version must have run in the window before its limit share counts (default 50).
         public var minimumEvents = 50
