@@ -19,8 +19,12 @@ import Glibc
 public final class EngineMonitor: @unchecked Sendable {
     // @unchecked: all state is guarded by `mutex`; `control` points at memory the engine thread
     // writes, read here as plain 32-bit loads (a torn or stale value only delays detection).
-    /// Grace after the time limit before the process is ended.
-    public static let grace: UInt64 = 2_000_000_000
+    /// Grace after the time limit before the process is ended (default 2 s: in-process, ending the
+    /// process ends the whole run, so the engines' own stops — within ~10–60 ms, later on a
+    /// starved CPU — must have every chance first). Worker processes set 500 ms at start: there an
+    /// early end costs one worker and gives the event the same time-limit error. Set once, before
+    /// any batch runs.
+    nonisolated(unsafe) public static var grace: UInt64 = 2_000_000_000
     /// Exit status of a process ended by the monitor (EX_SOFTWARE).
     public static let exitStatus: Int32 = 70
 

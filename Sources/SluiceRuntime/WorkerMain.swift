@@ -16,6 +16,9 @@ import SluiceSandbox
 public enum WorkerMain {
     public static func run(cacheLimits: CacheLimits = CacheLimits()) -> Int32 {
         let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
+        // Here a call past its limit in code the engine cannot interrupt costs only this process,
+        // and its event gets the same time-limit error: end it soon after the limit.
+        EngineMonitor.grace = 500_000_000
         let runtime = Runtime(libraries: NoLibraries())
         if let problem = warmUp(runtime) {
             report("sluice worker \(getpid()): could not start: \(problem)")

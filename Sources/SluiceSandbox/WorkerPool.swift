@@ -23,7 +23,7 @@ public final class WorkerPool: @unchecked Sendable {
         /// Worker processes (default: one per core).
         public var count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         /// Silence past a call's time limit after which a worker is killed (default 3 s: the
-        /// worker's own monitor ends a stuck call at the limit plus 2 s and reports it first).
+        /// worker's own monitor ends a stuck call at the limit plus 0.5 s, first).
         public var grace: Duration = .seconds(3)
         /// A worker whose resident memory is past this after a batch is replaced (default 1 GiB).
         public var recycleResidentBytes = 1 << 30
