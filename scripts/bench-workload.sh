@@ -3,10 +3,12 @@
 # request in WORK_DIR/request.json (../shared/bench/gen_events.py, seed 1) and WORK_DIR/post.lua,
 # a wrk script that posts it and prints
 #   RESULT <events/s> <p50 ms> <p99 ms> <max ms> <non-2xx responses>
+# A WORKLOAD ending in .py (cleanup.py) is the Python twin, hosted as cleanup-py.
 prepare_workload() {
-  local workload=$1 bench=$2 work=$3
+  local workload=$1 bench=$2 work=$3 file=$1.js
+  if [[ "$workload" == *.py ]]; then file=$workload; workload="${workload%.py}-py"; fi
   mkdir -p "$work/transformations/$workload"
-  cp "$bench/workloads/$workload.js" "$work/transformations/$workload/transform.js"
+  cp "$bench/workloads/$file" "$work/transformations/$workload/transform.${file##*.}"
   python3 "$bench/gen_events.py" --count 200 --seed 1 --format customTransform --version-id "$workload" > "$work/request.json"
   cat > "$work/post.lua" <<LUA
 wrk.method = "POST"

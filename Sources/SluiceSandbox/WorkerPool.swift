@@ -312,7 +312,11 @@ public final class WorkerPool: @unchecked Sendable {
                 // A call (or the driver's work after it) ran past the time limit plus the grace:
                 // that input's fault, whatever a re-run would do.
                 workerEndings += 1
-                if state.inputIndex >= 0, state.inputIndex < inputs.count {
+                if state.inputIndex >= 0, state.inputIndex < inputs.count, done.contains(inputs[state.inputIndex]) {
+                    // Stuck in the driver after a call whose result had already streamed: that
+                    // result stands; the rest run on a fresh worker, whose state is clean.
+                    pending = unfinished + notGiven
+                } else if state.inputIndex >= 0, state.inputIndex < inputs.count {
                     let guilty = inputs[state.inputIndex]
                     terminal(guilty, Failure(.timeLimit, limits.timeLimitMessage), reason: reason)
                     pending = unfinished.filter { $0 != guilty } + notGiven
@@ -352,6 +356,12 @@ public final class WorkerPool: @unchecked Sendable {
                         mode = .normal
                     }
                 }
+            }
+            // Every attempt finishes or condemns at least one input, except a re-run after a death
+            // or a driver stuck after a streamed call; bound the loop whatever happens.
+            if !pending.isEmpty && attempts > batch.items.count + 4 {
+                for index in pending { terminal(index, Failure(.engine, "internal error: the batch could not be finished after \(attempts) worker processes"), reason: "too many attempts") }
+                pending = []
             }
         } while !pending.isEmpty
         var result = BatchResult(results: ResultRecords.inputOrder(finished), logs: logs, unmockedRequests: unmocked)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Throughput of this build's `sluice serve` against another sluice binary (an earlier commit's
+# release build), both with user code in worker processes, measured as alternating pairs: this
+# machine's speed drifts by tens of percent over minutes, so pairs taken back to back share the
+# drift and the median of their ratios is the figure. Used for "what did this change cost"
+# (e.g. progress reporting and the hardened drivers of issue 11).
+#
+#   scripts/bench-compare.sh BASELINE_SLUICE [PAIRS] [SECONDS] [WORKLOAD] [CONNECTIONS]   # defaults: 7 8 cleanup 8
+#
+# WORKLOAD is a file name stem in ../shared/bench/workloads (cleanup, identity, enrich, …; add .py
+# for the Python twin). Each run: a fresh `sluice serve` (2 workers), a 3 s warm-up, then wrk
+# posting 200-event /customTransform requests for SECONDS. Printed per run: events/s and CPU time
+# per event of the whole service (server plus workers, from /proc); then each pair's ratio
+# (this build / baseline) and the median. Needs wrk and the reference workload in ../shared/bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+baseline="$(realpath "${1:?usage: scripts/bench-compare.sh BASELINE_SLUICE [PAIRS] [SECONDS] [WORKLOAD] [CONNECTIONS]}")"
+pairs="${2:-7}"
+seconds="${3:-8}"
+workload="${4:-cleanup}"
+connections="${5:-8}"
+bench="$(cd "${SLUICE_BENCH_DIR:-../shared/bench}" && pwd)"
+port="${SLUICE_BENCH_PORT:-19093}"
+work="$(mktemp -d)"
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
+trap 'rm -rf "$work"' EXIT
+
+swift build -c release >/dev/null
+current="$(pwd)/.build/release/sluice"
+source scripts/bench-workload.sh
+prepare_workload "$workload" "$bench" "$work"
+
+ticks_per_second=$(getconf CLK_TCK)
+service_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+  done
+  echo "$total"
+}
+
+# One run of a binary: prints "events/s cpu-µs-per-event".
+run() {
+  local binary=$1 server rate errors before after
+  SLUICE_ISOLATION=processes "$binary" serve --host 127.0.0.1 --port "$port" --workers 2 \
+    --transformations "$work/transformations" --libraries "$bench/libraries" --store "$work/store.sqlite" 2> "$work/serve.log" &
+  server=$!
+  for _ in $(seq 300); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+  grep -q "listening on" "$work/serve.log" || { echo "$binary: the service did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+  wrk -t1 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null
+  before=$(service_ticks "$server")
+  read -r _ rate _ _ _ errors <<< "$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')"
+  after=$(service_ticks "$server")
+  kill "$server"; wait "$server" 2>/dev/null || true
+  [ "$errors" = 0 ] || { echo "$binary: $errors non-2xx responses" >&2; exit 1; }
+  echo "$rate $(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / ($rate * $seconds):.1f}')")"
+}
+
+echo "workload $workload, 200-event requests, wrk c$connections, ${seconds}s per run, $pairs alternating pairs"
+echo "baseline: $baseline"
+echo "pair   baseline ev/s (µs/ev)   this build ev/s (µs/ev)   ratio"
+ratios=()
+for pair in $(seq "$pairs"); do
+  if (( pair % 2 )); then
+    read -r old old_cpu <<< "$(run "$baseline")"; read -r new new_cpu <<< "$(run "$current")"
+  else
+    read -r new new_cpu <<< "$(run "$current")"; read -r old old_cpu <<< "$(run "$baseline")"
+  fi
+  ratio=$(python3 -c "print(f'{$new / $old:.3f}')")
+  ratios+=("$ratio")
+  printf "%4s   %13s (%5s)   %15s (%5s)   %s\n" "$pair" "$old" "$old_cpu" "$new" "$new_cpu" "$ratio"
+done
+python3 -c "
+import statistics, sys
+r = sorted(float(x) for x in sys.argv[1:])
+m = statistics.median(r)
+print(f'median ratio {m:.3f} (min {r[0]:.3f}, max {r[-1]:.3f}): this build is {abs(1 - m) * 100:.1f}% {\"below\" if m < 1 else \"above\"} the baseline')
+" "${ratios[@]}"
