@@ -42,7 +42,7 @@ public final class EngineMonitor: @unchecked Sendable {
         /// `sluice: transformation X ran 6.1 s on input 3, past its time limit of 4000 ms, …`
         public var message: String {
             let tenths = elapsedNanoseconds / 100_000_000
-            let input = inputIndex < 0 ? (inUserCode ? "in transformBatch" : "") : "on input \(inputIndex)"
+            let input = inputIndex < 0 ? (inUserCode ? "in transformBatch" : "") : "on input \(inputIndex) of its batch"
             let place = inUserCode
                 ? "in code that cannot be interrupted in-process (a loop of promise jobs such as `for (;;) await 0`, a catastrophic regular expression, or a native call that does not return)"
                 : "in the engine's own work after user code returned (a hijacked built-in, a finaliser)"

@@ -19,6 +19,11 @@ public enum WorkerMain {
         // Here a call past its limit in code the engine cannot interrupt costs only this process,
         // and its event gets the same time-limit error: end it soon after the limit.
         EngineMonitor.grace = 500_000_000
+        EngineMonitor.stuckHandler = { stuck in
+            let text = stuck.message + "; ending worker process \(getpid()): that event gets its time-limit error and the batch goes on without it.\n"
+            _ = text.withCString { write(2, $0, strlen($0)) }
+            _exit(EngineMonitor.exitStatus)
+        }
         let runtime = Runtime(libraries: NoLibraries())
         if let problem = warmUp(runtime) {
             report("sluice worker \(getpid()): could not start: \(problem)")

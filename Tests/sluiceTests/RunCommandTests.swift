@@ -165,7 +165,7 @@ func folder(_ files: [String: String]) throws -> URL {
         let result = try sluice(["run", root.appendingPathComponent("loop.js").path, "--time-limit-ms", "100", "--isolation", "in-process"], stdin: "{}\n")
         #expect(result.status == 70)
         #expect(result.stderr.contains("sluice: transformation loop ran"))
-        #expect(result.stderr.contains("on input 0, past its time limit of 100 ms, in code that cannot be interrupted in-process"))
+        #expect(result.stderr.contains("on input 0 of its batch, past its time limit of 100 ms, in code that cannot be interrupted in-process"))
         #expect(Date().timeIntervalSince(start) < 5)
     }
 }
