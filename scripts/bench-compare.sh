@@ -42,12 +42,13 @@ service_ticks() {
 
 # One run of a binary: prints "events/s cpu-µs-per-event".
 run() {
-  local binary=$1 server rate errors before after
+  # A port and a store of its own per run (the second argument): nothing of one run holds up the next.
+  local binary=$1 port=$2 server rate errors before after
   SLUICE_ISOLATION=processes "$binary" serve --host 127.0.0.1 --port "$port" --workers 2 \
-    --transformations "$work/transformations" --libraries "$bench/libraries" --store "$work/store.sqlite" 2> "$work/serve.log" &
+    --transformations "$work/transformations" --libraries "$bench/libraries" --store "$work/store-$port.sqlite" 2> "$work/serve.log" &
   server=$!
-  for _ in $(seq 300); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
-  grep -q "listening on" "$work/serve.log" || { echo "$binary: the service did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+  for _ in $(seq 600); do grep -q "listening on" "$work/serve.log" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  grep -q "listening on" "$work/serve.log" || { echo "$binary: the service did not start (port $port):" >&2; cat "$work/serve.log" >&2; exit 1; }
   wrk -t1 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null
   before=$(service_ticks "$server")
   read -r _ rate _ _ _ errors <<< "$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')"
@@ -63,9 +64,9 @@ echo "pair   baseline ev/s (µs/ev)   this build ev/s (µs/ev)   ratio"
 ratios=()
 for pair in $(seq "$pairs"); do
   if (( pair % 2 )); then
-    read -r old old_cpu <<< "$(run "$baseline")"; read -r new new_cpu <<< "$(run "$current")"
+    read -r old old_cpu <<< "$(run "$baseline" $((port + 2 * pair)))"; read -r new new_cpu <<< "$(run "$current" $((port + 2 * pair + 1)))"
   else
-    read -r new new_cpu <<< "$(run "$current")"; read -r old old_cpu <<< "$(run "$baseline")"
+    read -r new new_cpu <<< "$(run "$current" $((port + 2 * pair + 1)))"; read -r old old_cpu <<< "$(run "$baseline" $((port + 2 * pair)))"
   fi
   ratio=$(python3 -c "print(f'{$new / $old:.3f}')")
   ratios+=("$ratio")

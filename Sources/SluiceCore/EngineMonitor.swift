@@ -21,7 +21,7 @@ public final class EngineMonitor: @unchecked Sendable {
     // writes, read here as plain 32-bit loads (a torn or stale value only delays detection).
     /// Grace after the time limit before the process is ended (default 2 s: in-process, ending the
     /// process ends the whole run, so the engines' own stops — within ~10–60 ms, later on a
-    /// starved CPU — must have every chance first). Worker processes set 500 ms at start: there an
+    /// starved CPU — must have every chance first). Worker processes set 150 ms at start: there an
     /// early end costs one worker and gives the event the same time-limit error. Set once, before
     /// any batch runs.
     nonisolated(unsafe) public static var grace: UInt64 = 2_000_000_000
@@ -49,6 +49,17 @@ public final class EngineMonitor: @unchecked Sendable {
             return "sluice: transformation \(transformation) ran \(tenths / 10).\(tenths % 10) s \(input), past its time limit of \(limitMilliseconds) ms, \(place)"
         }
     }
+
+    /// How long one state of a batch may last: the time limit plus the grace; reading the batch's
+    /// inputs before any call (sequence 0, input -1), which takes as long as the input is large,
+    /// at least 10 s.
+    public static func allowance(for state: (Int32, Int32), limit: UInt64) -> UInt64 {
+        let base = state.0 == 0 && state.1 < 0 ? max(limit, minimumReadingAllowance) : limit
+        return base &+ grace
+    }
+
+    /// The least time reading a batch's inputs may take before the monitor steps in (10 s).
+    public static let minimumReadingAllowance: UInt64 = 10_000_000_000
 
     /// What the engine thread is running now (see ``current``).
     public struct RunningCall: Sendable, Equatable {
@@ -139,7 +150,7 @@ public final class EngineMonitor: @unchecked Sendable {
 
     private func loop() {
         while true {
-            usleep(50_000)
+            usleep(25_000)
             pthread_mutex_lock(&mutex)
             guard let control else {
                 pthread_mutex_unlock(&mutex)
@@ -153,7 +164,7 @@ public final class EngineMonitor: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
                 continue
             }
-            guard now &- since > limitNanoseconds &+ Self.grace else {
+            guard now &- since > Self.allowance(for: state, limit: limitNanoseconds) else {
                 pthread_mutex_unlock(&mutex)
                 continue
             }

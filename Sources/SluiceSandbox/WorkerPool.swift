@@ -23,7 +23,7 @@ public final class WorkerPool: @unchecked Sendable {
         /// Worker processes (default: one per core).
         public var count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         /// Silence past a call's time limit after which a worker is killed (default 3 s: the
-        /// worker's own monitor ends a stuck call at the limit plus 0.5 s, first).
+        /// worker's own monitor ends a stuck call at the limit plus 0.15 s, first).
         public var grace: Duration = .seconds(3)
         /// A worker whose resident memory is past this after a batch is replaced (default 1 GiB).
         public var recycleResidentBytes = 1 << 30
@@ -428,17 +428,21 @@ public final class WorkerPool: @unchecked Sendable {
         var tainted: String?
         var failure: String?
         // A state (a call, or the driver between calls) may last the time limit plus the grace.
-        let allowed = UInt64(limits.timeMilliseconds + Int(configuration.grace.millisecondsValue)) * 1_000_000
+        let limit = UInt64(limits.timeMilliseconds) * 1_000_000, grace = UInt64(configuration.grace.millisecondsValue) * 1_000_000
+        /// How long the current state may last (reading the inputs before any call: at least 10 s).
+        func allowed(_ state: CallState) -> UInt64 {
+            (state.inCall || state.inputIndex >= 0 ? limit : max(limit, EngineMonitor.minimumReadingAllowance)) + grace
+        }
         var state = CallState.idle
         var stateSince = monotonicNanoseconds()
         attempt: while true {
             var request = RunRequest(programID: program.id, program: shipCode ? program : nil, limits: limits, batch: batch)
             request.progressInterval = progressInterval
             do throws(FrameChannel.Failure) {
-                try process.channel.send(type: FrameType.run, payload: request.encoded(), deadline: monotonicNanoseconds() + allowed)
+                try process.channel.send(type: FrameType.run, payload: request.encoded(), deadline: monotonicNanoseconds() + allowed(.idle))
                 stateSince = monotonicNanoseconds()
                 while true {
-                    let frame = try process.channel.receive(deadline: stateSince + allowed)
+                    let frame = try process.channel.receive(deadline: stateSince + allowed(state))
                     switch frame.type {
                     case FrameType.heartbeat:
                         let reported: CallState
@@ -470,7 +474,7 @@ public final class WorkerPool: @unchecked Sendable {
                             throw FrameChannel.Failure.system("bad fetch frame: \(error)")
                         }
                         try process.channel.send(type: FrameType.fetchResult, payload: FetchCall.encode(result),
-                                                 deadline: monotonicNanoseconds() + allowed)
+                                                 deadline: monotonicNanoseconds() + allowed(state))
                         continue
                     case FrameType.reply:
                         break
