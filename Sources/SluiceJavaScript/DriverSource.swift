@@ -3,11 +3,13 @@
 ///
 /// Protocol with ``JavaScriptVM`` (all strings, to keep the C API bridge to one string in and
 /// one out per batch):
-/// - `begin(itemsText, count, credentialsJSON, nonce, determinismJSON, mocksJSON)`: parses the
-///   items and evaluates a fresh module instance. With a nonzero `nonce` the text is
-///   `[item0,nonce,item1,nonce,…]` and is parsed in one go; begin returns 1 when that text is not
-///   exactly `count` items (a malformed item), and the host calls again with nonce 0 and the items
-///   joined with U+001E, parsed one by one so each bad item fails alone. Returns 0 when ready.
+/// - `begin(itemsText, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes,
+///   memoryLimitMessage)`: parses the items and evaluates a fresh module instance. With a nonzero
+///   `nonce` the text is `[item0,nonce,item1,nonce,…]` and is parsed in one go; begin returns 1
+///   when that text is not exactly `count` items (a malformed item), and the host calls again
+///   with nonce 0 and the items joined with U+001E, parsed one by one so each bad item fails
+///   alone. Returns 0 when ready. `memoryBytes` is the per-call budget the checked allocators
+///   refuse to exceed (failing the call with `memoryLimitMessage`).
 /// - `step()`: runs calls from the cursor on. 0 = done; 1 = waiting for the promise of the
 ///   current event (return to the host so microtasks drain, then call `step()` again);
 ///   2 = that promise is still pending with nothing left that could settle it; 3 = one
@@ -60,14 +62,15 @@ const ReflectSetPrototypeOf = Reflect.setPrototypeOf;
 const ObjectKeys = Object.keys, ObjectFreeze = Object.freeze, ObjectHasOwn = Object.hasOwn;
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const ObjectPrototype = Object.prototype, ArrayPrototype = Array.prototype, PromisePrototype = Promise.prototype;
-const isArray = Array.isArray, isError = Error.isError;
+const isArray = Array.isArray, isError = Error.isError, ArrayBufferIsView = ArrayBuffer.isView;
 const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
 const StringOf = String, StringSlice = String.prototype.slice, StringIndexOf = String.prototype.indexOf;
 const StringLastIndexOf = String.prototype.lastIndexOf;
 const MathFloor = Math.floor, MathImul = Math.imul, MathObject = Math;
-const promiseThen = Promise.prototype.then;
+const FunctionBind = Function.prototype.bind, promiseThen = Promise.prototype.then;
 const PromiseResolve = Promise.resolve.bind(Promise), PromiseReject = Promise.reject.bind(Promise);
 const TypeErrorConstructor = TypeError, RangeErrorConstructor = RangeError, Uint8ArrayConstructor = Uint8Array;
+const TypedArrayLength = ReflectGetOwnPropertyDescriptor(ReflectGetPrototypeOf(Uint8Array.prototype), "length").get;
 const RealDate = Date, RealDateToString = Date.prototype.toString;
 
 const RS = "\x1e", US = "\x1f";
@@ -116,6 +119,155 @@ let drainIndex = -1, drainMark = 0;
 let batchMark = -1;
 // Set when the last restore could not remove a property user code left on Object.prototype.
 let realmTainted = false;
+
+// ---- Allocation checks --------------------------------------------------------------------
+// Constructors and methods that allocate a size given as a number check it against the call's
+// memory budget before allocating: JavaScriptCore reserves such memory lazily, so the resident
+// set only grows as it is written, often by one native call (`fill`) faster than the watchdog
+// samples. A refused allocation throws a RangeError into user code and fails the call with the
+// memory limit even if the code catches it.
+let memoryBudget = Infinity, memoryMessage = "", refusedSequence = 0;
+
+function checkAllocation(bytes, what) {
+  if (bytes > memoryBudget && bytes !== Infinity) {
+    refusedSequence = sequence;
+    throw new RangeErrorConstructor(memoryMessage + ": " + what + " asks for " + MathFloor(bytes / 1048576) + " MB");
+  }
+}
+
+/// Bytes a typed array constructed from `first` allocates (0 when it views an existing buffer or
+/// the size is unknown before the engine runs user code to find it).
+function typedArrayBytes(first, elementSize) {
+  if (first === undefined) return 0;
+  if (first === null || (typeof first !== "object" && typeof first !== "function")) return +first * elementSize;
+  if (ArrayBufferIsView(first)) {
+    try { return ReflectApply(TypedArrayLength, first, []) * elementSize; } catch (e) { return 0; }  // a DataView
+  }
+  const length = ownDescriptor(first, "length");  // arrays and array-likes; buffers have none
+  return length !== undefined && typeof length.value === "number" ? length.value * elementSize : 0;
+}
+
+/// Replaces a global constructor with one that first calls `check(first argument)` (which throws
+/// to refuse, or returns the first argument to construct with) and behaves like the original:
+/// same name, length, prototype (whose `constructor` it becomes, so species-created arrays are
+/// checked too), statics and [[Prototype]]; `instanceof` and subclassing work; a bound function,
+/// so its source reads `[native code]`.
+function checkedConstructor(Original, check) {
+  const name = Original.name;
+  const target = { [name]: function (first, second, third) {
+    if (new.target === undefined) return ReflectApply(Original, undefined, []);  // the engine's own TypeError
+    const checked = check(first);
+    if (new.target === target) return new Original(checked, second, third);
+    return ReflectConstruct(Original, [checked, second, third], new.target);
+  } }[name];
+  ReflectDefineProperty(target, "name", ownDescriptor(Original, "name"));  // what the bound function's source shows
+  const Checked = ReflectApply(FunctionBind, target, [undefined]);
+  const keys = ReflectOwnKeys(Original);
+  for (let i = 0; i < keys.length; i++) ReflectDefineProperty(Checked, keys[i], ownDescriptor(Original, keys[i]));
+  ReflectDefineProperty(target, "prototype", ownDescriptor(Original, "prototype"));
+  ObjectSetPrototypeOf(Checked, ReflectGetPrototypeOf(Original));
+  ReflectDefineProperty(Original.prototype, "constructor", hiddenProperty(Checked));
+  ReflectDefineProperty(globalObject, name, hiddenProperty(Checked));
+}
+
+function checkedMethod(holder, name, wrap) {
+  const original = ownDescriptor(holder, name);
+  if (original === undefined || typeof original.value !== "function") return;
+  const checked = wrap(original.value);
+  ReflectDefineProperty(checked, "name", { __proto__: null, value: name, writable: false, enumerable: false, configurable: true });
+  ReflectDefineProperty(checked, "length", ownDescriptor(original.value, "length"));
+  original.value = checked;
+  ReflectDefineProperty(holder, name, original);
+}
+
+const typedArrayNames = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
+  "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
+for (let i = 0; i < typedArrayNames.length; i++) {
+  const Original = globalObject[typedArrayNames[i]];
+  if (typeof Original !== "function") continue;
+  const size = Original.BYTES_PER_ELEMENT;
+  checkedConstructor(Original, (first) => {
+    checkAllocation(typedArrayBytes(first, size), "new " + Original.name);
+    return first;
+  });
+}
+for (const name of ["ArrayBuffer", "SharedArrayBuffer"]) {
+  const Original = globalObject[name];
+  if (typeof Original !== "function") continue;
+  checkedConstructor(Original, (length) => {
+    const bytes = +length;  // converted once, here: the engine gets the number
+    checkAllocation(bytes, "new " + name + "(" + bytes + ")");
+    return bytes;
+  });
+}
+for (const name of ["resize", "transfer", "transferToFixedLength"]) {
+  checkedMethod(ArrayBuffer.prototype, name, (original) => function (newLength) {
+    if (newLength === undefined) return ReflectApply(original, this, []);
+    const bytes = +newLength;
+    checkAllocation(bytes, "ArrayBuffer.prototype." + name + "(" + bytes + ")");
+    return ReflectApply(original, this, [bytes]);
+  });
+}
+checkedMethod(String.prototype, "repeat", (original) => function (count) {
+  if (typeof this !== "string") return ReflectApply(original, this, arguments);
+  const times = +count;
+  checkAllocation(this.length * times, "String.prototype.repeat(" + times + ")");
+  return ReflectApply(original, this, [times]);
+});
+for (const name of ["padStart", "padEnd"]) {
+  checkedMethod(String.prototype, name, (original) => function (maxLength, fillString) {
+    if (typeof this !== "string") return ReflectApply(original, this, arguments);
+    const length = +maxLength;
+    if (length > this.length && fillString !== "") checkAllocation(length, "String.prototype." + name + "(" + length + ")");
+    return ReflectApply(original, this, [length, fillString]);
+  });
+}
+checkedMethod(Array.prototype, "fill", (original) => function (value, start, end) {
+  // Filling the holes of a long sparse array (`Array(2**30).fill(0)`) allocates 8 bytes a slot
+  // in one native call. Only arrays with numeric (or absent) bounds are checked: converting
+  // objects here would run their valueOf twice.
+  let array = false;
+  try { array = isArray(this); } catch (e) { /* a revoked proxy: the engine throws */ }
+  if (array && (start === undefined || typeof start === "number") && (end === undefined || typeof end === "number")) {
+    const length = this.length;
+    const from = relativeIndex(start, 0, length), to = relativeIndex(end, length, length);
+    if (to > from) checkAllocation((to - from) * 8, "Array.prototype.fill over " + (to - from) + " elements");
+  }
+  return ReflectApply(original, this, arguments);
+});
+function relativeIndex(value, absent, length) {
+  if (value === undefined) return absent;
+  const integer = value !== value ? 0 : value < 0 ? -MathFloor(-value) : MathFloor(value);
+  if (integer < 0) return length + integer < 0 ? 0 : length + integer;
+  return integer > length ? length : integer;
+}
+
+// JSON.parse with a reviver on text nested some 270,000 levels deep overflows the engine
+// thread's stack in a native recursion that has no stack check (JavaScriptCore 2.50: the
+// process dies); up from about 50,000 levels it throws a RangeError. Texts long enough to nest
+// that deep are measured first and refused with that RangeError.
+const REVIVER_DEPTH_LIMIT = 100000;
+checkedMethod(JSON, "parse", (original) => function (text, reviver) {
+  if (typeof reviver !== "function" || typeof text === "symbol") return ReflectApply(original, undefined, arguments);
+  const source = typeof text === "string" ? text : StringOf(text);
+  if (source.length > 2 * REVIVER_DEPTH_LIMIT && nestingDepth(source) > REVIVER_DEPTH_LIMIT) {
+    throw new RangeErrorConstructor("Maximum call stack size exceeded.");
+  }
+  return ReflectApply(original, undefined, [source, reviver]);
+});
+function nestingDepth(text) {
+  let depth = 0, deepest = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === "\"") inString = false;
+    } else if (c === "\"") inString = true;
+    else if (c === "[" || c === "{") { if (++depth > deepest) deepest = depth; }
+    else if (c === "]" || c === "}") depth--;
+  }
+  return deepest;
+}
 
 // ---- Logging and credentials --------------------------------------------------------------
 function formatLogArgument(value) {
@@ -494,6 +646,13 @@ function evaluateModules() {
     failure = describeError(e);
   }
   instantiating = false;
+  if (refusedSequence === sequence) {
+    refusedSequence = 0;
+    entry = null;
+    endCall();
+    failRemaining("memory_limit", memoryMessage);
+    return false;
+  }
   if (entry === null) {
     endCall();
     failRemaining("exception", failure);
@@ -607,7 +766,7 @@ function installFetchMocks(mocksJSON) {
 }
 
 // ---- The protocol -------------------------------------------------------------------------
-function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) {
+function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage) {
   restoreRealm();
   installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
   installFetchMocks(mocksJSON);
@@ -620,7 +779,10 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) 
   waiting = false; settledValue = undefined;
   messageIndex = null;
   currentIndex = -1;
+  refusedSequence = 0;
   hooksAtSetUp = null; hooksBeforeCall = null;
+  memoryBudget = memoryBytes;
+  memoryMessage = memoryLimitMessage;
   credentials = credentialsJSON === "" ? null : JSONparse(credentialsJSON);
   eventCredentials = null;
   if (credentials !== null && ObjectHasOwn(credentials, "\u0000")) {
@@ -636,6 +798,26 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON) 
   }
   evaluateModules();
   return 0;
+}
+
+/// Records the memory-limit error of the call that just ended when it asked for more than its
+/// budget (whatever it then did with the RangeError), once.
+function reportRefusal(index) {
+  if (refusedSequence !== sequence) return false;
+  refusedSequence = 0;
+  if (index >= 0) pushError(index, "memory_limit", memoryMessage);
+  else failBatch("memory_limit", memoryMessage);
+  return true;
+}
+
+/// A promise job the last call left behind refused an allocation after its result was recorded:
+/// the call failed after all.
+function settleDrain() {
+  if (drainIndex < 0 || refusedSequence !== sequence) return;
+  refusedSequence = 0;
+  out = sliceOf(out, 0, drainMark);
+  pushError(drainIndex, "memory_limit", memoryMessage);
+  drainIndex = -1;
 }
 
 function acceptEventResult(index, result) {
@@ -783,14 +965,16 @@ function finishPending() {
   waiting = false;
   settledValue = undefined;
   currentIndex = isBatch ? -1 : index;
-  if (settledError) {
-    const message = describeError(value);
-    if (isBatch) failBatch("exception", message);
-    else pushError(index, "exception", message);
-  } else if (isBatch) {
-    acceptBatchResult(value);
-  } else {
-    acceptEventResult(index, value);
+  if (!reportRefusal(isBatch ? -1 : index)) {
+    if (settledError) {
+      const message = describeError(value);
+      if (isBatch) failBatch("exception", message);
+      else pushError(index, "exception", message);
+    } else if (isBatch) {
+      acceptBatchResult(value);
+    } else {
+      acceptEventResult(index, value);
+    }
   }
   endCall();
   cursor = isBatch ? items.length : index + 1;
@@ -799,9 +983,11 @@ function finishPending() {
 /// The call threw (or its result could not be examined): its error, described under its limit.
 function failCall(index, error) {
   waiting = false;
-  const message = describeError(error);
-  if (index >= 0) pushError(index, "exception", message);
-  else failBatch("exception", message);
+  if (!reportRefusal(index)) {
+    const message = describeError(error);
+    if (index >= 0) pushError(index, "exception", message);
+    else failBatch("exception", message);
+  }
   endCall();
   cursor = index >= 0 ? index + 1 : items.length;
 }
@@ -825,13 +1011,14 @@ function stepBatch() {
     failCall(-1, e);
     return 0;
   }
-  acceptBatchResult(result);
+  if (!reportRefusal(-1)) acceptBatchResult(result);
   endCall();
   cursor = items.length;
   return 0;
 }
 
 function step() {
+  settleDrain();
   drainIndex = -1;  // the previous call's promise jobs drained without incident
   if (waiting) {
     if (!settled) return 2;
@@ -855,7 +1042,7 @@ function step() {
     }
     drainIndex = index;
     drainMark = out.length;
-    acceptEventResult(index, result);
+    if (!reportRefusal(index)) acceptEventResult(index, result);
     currentIndex = -1;
     cursor = index + 1;
     // Return to the host after every call, with the call's sequence still in `control`: the
@@ -870,6 +1057,7 @@ function step() {
 function fail(kind, message, reset) {
   endCall();
   waiting = false;
+  refusedSequence = 0;
   restoreHiddenHooks();
   if (instantiating) {
     // The modules' evaluation hit the limit: nothing can run.
@@ -909,6 +1097,7 @@ function finish() {
 /// The records finished so far, handed to the host between calls (progress of a long batch);
 /// they are not repeated by finish().
 function take() {
+  settleDrain();
   const text = logs + unmocked + out;
   logs = ""; unmocked = ""; out = "";
   drainIndex = -1;
@@ -923,7 +1112,7 @@ function absorb() { return 0; }
 // reaches another tenant; but a batch that pollutes a prototype or a global would otherwise hand
 // that to the next batch of the same transformation. The own properties (and prototypes) of the
 // global object, of every built-in reachable from it and of the hidden intrinsics are recorded
-// here, after the driver's own set-up (its globals), and put back at
+// here, after the driver's own set-up (its globals and checked constructors), and put back at
 // the start of every batch. A property made non-configurable (Object.freeze on a built-in)
 // cannot be put back and stays as the code left it; the driver does not depend on any of them.
 const realm = (function record() {
