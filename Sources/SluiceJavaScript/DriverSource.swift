@@ -4,12 +4,13 @@
 /// Protocol with ``JavaScriptVM`` (all strings, to keep the C API bridge to one string in and
 /// one out per batch):
 /// - `begin(itemsText, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes,
-///   memoryLimitMessage)`: parses the items and evaluates a fresh module instance. With a nonzero
-///   `nonce` the text is `[item0,nonce,item1,nonce,…]` and is parsed in one go; begin returns 1
-///   when that text is not exactly `count` items (a malformed item), and the host calls again
-///   with nonce 0 and the items joined with U+001E, parsed one by one so each bad item fails
-///   alone. Returns 0 when ready. `memoryBytes` is the per-call budget the checked allocators
-///   refuse to exceed (failing the call with `memoryLimitMessage`).
+///   memoryLimitMessage, longIntegers)`: parses the items and evaluates a fresh module instance.
+///   With a nonzero `nonce` the text is `[item0,nonce,item1,nonce,…]` and is parsed in one go;
+///   begin returns 1 when that text is not exactly `count` items (a malformed item), and the host
+///   calls again with nonce 0 and the items joined with U+001E, parsed one by one so each bad
+///   item fails alone. Returns 0 when ready. `memoryBytes` is the per-call budget the checked
+///   allocators refuse to exceed (failing the call with `memoryLimitMessage`); `longIntegers`
+///   lists the inputs' integer literals of 16 digits or more (``LongIntegers``).
 /// - `step()`: runs calls from the cursor on. 0 = done; 1 = waiting for the promise of the
 ///   current event (return to the host so microtasks drain, then call `step()` again);
 ///   2 = that promise is still pending with nothing left that could settle it; 3 = one
@@ -63,7 +64,7 @@ const ObjectKeys = Object.keys, ObjectFreeze = Object.freeze, ObjectHasOwn = Obj
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const ObjectPrototype = Object.prototype, ArrayPrototype = Array.prototype, PromisePrototype = Promise.prototype;
 const isArray = Array.isArray, isError = Error.isError, ArrayBufferIsView = ArrayBuffer.isView;
-const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
+const JSONparse = JSON.parse, JSONstringify = JSON.stringify, JSONrawJSON = JSON.rawJSON;
 const StringOf = String, StringSlice = String.prototype.slice, StringIndexOf = String.prototype.indexOf;
 const StringLastIndexOf = String.prototype.lastIndexOf;
 const MathFloor = Math.floor, MathImul = Math.imul, MathObject = Math;
@@ -117,6 +118,8 @@ let drainIndex = -1, drainMark = 0;
 // Where a transformBatch call's records start in `out`: a limit hit while its results are being
 // accepted takes back the outputs already recorded, so no input gets an output and an error.
 let batchMark = -1;
+// Integers of the inputs that JavaScript numbers cannot hold exactly (see integerLiteralsOf).
+let integerLiterals = null;
 // Set when the last restore could not remove a property user code left on Object.prototype.
 let realmTainted = false;
 
@@ -274,7 +277,7 @@ function formatLogArgument(value) {
   if (typeof value === "string") return value;
   if (isError(value)) return describeError(value);
   let text;
-  try { text = serialize(value); } catch (e) { text = undefined; }
+  try { text = serialize(value, undefined); } catch (e) { text = undefined; }
   return typeof text === "string" ? text : printable(value);
 }
 
@@ -372,7 +375,7 @@ function describeThrown(error) {
     return frames === "" ? head : head + "\n" + frames;
   }
   let text;
-  try { text = typeof error === "string" ? error : serialize(error); } catch (e) { text = undefined; }
+  try { text = typeof error === "string" ? error : serialize(error, undefined); } catch (e) { text = undefined; }
   if (text === undefined) text = printable(error);
   return "Uncaught " + (error === null ? "null" : typeof error) + ": " + text;
 }
@@ -411,33 +414,115 @@ function restoreHiddenHooks() {
   hiddenHooks = null;
 }
 
-/// JSON text of `value` (undefined when JSON has none), with the hooks of earlier calls set aside.
-function serialize(value) {
+/// JSON text of `value` (undefined when JSON has none), with the hooks of earlier calls set aside
+/// and the inputs' inexact integers written as they came (`literals`).
+function serialize(value, literals) {
   const hooks = currentHooks();
-  if (hooks === null) return JSONstringify(value);
+  if (hooks === null) return stringify(value, literals);
   const setUp = hooksAtSetUp === null ? undefined : hooksAtSetUp, before = hooksBeforeCall === null ? undefined : hooksBeforeCall;
   const hideObject = isStaleHook(hooks.object, setUp && setUp.object, before && before.object);
   const hideArray = isStaleHook(hooks.array, setUp && setUp.array, before && before.array);
-  if (!hideObject && !hideArray) return JSONstringify(value);
+  if (!hideObject && !hideArray) return stringify(value, literals);
   hiddenHooks = {
     __proto__: null,
     object: hideObject && ReflectDeleteProperty(ObjectPrototype, "toJSON") ? hooks.object : undefined,
     array: hideArray && ReflectDeleteProperty(ArrayPrototype, "toJSON") ? hooks.array : undefined,
   };
   try {
-    return JSONstringify(value);
+    return stringify(value, literals);
   } finally {
     restoreHiddenHooks();
   }
 }
 
+function stringify(value, literals) {
+  return literals === undefined ? JSONstringify(value) : JSONstringify(value, literalWriter(literals));
+}
+
+// Integers beyond 2^53 in the inputs. The host finds the integer literals of 16 digits or more in
+// the input text (`longIntegers` of begin); for an input with one a double does not hold exactly,
+// they are kept here by their double's text, and an output number equal to one is written with
+// the input's digits (JSON.rawJSON), so the event passes through unchanged. Two different
+// literals of one input with the same double cannot be told apart in the output, which then fails.
+let ambiguity = "";
+const AMBIGUOUS = ObjectFreeze({ __proto__: null });
+
+function literalWriter(literals) {
+  return function (key, value) {
+    if (typeof value !== "number") return value;
+    const text = literals["" + value];
+    if (text === undefined) return value;
+    if (typeof text !== "string") {
+      ambiguity = "the input's integers " + text.first + " and " + text.second + " are the same JavaScript number (" + value +
+        "), so the output cannot say which one it holds";
+      throw AMBIGUOUS;
+    }
+    return JSONrawJSON(text);
+  };
+}
+
+function addLiteral(literals, key, text) {
+  const known = literals[key];
+  if (known === undefined) literals[key] = text;
+  else if (typeof known === "string" && known !== text) literals[key] = { __proto__: null, first: known, second: text };
+}
+
+/// `index␟literal␟literal␞index␟…` → per input, a dictionary from a double's text to the literal.
+function parseIntegerLiterals(text) {
+  const byInput = newList();
+  for (let start = 0; start < text.length;) {
+    let end = indexIn(text, RS, start);
+    if (end < 0) end = text.length;
+    const record = sliceOf(text, start, end);
+    let index = -1, inexact = false;
+    const literals = newDictionary();
+    for (let fieldStart = 0; fieldStart <= record.length;) {
+      let fieldEnd = indexIn(record, US, fieldStart);
+      if (fieldEnd < 0) fieldEnd = record.length;
+      const field = sliceOf(record, fieldStart, fieldEnd);
+      if (index < 0) {
+        index = +field;
+      } else {
+        // Exact literals are kept too, to notice an inexact one with the same double.
+        const key = "" + +field;
+        if (key !== field) inexact = true;
+        addLiteral(literals, key, field);
+      }
+      fieldStart = fieldEnd + 1;
+    }
+    // An input whose long integers are all exact needs nothing: its outputs take the fast path.
+    if (inexact && index >= 0) byInput[index] = literals;
+    start = end + 1;
+  }
+  return byInput;
+}
+
+function integerLiteralsOf(index) {
+  if (integerLiterals === null) return undefined;
+  if (index >= 0) return integerLiterals[index];
+  // transformBatch outputs: the literals of every input.
+  let merged;
+  for (let i = 0; i < integerLiterals.length; i++) {
+    const literals = integerLiterals[i];
+    if (literals === undefined) continue;
+    if (merged === undefined) merged = newDictionary();
+    const keys = ObjectKeys(literals);
+    for (let k = 0; k < keys.length; k++) {
+      const text = literals[keys[k]];
+      if (typeof text === "string") addLiteral(merged, keys[k], text);
+      else merged[keys[k]] = text;
+    }
+  }
+  return merged;
+}
+
 /// The JSON text of one returned object, or undefined after recording why there is none.
-function outputText(index, value, notAnObject) {
+function outputText(index, value, literals, notAnObject) {
   let text;
   try {
-    text = serialize(value);
+    text = serialize(value, literals);
   } catch (e) {
-    pushError(index, "unserializable_result", describeSerialisationError(e));
+    pushError(index, "unserializable_result", e === AMBIGUOUS ? ambiguity : describeSerialisationError(e));
     return undefined;
   }
   if (typeof text !== "string") {
@@ -740,7 +825,7 @@ function hostRequest(url, options) {
   }
   let body = null;
   const content = own(settings, "body");
-  if (content !== undefined && content !== null) body = typeof content === "string" ? content : serialize(content);
+  if (content !== undefined && content !== null) body = typeof content === "string" ? content : serialize(content, undefined);
   const answer = JSONparse(hostFetch(currentIndex, StringOf(url), method === undefined ? "GET" : StringOf(method), headers, body));
   return ObjectSetPrototypeOf(answer, null);
 }
@@ -766,7 +851,7 @@ function installFetchMocks(mocksJSON) {
 }
 
 // ---- The protocol -------------------------------------------------------------------------
-function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage) {
+function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage, literalsText) {
   restoreRealm();
   installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
   installFetchMocks(mocksJSON);
@@ -796,6 +881,7 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, 
   } else if (count !== 0) {
     parseSeparated(text);
   }
+  integerLiterals = literalsText === "" ? null : parseIntegerLiterals(literalsText);
   evaluateModules();
   return 0;
 }
@@ -825,8 +911,9 @@ function acceptEventResult(index, result) {
   if (typeof result !== "object") { pushError(index, "invalid_result", NOT_AN_OBJECT); return; }
   let array;
   try { array = isArray(result); } catch (e) { pushError(index, "invalid_result", NOT_AN_OBJECT); return; }
+  const literals = integerLiteralsOf(index);
   if (!array) {
-    const text = outputText(index, result, NOT_AN_OBJECT);
+    const text = outputText(index, result, literals, NOT_AN_OBJECT);
     if (text !== undefined) out = out + RS + "O" + index + US + text;
     return;
   }
@@ -840,7 +927,7 @@ function acceptEventResult(index, result) {
   // All of them or none: the records are added in one step.
   let records = "";
   for (let i = 0; i < count; i++) {
-    const text = outputText(index, elements[i], ELEMENT_NOT_AN_OBJECT);
+    const text = outputText(index, elements[i], literals, ELEMENT_NOT_AN_OBJECT);
     if (text === undefined) return;
     records = records + RS + "O" + index + US + text;
   }
@@ -855,6 +942,7 @@ function acceptBatchResult(result) {
   let array = false;
   try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
   if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY); return; }
+  const literals = integerLiteralsOf(-1);
   const produced = new Uint8ArrayConstructor(items.length);
   const count = result.length;
   for (let i = 0; i < count; i++) {
@@ -863,7 +951,7 @@ function acceptBatchResult(result) {
       pushError(-1, "invalid_result", BATCH_ELEMENT_NOT_AN_OBJECT);
       continue;
     }
-    const text = outputText(-1, element, BATCH_ELEMENT_NOT_AN_OBJECT);
+    const text = outputText(-1, element, literals, BATCH_ELEMENT_NOT_AN_OBJECT);
     if (text === undefined) continue;
     const messageId = element.messageId;
     const index = messageId === undefined ? -1 : indexOfMessageId(messageId);
@@ -1090,7 +1178,7 @@ function finish() {
   const text = logs + unmocked + out;
   running = false;
   items = null; out = ""; logs = ""; unmocked = ""; entry = null; credentials = null; eventCredentials = null;
-  messageIndex = null;
+  messageIndex = null; integerLiterals = null;
   return text;
 }
 

@@ -221,10 +221,11 @@ final class JavaScriptVM {
         // one), send them again joined with U+001E so the driver parses each on its own.
         let nonce = UInt64.random(in: 1..<(1 << 53))
         var exception: JSValueRef?
-        InputText.joined(batch.items, nonce: nonce, early: &early, into: &utf16Buffer)
+        var longDigitRuns: [Int] = []
+        InputText.joined(batch.items, nonce: nonce, early: &early, longDigitRuns: &longDigitRuns, into: &utf16Buffer)
         let setUp = BatchSetUp(
             count: batch.items.count, credentials: credentialsText, determinism: batch.determinism, fetchMocks: batch.fetchMocks,
-            limits: limits
+            limits: limits, longIntegers: LongIntegers.driverText(batch.items, candidates: longDigitRuns)
         )
         let status = callBegin(script, text: utf16Buffer, nonce: Double(nonce), setUp: setUp, exception: &exception)
         if status == 1 && exception == nil {
@@ -332,6 +333,8 @@ final class JavaScriptVM {
         var determinism: Determinism?
         var fetchMocks: String?
         var limits: Limits
+        /// ``LongIntegers/driverText(_:candidates:)``.
+        var longIntegers: String
     }
 
     private func callBegin(_ script: CompiledScript, text: [UInt16], nonce: Double, setUp: BatchSetUp,
@@ -344,16 +347,16 @@ final class JavaScriptVM {
             return JSValueMakeString(context, string)
         })
         let strings = [
-            setUp.credentials, setUp.determinism?.json ?? "", setUp.fetchMocks ?? "", setUp.limits.memoryLimitMessage,
+            setUp.credentials, setUp.determinism?.json ?? "", setUp.fetchMocks ?? "", setUp.limits.memoryLimitMessage, setUp.longIntegers,
         ].map { text in protected(context, withJSString(text) { JSValueMakeString(context, $0) }) }
         defer {
             JSValueUnprotect(context, itemsValue)
             for value in strings { JSValueUnprotect(context, value) }
         }
-        // begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage)
+        // begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage, longIntegers)
         let arguments: [JSValueRef?] = [
             itemsValue, JSValueMakeNumber(context, Double(setUp.count)), strings[0], JSValueMakeNumber(context, nonce),
-            strings[1], strings[2], JSValueMakeNumber(context, Double(setUp.limits.memoryMegabytes) * 1_048_576), strings[3],
+            strings[1], strings[2], JSValueMakeNumber(context, Double(setUp.limits.memoryMegabytes) * 1_048_576), strings[3], strings[4],
         ]
         guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
         return JSValueToNumber(context, result, nil)
