@@ -2,106 +2,112 @@ import SluiceCore
 import SluiceRuntime
 import Testing
 
-/// User code the driver runs after a call returns — a toJSON on the output, getters of a thrown
-/// error, a thrown object's toString — runs under that call's time limit, and the output is JSON
-/// the host can take.
-@Suite struct WorkAfterTheCall {
-    static let limits = Limits(timeMilliseconds: 100)
+extension Limits_ {
+    /// User code the driver runs after a call returns — a toJSON on the output, getters of a thrown
+    /// error, a thrown object's toString — runs under that call's time limit, and the output is JSON
+    /// the host can take. (Part of the serialized limit suite, on its engine: these tests spin, and
+    /// must neither wait for nor slow down the other timed limit tests.)
+    @Suite struct WorkAfterTheCall {
+        static let limits = Limits(timeMilliseconds: 100)
+        static let runtime = Limits_.runtime
 
-    @Test(arguments: [
-        ("a looping toJSON on the output", "return { toJSON() { for (;;) {} } };"),
-        ("a looping toJSON on Object.prototype", "Object.prototype.toJSON = function () { for (;;) {} }; return { a: 1 };"),
-        ("a looping getter on the output", "return { get a() { for (;;) {} } };"),
-        ("a looping getter for an error's name", "const error = new Error('x'); Object.defineProperty(error, 'name', { get() { for (;;) {} } }); throw error;"),
-        ("a looping getter for an error's message", "const error = new TypeError(); Object.defineProperty(error, 'message', { get() { for (;;) {} } }); throw error;"),
-        ("a looping getter for an error's stack", "const error = new RangeError('y'); Object.defineProperty(error, 'stack', { get() { for (;;) {} } }); throw error;"),
-        ("a thrown object whose toString loops", "throw { toJSON() { return undefined; }, toString() { for (;;) {} } };"),
-        ("a thenable whose then loops", "return { then() { for (;;) {} } };"),
-        ("a looping getter on an element of a returned array", "return [{ a: 1 }, { get b() { for (;;) {} } }];"),
-    ])
-    func userCodeRunByTheDriverEndsWithTheCallsTimeLimit(_ name: String, _ body: String) throws {
-        let code = "export function transformEvent(e) { if (e.bad) { \(body) } return e; }"
-        let (result, elapsed) = try retryingIfSlowerThan(1500) {
-            try timedLines(code, [#"{"n":1}"#, #"{"bad":true}"#, #"{"n":3}"#], language: .javascript, limits: Self.limits)
-        }
-        #expect(result == [#"0 output {"n":1}"#, "1 time_limit: time limit of 100 ms exceeded", #"2 output {"n":3}"#], "\(name)")
-        #expect(elapsed < 1500, "took \(elapsed) ms")
-    }
-
-    @Test func anAsyncResultsLoopingToJSONEndsWithTheTimeLimitToo() throws {
-        let code = "export async function transformEvent(e) { await null; if (e.bad) return { toJSON() { for (;;) {} } }; return e; }"
-        let result = try lines(code, [#"{"bad":true}"#, #"{"n":2}"#], limits: Self.limits)
-        #expect(result == ["0 time_limit: time limit of 100 ms exceeded", #"1 output {"n":2}"#])
-    }
-
-    @Test func aLoopingToJSONInTransformBatchFailsTheBatchOnly() throws {
-        let code = "export function transformBatch(events) { return events.map((e) => e.bad ? { messageId: e.messageId, toJSON() { for (;;) {} } } : e); }"
-        let result = try lines(code, [#"{"messageId":"a"}"#, #"{"messageId":"b","bad":true}"#], limits: Self.limits)
-        #expect(result == ["0 time_limit: time limit of 100 ms exceeded", "1 time_limit: time limit of 100 ms exceeded"])
-    }
-
-    @Test(arguments: [
-        ("Object.prototype.toJSON = () => 5; return { a: 1 };", "invalid_result: returned event from transformEvent(event) is not an object"),
-        ("return { toJSON() { return [1, 2]; } };", "invalid_result: returned event from transformEvent(event) is not an object"),
-        (#"return { toJSON() { return '{"forged":true}'; } };"#, "invalid_result: returned event from transformEvent(event) is not an object"),
-        ("return { toJSON() { return null; } };", "invalid_result: returned event from transformEvent(event) is not an object"),
-        ("return [{ toJSON() { return 7; } }];", "invalid_result: returned event in events array from transformEvent(event) is not an object"),
-        ("return { toJSON() { return undefined; } };", "unserializable_result: returned event cannot be serialised as JSON"),
-    ])
-    func aToJSONThatMakesTheOutputANonObjectIsAnError(_ body: String, _ expected: String) throws {
-        let code = "export function transformEvent(e) { if (e.bad) { \(body) } return e; }"
-        #expect(try lines(code, [#"{"bad":true}"#, #"{"n":2}"#]) == ["0 \(expected)", #"1 output {"n":2}"#])
-    }
-
-    @Test func errorsWhoseDescriptionThrowsAreStillTheirEventsError() throws {
-        let code = """
-        export function transformEvent(e) {
-          if (e.bad) { const error = new Error('x'); Object.defineProperty(error, 'message', { get() { throw new Error('no'); } }); throw error; }
-          return e;
-        }
-        """
-        #expect(try lines(code, [#"{"bad":true}"#, #"{"n":2}"#]) == [
-            "0 exception: Error: the thrown value could not be described (reading it threw)", #"1 output {"n":2}"#,
+        @Test(arguments: [
+            ("a looping toJSON on the output", "return { toJSON() { for (;;) {} } };"),
+            ("a looping toJSON on Object.prototype", "Object.prototype.toJSON = function () { for (;;) {} }; return { a: 1 };"),
+            ("a looping getter on the output", "return { get a() { for (;;) {} } };"),
+            ("a looping getter for an error's name", "const error = new Error('x'); Object.defineProperty(error, 'name', { get() { for (;;) {} } }); throw error;"),
+            ("a looping getter for an error's message", "const error = new TypeError(); Object.defineProperty(error, 'message', { get() { for (;;) {} } }); throw error;"),
+            ("a looping getter for an error's stack", "const error = new RangeError('y'); Object.defineProperty(error, 'stack', { get() { for (;;) {} } }); throw error;"),
+            ("a thrown object whose toString loops", "throw { toJSON() { return undefined; }, toString() { for (;;) {} } };"),
+            ("a thenable whose then loops", "return { then() { for (;;) {} } };"),
+            ("a looping getter on an element of a returned array", "return [{ a: 1 }, { get b() { for (;;) {} } }];"),
         ])
-    }
-
-    /// After a memory-limit hit the modules are evaluated afresh before the next call. That runs
-    /// module code, so it must run under a call's time limit — not inside the host's `fail`, where
-    /// the watchdog is paused (a loop there would hang until the monitor ends the process).
-    @Test func theModulesReEvaluationAfterAMemoryHitRunsUnderTheTimeLimit() throws {
-        let code = """
-        globalThis.evaluations = (globalThis.evaluations || 0) + 1;
-        if (globalThis.evaluations > 1) { for (;;) {} }
-        export function transformEvent(e) {
-          if (e.bomb) { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); }
-          return e;
+        func userCodeRunByTheDriverEndsWithTheCallsTimeLimit(_ name: String, _ body: String) throws {
+            let code = "export function transformEvent(e) { if (e.bad) { \(body) } return e; }"
+            let (result, elapsed) = try retryingIfSlowerThan(1500) {
+                try timedLines(code, [#"{"n":1}"#, #"{"bad":true}"#, #"{"n":3}"#], language: .javascript, limits: Self.limits, runtime: Self.runtime)
+            }
+            #expect(result == [#"0 output {"n":1}"#, "1 time_limit: time limit of 100 ms exceeded", #"2 output {"n":3}"#], "\(name)")
+            #expect(elapsed < 1500, "took \(elapsed) ms")
         }
-        """
-        let start = ContinuousClock.now
-        let result = try lines(code, [#"{"bomb":true}"#, #"{"n":2}"#, #"{"n":3}"#], limits: Limits(timeMilliseconds: 1500, memoryMegabytes: 64),
-                               runtime: Limits_.runtime)
-        #expect(result == [
-            "0 memory_limit: memory limit of 64 MB exceeded",
-            "1 time_limit: time limit of 1500 ms exceeded", "2 time_limit: time limit of 1500 ms exceeded",
-        ])
-        #expect(ContinuousClock.now - start < .seconds(5))
-    }
 
-    @Test func aModuleThatFailsToReEvaluateFailsTheRemainingEventsWithItsError() throws {
-        let code = """
-        globalThis.evaluations = (globalThis.evaluations || 0) + 1;
-        if (globalThis.evaluations > 1) throw new Error("second evaluation");
-        export function transformEvent(e) {
-          if (e.bomb) { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); }
-          return e;
+        @Test func anAsyncResultsLoopingToJSONEndsWithTheTimeLimitToo() throws {
+            let code = "export async function transformEvent(e) { await null; if (e.bad) return { toJSON() { for (;;) {} } }; return e; }"
+            let result = try lines(code, [#"{"bad":true}"#, #"{"n":2}"#], limits: Self.limits, runtime: Self.runtime)
+            #expect(result == ["0 time_limit: time limit of 100 ms exceeded", #"1 output {"n":2}"#])
         }
-        """
-        let result = try lines(code, [#"{"bomb":true}"#, #"{"n":2}"#, "nope"], limits: Limits(timeMilliseconds: 5000, memoryMegabytes: 64),
-                               runtime: Limits_.runtime)
-        #expect(result == [
-            "0 memory_limit: memory limit of 64 MB exceeded", "1 exception: Error: second evaluation",
-            #"2 invalid_input: invalid JSON: JSON Parse error: Unexpected identifier "nope""#,
+
+        @Test func aLoopingToJSONInTransformBatchFailsTheBatchOnly() throws {
+            let code = "export function transformBatch(events) { return events.map((e) => e.bad ? { messageId: e.messageId, toJSON() { for (;;) {} } } : e); }"
+            let result = try lines(code, [#"{"messageId":"a"}"#, #"{"messageId":"b","bad":true}"#], limits: Self.limits, runtime: Self.runtime)
+            #expect(result == ["0 time_limit: time limit of 100 ms exceeded", "1 time_limit: time limit of 100 ms exceeded"])
+        }
+
+        @Test(arguments: [
+            ("Object.prototype.toJSON = () => 5; return { a: 1 };", "invalid_result: returned event from transformEvent(event) is not an object"),
+            ("return { toJSON() { return [1, 2]; } };", "invalid_result: returned event from transformEvent(event) is not an object"),
+            (#"return { toJSON() { return '{"forged":true}'; } };"#, "invalid_result: returned event from transformEvent(event) is not an object"),
+            ("return { toJSON() { return null; } };", "invalid_result: returned event from transformEvent(event) is not an object"),
+            ("return [{ toJSON() { return 7; } }];", "invalid_result: returned event in events array from transformEvent(event) is not an object"),
+            ("return { toJSON() { return undefined; } };", "unserializable_result: returned event cannot be serialised as JSON"),
         ])
+        func aToJSONThatMakesTheOutputANonObjectIsAnError(_ body: String, _ expected: String) throws {
+            let code = "export function transformEvent(e) { if (e.bad) { \(body) } return e; }"
+            #expect(try lines(code, [#"{"bad":true}"#, #"{"n":2}"#], runtime: Self.runtime) == ["0 \(expected)", #"1 output {"n":2}"#])
+        }
+
+        @Test func errorsWhoseDescriptionThrowsAreStillTheirEventsError() throws {
+            let code = """
+            export function transformEvent(e) {
+              if (e.bad) { const error = new Error('x'); Object.defineProperty(error, 'message', { get() { throw new Error('no'); } }); throw error; }
+              return e;
+            }
+            """
+            #expect(try lines(code, [#"{"bad":true}"#, #"{"n":2}"#], runtime: Self.runtime) == [
+                "0 exception: Error: the thrown value could not be described (reading it threw)", #"1 output {"n":2}"#,
+            ])
+        }
+
+        /// After a memory-limit hit the modules are evaluated afresh before the next call. That runs
+        /// module code, so it must run under a call's time limit — not inside the host's `fail`, where
+        /// the watchdog is paused (a loop there would hang until the monitor ends the process).
+        @Test func theModulesReEvaluationAfterAMemoryHitRunsUnderTheTimeLimit() throws {
+            let code = """
+            globalThis.evaluations = (globalThis.evaluations || 0) + 1;
+            if (globalThis.evaluations > 1) { for (;;) {} }
+            export function transformEvent(e) {
+              if (e.bomb) { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); }
+              return e;
+            }
+            """
+            let start = ContinuousClock.now
+            // The bomb reaches 64 MB in well under a second even on a starved CPU; the loop then ends
+            // after the limit, once, and every remaining event gets that error.
+            let result = try lines(code, [#"{"bomb":true}"#, #"{"n":2}"#, #"{"n":3}"#], limits: Limits(timeMilliseconds: 1000, memoryMegabytes: 64),
+                                   runtime: Self.runtime)
+            #expect(result == [
+                "0 memory_limit: memory limit of 64 MB exceeded",
+                "1 time_limit: time limit of 1000 ms exceeded", "2 time_limit: time limit of 1000 ms exceeded",
+            ])
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+
+        @Test func aModuleThatFailsToReEvaluateFailsTheRemainingEventsWithItsError() throws {
+            let code = """
+            globalThis.evaluations = (globalThis.evaluations || 0) + 1;
+            if (globalThis.evaluations > 1) throw new Error("second evaluation");
+            export function transformEvent(e) {
+              if (e.bomb) { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); }
+              return e;
+            }
+            """
+            let result = try lines(code, [#"{"bomb":true}"#, #"{"n":2}"#, "nope"], limits: Limits(timeMilliseconds: 5000, memoryMegabytes: 64),
+                                   runtime: Self.runtime)
+            #expect(result == [
+                "0 memory_limit: memory limit of 64 MB exceeded", "1 exception: Error: second evaluation",
+                #"2 invalid_input: invalid JSON: JSON Parse error: Unexpected identifier "nope""#,
+            ])
+        }
     }
 }
 

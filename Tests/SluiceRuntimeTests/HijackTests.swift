@@ -119,7 +119,8 @@ let hijackFamilies: [HijackFamily] = [
                 "the innocent's error keeps its stack: \(result.results.last.map { render($0, fullMessages: true) } ?? "")")
         #expect(result.results.map(\.inputIndex) == [0, 1, 2, 3])
         #expect(result.logs == [0, 2, 3].map { (index: Int) in LogLine(inputIndex: index, messageId: "m\(index)", text: #"innocent \#(index) {"n":\#(index)}"#) })
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        // Nothing waits for a limit (the innocents' own results say so); this only bounds a hang.
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
     }
 
     @Test(arguments: hijackFamilies)
