@@ -7,9 +7,10 @@ public struct Limits: Sendable, Hashable, Codable {
     ///
     /// One call is one `transformEvent(event, metadata)` invocation (including the async
     /// continuations of the promise it returns) or one `transformBatch(events, metadata)`.
-    /// Not counted: parsing the input and serialising the output, which the engine does outside
-    /// the user function. The limit is checked about every 10 ms of the call's CPU time, so a
-    /// call ends within `timeMilliseconds + 10 ms` in the usual case.
+    /// Not counted: parsing the input, which the engine does before the calls. Counted in
+    /// JavaScript: serialising the call's output and describing the error it threw, which run the
+    /// user's `toJSON` methods and getters. The limit is checked about every 10 ms of the call's
+    /// CPU time, so a call ends within `timeMilliseconds + 10 ms` in the usual case.
     public var timeMilliseconds: Int
 
     /// Memory one call may grow by while it runs, in megabytes. Default 128.

@@ -12,15 +12,19 @@ import Glibc
 /// so an invalid item fails alone instead of voiding the whole string.
 enum InputText {
     /// `[item0,N,item1,N,…]` with N the decimal `nonce`. Items that cannot travel (empty, NUL
-    /// bytes, invalid UTF-8) are sent as `null` and failed in `early`.
-    static func joined(_ items: [JSONText], nonce: UInt64, early: inout [Int: Failure], into text: inout [UInt16]) {
+    /// bytes, invalid UTF-8) are sent as `null` and failed in `early`. `longDigitRuns` receives
+    /// the index of every item with a run of ``LongIntegers/minimumDigits`` ASCII digits or more
+    /// (the only items that can hold an integer a JavaScript number cannot represent exactly).
+    static func joined(
+        _ items: [JSONText], nonce: UInt64, early: inout [Int: Failure], longDigitRuns: inout [Int], into text: inout [UInt16]
+    ) {
         let separator = Array(",\(nonce)".utf16)
         text.removeAll(keepingCapacity: true)
         text.reserveCapacity(items.reduce(2) { $0 + $1.count + separator.count + 1 })
         text.append(0x5B)
         for (index, item) in items.enumerated() {
             if index > 0 { text.append(0x2C) }
-            append(item, index: index, to: &text, early: &early)
+            if append(item, index: index, to: &text, early: &early) { longDigitRuns.append(index) }
             text.append(contentsOf: separator)
         }
         text.append(0x5D)
@@ -41,22 +45,35 @@ enum InputText {
         }
     }
 
-    private static func append(_ item: JSONText, index: Int, to text: inout [UInt16], early: inout [Int: Failure]) {
+    /// Appends one item; true when it has a long run of digits.
+    @discardableResult
+    private static func append(_ item: JSONText, index: Int, to text: inout [UInt16], early: inout [Int: Failure]) -> Bool {
+        var longDigitRun = false
         if item.isEmpty {
             early[index] = Failure(.invalidInput, "invalid JSON: empty input")
         } else if containsByte(item, 0) {
             early[index] = Failure(.invalidInput, "invalid JSON: NUL byte in input")
-        } else if transcode(item, to: &text) {
-            return
+        } else if transcode(item, to: &text, longDigitRun: &longDigitRun) {
+            return longDigitRun
         } else {
             early[index] = Failure(.invalidInput, "invalid JSON: the text is not valid UTF-8")
         }
         text.append(contentsOf: "null".utf16)
+        return false
     }
 
     /// Appends `bytes` decoded from UTF-8 as UTF-16; false (and nothing appended) when the
     /// bytes are not valid UTF-8.
     static func transcode(_ bytes: JSONText, to text: inout [UInt16]) -> Bool {
+        var longDigitRun = false
+        return transcode(bytes, to: &text, longDigitRun: &longDigitRun)
+    }
+
+    /// ``transcode(_:to:)``, also telling whether the bytes hold a run of at least
+    /// ``LongIntegers/minimumDigits`` ASCII digits. The ASCII fast path finds digits eight bytes
+    /// at a time, so this costs a few instructions per word.
+    static func transcode(_ bytes: JSONText, to text: inout [UInt16], longDigitRun: inout Bool) -> Bool {
+        let minimumDigits = LongIntegers.minimumDigits
         let start = text.count
         // Worst case one UTF-16 unit per byte; write through a pointer, then trim.
         text.append(contentsOf: repeatElement(0, count: bytes.count))
@@ -65,12 +82,28 @@ enum InputText {
                 var out = start
                 var index = 0
                 let count = input.count
+                // Digits in a row up to `index`.
+                var digits = 0
+                var longRun = false
+                defer { if longRun { longDigitRun = true } }
                 while index < count {
                     // ASCII runs, eight bytes at a time.
                     while index + 8 <= count {
                         let word = UnsafeRawPointer(input.baseAddress! + index).loadUnaligned(as: UInt64.self)
                         if word & 0x8080_8080_8080_8080 != 0 { break }
                         for offset in 0..<8 { output[out + offset] = UInt16(input[index + offset]) }
+                        // A byte's high bit marks a non-digit: for ASCII, (byte ^ 0x30) + 0x76
+                        // reaches 0x80 exactly when the byte is not '0'…'9' (no carries).
+                        let nonDigits = ((word ^ 0x3030_3030_3030_3030) &+ 0x7676_7676_7676_7676) & 0x8080_8080_8080_8080
+                        if nonDigits == 0 {
+                            digits += 8
+                        } else {
+                            // Little-endian: the low bytes come first.
+                            digits += nonDigits.trailingZeroBitCount >> 3
+                            if digits >= minimumDigits { longRun = true }
+                            digits = nonDigits.leadingZeroBitCount >> 3
+                        }
+                        if digits >= minimumDigits { longRun = true }
                         out += 8
                         index += 8
                     }
@@ -78,10 +111,17 @@ enum InputText {
                     let byte = input[index]
                     if byte < 0x80 {
                         output[out] = UInt16(byte)
+                        if byte >= 0x30 && byte <= 0x39 {
+                            digits += 1
+                            if digits >= minimumDigits { longRun = true }
+                        } else {
+                            digits = 0
+                        }
                         out += 1
                         index += 1
                         continue
                     }
+                    digits = 0
                     var scalar: UInt32
                     let length: Int
                     if byte & 0xE0 == 0xC0 { scalar = UInt32(byte & 0x1F); length = 2 }

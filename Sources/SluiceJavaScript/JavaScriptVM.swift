@@ -221,20 +221,17 @@ final class JavaScriptVM {
         // one), send them again joined with U+001E so the driver parses each on its own.
         let nonce = UInt64.random(in: 1..<(1 << 53))
         var exception: JSValueRef?
-        InputText.joined(batch.items, nonce: nonce, early: &early, into: &utf16Buffer)
-        let status = callBegin(
-            script, text: utf16Buffer, count: batch.items.count,
-            credentials: credentialsText, nonce: Double(nonce), determinism: batch.determinism, fetchMocks: batch.fetchMocks,
-            exception: &exception
+        var longDigitRuns: [Int] = []
+        InputText.joined(batch.items, nonce: nonce, early: &early, longDigitRuns: &longDigitRuns, into: &utf16Buffer)
+        let setUp = BatchSetUp(
+            count: batch.items.count, credentials: credentialsText, determinism: batch.determinism, fetchMocks: batch.fetchMocks,
+            limits: limits, longIntegers: LongIntegers.driverText(batch.items, candidates: longDigitRuns)
         )
+        let status = callBegin(script, text: utf16Buffer, nonce: Double(nonce), setUp: setUp, exception: &exception)
         if status == 1 && exception == nil {
             early.removeAll()
             InputText.separated(batch.items, early: &early, into: &utf16Buffer)
-            _ = callBegin(
-                script, text: utf16Buffer, count: batch.items.count,
-                credentials: credentialsText, nonce: 0, determinism: batch.determinism, fetchMocks: batch.fetchMocks,
-                exception: &exception
-            )
+            _ = callBegin(script, text: utf16Buffer, nonce: 0, setUp: setUp, exception: &exception)
         }
         if let fired = watchdog.takeFired() {
             recordLimit(fired, script: script, limits: limits)
@@ -329,8 +326,19 @@ final class JavaScriptVM {
         return withJSString(answer) { JSValueMakeString(context, $0) }
     }
 
-    private func callBegin(_ script: CompiledScript, text: [UInt16], count: Int, credentials: String, nonce: Double,
-                           determinism: Determinism?, fetchMocks: String?, exception: inout JSValueRef?) -> Double {
+    /// What `begin` needs besides the items' text.
+    private struct BatchSetUp {
+        var count: Int
+        var credentials: String
+        var determinism: Determinism?
+        var fetchMocks: String?
+        var limits: Limits
+        /// ``LongIntegers/driverText(_:candidates:)``.
+        var longIntegers: String
+    }
+
+    private func callBegin(_ script: CompiledScript, text: [UInt16], nonce: Double, setUp: BatchSetUp,
+                           exception: inout JSValueRef?) -> Double {
         let context = script.context
         // Each string is protected as soon as it exists: making the next one may collect.
         let itemsValue = protected(context, text.withUnsafeBufferPointer { buffer in
@@ -338,18 +346,17 @@ final class JavaScriptVM {
             defer { JSStringRelease(string) }
             return JSValueMakeString(context, string)
         })
-        let credentialsValue = protected(context, withJSString(credentials) { JSValueMakeString(context, $0) })
-        let determinismValue = protected(context, withJSString(determinism?.json ?? "") { JSValueMakeString(context, $0) })
-        let mocksValue = protected(context, withJSString(fetchMocks ?? "") { JSValueMakeString(context, $0) })
+        let strings = [
+            setUp.credentials, setUp.determinism?.json ?? "", setUp.fetchMocks ?? "", setUp.limits.memoryLimitMessage, setUp.longIntegers,
+        ].map { text in protected(context, withJSString(text) { JSValueMakeString(context, $0) }) }
         defer {
             JSValueUnprotect(context, itemsValue)
-            JSValueUnprotect(context, credentialsValue)
-            JSValueUnprotect(context, determinismValue)
-            JSValueUnprotect(context, mocksValue)
+            for value in strings { JSValueUnprotect(context, value) }
         }
+        // begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, memoryBytes, memoryLimitMessage, longIntegers)
         let arguments: [JSValueRef?] = [
-            itemsValue, JSValueMakeNumber(context, Double(count)), credentialsValue, JSValueMakeNumber(context, nonce),
-            determinismValue, mocksValue,
+            itemsValue, JSValueMakeNumber(context, Double(setUp.count)), strings[0], JSValueMakeNumber(context, nonce),
+            strings[1], strings[2], JSValueMakeNumber(context, Double(setUp.limits.memoryMegabytes) * 1_048_576), strings[3], strings[4],
         ]
         guard let result = call(context, script.begin, arguments, &exception) else { return 0 }
         return JSValueToNumber(context, result, nil)
