@@ -344,3 +344,52 @@ let poisonCases = [
         #expect(server.stop() == 0)
     }
 }
+
+/// The other classes of the issue, through worker processes: the guilty event between innocent
+/// ones gets its own result (an error, or its faithful output), the innocent ones theirs.
+struct EdgeCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var language: Language
+    /// Returns `{"n": …}` for innocent events; misbehaves on the guilty one.
+    var code: String
+    /// The guilty event (the middle one of three) as a message.
+    var guilty: String
+    /// What the guilty event's line must be (`describe`'s form, without the index), or a prefix.
+    var expected: String
+    var testDescription: String { name }
+}
+
+let deepEvent = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+
+let edgeCases = [
+    EdgeCase(name: "js: a hijacked built-in that loops", language: .javascript, code: """
+        export function transformEvent(e) {
+          if (e.hijack) { Array.prototype.push = function () { for (;;) {} }; Object.prototype.toJSON = function () { for (;;) {} }; return { n: 1 }; }
+          return { n: e.n };
+        }
+        """, guilty: #"{"hijack":true,"n":1}"#, expected: "time_limit time limit of 200 ms exceeded m1"),
+    EdgeCase(name: "js: forging the result's metadata", language: .javascript, code: """
+        export function transformEvent(e, metadata) {
+          if (e.forge) { const m = metadata(e); m.messageId = 'forged'; m.destinationId = 'elsewhere'; Object.prototype.toJSON = undefined; }
+          return { n: e.n };
+        }
+        """, guilty: #"{"forge":true,"n":1}"#, expected: #"output {"n":1} m1"#),
+    EdgeCase(name: "js: an integer beyond 2^53 passes through", language: .javascript,
+             code: "export function transformEvent(e) { return e; }",
+             guilty: #"{"big":123456789012345678901234567890,"n":1}"#, expected: #"output {"big":123456789012345678901234567890,"n":1} m1"#),
+    EdgeCase(name: "js: 10,000 levels of nesting pass through", language: .javascript,
+             code: "export function transformEvent(e) { return e.a ? e : { n: e.n }; }",
+             guilty: deepEvent, expected: "output \(deepEvent) m1"),
+]
+
+@Suite(.serialized) struct EdgeClassesInWorkers {
+    @Test(arguments: edgeCases)
+    func theGuiltyEventGetsItsOwnResultAndTheOthersTheirs(_ edge: EdgeCase) throws {
+        let execution = runPoisoned(edge.code, edge.language, events: [#"{"n":0}"#, edge.guilty, #"{"n":2}"#])
+        let lines = describe(execution)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.first == #"0 output {"n":0} m0"#)
+        #expect(lines.last == #"2 output {"n":2} m2"#)
+        #expect(lines.dropFirst().first == "1 " + edge.expected, "\(lines.dropFirst().first?.prefix(300) ?? "")")
+    }
+}
