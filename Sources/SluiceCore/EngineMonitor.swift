@@ -31,6 +31,8 @@ public final class EngineMonitor: @unchecked Sendable {
     /// A call (or driver work) that ran past its time limit plus ``grace``.
     public struct StuckCall: Sendable {
         public var transformation: String
+        /// The state's sequence number (0: the driver's own work, see ``RunningCall``).
+        public var sequence: Int32
         /// The input whose call was running, -1 for a `transformBatch` call; when the driver
         /// itself was stuck (`inUserCode` false), the input of the last call that ran before.
         public var inputIndex: Int
@@ -168,7 +170,7 @@ public final class EngineMonitor: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
                 continue
             }
-            let stuck = StuckCall(transformation: transformation, inputIndex: Int(state.1),
+            let stuck = StuckCall(transformation: transformation, sequence: state.0, inputIndex: Int(state.1),
                                   inUserCode: state.0 != 0, elapsedNanoseconds: now &- since,
                                   limitMilliseconds: Int(limitNanoseconds / 1_000_000))
             self.control = nil

@@ -21,6 +21,10 @@ public enum WorkerMain {
         // engine would have stopped a little later, on a starved CPU, gets the same error).
         EngineMonitor.grace = 150_000_000
         EngineMonitor.stuckHandler = { stuck in
+            // The server learns the state from heartbeats, which may not have reported this call
+            // yet (they come every 250 ms; a 100 ms limit ends here at 250 ms): the last frame
+            // before the end names the call, so the server condemns that input and no other.
+            try? channel.send(type: FrameType.heartbeat, payload: CallState(sequence: stuck.sequence, inputIndex: stuck.inputIndex).encoded())
             let text = stuck.message + "; ending worker process \(getpid()): that event gets its time-limit error and the batch goes on without it.\n"
             _ = text.withCString { write(2, $0, strlen($0)) }
             _exit(EngineMonitor.exitStatus)
