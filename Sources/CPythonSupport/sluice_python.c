@@ -102,9 +102,21 @@ int64_t sluice_memory_allocated(void) { return atomic_load(&allocated_bytes); }
 // MARK: - Deadline
 
 static _Atomic uint64_t deadline;
-// [0]: the running call's sequence number (0: none); [1]: the input it is for (-1: none, or a
-// whole batch), left set after the call ends. Read by the engine monitor from another thread.
+// 1 while a call runs: user code, or the driver's work on what user code returned. Only then may
+// the deadline signal (and, past the deadline, the stop tracer) raise TimeLimitExceeded. Kept
+// here rather than in a Python attribute so that `enter` and `leave` switch it in the same C
+// call that arms and disarms the deadline: no driver bytecode ever runs in between.
+static _Atomic int in_call;
+// [0]: the running call's sequence number (0: none), a new one for every call; [1]: the input it
+// is for (-1: none, or a whole batch), left set after the call ends. Read by the engine monitor
+// from another thread, which tells calls apart by these two words.
 static volatile int32_t call_control[2] = {0, -1};
+static int32_t last_sequence;
+// The driver's TimeLimitExceeded class and its file name (frames of the driver itself are never
+// stopped by the tracer: they must finish what they do for the call that was stopped).
+static PyObject *time_limit_exception;
+static PyObject *driver_file_name;
+static int stop_tracer_installed;
 
 static uint64_t now_nanoseconds(void) {
     struct timespec time;
@@ -115,8 +127,8 @@ static uint64_t now_nanoseconds(void) {
 void sluice_deadline_set(uint64_t deadline_nanoseconds) {
     atomic_store(&deadline, deadline_nanoseconds);
     if (deadline_nanoseconds) {
-        int32_t next = call_control[0] + 1;
-        call_control[0] = next == 0 ? 1 : next;
+        last_sequence = last_sequence == INT32_MAX ? 1 : last_sequence + 1;
+        call_control[0] = last_sequence;
     } else {
         call_control[0] = 0;
     }
@@ -140,39 +152,59 @@ void sluice_unblock_deadline_signal(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static PyObject *deadline_passed(PyObject *self, PyObject *unused) {
-    return PyBool_FromLong(sluice_deadline_passed());
+static int call_is_due(void) { return atomic_load(&in_call) && sluice_deadline_passed(); }
+
+// Installed once a call is past its deadline: every line, call and return of code that is not
+// the driver's raises TimeLimitExceeded again, so that code catching the first one (`except
+// BaseException`, a `finally` that loops, a finaliser) cannot carry on. Costs nothing before the
+// deadline: it is not installed then.
+static int stop_tracer(PyObject *unused, PyFrameObject *frame, int what, PyObject *argument) {
+    if (!call_is_due() || !time_limit_exception) return 0;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    int driver = code->co_filename == driver_file_name;
+    Py_DECREF(code);
+    if (driver) return 0;
+    PyErr_SetNone(time_limit_exception);
+    return -1;
 }
 
-static PyObject *arm(PyObject *self, PyObject *nanoseconds) {
-    long long limit = PyLong_AsLongLong(nanoseconds);
-    if (limit < 0 && PyErr_Occurred()) return NULL;
-    sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
-    Py_RETURN_NONE;
+static void stop_tracer_remove(void) {
+    if (stop_tracer_installed) {
+        stop_tracer_installed = 0;
+        PyEval_SetTrace(NULL, NULL);
+    }
 }
 
-static PyObject *disarm(PyObject *self, PyObject *unused) {
-    sluice_deadline_set(0);
-    Py_RETURN_NONE;
+// on_deadline(signal, frame): the Python-level handler of the deadline signal. Raises
+// TimeLimitExceeded when a call is running and past its deadline (and installs the stop tracer);
+// does nothing otherwise (a signal the ticker sent just before the call ended).
+static PyObject *on_deadline(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (!call_is_due() || !time_limit_exception) Py_RETURN_NONE;
+    if (!stop_tracer_installed) {
+        stop_tracer_installed = 1;
+        PyEval_SetTrace(stop_tracer, NULL);
+    }
+    PyErr_SetNone(time_limit_exception);
+    return NULL;
 }
 
-static PyObject *memory_begin(PyObject *self, PyObject *bytes) {
-    long long budget = PyLong_AsLongLong(bytes);
-    if (budget < 0 && PyErr_Occurred()) return NULL;
-    sluice_memory_begin(budget);
-    Py_RETURN_NONE;
-}
-
-static PyObject *memory_end(PyObject *self, PyObject *unused) {
-    sluice_memory_end();
+// configure(time_limit_exception, driver_file_name): what the deadline machinery raises and
+// which frames it never stops.
+static PyObject *configure(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (count != 2) {
+        PyErr_SetString(PyExc_TypeError, "configure(exception, driver_file_name)");
+        return NULL;
+    }
+    Py_XSETREF(time_limit_exception, Py_NewRef(arguments[0]));
+    Py_XSETREF(driver_file_name, Py_NewRef(arguments[1]));
     Py_RETURN_NONE;
 }
 
 static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
 
-// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch) —
-// its deadline and, when budget > 0, its memory budget — in one call from the driver's hot path.
-// leave() ends both.
+// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch or
+// the module's evaluation) — its deadline, its sequence number and, when budget > 0, its memory
+// budget — in one call from the driver's hot path. leave() ends all of it.
 static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
     if (count != 3) {
         PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget, index)");
@@ -185,12 +217,15 @@ static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t co
     if (budget > 0) sluice_memory_begin(budget);
     call_control[1] = (int32_t)index;
     sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
+    atomic_store(&in_call, 1);
     Py_RETURN_NONE;
 }
 
 static PyObject *leave(PyObject *self, PyObject *unused) {
+    atomic_store(&in_call, 0);
     sluice_deadline_set(0);
     sluice_memory_end();
+    stop_tracer_remove();
     Py_RETURN_NONE;
 }
 
@@ -251,14 +286,11 @@ static PyObject *host_fetch(PyObject *self, PyObject *const *args, Py_ssize_t co
 static PyMethodDef host_methods[] = {
     {"fetch", (PyCFunction)(void (*)(void))host_fetch, METH_FASTCALL, "fetch(invocation, url, method, headers, body): the host's JSON answer."},
     {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes, index)."},
-    {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
     {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
-    {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},
-    {"arm", arm, METH_O, "Starts the time limit of a call: arm(nanoseconds)."},
-    {"disarm", disarm, METH_NOARGS, "Ends the time limit of a call."},
-    {"memory_begin", memory_begin, METH_O, "Starts a memory budget: memory_begin(bytes)."},
-    {"memory_end", memory_end, METH_NOARGS, "Lifts the memory budget."},
-    {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since memory_begin."},
+    {"on_deadline", (PyCFunction)(void (*)(void))on_deadline, METH_FASTCALL, "The deadline signal's handler: on_deadline(signal, frame)."},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(time_limit_exception, driver_file_name)."},
+    {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
+    {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since the call began."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -300,8 +332,12 @@ const char *sluice_python_initialize(void) {
     return NULL;
 }
 
-SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals) {
-    return PyRun_String(code, Py_file_input, globals, globals);
+SluicePyObject *sluice_run_file(const char *code, const char *file_name, SluicePyObject *globals) {
+    PyObject *compiled = Py_CompileString(code, file_name, Py_file_input);
+    if (!compiled) return NULL;
+    PyObject *result = PyEval_EvalCode(compiled, globals, globals);
+    Py_DECREF(compiled);
+    return result;
 }
 
 void sluice_incref(SluicePyObject *object) { Py_XINCREF(object); }

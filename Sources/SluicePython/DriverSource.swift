@@ -15,13 +15,10 @@ import traceback
 import types
 import builtins as _builtins
 
+# This file's name in its code objects: the stop tracer never stops the driver's own frames.
+_DRIVER_FILE = (lambda: None).__code__.co_filename
 _host = _sluice_host
 del _sluice_host
-_deadline_passed = _host["deadline_passed"]
-_arm = _host["arm"]
-_disarm = _host["disarm"]
-_memory_begin = _host["memory_begin"]
-_memory_end = _host["memory_end"]
 _enter = _host["enter"]
 _leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
@@ -78,6 +75,8 @@ def _loads(text):
     if end != len(text):
         raise _JSONDecodeError("Extra data", text, end)
     return value
+# A class's __name__ read without its metaclass's code (which may be the user's).
+_type_name = type.__dict__["__name__"].__get__
 _RS = "\x1e"
 _US = "\x1f"
 _ENVELOPE_KEYS = frozenset(("message", "metadata", "destination", "libraries", "credentials"))
@@ -198,22 +197,15 @@ REFUSED_BUILTINS = ("open", "eval", "exec", "compile", "input", "breakpoint", "h
 
 class TimeLimitExceeded(BaseException):
     """Raised into user code when its call runs past the time limit (not an Exception, so
-    `except Exception` does not swallow it)."""
+    `except Exception` does not swallow it; code that catches it anyway is stopped again at its
+    next line)."""
 
 
-class _CallState:
-    in_user_code = False
-
-
-_state = _CallState()
-
-
-def _on_deadline(signum, frame):
-    if _state.in_user_code and _deadline_passed():
-        raise TimeLimitExceeded()
-
-
-signal.signal(_sluice_signal, _on_deadline)
+# The deadline signal's handler is a C function: it raises TimeLimitExceeded only while a call
+# (between _enter and _leave) is past its deadline, and then also stops every further line of
+# code that is not this driver's.
+_host["configure"](TimeLimitExceeded, _DRIVER_FILE)
+signal.signal(_sluice_signal, _host["on_deadline"])
 del _sluice_signal
 
 
@@ -522,9 +514,7 @@ class _Batch:
         """Runs function(*arguments) — the user's code and everything that can call back into it,
         such as serialising what it returned — under the time and memory limits. Returns None,
         or the failure (kind, message)."""
-        caught = None
         _enter(self.time_limit_ns, self.memory_budget, index)
-        _state.in_user_code = True
         try:
             function(*arguments)
             return None
@@ -533,25 +523,19 @@ class _Batch:
         except MemoryError as error:
             if _memory_exceeded():
                 return ("memory_limit", None)
-            caught = error
+            return ("exception", self.describe(error))
         except BaseException as error:
-            caught = error
+            # Its text is the user's code too (__str__): still inside the call's limits.
+            return ("exception", self.describe(error))
         finally:
-            _state.in_user_code = False
             _leave()
-        return ("exception", self.describe(caught))
 
     def describe(self, error):
-        """The error's text; its __str__ is user code too, so it runs under the time limit."""
-        _arm(self.time_limit_ns)
-        _state.in_user_code = True
+        """The error's text, or a placeholder when producing it fails or is stopped."""
         try:
             return _describe(error, self.transformation.files)
         except BaseException:
-            return f"{type(error).__name__}: (its message could not be produced)"
-        finally:
-            _state.in_user_code = False
-            _disarm()
+            return f"{_type_name(type(error))}: (its message could not be produced)"
 
     def load(self, first=0):
         """Evaluates the modules; on failure every input from `first` on gets the error."""
