@@ -102,10 +102,13 @@ int64_t sluice_memory_allocated(void) { return atomic_load(&allocated_bytes); }
 // MARK: - Deadline
 
 static _Atomic uint64_t deadline;
-// 1 while a call runs: user code, or the driver's work on what user code returned. Only then may
-// the deadline signal (and, past the deadline, the stop tracer) raise TimeLimitExceeded. Kept
+// CALL while a call runs: user code, or the driver's work on what user code returned. Only then
+// may the deadline signal (and, past the deadline, the stop tracer) raise TimeLimitExceeded. Kept
 // here rather than in a Python attribute so that `enter` and `leave` switch it in the same C
 // call that arms and disarms the deadline: no driver bytecode ever runs in between.
+// RELEASING while the driver releases what a batch made and runs its finalisers: then only
+// frames that are not the driver's are stopped, so the release itself always completes.
+enum { IDLE = 0, CALL = 1, RELEASING = 2 };
 static _Atomic int in_call;
 // [0]: the running call's sequence number (0: none), a new one for every call; [1]: the input it
 // is for (-1: none, or a whole batch), left set after the call ends. Read by the engine monitor
@@ -158,12 +161,15 @@ static int call_is_due(void) { return atomic_load(&in_call) && sluice_deadline_p
 // the driver's raises TimeLimitExceeded again, so that code catching the first one (`except
 // BaseException`, a `finally` that loops, a finaliser) cannot carry on. Costs nothing before the
 // deadline: it is not installed then.
-static int stop_tracer(PyObject *unused, PyFrameObject *frame, int what, PyObject *argument) {
-    if (!call_is_due() || !time_limit_exception) return 0;
+static int is_driver_frame(PyFrameObject *frame) {
     PyCodeObject *code = PyFrame_GetCode(frame);
     int driver = code->co_filename == driver_file_name;
     Py_DECREF(code);
-    if (driver) return 0;
+    return driver;
+}
+
+static int stop_tracer(PyObject *unused, PyFrameObject *frame, int what, PyObject *argument) {
+    if (!call_is_due() || !time_limit_exception || is_driver_frame(frame)) return 0;
     PyErr_SetNone(time_limit_exception);
     return -1;
 }
@@ -184,6 +190,10 @@ static PyObject *on_deadline(PyObject *self, PyObject *const *arguments, Py_ssiz
         stop_tracer_installed = 1;
         PyEval_SetTrace(stop_tracer, NULL);
     }
+    if (atomic_load(&in_call) == RELEASING && count == 2 && PyFrame_Check(arguments[1])
+        && is_driver_frame((PyFrameObject *)arguments[1])) {
+        Py_RETURN_NONE;
+    }
     PyErr_SetNone(time_limit_exception);
     return NULL;
 }
@@ -202,27 +212,39 @@ static PyObject *configure(PyObject *self, PyObject *const *arguments, Py_ssize_
 
 static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
 
-// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch or
-// the module's evaluation) — its deadline, its sequence number and, when budget > 0, its memory
-// budget — in one call from the driver's hot path. leave() ends all of it.
-static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
-    if (count != 3) {
-        PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget, index)");
+// Arms a call: its deadline, a new sequence number, the input it is for and, when budget > 0,
+// its memory budget. Arguments: nanoseconds, budget bytes and, for CALL, the input index.
+static PyObject *start(PyObject *const *arguments, Py_ssize_t count, int mode) {
+    Py_ssize_t expected = mode == CALL ? 3 : 2;
+    if (count != expected) {
+        PyErr_SetString(PyExc_TypeError, mode == CALL ? "enter(nanoseconds, budget, index)" : "enter_release(nanoseconds, budget)");
         return NULL;
     }
     long long limit = PyLong_AsLongLong(arguments[0]);
     long long budget = PyLong_AsLongLong(arguments[1]);
-    long index = PyLong_AsLong(arguments[2]);
+    long index = mode == CALL ? PyLong_AsLong(arguments[2]) : -1;
     if (PyErr_Occurred()) return NULL;
     if (budget > 0) sluice_memory_begin(budget);
     call_control[1] = (int32_t)index;
     sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
-    atomic_store(&in_call, 1);
+    atomic_store(&in_call, mode);
     Py_RETURN_NONE;
 }
 
+// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch or
+// the module's evaluation), in one call from the driver's hot path. leave() ends all of it.
+static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    return start(arguments, count, CALL);
+}
+
+// enter_release(nanoseconds, budget_bytes): like enter(…, -1), for the driver's release of a
+// batch's objects: finalisers run under the limits, the driver's own frames are never stopped.
+static PyObject *enter_release(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    return start(arguments, count, RELEASING);
+}
+
 static PyObject *leave(PyObject *self, PyObject *unused) {
-    atomic_store(&in_call, 0);
+    atomic_store(&in_call, IDLE);
     sluice_deadline_set(0);
     sluice_memory_end();
     stop_tracer_remove();
@@ -286,6 +308,7 @@ static PyObject *host_fetch(PyObject *self, PyObject *const *args, Py_ssize_t co
 static PyMethodDef host_methods[] = {
     {"fetch", (PyCFunction)(void (*)(void))host_fetch, METH_FASTCALL, "fetch(invocation, url, method, headers, body): the host's JSON answer."},
     {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes, index)."},
+    {"enter_release", (PyCFunction)(void (*)(void))enter_release, METH_FASTCALL, "Starts releasing a batch: enter_release(nanoseconds, budget_bytes)."},
     {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
     {"on_deadline", (PyCFunction)(void (*)(void))on_deadline, METH_FASTCALL, "The deadline signal's handler: on_deadline(signal, frame)."},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(time_limit_exception, driver_file_name)."},

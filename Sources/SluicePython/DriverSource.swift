@@ -15,11 +15,17 @@ import traceback
 import types
 import builtins as _builtins
 
+# Errors in finalisers (a __del__, a generator's finally stopped at the time limit) are the user
+# code's and are ignored: the default hook would print them, calling their __repr__, on the
+# process's standard error.
+sys.unraisablehook = lambda unraisable: None
+
 # This file's name in its code objects: the stop tracer never stops the driver's own frames.
 _DRIVER_FILE = (lambda: None).__code__.co_filename
 _host = _sluice_host
 del _sluice_host
 _enter = _host["enter"]
+_enter_release = _host["enter_release"]
 _leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
 _host_fetch = _host["fetch"]
@@ -311,9 +317,13 @@ class Transformation:
 
 
 class _Batch:
-    """One batch. Items are lists [message, metadata, metadata JSON or None]; an invalid item is
-    [None, error message, None]. Results are collected as string pieces, each record ending in
-    the record separator, and joined once."""
+    """One batch. Items are lists [message, metadata, nested keys of metadata or None]; an
+    invalid item is [None, error message, None]. Results are collected as string pieces, each
+    record ending in the record separator, and joined once.
+
+    Everything user code made or touched is held by this object only (the module instance, the
+    entry point, the events, the builtins) and dropped in release(), under the limits: no user
+    object is ever freed — and no finaliser run — by the driver outside a call."""
 
     def __init__(self, transformation, text, count, credentials_json, time_limit_ns, memory_budget):
         self.transformation = transformation
@@ -334,6 +344,10 @@ class _Batch:
         self.fetch_mocks = None
         self.unmocked = []
         self.progress_interval_ns = 0
+        self.entry = None
+        self.builtins = None
+        self.modules = None
+        self.batch_events = None
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -419,8 +433,10 @@ class _Batch:
         return self.credentials.get(key)
 
     def metadata(self, event):
+        """The metadata of `event`, as a copy: what user code does to it cannot change what later
+        calls see."""
         if event is self.current_message:
-            return self.items[self.current][1]
+            return _copy_metadata(self.items[self.current])
         if not isinstance(event, dict):
             return {}
         message_id = event.get("messageId")
@@ -429,19 +445,20 @@ class _Batch:
         # The usual call: the metadata of the event being transformed.
         current = self.current_message
         if current is not None and current.get("messageId") == message_id:
-            return self.items[self.current][1]
+            return _copy_metadata(self.items[self.current])
         if self.by_message_id is None:
             self.by_message_id = {}
-            for message, metadata, _ in self.items:
-                if message is not None:
+            for item in self.items:
+                if item[0] is not None:
                     try:
-                        self.by_message_id.setdefault(message.get("messageId"), metadata)
+                        self.by_message_id.setdefault(item[0].get("messageId"), item)
                     except TypeError:
                         pass
         try:
-            return self.by_message_id.get(message_id, {})
+            item = self.by_message_id.get(message_id)
         except TypeError:
             return {}
+        return {} if item is None else _copy_metadata(item)
 
     def importer(self, name, globals=None, locals=None, fromlist=(), level=0):
         if level:
@@ -482,7 +499,11 @@ class _Batch:
             exec(code, module.__dict__)
         return module
 
-    def instantiate(self, *unused):
+    def instantiate(self):
+        """Evaluates the transformation's module (and, on import, its libraries) afresh; sets
+        self.entry. Runs inside a call, so the instance it replaces is released under the
+        limits too."""
+        self.entry = None
         self.builtins = self.make_builtins()
         self.modules = {}
         namespace = {"__name__": "transformation", "__builtins__": self.builtins, "__file__": self.transformation.file_name}
@@ -490,7 +511,13 @@ class _Batch:
         entry = namespace.get(self.transformation.entry)
         if not callable(entry):
             raise TypeError(f"{self.transformation.entry} is not a function")
-        return entry
+        self.entry = entry
+
+    def reinstantiate(self):
+        """After a memory limit hit: a fresh instance, the old one's memory collected now."""
+        self.entry = self.builtins = self.modules = None
+        gc.collect(1)
+        self.instantiate()
 
     # -- records ------------------------------------------------------------------------------
 
@@ -537,10 +564,10 @@ class _Batch:
         except BaseException:
             return f"{_type_name(type(error))}: (its message could not be produced)"
 
-    def load(self, first=0):
-        """Evaluates the modules; on failure every input from `first` on gets the error."""
-        holder = []
-        failure = self.guarded(-1, lambda: holder.append(self.instantiate()))
+    def load(self, first=0, evaluate=None):
+        """Evaluates the modules (self.entry); on failure every input from `first` on gets the
+        error. Returns whether there is an entry point."""
+        failure = self.guarded(-1, evaluate or self.instantiate)
         if failure:
             for index in range(first, len(self.items)):
                 item = self.items[index]
@@ -548,13 +575,13 @@ class _Batch:
                     self.error(index, "invalid_input", item[1])
                 else:
                     self.fail(index, failure)
-            return None
-        return holder[0]
+            return False
+        return True
 
     def run(self):
         # Event data has no reference cycles: reference counting frees it, and the cycle
-        # collector would only rescan the batch's live dicts over and over. It runs after the
-        # batch instead (the memory limit bounds what a batch can pile up meanwhile).
+        # collector would only rescan the batch's live dicts over and over. It runs at the end of
+        # the batch instead, in release() (the memory limit bounds what a batch can pile up).
         gc.disable()
         try:
             for part in (self.text.split(_RS) if self.count else ()):
@@ -565,17 +592,32 @@ class _Batch:
                     continue
                 self.items.append(_classify(value))
             self.text = None
-            entry = self.load()
-            if entry is not None:
+            if self.load():
                 if self.transformation.is_batch:
-                    self.run_batch(entry)
+                    self.run_batch()
                 else:
-                    self.run_events(entry)
-            return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
+                    self.run_events()
         finally:
+            self.release()
             gc.enable()
+        # After the release: what finalisers logged belongs to this batch.
+        return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
 
-    def run_events(self, entry):
+    def release(self):
+        """Drops everything of the batch that user code made or could reach, and collects it,
+        under the call limits: finalisers (__del__, a generator's finally, a weakref callback)
+        run now and are stopped at the limit, never later in the driver or in another batch."""
+        _enter_release(self.time_limit_ns, self.memory_budget)
+        try:
+            self.entry = self.builtins = self.modules = self.batch_events = None
+            self.items = self.by_message_id = self.current_message = self.fixed_modules = None
+            gc.collect(1)
+        except BaseException:
+            gc.collect(1)
+        finally:
+            _leave()
+
+    def run_events(self):
         out = self.out
         items = self.items
         interval = self.progress_interval_ns
@@ -596,7 +638,7 @@ class _Batch:
             self.current = index
             self.current_message = message
             mark = len(out)
-            failure = self.guarded(index, self.call_event, entry, index, message)
+            failure = self.guarded(index, self.call_event, index)
             self.current = -1
             self.current_message = None
             if failure is not None:
@@ -604,12 +646,11 @@ class _Batch:
                 self.fail(index, failure)
                 if failure[0] == "memory_limit":
                     # Release what the module instance holds: evaluate it afresh.
-                    entry = self.load(index + 1)
-                    if entry is None:
+                    if not self.load(index + 1, self.reinstantiate):
                         return
 
-    def call_event(self, entry, index, message):
-        result = entry(message, self.metadata)
+    def call_event(self, index):
+        result = self.entry(self.current_message, self.metadata)
         if type(result) is _CoroutineType:
             result = _drive(result)
         if type(result) is dict:
@@ -650,25 +691,25 @@ class _Batch:
             return
         self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
 
-    def run_batch(self, entry):
-        events = []
+    def run_batch(self):
+        self.batch_events = []
         for index, item in enumerate(self.items):
             if item[0] is None:
                 self.error(index, "invalid_input", item[1])
             else:
-                events.append(item[0])
-        if not events:
+                self.batch_events.append(item[0])
+        if not self.batch_events:
             return
         mark = len(self.out)
-        failure = self.guarded(-1, self.call_batch, entry, events)
+        failure = self.guarded(-1, self.call_batch)
         if failure:
             del self.out[mark:]
             for index, item in enumerate(self.items):
                 if item[0] is not None:
                     self.fail(index, failure)
 
-    def call_batch(self, entry, events):
-        result = entry(events, self.metadata)
+    def call_batch(self):
+        result = self.entry(self.batch_events, self.metadata)
         if type(result) is _CoroutineType:
             result = _drive(result)
         if not isinstance(result, list):
@@ -706,6 +747,28 @@ class _Batch:
         for index, item in enumerate(self.items):
             if index not in produced and item[0] is not None:
                 self.dropped(index)
+
+
+def _copy_json(value):
+    if type(value) is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy_json(item) for item in value]
+    return value
+
+
+def _copy_metadata(item):
+    """A copy of an item's metadata for user code. Metadata is the driver's (parsed from the
+    input, never handed out itself), so exact types tell its containers; the keys holding nested
+    ones are found once per item."""
+    metadata = item[1]
+    nested = item[2]
+    if nested is None:
+        nested = item[2] = tuple(key for key, value in metadata.items() if type(value) is dict or type(value) is list)
+    copy = metadata.copy()
+    for key in nested:
+        copy[key] = _copy_json(copy[key])
+    return copy
 
 
 def _classify(value):
