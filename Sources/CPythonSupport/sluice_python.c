@@ -251,6 +251,120 @@ static PyObject *leave(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+// MARK: - Shared state
+
+// A 64-bit fingerprint of what user code can change of an object without changing its
+// identity: a dict's version tag (every insertion, deletion or replacement changes it), a
+// function's code, defaults, namespace and names, a class's namespace version, bases and
+// metaclass, a list's or set's items, and for anything else the objects it references
+// (tp_traverse: an instance's class, namespace and slots, a cell's contents, a partial's
+// arguments). The driver fingerprints the objects the standard-library modules hold once, and
+// after every batch compares (state_changed) to restore the ones that differ.
+static uint64_t mix(uint64_t hash, uint64_t value) {
+    hash ^= value;
+    return hash * 0x100000001b3ull;
+}
+
+static int visit_referent(PyObject *object, void *argument) {
+    uint64_t *hash = argument;
+    *hash = mix(*hash, (uint64_t)(uintptr_t)object);
+    return 0;
+}
+
+static uint64_t dict_version(PyObject *dictionary) { return ((PyDictObject *)dictionary)->ma_version_tag; }
+
+static uint64_t fingerprint(PyObject *object) {
+    PyTypeObject *type = Py_TYPE(object);
+    uint64_t hash = mix(0xcbf29ce484222325ull, (uint64_t)(uintptr_t)type);
+    if (PyDict_Check(object)) return mix(hash, dict_version(object));
+    if (PyFunction_Check(object)) {
+        PyFunctionObject *function = (PyFunctionObject *)object;
+        PyObject *fields[] = {function->func_code, function->func_defaults, function->func_kwdefaults, function->func_dict,
+                              function->func_annotations, function->func_name, function->func_qualname, function->func_module,
+                              function->func_doc, function->func_closure};
+        for (size_t index = 0; index < sizeof fields / sizeof fields[0]; index++) hash = mix(hash, (uint64_t)(uintptr_t)fields[index]);
+        return hash;
+    }
+    if (PyType_Check(object)) {
+        PyTypeObject *class = (PyTypeObject *)object;
+        hash = mix(hash, (uint64_t)(uintptr_t)class->tp_dict);
+        if (class->tp_dict) hash = mix(hash, dict_version(class->tp_dict));
+        hash = mix(hash, (uint64_t)(uintptr_t)class->tp_bases);
+        return mix(hash, (uint64_t)(uintptr_t)class->tp_mro);
+    }
+    if (PyList_Check(object)) {
+        Py_ssize_t count = PyList_GET_SIZE(object);
+        hash = mix(hash, (uint64_t)count);
+        for (Py_ssize_t index = 0; index < count; index++) hash = mix(hash, (uint64_t)(uintptr_t)PyList_GET_ITEM(object, index));
+        return hash;
+    }
+    if (PyAnySet_Check(object)) {
+        uint64_t sum = 0;
+        Py_ssize_t position = 0;
+        PyObject *key;
+        Py_hash_t key_hash;
+        while (_PySet_NextEntry(object, &position, &key, &key_hash)) sum += (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+        return mix(mix(hash, (uint64_t)PySet_GET_SIZE(object)), sum);
+    }
+    if (PyByteArray_Check(object)) {
+        const char *bytes = PyByteArray_AS_STRING(object);
+        Py_ssize_t count = PyByteArray_GET_SIZE(object);
+        for (Py_ssize_t index = 0; index < count; index++) hash = mix(hash, (unsigned char)bytes[index]);
+        return mix(hash, (uint64_t)count);
+    }
+    if (type->tp_traverse) type->tp_traverse(object, visit_referent, &hash);
+    return hash;
+}
+
+// function_namespaces(function): (its __dict__, its __annotations__), each None while the
+// function has none — reading the attributes would make them.
+static PyObject *function_namespaces(PyObject *self, PyObject *function) {
+    if (!PyFunction_Check(function)) {
+        PyErr_SetString(PyExc_TypeError, "function_namespaces(function)");
+        return NULL;
+    }
+    PyFunctionObject *object = (PyFunctionObject *)function;
+    return PyTuple_Pack(2, object->func_dict ? object->func_dict : Py_None, object->func_annotations ? object->func_annotations : Py_None);
+}
+
+// state_fingerprints(objects): the fingerprints of a list of objects, 8 bytes each.
+static PyObject *state_fingerprints(PyObject *self, PyObject *objects) {
+    if (!PyList_Check(objects)) {
+        PyErr_SetString(PyExc_TypeError, "state_fingerprints(list)");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(objects);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
+    if (!result) return NULL;
+    uint64_t *values = (uint64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t index = 0; index < count; index++) values[index] = fingerprint(PyList_GET_ITEM(objects, index));
+    return result;
+}
+
+// state_changed(objects, fingerprints): the indices of the objects whose fingerprint differs.
+static PyObject *state_changed(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (count != 2 || !PyList_Check(arguments[0]) || !PyBytes_Check(arguments[1])
+        || PyBytes_GET_SIZE(arguments[1]) != PyList_GET_SIZE(arguments[0]) * (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_TypeError, "state_changed(list, fingerprints of that list)");
+        return NULL;
+    }
+    PyObject *objects = arguments[0];
+    const uint64_t *saved = (const uint64_t *)PyBytes_AS_STRING(arguments[1]);
+    PyObject *changed = PyList_New(0);
+    if (!changed) return NULL;
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(objects); index++) {
+        if (fingerprint(PyList_GET_ITEM(objects, index)) == saved[index]) continue;
+        PyObject *number = PyLong_FromSsize_t(index);
+        if (!number || PyList_Append(changed, number) < 0) {
+            Py_XDECREF(number);
+            Py_DECREF(changed);
+            return NULL;
+        }
+        Py_DECREF(number);
+    }
+    return changed;
+}
+
 // MARK: - progress
 
 static sluice_progress_callback progress_callback;
@@ -314,6 +428,9 @@ static PyMethodDef host_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(time_limit_exception, driver_file_name)."},
     {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
     {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since the call began."},
+    {"state_fingerprints", state_fingerprints, METH_O, "state_fingerprints(objects): 8 bytes per object."},
+    {"function_namespaces", function_namespaces, METH_O, "function_namespaces(function): (__dict__ or None, __annotations__ or None)."},
+    {"state_changed", (PyCFunction)(void (*)(void))state_changed, METH_FASTCALL, "state_changed(objects, fingerprints): indices that differ."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -356,6 +473,10 @@ const char *sluice_python_initialize(void) {
 }
 
 SluicePyObject *sluice_run_file(const char *code, const char *file_name, SluicePyObject *globals) {
+    // As PyRun_String does: code run in these globals finds the builtins there.
+    if (!PyDict_GetItemString(globals, "__builtins__") && PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        return NULL;
+    }
     PyObject *compiled = Py_CompileString(code, file_name, Py_file_input);
     if (!compiled) return NULL;
     PyObject *result = PyEval_EvalCode(compiled, globals, globals);

@@ -5,15 +5,30 @@
 enum DriverSource {
     static let fileName = "<sluice>"
 
-    static let code = #"""
+    /// The whole driver: this file's part, then the restrictions and the isolation (each
+    /// runs after the one before it; functions refer to each other's names at call time).
+    static let code = core + restrictions + isolation
+
+    static let core = #"""
+import _abc
+import _locale
+import _string
+import _struct
 import ast
+import functools
 import gc
 import json
+import os
 import signal
 import sys
 import traceback
 import types
+import warnings
 import builtins as _builtins
+
+# Standard-library code that warns during a batch would print to the process's standard error
+# and record the warning in its module's namespace: neither is any use here.
+warnings.simplefilter("ignore")
 
 # Errors in finalisers (a __del__, a generator's finally stopped at the time limit) are the user
 # code's and are ignored: the default hook would print them, calling their __repr__, on the
@@ -99,23 +114,25 @@ ALLOWED_MODULES = frozenset("""
 """.split())
 
 def preload():
-    """Imports every allowed module now (worker processes, before their seccomp filter refuses
-    opening the files a later import would read), then records the shared state that
-    shared_state_change() compares against. Returns how many modules are loaded."""
-    for name in sorted(ALLOWED_MODULES):
-        _real_import(name)
+    """Loads now what a worker could not load once confined (its seccomp filter refuses opening
+    files): every time zone. Then records the shared state afresh (_SharedState). Returns how
+    many modules are loaded."""
     _preload_time_zones()
-    _shared_snapshot[0] = _take_snapshot()
+    _shared_state.take()
+    if _zone_cache is not None:
+        _shared_state.add([_zone_cache])
     return len(ALLOWED_MODULES)
 
 
 _TIME_ZONES = []
+# What finalisers that kept changing the shared state back would have run on (see
+# _Batch.restore_shared_state).
+_never_finalised = []
 
 
 def _preload_time_zones():
     """Loads every zone under zoneinfo.TZPATH (~600, ~30 ms) and keeps them, so ZoneInfo(key)
     answers from its cache in a worker that can no longer open the zone files."""
-    import os
     zoneinfo = sys.modules.get("zoneinfo")
     if zoneinfo is None:
         return
@@ -127,73 +144,6 @@ def _preload_time_zones():
                     _TIME_ZONES.append(zoneinfo.ZoneInfo(os.path.relpath(os.path.join(root, name), base)))
                 except Exception:
                     pass
-
-
-# What every transformation in this interpreter shares: the namespaces of the allowed modules,
-# of builtins and of this driver, the classes and functions in them, and which module object
-# sys.modules holds under each name. User code that reaches them (through an escape) could
-# change what the next tenant's code runs; a worker compares after every batch and is replaced
-# when anything changed. Mutable containers inside them (caches such as re's) are not compared.
-_shared_snapshot = [None]  # a holder: assigning into it leaves the driver's namespace unchanged
-_IMMUTABLE_TYPE = 1 << 8
-
-
-def _take_snapshot():
-    tables = []
-    functions = []
-    seen = set()
-    modules = [(name, sys.modules.get(name)) for name in sorted(ALLOWED_MODULES | {"builtins", "sys", "json", "gc", "types"})]
-    driver = globals()
-    namespaces = [module.__dict__ for _, module in modules if module is not None] + [driver]
-    for namespace in namespaces:
-        if id(namespace) in seen:
-            continue
-        seen.add(id(namespace))
-        tables.append((namespace, list(namespace.keys()), list(namespace.values())))
-        for value in list(namespace.values()):
-            if id(value) in seen:
-                continue
-            if isinstance(value, type) and not value.__flags__ & _IMMUTABLE_TYPE:
-                seen.add(id(value))
-                tables.append((value.__dict__, list(value.__dict__.keys()), list(value.__dict__.values())))
-                for member in list(value.__dict__.values()):
-                    if isinstance(member, types.FunctionType) and id(member) not in seen:
-                        seen.add(id(member))
-                        functions.append((member, member.__code__, member.__defaults__, member.__kwdefaults__))
-            elif isinstance(value, types.FunctionType):
-                seen.add(id(value))
-                functions.append((value, value.__code__, value.__defaults__, value.__kwdefaults__))
-    return tables, functions, modules
-
-
-def _namespace_name(namespace):
-    if namespace is globals():
-        return "the driver"
-    name = namespace.get("__qualname__") or namespace.get("__name__")
-    return name if isinstance(name, str) else "a class"
-
-
-def shared_state_change():
-    """What a batch changed of the state every transformation shares (see _take_snapshot), as
-    text, or "" when nothing did."""
-    if _shared_snapshot[0] is None:
-        return ""
-    tables, functions, modules = _shared_snapshot[0]
-    for namespace, keys, values in tables:
-        if len(namespace) != len(keys) or list(namespace.keys()) != keys:
-            added = [key for key in namespace.keys() if key not in keys][:3]
-            removed = [key for key in keys if key not in namespace][:3]
-            return f"names added {added} or removed {removed} in {_namespace_name(namespace)}"
-        for key, live, saved in zip(keys, namespace.values(), values):
-            if live is not saved:
-                return f"{_namespace_name(namespace)}.{key} replaced"
-    for function, code, defaults, kwdefaults in functions:
-        if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:
-            return f"code or defaults of {function.__module__}.{function.__qualname__} replaced"
-    for name, module in modules:
-        if sys.modules.get(name) is not module:
-            return f"sys.modules[{name!r}] replaced"
-    return ""
 
 
 # Builtins user code may not call, each replaced by a function that says so.
@@ -271,6 +221,10 @@ def analyze(file_name, code):
         return _encode({"error": f"{type(error).__name__}: {error.msg} ({where})"})
     except ValueError as error:
         return _encode({"error": f"SyntaxError: {error} ({file_name})"})
+    try:
+        restricted_tree(tree, file_name)
+    except RestrictionError as error:
+        return _encode({"error": str(error)})
     imports = []
     for name in _import_names(tree):
         if name.startswith("."):
@@ -300,8 +254,11 @@ class Transformation:
         self.is_batch = self.entry == "transformBatch"
 
     def _compile(self, file_name, code):
+        if file_name == _DRIVER_FILE:
+            raise ValueError(f"{file_name} is the engine's own file name")
         self.files[file_name] = code.splitlines()
-        return compile(code, file_name, "exec", dont_inherit=True)
+        tree = restricted_tree(_real_compile(code, file_name, "exec", ast.PyCF_ONLY_AST, True), file_name)
+        return _real_compile(tree, file_name, "exec", dont_inherit=True)
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -348,6 +305,7 @@ class _Batch:
         self.builtins = None
         self.modules = None
         self.batch_events = None
+        self.used = set()  # names of the views of allowed modules user code got
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -466,12 +424,17 @@ class _Batch:
         if name in self.transformation.libraries:
             return self.load_library(name)
         if name in ALLOWED_MODULES:
+            self.used.update(_views_reachable(name.partition(".")[0]))
             if self.determinism is not None and name in _FIXED_MODULES:
                 module = self.fixed_modules.get(name)
                 if module is None:
                     module = self.fixed_modules[name] = _fixed_module(name, self.determinism, self.fixed_modules)
                 return module
-            return _real_import(name, globals, locals, fromlist, level)
+            return _view(name if fromlist else name.partition(".")[0])
+        if name in _INTERNAL_MODULES and name in sys.modules:
+            # Imported by an allowed module's C code (time.strptime); C reads the module from
+            # sys.modules, not from what this returns.
+            return _view(name)
         if name.partition(".")[0] in sys.stdlib_module_names:
             raise ImportError(f"import of '{name}' is not allowed in transformations")
         raise ModuleNotFoundError(f"No module named '{name}'")
@@ -479,8 +442,7 @@ class _Batch:
     # -- module instances ---------------------------------------------------------------------
 
     def make_builtins(self):
-        namespace = dict(_builtins.__dict__)
-        namespace.update(_REFUSED_FUNCTIONS)
+        namespace = _USER_BUILTINS.copy()
         namespace["__import__"] = self.importer
         namespace["log"] = self.log
         namespace["getCredential"] = self.get_credential
@@ -496,7 +458,7 @@ class _Batch:
             module.__dict__["__builtins__"] = self.builtins
             module.__dict__["__file__"] = file_name
             self.modules[name] = module
-            exec(code, module.__dict__)
+            _real_exec(code, module.__dict__)
         return module
 
     def instantiate(self):
@@ -507,7 +469,7 @@ class _Batch:
         self.builtins = self.make_builtins()
         self.modules = {}
         namespace = {"__name__": "transformation", "__builtins__": self.builtins, "__file__": self.transformation.file_name}
-        exec(self.transformation.code, namespace)
+        _real_exec(self.transformation.code, namespace)
         entry = namespace.get(self.transformation.entry)
         if not callable(entry):
             raise TypeError(f"{self.transformation.entry} is not a function")
@@ -583,15 +545,9 @@ class _Batch:
         # collector would only rescan the batch's live dicts over and over. It runs at the end of
         # the batch instead, in release() (the memory limit bounds what a batch can pile up).
         gc.disable()
+        _active_batch[0] = self
         try:
-            for part in (self.text.split(_RS) if self.count else ()):
-                try:
-                    value = _loads(part)
-                except ValueError as error:
-                    self.items.append([None, f"invalid JSON: {error}", None])
-                    continue
-                self.items.append(_classify(value))
-            self.text = None
+            self.parse()
             if self.load():
                 if self.transformation.is_batch:
                     self.run_batch()
@@ -599,23 +555,60 @@ class _Batch:
                     self.run_events()
         finally:
             self.release()
+            self.restore_shared_state()
+            _active_batch[0] = None
             gc.enable()
         # After the release: what finalisers logged belongs to this batch.
         return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
+
+    def parse(self):
+        """The items of the batch's text (a method of its own: no frame that outlives the batch
+        holds an event)."""
+        for part in (self.text.split(_RS) if self.count else ()):
+            try:
+                value = _loads(part)
+            except ValueError as error:
+                self.items.append([None, f"invalid JSON: {error}", None])
+                continue
+            self.items.append(_classify(value))
+        self.text = None
 
     def release(self):
         """Drops everything of the batch that user code made or could reach, and collects it,
         under the call limits: finalisers (__del__, a generator's finally, a weakref callback)
         run now and are stopped at the limit, never later in the driver or in another batch."""
+        self.collect_under_limits(self.drop_references)
+
+    def drop_references(self):
+        self.entry = self.builtins = self.modules = self.batch_events = None
+        self.items = self.by_message_id = self.current_message = self.fixed_modules = None
+
+    def collect_under_limits(self, drop):
         _enter_release(self.time_limit_ns, self.memory_budget)
         try:
-            self.entry = self.builtins = self.modules = self.batch_events = None
-            self.items = self.by_message_id = self.current_message = self.fixed_modules = None
+            drop()
             gc.collect(1)
         except BaseException:
             gc.collect(1)
         finally:
             _leave()
+
+    def restore_shared_state(self):
+        """Puts back what the batch changed of the state all transformations share (see
+        _SharedState), releasing what that drops under the batch's limits. A finaliser that
+        changes the state again is undone in the next round; after three rounds what would be
+        finalised is kept instead, never finalised, and the process reports the change (a worker
+        is then replaced)."""
+        _reset_hidden_state(self.used)
+        for round in range(4):
+            removed = []
+            if not _shared_state.restore(removed):
+                return
+            if round < 3:
+                self.collect_under_limits(removed.clear)
+            else:
+                _never_finalised.append(removed)
+                _shared_state.unrestorable = "finalisers kept changing the state every transformation shares"
 
     def run_events(self):
         out = self.out
@@ -796,7 +789,8 @@ def _fixed_module(name, settings, made):
     import datetime as real_datetime, random as real_random, time as real_time, uuid as real_uuid
     real = {"time": real_time, "datetime": real_datetime, "random": real_random, "uuid": real_uuid}[name]
     module = types.ModuleType(name)
-    module.__dict__.update(real.__dict__)
+    module.__dict__.clear()
+    module.__dict__.update(_view(name).__dict__)
     seconds = settings["now"] / 1000
     if "generator" not in made:
         made["generator"] = real_random.Random(settings["seed"])
@@ -899,10 +893,5 @@ def _describe(error, files):
 
 def build(spec_json):
     return Transformation(_loads(spec_json))
-
-
-# Everything loaded so far lives as long as the process: keep it out of the collector's scans.
-gc.collect()
-gc.freeze()
 """#
 }

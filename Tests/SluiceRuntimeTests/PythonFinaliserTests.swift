@@ -112,6 +112,24 @@ import Testing
         #expect(elapsed < 1000, "took \(elapsed) ms")
     }
 
+    @Test func anObjectLeftInAnInputEventIsReleasedWithinTheBatch() throws {
+        let code = Self.stuck + """
+        class Witness:
+            def __del__(self):
+                log("released")
+
+        def transformEvent(event, metadata):
+            event["witness"] = Witness()
+            event["stuck"] = Stuck()
+            return {"n": event["n"]}
+        """
+        let (lines, elapsed) = try retryingIfSlowerThan(1000) { try timedLines(code, [#"{"n":1}"#, #"{"n":2}"#], language: .python, limits: Self.limits) }
+        #expect(lines == [#"0 output {"n":1}"#, #"1 output {"n":2}"#])
+        #expect(elapsed < 1000, "took \(elapsed) ms")
+        let result = try runPython(code.replacingOccurrences(of: "    event[\"stuck\"] = Stuck()\n", with: ""), [#"{"n":1}"#])
+        #expect(result.logs.map(\.text) == ["released"])
+    }
+
     @Test func aFinaliserCannotReachTheNextTenant() throws {
         // A cycle with a finaliser: only the collector frees it. It must run in its own batch.
         let code = """
