@@ -7,7 +7,7 @@ enum DriverSource {
 
     /// The whole driver: this file's part, then the restrictions and the isolation (each
     /// runs after the one before it; functions refer to each other's names at call time).
-    static let code = core + restrictions + isolation
+    static let code = core + json + restrictions + isolation
 
     static let core = #"""
 import _abc
@@ -72,7 +72,7 @@ MAXIMUM_OUTPUT = 32 << 20
 
 def _output(value):
     """The JSON text of a returned event; ValueError past MAXIMUM_OUTPUT."""
-    text = _encode(value)
+    text = _encode_any(value)
     if len(text) > MAXIMUM_OUTPUT:
         raise ValueError(f"returned event is {len(text) >> 20} MB of JSON, past the limit of {MAXIMUM_OUTPUT >> 20} MB for one output")
     return text
@@ -85,11 +85,11 @@ def _encode(value):
     return "".join(_c_make_encoder({}, _unserialisable, _c_encode_string, None, ":", ",", False, False, False)(value, 0))
 
 
-def _loads(text):
+def _loads(text, scan=_c_scan):
     """json.loads(text) for str input."""
     start = _whitespace_end(text, 0).end()
     try:
-        value, end = _c_scan(text, start)
+        value, end = scan(text, start)
     except StopIteration as stop:
         raise _JSONDecodeError("Expecting value", text, stop.value) from None
     end = _whitespace_end(text, end).end()
@@ -275,7 +275,7 @@ class Transformation:
 
 class _Batch:
     """One batch. Items are lists [message, metadata, nested keys of metadata or None]; an
-    invalid item is [None, error message, None]. Results are collected as string pieces, each
+    invalid item is [None, error message, error kind]. Results are collected as string pieces, each
     record ending in the record separator, and joined once.
 
     Everything user code made or touched is held by this object only (the module instance, the
@@ -306,6 +306,7 @@ class _Batch:
         self.modules = None
         self.batch_events = None
         self.used = set()  # names of the views of allowed modules user code got
+        self.integers = {}  # integers past the digit limit read from the input: {id: (value, text)}
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -318,7 +319,7 @@ class _Batch:
                 parts.append(_describe(value, self.transformation.files))
             else:
                 try:
-                    parts.append(_encode(value))
+                    parts.append(_encode_any(value))
                 except Exception:
                     parts.append(str(value))
         message_id = ""
@@ -534,7 +535,7 @@ class _Batch:
             for index in range(first, len(self.items)):
                 item = self.items[index]
                 if item[0] is None:
-                    self.error(index, "invalid_input", item[1])
+                    self.error(index, item[2], item[1])
                 else:
                     self.fail(index, failure)
             return False
@@ -564,14 +565,31 @@ class _Batch:
     def parse(self):
         """The items of the batch's text (a method of its own: no frame that outlives the batch
         holds an event)."""
-        for part in (self.text.split(_RS) if self.count else ()):
+        for index, part in enumerate(self.text.split(_RS) if self.count else ()):
             try:
                 value = _loads(part)
+            except RecursionError:
+                value = self.parse_slowly(index, part)
             except ValueError as error:
-                self.items.append([None, f"invalid JSON: {error}", None])
-                continue
-            self.items.append(_classify(value))
+                value = self.parse_slowly(index, part) if _is_digit_limit(error) else _Invalid(f"invalid JSON: {error}")
+            self.items.append(value.item if type(value) is _Invalid else _classify(value))
         self.text = None
+
+    def parse_slowly(self, index, part):
+        """_loads_slowly under the input's limits (converting a large integer takes time)."""
+        _enter(self.time_limit_ns, self.memory_budget, index)
+        try:
+            return _loads_slowly(part, self.integers)
+        except TimeLimitExceeded:
+            return _Invalid(f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded", "time_limit")
+        except MemoryError:
+            if _memory_exceeded():
+                return _Invalid(f"memory limit of {self.memory_budget >> 20} MB exceeded", "memory_limit")
+            return _Invalid("invalid JSON: out of memory")
+        except (ValueError, RecursionError) as error:
+            return _Invalid(f"invalid JSON: {error}")
+        finally:
+            _leave()
 
     def release(self):
         """Drops everything of the batch that user code made or could reach, and collects it,
@@ -581,7 +599,7 @@ class _Batch:
 
     def drop_references(self):
         self.entry = self.builtins = self.modules = self.batch_events = None
-        self.items = self.by_message_id = self.current_message = self.fixed_modules = None
+        self.items = self.by_message_id = self.current_message = self.fixed_modules = self.integers = None
 
     def collect_under_limits(self, drop):
         _enter_release(self.time_limit_ns, self.memory_budget)
@@ -626,7 +644,7 @@ class _Batch:
             item = items[index]
             message = item[0]
             if message is None:
-                self.error(index, "invalid_input", item[1])
+                self.error(index, item[2], item[1])
                 continue
             self.current = index
             self.current_message = message
@@ -688,7 +706,7 @@ class _Batch:
         self.batch_events = []
         for index, item in enumerate(self.items):
             if item[0] is None:
-                self.error(index, "invalid_input", item[1])
+                self.error(index, item[2], item[1])
             else:
                 self.batch_events.append(item[0])
         if not self.batch_events:
@@ -743,11 +761,18 @@ class _Batch:
 
 
 def _copy_json(value):
-    if type(value) is dict:
-        return {key: _copy_json(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_copy_json(item) for item in value]
-    return value
+    """A deep copy of a parsed JSON value (iterative: metadata may nest 10,000 levels)."""
+    if type(value) is not dict and type(value) is not list:
+        return value
+    root = value.copy()
+    stack = [root]
+    while stack:
+        container = stack.pop()
+        for key, item in (container.items() if type(container) is dict else enumerate(container)):
+            if type(item) is dict or type(item) is list:
+                container[key] = copy = item.copy()
+                stack.append(copy)
+    return root
 
 
 def _copy_metadata(item):
@@ -764,17 +789,25 @@ def _copy_metadata(item):
     return copy
 
 
+class _Invalid:
+    """An input the engine could not read: its item, [None, message, kind]."""
+    __slots__ = ("item",)
+
+    def __init__(self, message, kind="invalid_input"):
+        self.item = [None, message, kind]
+
+
 def _classify(value):
     if type(value) is not dict:
         kind = "null" if value is None else "an array" if isinstance(value, list) else type(value).__name__
-        return [None, f"invalid event: expected a JSON object, got {kind}", None]
+        return [None, f"invalid event: expected a JSON object, got {kind}", "invalid_input"]
     message = value.get("message")
     if type(message) is dict and _ENVELOPE_KEYS.issuperset(value):
         metadata = value.get("metadata")
         if metadata is None:
             return [message, {}, None]
         if type(metadata) is not dict:
-            return [None, "invalid envelope: metadata must be an object", None]
+            return [None, "invalid envelope: metadata must be an object", "invalid_input"]
         return [message, metadata, None]
     message_id = value.get("messageId")
     return [value, {"messageId": message_id} if isinstance(message_id, str) else {}, None]
