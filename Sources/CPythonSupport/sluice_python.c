@@ -334,27 +334,49 @@ static PyObject *state_fingerprints(PyObject *self, PyObject *objects) {
         return NULL;
     }
     Py_ssize_t count = PyList_GET_SIZE(objects);
-    PyObject *result = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
+    PyObject *result = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
     if (!result) return NULL;
-    uint64_t *values = (uint64_t *)PyBytes_AS_STRING(result);
+    uint64_t *values = (uint64_t *)PyByteArray_AS_STRING(result);
     for (Py_ssize_t index = 0; index < count; index++) values[index] = fingerprint(PyList_GET_ITEM(objects, index));
     return result;
 }
 
-// state_changed(objects, fingerprints): the indices of the objects whose fingerprint differs.
-static PyObject *state_changed(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
-    if (count != 2 || !PyList_Check(arguments[0]) || !PyBytes_Check(arguments[1])
-        || PyBytes_GET_SIZE(arguments[1]) != PyList_GET_SIZE(arguments[0]) * (Py_ssize_t)sizeof(uint64_t)) {
-        PyErr_SetString(PyExc_TypeError, "state_changed(list, fingerprints of that list)");
-        return NULL;
+// The arguments shared by state_changed and state_refresh: the objects, their fingerprints (a
+// bytearray of 8 bytes each) and the positions to look at (bytes of native int32s).
+static int state_arguments(PyObject *const *arguments, Py_ssize_t count, uint64_t **fingerprints, const int32_t **positions,
+                           Py_ssize_t *position_count) {
+    if (count != 3 || !PyList_Check(arguments[0]) || !PyByteArray_Check(arguments[1]) || !PyBytes_Check(arguments[2])
+        || PyByteArray_GET_SIZE(arguments[1]) != PyList_GET_SIZE(arguments[0]) * (Py_ssize_t)sizeof(uint64_t)
+        || PyBytes_GET_SIZE(arguments[2]) % (Py_ssize_t)sizeof(int32_t)) {
+        PyErr_SetString(PyExc_TypeError, "(objects, their fingerprints, positions as int32 bytes)");
+        return -1;
     }
+    *fingerprints = (uint64_t *)PyByteArray_AS_STRING(arguments[1]);
+    *positions = (const int32_t *)PyBytes_AS_STRING(arguments[2]);
+    *position_count = PyBytes_GET_SIZE(arguments[2]) / (Py_ssize_t)sizeof(int32_t);
+    Py_ssize_t size = PyList_GET_SIZE(arguments[0]);
+    for (Py_ssize_t index = 0; index < *position_count; index++) {
+        if ((*positions)[index] < 0 || (*positions)[index] >= size) {
+            PyErr_SetString(PyExc_IndexError, "a position past the objects");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// state_changed(objects, fingerprints, positions): the positions whose fingerprint differs.
+static PyObject *state_changed(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    uint64_t *saved;
+    const int32_t *positions;
+    Py_ssize_t position_count;
+    if (state_arguments(arguments, count, &saved, &positions, &position_count) < 0) return NULL;
     PyObject *objects = arguments[0];
-    const uint64_t *saved = (const uint64_t *)PyBytes_AS_STRING(arguments[1]);
     PyObject *changed = PyList_New(0);
     if (!changed) return NULL;
-    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(objects); index++) {
-        if (fingerprint(PyList_GET_ITEM(objects, index)) == saved[index]) continue;
-        PyObject *number = PyLong_FromSsize_t(index);
+    for (Py_ssize_t index = 0; index < position_count; index++) {
+        int32_t position = positions[index];
+        if (fingerprint(PyList_GET_ITEM(objects, position)) == saved[position]) continue;
+        PyObject *number = PyLong_FromLong(position);
         if (!number || PyList_Append(changed, number) < 0) {
             Py_XDECREF(number);
             Py_DECREF(changed);
@@ -363,6 +385,18 @@ static PyObject *state_changed(PyObject *self, PyObject *const *arguments, Py_ss
         Py_DECREF(number);
     }
     return changed;
+}
+
+// state_refresh(objects, fingerprints, positions): records the current fingerprints there.
+static PyObject *state_refresh(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    uint64_t *saved;
+    const int32_t *positions;
+    Py_ssize_t position_count;
+    if (state_arguments(arguments, count, &saved, &positions, &position_count) < 0) return NULL;
+    for (Py_ssize_t index = 0; index < position_count; index++) {
+        saved[positions[index]] = fingerprint(PyList_GET_ITEM(arguments[0], positions[index]));
+    }
+    Py_RETURN_NONE;
 }
 
 // MARK: - progress
@@ -430,7 +464,8 @@ static PyMethodDef host_methods[] = {
     {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since the call began."},
     {"state_fingerprints", state_fingerprints, METH_O, "state_fingerprints(objects): 8 bytes per object."},
     {"function_namespaces", function_namespaces, METH_O, "function_namespaces(function): (__dict__ or None, __annotations__ or None)."},
-    {"state_changed", (PyCFunction)(void (*)(void))state_changed, METH_FASTCALL, "state_changed(objects, fingerprints): indices that differ."},
+    {"state_changed", (PyCFunction)(void (*)(void))state_changed, METH_FASTCALL, "state_changed(objects, fingerprints, positions): those that differ."},
+    {"state_refresh", (PyCFunction)(void (*)(void))state_refresh, METH_FASTCALL, "state_refresh(objects, fingerprints, positions)."},
     {NULL, NULL, 0, NULL},
 };
 

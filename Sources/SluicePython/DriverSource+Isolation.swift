@@ -29,6 +29,7 @@ _object_delattr = object.__delattr__
 _object_getattr = object.__getattribute__
 _state_fingerprints = _host["state_fingerprints"]
 _state_changed = _host["state_changed"]
+_state_refresh = _host["state_refresh"]
 _function_namespaces = _host["function_namespaces"]
 # Objects that cannot change (or only through what they reference, which is walked).
 _IMMUTABLE_LEAVES = frozenset((str, bytes, int, float, complex, bool, type(None), type(...), type(NotImplemented),
@@ -37,8 +38,10 @@ _IMMUTABLE_LEAVES = frozenset((str, bytes, int, float, complex, bool, type(None)
                                types.MethodWrapperType))
 _STATELESS_WRAPPERS = frozenset((types.MethodType, types.BuiltinMethodType, property, classmethod, staticmethod,
                                  types.MappingProxyType))
-# Modules whose state is the process's, not the tenants': never reachable from user code.
-_UNTRACKED_MODULES = frozenset(("sys", "gc", "signal", "_signal", "__main__", "_abc", "warnings", "_warnings"))
+# Modules whose state is the process's, not the tenants': user code reaches none of it (it gets
+# a copy of the builtins' namespace; the standard library's compile/exec/eval never get the
+# real one during a batch).
+_UNTRACKED_MODULES = frozenset(("sys", "gc", "signal", "_signal", "__main__", "_abc", "warnings", "_warnings", "builtins"))
 
 
 def _cell_filled(cell):
@@ -250,15 +253,16 @@ def _view(name):
             value = _view(value.__name__)
         namespace[key] = value
     namespace.update(_view_replacements(name, module))
-    if _shared_state.fingerprints:
-        _shared_state.add([view])
+    if _shared_state.objects:
+        _shared_state.add(name, [view], public=True)
     return view
 
 
 class _SharedState:
     """What user code could change of the state every transformation shares, and how to put it
-    back. take() records everything reachable from the loaded modules and the views; restore()
-    compares fingerprints and puts back what differs."""
+    back. take() records everything reachable from the loaded modules and the views, and which
+    of it each module reaches (its own objects, and the modules it uses); restore() compares the
+    fingerprints of what the modules a batch used reach, and puts back what differs."""
 
     def __init__(self):
         self.reset()
@@ -266,13 +270,18 @@ class _SharedState:
     def reset(self):
         self.objects = []
         self.saved = []
-        self.fingerprints = b""
-        self.seen = set()
+        self.fingerprints = bytearray()
+        self.position_of = {}  # id(object) -> its position in objects
         self.abc_classes = []
         self.abc_registries = []
         self.abc_token = None
         self.module_count = 0
         self.modules = set()
+        self.reached = {}  # owner (a module name, or _ALWAYS) -> positions of what it reaches
+        self.public = {}  # owner -> positions of what its view reaches (what user code can touch)
+        self.uses = {}  # owner -> names of the modules its objects use
+        self.scopes = {}  # frozenset of the modules a batch used -> positions to compare (int32 bytes)
+        self.namespaces = {}  # id(a module's namespace) -> the module's name
         self.unrestorable = ""
 
     # -- recording ---------------------------------------------------------------------------
@@ -281,8 +290,9 @@ class _SharedState:
         """Records, afresh, every module loaded now, every view and what they reach."""
         self.reset()
         self.add_new_modules()
-        self.walk([_builtins, *_views.values()])
-        self.fingerprints = _state_fingerprints(self.objects)
+        for name, view in _views.items():
+            self.walk(name, [view], public=True)
+        self.walk(_ALWAYS, [*_ALWAYS_REACHABLE(), *_USER_BUILTINS.values()], public=True)
         self.abc_token = _abc_cache_token()
 
     def add_new_modules(self):
@@ -290,18 +300,26 @@ class _SharedState:
         names = [name for name in list(sys.modules) if name not in self.modules]
         self.modules.update(names)
         self.module_count = len(sys.modules)
-        self.walk([sys.modules[name] for name in names if name not in _UNTRACKED_MODULES and sys.modules.get(name) is not None])
+        modules = [(name, sys.modules.get(name)) for name in names if name not in _UNTRACKED_MODULES]
+        for name, module in modules:
+            if module is not None:
+                self.namespaces[id(module.__dict__)] = name
+        for name, module in modules:
+            if module is not None:
+                self.walk(name, [module])
 
-    def add(self, roots):
-        self.walk(roots)
-        self.fingerprints = _state_fingerprints(self.objects)
+    def add(self, owner, roots, public=False):
+        self.walk(owner, roots, public)
 
-    def track(self, value, saved):
-        self.objects.append(value)
-        self.saved.append(saved)
-
-    def walk(self, stack):
-        seen = self.seen
+    def walk(self, owner, stack, public=False):
+        """Records what `stack` reaches as `owner`'s (as what user code can touch when `public`:
+        the roots are a view): new objects are tracked (with their state now); other modules
+        met on the way are not walked into, but noted as used by `owner` (a module object, a
+        function's globals, a class's module, a module a function imports in its body)."""
+        reached = (self.public if public else self.reached).setdefault(owner, set())
+        uses = self.uses.setdefault(owner, set())
+        seen = set()
+        first = len(self.objects)
         while stack:
             value = stack.pop()
             identity = id(value)
@@ -318,13 +336,15 @@ class _SharedState:
                 if value.__name__ in _UNTRACKED_MODULES:
                     continue
                 namespace = value.__dict__
-                if id(namespace) not in seen:
-                    seen.add(id(namespace))
-                    self.track(namespace, ("dict", dict(namespace)))
-                    stack.extend(namespace.values())
+                module = self.namespaces.get(id(namespace), value.__name__)  # a view: its module's name
+                if module != owner:
+                    uses.add(module)
+                    continue
+                self.reach(reached, namespace, lambda: ("dict", dict(namespace)))
+                stack.extend(namespace.values())
                 continue
             if isinstance(value, dict):
-                self.track(value, ("dict", dict(value)))
+                self.reach(reached, value, lambda: ("dict", dict(value)))
                 stack.extend(value.values())
                 stack.extend(value.keys())
                 if kind is not dict:
@@ -332,35 +352,41 @@ class _SharedState:
                     stack.extend(gc.get_referents(value))
                 continue
             if kind is list:
-                self.track(value, ("list", list(value)))
+                self.reach(reached, value, lambda: ("list", list(value)))
                 stack.extend(value)
                 continue
             if kind is set:
-                self.track(value, ("set", set(value)))
+                self.reach(reached, value, lambda: ("set", set(value)))
                 stack.extend(value)
                 continue
             if kind is bytearray:
-                self.track(value, ("bytearray", bytes(value)))
+                self.reach(reached, value, lambda: ("bytearray", bytes(value)))
                 continue
             if kind is types.FunctionType:
                 state = _function_state(value)
-                self.track(value, ("function", state))
+                self.reach(reached, value, lambda: ("function", state))
                 stack.extend(item for item in (state[3], value.__defaults__, value.__kwdefaults__, state[4]) if item is not None)
-                stack.extend(cell for cell in value.__closure__ or ())
+                stack.extend(value.__closure__ or ())
+                module = self.namespaces.get(id(value.__globals__))
+                if module is not None and module != owner:
+                    uses.add(module)
+                uses.update(_modules_imported(value.__code__))
                 continue
             if kind is _CellType:
                 filled = _cell_filled(value)
-                self.track(value, ("cell", value.cell_contents if filled else _EMPTY))
+                self.reach(reached, value, lambda: ("cell", value.cell_contents if filled else _EMPTY))
                 if filled:
                     stack.append(value.cell_contents)
                 continue
             if isinstance(value, type):
+                module = value.__dict__.get("__module__") or type.__dict__["__module__"].__get__(value)
+                if module != owner and module in sys.modules:
+                    uses.add(module)
                 if not value.__flags__ & _HEAP_TYPE:
                     continue  # built-in classes cannot be changed
-                if "_abc_impl" in value.__dict__:
+                if self.reach(reached, value, lambda: ("type", (dict(value.__dict__), value.__bases__, type(value)))) and "_abc_impl" in value.__dict__:
                     self.abc_classes.append(value)
                     self.abc_registries.append(_abc_registry(value))
-                self.track(value, ("type", (dict(value.__dict__), value.__bases__, type(value))))
                 stack.append(type(value))
                 stack.extend(value.__dict__.values())
                 continue
@@ -368,54 +394,95 @@ class _SharedState:
                 for item in gc.get_referents(value):
                     if type(item) is dict:
                         seen.add(id(item))
-                        self.track(item, ("lru", value))
+                        self.reach(reached, item, lambda: ("lru", value))
                     else:
                         stack.append(item)
                 if value.__dict__ is not None:
                     stack.append(value.__dict__)
                 continue
             if kind is functools.partial:
-                self.track(value, ("partial", value.__reduce__()[2]))
+                self.reach(reached, value, lambda: ("partial", value.__reduce__()[2]))
                 stack.extend(gc.get_referents(value))
                 continue
             if kind in _STATELESS_WRAPPERS:
                 stack.extend(gc.get_referents(value))
                 continue
             if kind.__flags__ & _HEAP_TYPE:
-                self.track(value, ("instance", _instance_state(value)))
+                self.reach(reached, value, lambda: ("instance", _instance_state(value)))
                 stack.append(kind)
                 stack.extend(gc.get_referents(value))
                 continue
             # Other built-in objects: immutable, or with state reset explicitly (see
             # _reset_hidden_state); what they reference is walked.
             stack.extend(gc.get_referents(value))
+        if len(self.objects) > first:
+            self.fingerprints += _state_fingerprints(self.objects[first:])
+        self.scopes.clear()
+
+    def reach(self, reached, value, state):
+        """Notes that the owner reaches `value`; tracks it if it is new. Returns whether it was."""
+        position = self.position_of.get(id(value))
+        new = position is None
+        if new:
+            position = self.position_of[id(value)] = len(self.objects)
+            self.objects.append(value)
+            self.saved.append(state())
+        reached.add(position)
+        return new
+
+    def scope(self, used):
+        """For a batch that used the modules `used`: the positions of what it could have changed
+        — what those modules and the modules they use (transitively) reach, and what any code
+        reaches (builtins, the driver's classes and functions user code gets) — and the names of
+        those modules."""
+        key = frozenset(used)
+        scope = self.scopes.get(key)
+        if scope is None:
+            owners = set()
+            stack = [_ALWAYS, *used]
+            while stack:
+                owner = stack.pop()
+                if owner not in owners:
+                    owners.add(owner)
+                    stack.extend(self.uses.get(owner, ()))
+            # Functions only where user code can reach them: the modules' own code changes their
+            # namespaces, containers, classes and instances, never their functions.
+            found = set()
+            saved = self.saved
+            for owner in owners:
+                found.update(self.public.get(owner, ()))
+                found.update(position for position in self.reached.get(owner, ()) if saved[position][0] != "function")
+            # In address order: the comparison reads them in memory order.
+            ordered = sorted(found, key=lambda position: id(self.objects[position]))
+            scope = self.scopes[key] = (_array.array("i", ordered).tobytes(), frozenset(owners))
+        return scope
 
     # -- putting back ------------------------------------------------------------------------
 
-    def restore(self, removed):
-        """Puts back what changed since take(); appends what it dropped to `removed` (to be
-        released under the batch's limits). Returns whether anything changed. Records what
-        could not be put back in self.unrestorable."""
+    def restore(self, used, removed):
+        """Puts back what changed since take() of what the modules `used` reach; appends what
+        it dropped to `removed` (to be released under the batch's limits). Returns whether
+        anything changed. Records what could not be put back in self.unrestorable."""
         if len(sys.modules) != self.module_count:
             # Imported during the batch by the standard library itself (a codec, a lazy
             # import): recorded as loaded.
             self.add_new_modules()
-            self.fingerprints = _state_fingerprints(self.objects)
         restored = self.restore_abc_registries()
-        changed = _state_changed(self.objects, self.fingerprints)
+        positions = self.scope(used)[0]
+        changed = _state_changed(self.objects, self.fingerprints, positions)
         if not changed:
             return restored
         # Classes first: putting back an instance may use its class's methods (OrderedDict).
-        changed.sort(key=lambda index: self.saved[index][0] != "type")
+        changed.sort(key=lambda position: self.saved[position][0] != "type")
         problems = []
-        for index in changed:
-            value = self.objects[index]
-            kind, saved = self.saved[index]
+        for position in changed:
+            value = self.objects[position]
+            kind, saved = self.saved[position]
             try:
-                _RESTORERS[kind](self, index, value, saved, removed)
+                _RESTORERS[kind](self, position, value, saved, removed)
             except Exception as error:
                 problems.append(f"{_describe_object(value)} ({type(error).__name__}: {error})")
-        self.fingerprints = _state_fingerprints(self.objects)
+        _state_refresh(self.objects, self.fingerprints, _array.array("i", changed).tobytes())
         if problems:
             self.unrestorable = "could not put back " + "; ".join(problems[:3])
         return True
@@ -434,6 +501,33 @@ class _SharedState:
             _abc._reset_caches(cls)  # answers cached for classes registered meanwhile
         self.abc_token = _abc_cache_token()
         return True
+
+
+_ALWAYS = ""  # the owner of what any code reaches, imports or not
+
+
+def _ALWAYS_REACHABLE():
+    """Driver classes user code can reach without importing anything: the exceptions it raises."""
+    return [TimeLimitExceeded, RestrictionError]
+
+
+def _is_view(module):
+    return _views.get(module.__name__) is module
+
+
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+
+
+def _modules_imported(code):
+    """Names of the loaded modules a function's code (and the code nested in it) imports."""
+    found = set()
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        if _IMPORT_NAME in current.co_code:
+            found.update(name for name in current.co_names if name in sys.modules)
+        stack.extend(constant for constant in current.co_consts if type(constant) is types.CodeType)
+    return found
 
 
 def _restore_dict(state, index, value, saved, removed):
@@ -605,14 +699,16 @@ def _put_back_context(context, state):
 
 
 def _reset_hidden_state(used):
-    """Puts back state no fingerprint sees. `used`: the names of the views the batch got."""
-    import decimal
-    # The generator behind random.random() and friends: reseeded from the OS after every
-    # batch, so no tenant can seed it (random.seed(42)) or learn its state for the next.
-    _random_instance.seed(int.from_bytes(_urandom(16), "little"))
-    # decimal's context of this thread (precision, rounding, flags) and the templates.
-    decimal.setcontext(_decimal_context.copy())
-    if "decimal" in used:
+    """Puts back state no fingerprint sees, of the modules `used` (the names of the modules the
+    batch could reach, see _SharedState.scope)."""
+    if "random" in used:
+        # The generator behind random.random() and friends: reseeded from the OS, so no tenant
+        # can seed it (random.seed(42)) or learn its state for the next.
+        _random_instance.seed(int.from_bytes(_urandom(16), "little"))
+    if "decimal" in used or "_decimal" in used:
+        # decimal's context of this thread (precision, rounding, flags) and the templates.
+        decimal = sys.modules["decimal"]
+        decimal.setcontext(_decimal_context.copy())
         for context, state in _decimal_templates:
             if _context_state(context) != state:
                 _put_back_context(context, state)
@@ -666,7 +762,7 @@ def _load_shared_modules():
     _record_validated_caches()
     _shared_state.take()
     if _zone_cache is not None:
-        _shared_state.add([_zone_cache])
+        _shared_state.add("zoneinfo", [_zone_cache])
 
 
 _load_shared_modules()

@@ -12,6 +12,8 @@ enum DriverSource {
     static let core = #"""
 import _abc
 import _locale
+import array as _array
+import dis
 import _string
 import _struct
 import ast
@@ -120,7 +122,7 @@ def preload():
     _preload_time_zones()
     _shared_state.take()
     if _zone_cache is not None:
-        _shared_state.add([_zone_cache])
+        _shared_state.add("zoneinfo", [_zone_cache])
     return len(ALLOWED_MODULES)
 
 
@@ -617,10 +619,10 @@ class _Batch:
         changes the state again is undone in the next round; after three rounds what would be
         finalised is kept instead, never finalised, and the process reports the change (a worker
         is then replaced)."""
-        _reset_hidden_state(self.used)
+        _reset_hidden_state(_shared_state.scope(self.used)[1])
         for round in range(4):
             removed = []
-            if not _shared_state.restore(removed):
+            if not _shared_state.restore(self.used, removed):
                 return
             if round < 3:
                 self.collect_under_limits(removed.clear)
@@ -760,6 +762,9 @@ class _Batch:
                 self.dropped(index)
 
 
+_CONTAINER_TYPES = frozenset((dict, list))
+
+
 def _copy_json(value):
     """A deep copy of a parsed JSON value (iterative: metadata may nest 10,000 levels)."""
     if type(value) is not dict and type(value) is not list:
@@ -782,7 +787,8 @@ def _copy_metadata(item):
     metadata = item[1]
     nested = item[2]
     if nested is None:
-        nested = item[2] = tuple(key for key, value in metadata.items() if type(value) is dict or type(value) is list)
+        nested = item[2] = () if _CONTAINER_TYPES.isdisjoint(map(type, metadata.values())) else tuple(
+            key for key, value in metadata.items() if type(value) is dict or type(value) is list)
     copy = metadata.copy()
     for key in nested:
         copy[key] = _copy_json(copy[key])
