@@ -617,6 +617,7 @@ def _restore_instance(state, index, value, saved, removed):
 
 
 def _restore_lru(state, index, value, saved, removed):
+    removed.append(dict(value))  # what clearing frees is released under the limits
     saved.cache_clear()
 
 
@@ -700,7 +701,8 @@ def _put_back_context(context, state):
 
 def _reset_hidden_state(used):
     """Puts back state no fingerprint sees, of the modules `used` (the names of the modules the
-    batch could reach, see _SharedState.scope)."""
+    batch could reach, see _SharedState.scope). What it drops may be user objects (a key of a
+    cache): the caller runs it under the batch's limits."""
     if "random" in used:
         # The generator behind random.random() and friends: reseeded from the OS, so no tenant
         # can seed it (random.seed(42)) or learn its state for the next.
@@ -714,7 +716,7 @@ def _reset_hidden_state(used):
                 _put_back_context(context, state)
     if "zoneinfo" in used:
         # Drops zones a batch loaded with a key of its own (a str subclass could run its code in
-        # another batch's lookup) and refills the cache the fingerprints then put back.
+        # another batch's lookup); the fingerprints then put the cache of loaded zones back.
         sys.modules["zoneinfo"].ZoneInfo.clear_cache()
     if "struct" in used:
         _struct._clearcache()  # keyed by format objects the batch passed, str subclasses too

@@ -594,14 +594,16 @@ class _Batch:
             _leave()
 
     def release(self):
-        """Drops everything of the batch that user code made or could reach, and collects it,
-        under the call limits: finalisers (__del__, a generator's finally, a weakref callback)
-        run now and are stopped at the limit, never later in the driver or in another batch."""
+        """Drops everything of the batch that user code made or could reach, resets the shared
+        state no fingerprint sees (_reset_hidden_state) and collects the garbage, under the call
+        limits: finalisers (__del__, a generator's finally, a weakref callback) run now and are
+        stopped at the limit, never later in the driver or in another batch."""
         self.collect_under_limits(self.drop_references)
 
     def drop_references(self):
         self.entry = self.builtins = self.modules = self.batch_events = None
         self.items = self.by_message_id = self.current_message = self.fixed_modules = self.integers = None
+        _reset_hidden_state(_shared_state.scope(self.used)[1])
 
     def collect_under_limits(self, drop):
         _enter_release(self.time_limit_ns, self.memory_budget)
@@ -615,11 +617,11 @@ class _Batch:
 
     def restore_shared_state(self):
         """Puts back what the batch changed of the state all transformations share (see
-        _SharedState), releasing what that drops under the batch's limits. A finaliser that
+        _SharedState; release() reset the rest), releasing what that drops under the batch's
+        limits. A finaliser that
         changes the state again is undone in the next round; after three rounds what would be
         finalised is kept instead, never finalised, and the process reports the change (a worker
         is then replaced)."""
-        _reset_hidden_state(_shared_state.scope(self.used)[1])
         for round in range(4):
             removed = []
             if not _shared_state.restore(self.used, removed):

@@ -130,6 +130,33 @@ import Testing
         #expect(result.logs.map(\.text) == ["released"])
     }
 
+    @Test func objectsLeftInSharedCachesAreReleasedUnderTheLimits() throws {
+        // The engine empties these caches after the batch (their keys could run user code in
+        // another batch's lookups): what that frees is the batch's, released under its limits.
+        let code = """
+        import struct, urllib.parse, zoneinfo
+
+        class Sticky(str):
+            __hash__ = str.__hash__
+
+            def __del__(self):
+                while True:
+                    pass
+
+        def transformEvent(event, metadata):
+            struct.calcsize(Sticky("<i"))
+            urllib.parse.urlsplit(Sticky("http://x/"))
+            zoneinfo.ZoneInfo.clear_cache()
+            zoneinfo.ZoneInfo(Sticky("UTC"))
+            return event
+        """
+        let (lines, elapsed) = try retryingIfSlowerThan(1500) { try timedLines(code, [#"{"a":1}"#], language: .python, limits: Self.limits) }
+        #expect(lines == [#"0 output {"a":1}"#])
+        #expect(elapsed < 1500, "took \(elapsed) ms")
+        #expect(try pythonLines("import struct, zoneinfo\n\ndef transformEvent(e, m):\n    return {\"s\": struct.calcsize(\"<i\"), \"z\": zoneinfo.ZoneInfo(\"UTC\").key}\n", ["{}"])
+            == [#"0 output {"s":4,"z":"UTC"}"#])
+    }
+
     @Test func aFinaliserCannotReachTheNextTenant() throws {
         // A cycle with a finaliser: only the collector frees it. It must run in its own batch.
         let code = """
