@@ -67,128 +67,127 @@ def _literal(node):
     return node.value if isinstance(node, ast.Constant) and type(node.value) is str else None
 
 
-class _Restrictions(ast.NodeTransformer):
-    """Refuses, with file:line:col, what leads out of the sandbox, and rewrites the two forms
-    whose safety depends on a run-time value: `x.__dict__` (refused when x is a class: a class's
-    namespace hands out raw descriptors such as type.__dict__['__subclasses__']) and `x.format`
-    / `x.format_map` on a non-literal x (str.format walks attributes named in its fields)."""
+def _place(node, attribute=None):
+    line, column = getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1
+    if attribute is not None and node.end_lineno == node.lineno:
+        column = node.end_col_offset - len(attribute) + 1  # the attribute's name, not the whole expression
+    return line, column
 
-    def __init__(self, file_name):
-        self.file_name = file_name
 
-    def refuse(self, node, message):
-        line, column = getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1
-        if isinstance(node, ast.Attribute) and node.end_lineno == node.lineno:
-            column = node.end_col_offset - len(node.attr) + 1  # the attribute's name, not the whole expression
-        raise RestrictionError(f"{self.file_name}:{line}:{column}: {message}")
+def _refused_name(name):
+    return name in REFUSED_ATTRIBUTES or name.startswith(_HELPER_PREFIX)
 
-    def check_identifier(self, node, name):
+
+def _check(tree, file_name):
+    """Raises RestrictionError, with file:line:col, for the first form (in source order) that
+    leads out of the sandbox. Returns whether the tree has forms only the running code can
+    check (see _Rewriter)."""
+    problems = []
+    rewrite = False
+
+    def refuse(node, message, attribute=None):
+        problems.append((*_place(node, attribute), message))
+
+    def identifier(node, name):
         # Defining or naming something __getattr__ or __globals__ reaches nothing: only reading
-        # such attributes does (visit_Attribute).
+        # such attributes does.
         if name and (name in REFUSED_NAMES or name.startswith(_HELPER_PREFIX)):
-            self.refuse(node, _refusal(name))
+            refuse(node, _refusal(name))
 
-    def visit_Name(self, node):
-        self.check_identifier(node, node.id)
-        return node
+    def format_string(node, text):
+        found = _format_fields_refused(text)
+        if found:
+            refuse(node, f"a format field reaching '{found}' is not allowed in transformations")
 
-    def visit_arg(self, node):
-        self.check_identifier(node, node.arg)
-        return self.generic_visit(node)
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Attribute:
+            name = node.attr
+            if _refused_name(name):
+                refuse(node, _refusal(name), name)
+            elif name == "__dict__":
+                if type(node.ctx) is not ast.Load:
+                    refuse(node, "assigning or deleting '__dict__' is not allowed in transformations", name)
+                rewrite = True
+            elif name in _FORMAT_METHODS and type(node.ctx) is ast.Load:
+                literal = _literal(node.value)
+                if literal is None:
+                    rewrite = True
+                else:
+                    format_string(node.value, literal)
+        elif kind is ast.Name:
+            identifier(node, node.id)
+        elif kind is ast.Call:
+            function = node.func
+            name = function.id if type(function) is ast.Name else function.attr if type(function) is ast.Attribute else None
+            if name in _ATTRIBUTE_FUNCTIONS and len(node.args) >= 2:
+                literal = _literal(node.args[1])
+                if literal is not None and literal in REFUSED_ATTRIBUTES:
+                    refuse(node.args[1], _refusal(literal))
+            elif name == "attrgetter" or name == "methodcaller":
+                for argument in node.args[:1] if name == "methodcaller" else node.args:
+                    for part in (_literal(argument) or "").split("."):
+                        if part in REFUSED_ATTRIBUTES:
+                            refuse(argument, _refusal(part))
+            elif name in ("format", "vformat", "format_map") and node.args:
+                literal = _literal(node.args[0])
+                if literal is not None:
+                    format_string(node.args[0], literal)
+        elif kind is ast.arg:
+            identifier(node, node.arg)
+        elif kind is ast.keyword:
+            identifier(node, node.arg)
+        elif kind is ast.alias:
+            identifier(node, node.asname or node.name.partition(".")[0])
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            identifier(node, node.name)
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            for name in node.names:
+                identifier(node, name)
+        elif kind is ast.MatchAs or kind is ast.MatchStar:
+            identifier(node, node.name)
+        elif kind is ast.MatchMapping:
+            identifier(node, node.rest)
+        elif kind is ast.MatchClass:
+            # Keyword patterns read attributes by name; positional ones read the names a class's
+            # __match_args__ lists, which user code can choose (and a metaclass can make any
+            # object "match" a class): positional patterns only for the built-in types that
+            # match themselves.
+            for name in node.kwd_attrs:
+                if _refused_name(name):
+                    refuse(node, _refusal(name))
+            if node.patterns and not (type(node.cls) is ast.Name and node.cls.id in _SELF_MATCHING):
+                refuse(node, "positional sub-patterns in a class pattern are only allowed for built-in types in transformations")
+    if problems:
+        line, column, message = min(problems)
+        raise RestrictionError(f"{file_name}:{line}:{column}: {message}")
+    return rewrite
 
-    def visit_keyword(self, node):
-        self.check_identifier(node, node.arg)
-        return self.generic_visit(node)
 
-    def visit_alias(self, node):
-        self.check_identifier(node, node.asname or node.name.partition(".")[0])
-        return node
-
-    def visit_FunctionDef(self, node):
-        self.check_identifier(node, node.name)
-        return self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
-
-    def visit_Global(self, node):
-        for name in node.names:
-            self.check_identifier(node, name)
-        return node
-
-    visit_Nonlocal = visit_Global
-
-    def visit_MatchAs(self, node):
-        self.check_identifier(node, node.name)
-        return self.generic_visit(node)
-
-    def visit_MatchStar(self, node):
-        self.check_identifier(node, node.name)
-        return node
-
-    def visit_MatchMapping(self, node):
-        self.check_identifier(node, node.rest)
-        return self.generic_visit(node)
-
-    def visit_MatchClass(self, node):
-        # Keyword patterns read attributes by name; positional ones read the names a class's
-        # __match_args__ lists, which user code can choose (and a metaclass can make any
-        # object "match" a class): positional patterns only for the built-in types that match
-        # themselves.
-        for name in node.kwd_attrs:
-            if name in REFUSED_ATTRIBUTES or name.startswith(_HELPER_PREFIX):
-                self.refuse(node, _refusal(name))
-        if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in _SELF_MATCHING):
-            self.refuse(node, "positional sub-patterns in a class pattern are only allowed for built-in types in transformations")
-        return self.generic_visit(node)
+class _Rewriter(ast.NodeTransformer):
+    """Rewrites the two forms whose safety depends on a run-time value: `x.__dict__` (refused
+    when x is a class: a class's namespace hands out raw descriptors such as
+    type.__dict__['__subclasses__']) and `x.format` / `x.format_map` on a non-literal x
+    (str.format walks attributes named in its fields)."""
 
     def visit_Attribute(self, node):
         self.generic_visit(node)
         name = node.attr
-        if name in REFUSED_ATTRIBUTES or name.startswith(_HELPER_PREFIX):
-            self.refuse(node, _refusal(name))
+        if type(node.ctx) is not ast.Load:
+            return node
         if name == "__dict__":
-            if not isinstance(node.ctx, ast.Load):
-                self.refuse(node, "assigning or deleting '__dict__' is not allowed in transformations")
             return ast.copy_location(ast.Call(ast.Name("__sluice_dict__", ast.Load()), [node.value], []), node)
-        if name in _FORMAT_METHODS and isinstance(node.ctx, ast.Load):
-            literal = _literal(node.value)
-            if literal is not None:
-                self.check_format(node.value, literal)
-                return node
+        if name in _FORMAT_METHODS and _literal(node.value) is None:
             return ast.copy_location(ast.Call(ast.Name("__sluice_format__", ast.Load()), [node.value, ast.Constant(name)], []), node)
-        return node
-
-    def check_format(self, node, text):
-        found = _format_fields_refused(text)
-        if found:
-            self.refuse(node, f"a format field reaching '{found}' is not allowed in transformations")
-
-    def visit_Call(self, node):
-        function = node.func
-        name = function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else None
-        if name in _ATTRIBUTE_FUNCTIONS and len(node.args) >= 2:
-            literal = _literal(node.args[1])
-            if literal is not None and literal in REFUSED_ATTRIBUTES:
-                self.refuse(node.args[1], _refusal(literal))
-        elif name in ("attrgetter", "methodcaller"):
-            for argument in node.args[:1] if name == "methodcaller" else node.args:
-                literal = _literal(argument)
-                for part in (literal or "").split("."):
-                    if part in REFUSED_ATTRIBUTES:
-                        self.refuse(argument, _refusal(part))
-        elif name in ("format", "vformat", "format_map") and node.args:
-            literal = _literal(node.args[0])
-            if literal is not None:
-                self.check_format(node.args[0], literal)
-        self.generic_visit(node)
         return node
 
 
 def restricted_tree(tree, file_name):
-    """The tree with the checks applied (RestrictionError on a refusal) and the run-time forms
-    rewritten; ready to compile."""
-    tree = _Restrictions(file_name).visit(tree)
-    return ast.fix_missing_locations(tree)
+    """The tree checked (RestrictionError on a refusal) and with the run-time forms rewritten;
+    ready to compile."""
+    if _check(tree, file_name):
+        tree = ast.fix_missing_locations(_Rewriter().visit(tree))
+    return tree
 
 
 # -- run-time checks --------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def analyze(file_name, code):
     except ValueError as error:
         return _encode({"error": f"SyntaxError: {error} ({file_name})"})
     try:
-        restricted_tree(tree, file_name)
+        _check(tree, file_name)
     except RestrictionError as error:
         return _encode({"error": str(error)})
     imports = []
@@ -259,8 +259,10 @@ class Transformation:
         if file_name == _DRIVER_FILE:
             raise ValueError(f"{file_name} is the engine's own file name")
         self.files[file_name] = code.splitlines()
-        tree = restricted_tree(_real_compile(code, file_name, "exec", ast.PyCF_ONLY_AST, True), file_name)
-        return _real_compile(tree, file_name, "exec", dont_inherit=True)
+        tree = _real_compile(code, file_name, "exec", ast.PyCF_ONLY_AST, True)
+        if _check(tree, file_name):
+            return _real_compile(ast.fix_missing_locations(_Rewriter().visit(tree)), file_name, "exec", dont_inherit=True)
+        return _real_compile(code, file_name, "exec", dont_inherit=True)  # from the text: faster than from the tree
 
     # -- one batch ---------------------------------------------------------------------------
 
