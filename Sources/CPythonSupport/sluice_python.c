@@ -102,9 +102,24 @@ int64_t sluice_memory_allocated(void) { return atomic_load(&allocated_bytes); }
 // MARK: - Deadline
 
 static _Atomic uint64_t deadline;
-// [0]: the running call's sequence number (0: none); [1]: the input it is for (-1: none, or a
-// whole batch), left set after the call ends. Read by the engine monitor from another thread.
+// CALL while a call runs: user code, or the driver's work on what user code returned. Only then
+// may the deadline signal (and, past the deadline, the stop tracer) raise TimeLimitExceeded. Kept
+// here rather than in a Python attribute so that `enter` and `leave` switch it in the same C
+// call that arms and disarms the deadline: no driver bytecode ever runs in between.
+// RELEASING while the driver releases what a batch made and runs its finalisers: then only
+// frames that are not the driver's are stopped, so the release itself always completes.
+enum { IDLE = 0, CALL = 1, RELEASING = 2 };
+static _Atomic int in_call;
+// [0]: the running call's sequence number (0: none), a new one for every call; [1]: the input it
+// is for (-1: none, or a whole batch), left set after the call ends. Read by the engine monitor
+// from another thread, which tells calls apart by these two words.
 static volatile int32_t call_control[2] = {0, -1};
+static int32_t last_sequence;
+// The driver's TimeLimitExceeded class and its file name (frames of the driver itself are never
+// stopped by the tracer: they must finish what they do for the call that was stopped).
+static PyObject *time_limit_exception;
+static PyObject *driver_file_name;
+static int stop_tracer_installed;
 
 static uint64_t now_nanoseconds(void) {
     struct timespec time;
@@ -115,8 +130,8 @@ static uint64_t now_nanoseconds(void) {
 void sluice_deadline_set(uint64_t deadline_nanoseconds) {
     atomic_store(&deadline, deadline_nanoseconds);
     if (deadline_nanoseconds) {
-        int32_t next = call_control[0] + 1;
-        call_control[0] = next == 0 ? 1 : next;
+        last_sequence = last_sequence == INT32_MAX ? 1 : last_sequence + 1;
+        call_control[0] = last_sequence;
     } else {
         call_control[0] = 0;
     }
@@ -140,57 +155,247 @@ void sluice_unblock_deadline_signal(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static PyObject *deadline_passed(PyObject *self, PyObject *unused) {
-    return PyBool_FromLong(sluice_deadline_passed());
+static int call_is_due(void) { return atomic_load(&in_call) && sluice_deadline_passed(); }
+
+// Installed once a call is past its deadline: every line, call and return of code that is not
+// the driver's raises TimeLimitExceeded again, so that code catching the first one (`except
+// BaseException`, a `finally` that loops, a finaliser) cannot carry on. Costs nothing before the
+// deadline: it is not installed then.
+static int is_driver_frame(PyFrameObject *frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    int driver = code->co_filename == driver_file_name;
+    Py_DECREF(code);
+    return driver;
 }
 
-static PyObject *arm(PyObject *self, PyObject *nanoseconds) {
-    long long limit = PyLong_AsLongLong(nanoseconds);
-    if (limit < 0 && PyErr_Occurred()) return NULL;
-    sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
-    Py_RETURN_NONE;
+static int stop_tracer(PyObject *unused, PyFrameObject *frame, int what, PyObject *argument) {
+    if (!call_is_due() || !time_limit_exception || is_driver_frame(frame)) return 0;
+    PyErr_SetNone(time_limit_exception);
+    return -1;
 }
 
-static PyObject *disarm(PyObject *self, PyObject *unused) {
-    sluice_deadline_set(0);
-    Py_RETURN_NONE;
+static void stop_tracer_remove(void) {
+    if (stop_tracer_installed) {
+        stop_tracer_installed = 0;
+        PyEval_SetTrace(NULL, NULL);
+    }
 }
 
-static PyObject *memory_begin(PyObject *self, PyObject *bytes) {
-    long long budget = PyLong_AsLongLong(bytes);
-    if (budget < 0 && PyErr_Occurred()) return NULL;
-    sluice_memory_begin(budget);
-    Py_RETURN_NONE;
+// on_deadline(signal, frame): the Python-level handler of the deadline signal. Raises
+// TimeLimitExceeded when a call is running and past its deadline (and installs the stop tracer);
+// does nothing otherwise (a signal the ticker sent just before the call ended).
+static PyObject *on_deadline(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (!call_is_due() || !time_limit_exception) Py_RETURN_NONE;
+    if (!stop_tracer_installed) {
+        stop_tracer_installed = 1;
+        PyEval_SetTrace(stop_tracer, NULL);
+    }
+    if (atomic_load(&in_call) == RELEASING && count == 2 && PyFrame_Check(arguments[1])
+        && is_driver_frame((PyFrameObject *)arguments[1])) {
+        Py_RETURN_NONE;
+    }
+    PyErr_SetNone(time_limit_exception);
+    return NULL;
 }
 
-static PyObject *memory_end(PyObject *self, PyObject *unused) {
-    sluice_memory_end();
+// configure(time_limit_exception, driver_file_name): what the deadline machinery raises and
+// which frames it never stops.
+static PyObject *configure(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    if (count != 2) {
+        PyErr_SetString(PyExc_TypeError, "configure(exception, driver_file_name)");
+        return NULL;
+    }
+    Py_XSETREF(time_limit_exception, Py_NewRef(arguments[0]));
+    Py_XSETREF(driver_file_name, Py_NewRef(arguments[1]));
     Py_RETURN_NONE;
 }
 
 static PyObject *memory_exceeded(PyObject *self, PyObject *unused) { return PyBool_FromLong(sluice_memory_exceeded()); }
 
-// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch) —
-// its deadline and, when budget > 0, its memory budget — in one call from the driver's hot path.
-// leave() ends both.
-static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
-    if (count != 3) {
-        PyErr_SetString(PyExc_TypeError, "enter(nanoseconds, budget, index)");
+// Arms a call: its deadline, a new sequence number, the input it is for and, when budget > 0,
+// its memory budget. Arguments: nanoseconds, budget bytes and, for CALL, the input index.
+static PyObject *start(PyObject *const *arguments, Py_ssize_t count, int mode) {
+    Py_ssize_t expected = mode == CALL ? 3 : 2;
+    if (count != expected) {
+        PyErr_SetString(PyExc_TypeError, mode == CALL ? "enter(nanoseconds, budget, index)" : "enter_release(nanoseconds, budget)");
         return NULL;
     }
     long long limit = PyLong_AsLongLong(arguments[0]);
     long long budget = PyLong_AsLongLong(arguments[1]);
-    long index = PyLong_AsLong(arguments[2]);
+    long index = mode == CALL ? PyLong_AsLong(arguments[2]) : -1;
     if (PyErr_Occurred()) return NULL;
     if (budget > 0) sluice_memory_begin(budget);
     call_control[1] = (int32_t)index;
     sluice_deadline_set(now_nanoseconds() + (uint64_t)limit);
+    atomic_store(&in_call, mode);
     Py_RETURN_NONE;
 }
 
+// enter(nanoseconds, budget_bytes, index): starts a call for input `index` (-1: a whole batch or
+// the module's evaluation), in one call from the driver's hot path. leave() ends all of it.
+static PyObject *enter(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    return start(arguments, count, CALL);
+}
+
+// enter_release(nanoseconds, budget_bytes): like enter(…, -1), for the driver's release of a
+// batch's objects: finalisers run under the limits, the driver's own frames are never stopped.
+static PyObject *enter_release(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    return start(arguments, count, RELEASING);
+}
+
 static PyObject *leave(PyObject *self, PyObject *unused) {
+    atomic_store(&in_call, IDLE);
     sluice_deadline_set(0);
     sluice_memory_end();
+    stop_tracer_remove();
+    Py_RETURN_NONE;
+}
+
+// MARK: - Shared state
+
+// A 64-bit fingerprint of what user code can change of an object without changing its
+// identity: a dict's version tag (every insertion, deletion or replacement changes it), a
+// function's code, defaults, namespace and names, a class's namespace version, bases and
+// metaclass, a list's or set's items, and for anything else the objects it references
+// (tp_traverse: an instance's class, namespace and slots, a cell's contents, a partial's
+// arguments). The driver fingerprints the objects the standard-library modules hold once, and
+// after every batch compares (state_changed) to restore the ones that differ.
+static uint64_t mix(uint64_t hash, uint64_t value) {
+    hash ^= value;
+    return hash * 0x100000001b3ull;
+}
+
+static int visit_referent(PyObject *object, void *argument) {
+    uint64_t *hash = argument;
+    *hash = mix(*hash, (uint64_t)(uintptr_t)object);
+    return 0;
+}
+
+static uint64_t dict_version(PyObject *dictionary) { return ((PyDictObject *)dictionary)->ma_version_tag; }
+
+static uint64_t fingerprint(PyObject *object) {
+    PyTypeObject *type = Py_TYPE(object);
+    uint64_t hash = mix(0xcbf29ce484222325ull, (uint64_t)(uintptr_t)type);
+    if (PyDict_Check(object)) return mix(hash, dict_version(object));
+    if (PyFunction_Check(object)) {
+        PyFunctionObject *function = (PyFunctionObject *)object;
+        PyObject *fields[] = {function->func_code, function->func_defaults, function->func_kwdefaults, function->func_dict,
+                              function->func_annotations, function->func_name, function->func_qualname, function->func_module,
+                              function->func_doc, function->func_closure};
+        for (size_t index = 0; index < sizeof fields / sizeof fields[0]; index++) hash = mix(hash, (uint64_t)(uintptr_t)fields[index]);
+        return hash;
+    }
+    if (PyType_Check(object)) {
+        PyTypeObject *class = (PyTypeObject *)object;
+        hash = mix(hash, (uint64_t)(uintptr_t)class->tp_dict);
+        if (class->tp_dict) hash = mix(hash, dict_version(class->tp_dict));
+        hash = mix(hash, (uint64_t)(uintptr_t)class->tp_bases);
+        return mix(hash, (uint64_t)(uintptr_t)class->tp_mro);
+    }
+    if (PyList_Check(object)) {
+        Py_ssize_t count = PyList_GET_SIZE(object);
+        hash = mix(hash, (uint64_t)count);
+        for (Py_ssize_t index = 0; index < count; index++) hash = mix(hash, (uint64_t)(uintptr_t)PyList_GET_ITEM(object, index));
+        return hash;
+    }
+    if (PyAnySet_Check(object)) {
+        uint64_t sum = 0;
+        Py_ssize_t position = 0;
+        PyObject *key;
+        Py_hash_t key_hash;
+        while (_PySet_NextEntry(object, &position, &key, &key_hash)) sum += (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+        return mix(mix(hash, (uint64_t)PySet_GET_SIZE(object)), sum);
+    }
+    if (PyByteArray_Check(object)) {
+        const char *bytes = PyByteArray_AS_STRING(object);
+        Py_ssize_t count = PyByteArray_GET_SIZE(object);
+        for (Py_ssize_t index = 0; index < count; index++) hash = mix(hash, (unsigned char)bytes[index]);
+        return mix(hash, (uint64_t)count);
+    }
+    if (type->tp_traverse) type->tp_traverse(object, visit_referent, &hash);
+    return hash;
+}
+
+// function_namespaces(function): (its __dict__, its __annotations__), each None while the
+// function has none — reading the attributes would make them.
+static PyObject *function_namespaces(PyObject *self, PyObject *function) {
+    if (!PyFunction_Check(function)) {
+        PyErr_SetString(PyExc_TypeError, "function_namespaces(function)");
+        return NULL;
+    }
+    PyFunctionObject *object = (PyFunctionObject *)function;
+    return PyTuple_Pack(2, object->func_dict ? object->func_dict : Py_None, object->func_annotations ? object->func_annotations : Py_None);
+}
+
+// state_fingerprints(objects): the fingerprints of a list of objects, 8 bytes each.
+static PyObject *state_fingerprints(PyObject *self, PyObject *objects) {
+    if (!PyList_Check(objects)) {
+        PyErr_SetString(PyExc_TypeError, "state_fingerprints(list)");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(objects);
+    PyObject *result = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
+    if (!result) return NULL;
+    uint64_t *values = (uint64_t *)PyByteArray_AS_STRING(result);
+    for (Py_ssize_t index = 0; index < count; index++) values[index] = fingerprint(PyList_GET_ITEM(objects, index));
+    return result;
+}
+
+// The arguments shared by state_changed and state_refresh: the objects, their fingerprints (a
+// bytearray of 8 bytes each) and the positions to look at (bytes of native int32s).
+static int state_arguments(PyObject *const *arguments, Py_ssize_t count, uint64_t **fingerprints, const int32_t **positions,
+                           Py_ssize_t *position_count) {
+    if (count != 3 || !PyList_Check(arguments[0]) || !PyByteArray_Check(arguments[1]) || !PyBytes_Check(arguments[2])
+        || PyByteArray_GET_SIZE(arguments[1]) != PyList_GET_SIZE(arguments[0]) * (Py_ssize_t)sizeof(uint64_t)
+        || PyBytes_GET_SIZE(arguments[2]) % (Py_ssize_t)sizeof(int32_t)) {
+        PyErr_SetString(PyExc_TypeError, "(objects, their fingerprints, positions as int32 bytes)");
+        return -1;
+    }
+    *fingerprints = (uint64_t *)PyByteArray_AS_STRING(arguments[1]);
+    *positions = (const int32_t *)PyBytes_AS_STRING(arguments[2]);
+    *position_count = PyBytes_GET_SIZE(arguments[2]) / (Py_ssize_t)sizeof(int32_t);
+    Py_ssize_t size = PyList_GET_SIZE(arguments[0]);
+    for (Py_ssize_t index = 0; index < *position_count; index++) {
+        if ((*positions)[index] < 0 || (*positions)[index] >= size) {
+            PyErr_SetString(PyExc_IndexError, "a position past the objects");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// state_changed(objects, fingerprints, positions): the positions whose fingerprint differs.
+static PyObject *state_changed(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    uint64_t *saved;
+    const int32_t *positions;
+    Py_ssize_t position_count;
+    if (state_arguments(arguments, count, &saved, &positions, &position_count) < 0) return NULL;
+    PyObject *objects = arguments[0];
+    PyObject *changed = PyList_New(0);
+    if (!changed) return NULL;
+    for (Py_ssize_t index = 0; index < position_count; index++) {
+        int32_t position = positions[index];
+        if (fingerprint(PyList_GET_ITEM(objects, position)) == saved[position]) continue;
+        PyObject *number = PyLong_FromLong(position);
+        if (!number || PyList_Append(changed, number) < 0) {
+            Py_XDECREF(number);
+            Py_DECREF(changed);
+            return NULL;
+        }
+        Py_DECREF(number);
+    }
+    return changed;
+}
+
+// state_refresh(objects, fingerprints, positions): records the current fingerprints there.
+static PyObject *state_refresh(PyObject *self, PyObject *const *arguments, Py_ssize_t count) {
+    uint64_t *saved;
+    const int32_t *positions;
+    Py_ssize_t position_count;
+    if (state_arguments(arguments, count, &saved, &positions, &position_count) < 0) return NULL;
+    for (Py_ssize_t index = 0; index < position_count; index++) {
+        saved[positions[index]] = fingerprint(PyList_GET_ITEM(arguments[0], positions[index]));
+    }
     Py_RETURN_NONE;
 }
 
@@ -251,14 +456,16 @@ static PyObject *host_fetch(PyObject *self, PyObject *const *args, Py_ssize_t co
 static PyMethodDef host_methods[] = {
     {"fetch", (PyCFunction)(void (*)(void))host_fetch, METH_FASTCALL, "fetch(invocation, url, method, headers, body): the host's JSON answer."},
     {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Starts a call: enter(nanoseconds, budget_bytes, index)."},
-    {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
+    {"enter_release", (PyCFunction)(void (*)(void))enter_release, METH_FASTCALL, "Starts releasing a batch: enter_release(nanoseconds, budget_bytes)."},
     {"leave", leave, METH_NOARGS, "Ends a call's time limit and memory budget."},
-    {"deadline_passed", deadline_passed, METH_NOARGS, "True once the running call is past its time limit."},
-    {"arm", arm, METH_O, "Starts the time limit of a call: arm(nanoseconds)."},
-    {"disarm", disarm, METH_NOARGS, "Ends the time limit of a call."},
-    {"memory_begin", memory_begin, METH_O, "Starts a memory budget: memory_begin(bytes)."},
-    {"memory_end", memory_end, METH_NOARGS, "Lifts the memory budget."},
-    {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since memory_begin."},
+    {"on_deadline", (PyCFunction)(void (*)(void))on_deadline, METH_FASTCALL, "The deadline signal's handler: on_deadline(signal, frame)."},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, "configure(time_limit_exception, driver_file_name)."},
+    {"progress", host_progress, METH_O, "Hands the records finished so far to the host: progress(text)."},
+    {"memory_exceeded", memory_exceeded, METH_NOARGS, "True when an allocation was refused since the call began."},
+    {"state_fingerprints", state_fingerprints, METH_O, "state_fingerprints(objects): 8 bytes per object."},
+    {"function_namespaces", function_namespaces, METH_O, "function_namespaces(function): (__dict__ or None, __annotations__ or None)."},
+    {"state_changed", (PyCFunction)(void (*)(void))state_changed, METH_FASTCALL, "state_changed(objects, fingerprints, positions): those that differ."},
+    {"state_refresh", (PyCFunction)(void (*)(void))state_refresh, METH_FASTCALL, "state_refresh(objects, fingerprints, positions)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -300,8 +507,16 @@ const char *sluice_python_initialize(void) {
     return NULL;
 }
 
-SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals) {
-    return PyRun_String(code, Py_file_input, globals, globals);
+SluicePyObject *sluice_run_file(const char *code, const char *file_name, SluicePyObject *globals) {
+    // As PyRun_String does: code run in these globals finds the builtins there.
+    if (!PyDict_GetItemString(globals, "__builtins__") && PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        return NULL;
+    }
+    PyObject *compiled = Py_CompileString(code, file_name, Py_file_input);
+    if (!compiled) return NULL;
+    PyObject *result = PyEval_EvalCode(compiled, globals, globals);
+    Py_DECREF(compiled);
+    return result;
 }
 
 void sluice_incref(SluicePyObject *object) { Py_XINCREF(object); }

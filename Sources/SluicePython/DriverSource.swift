@@ -5,24 +5,44 @@
 enum DriverSource {
     static let fileName = "<sluice>"
 
-    static let code = #"""
+    /// The whole driver: this file's part, then the restrictions and the isolation (each
+    /// runs after the one before it; functions refer to each other's names at call time).
+    static let code = core + json + restrictions + isolation
+
+    static let core = #"""
+import _abc
+import _locale
+import array as _array
+import dis
+import _string
+import _struct
 import ast
+import functools
 import gc
 import json
+import os
 import signal
 import sys
 import traceback
 import types
+import warnings
 import builtins as _builtins
 
+# Standard-library code that warns during a batch would print to the process's standard error
+# and record the warning in its module's namespace: neither is any use here.
+warnings.simplefilter("ignore")
+
+# Errors in finalisers (a __del__, a generator's finally stopped at the time limit) are the user
+# code's and are ignored: the default hook would print them, calling their __repr__, on the
+# process's standard error.
+sys.unraisablehook = lambda unraisable: None
+
+# This file's name in its code objects: the stop tracer never stops the driver's own frames.
+_DRIVER_FILE = (lambda: None).__code__.co_filename
 _host = _sluice_host
 del _sluice_host
-_deadline_passed = _host["deadline_passed"]
-_arm = _host["arm"]
-_disarm = _host["disarm"]
-_memory_begin = _host["memory_begin"]
-_memory_end = _host["memory_end"]
 _enter = _host["enter"]
+_enter_release = _host["enter_release"]
 _leave = _host["leave"]
 _memory_exceeded = _host["memory_exceeded"]
 _host_fetch = _host["fetch"]
@@ -54,7 +74,7 @@ MAXIMUM_OUTPUT = 32 << 20
 
 def _output(value):
     """The JSON text of a returned event; ValueError past MAXIMUM_OUTPUT."""
-    text = _encode(value)
+    text = _encode_any(value)
     if len(text) > MAXIMUM_OUTPUT:
         raise ValueError(f"returned event is {len(text) >> 20} MB of JSON, past the limit of {MAXIMUM_OUTPUT >> 20} MB for one output")
     return text
@@ -67,17 +87,19 @@ def _encode(value):
     return "".join(_c_make_encoder({}, _unserialisable, _c_encode_string, None, ":", ",", False, False, False)(value, 0))
 
 
-def _loads(text):
+def _loads(text, scan=_c_scan):
     """json.loads(text) for str input."""
     start = _whitespace_end(text, 0).end()
     try:
-        value, end = _c_scan(text, start)
+        value, end = scan(text, start)
     except StopIteration as stop:
         raise _JSONDecodeError("Expecting value", text, stop.value) from None
     end = _whitespace_end(text, end).end()
     if end != len(text):
         raise _JSONDecodeError("Extra data", text, end)
     return value
+# A class's __name__ read without its metaclass's code (which may be the user's).
+_type_name = type.__dict__["__name__"].__get__
 _RS = "\x1e"
 _US = "\x1f"
 _ENVELOPE_KEYS = frozenset(("message", "metadata", "destination", "libraries", "credentials"))
@@ -94,15 +116,14 @@ ALLOWED_MODULES = frozenset("""
 """.split())
 
 def preload():
-    """Imports every allowed module now (worker processes, before their seccomp filter refuses
-    opening the files a later import would read), then records the shared state that
-    shared_state_change() compares against. Returns how many modules are loaded."""
-    for name in sorted(ALLOWED_MODULES):
-        _real_import(name)
+    """Loads now what a worker could not load once confined (its seccomp filter refuses opening
+    files): every codec and every time zone. Then records the shared state afresh
+    (_SharedState). Returns how many modules are loaded."""
     _preload_codecs()
     _preload_time_zones()
-    _warm_lazy_module_state()
-    _shared_snapshot[0] = _take_snapshot()
+    _shared_state.take()
+    if _zone_cache is not None:
+        _shared_state.add("zoneinfo", [_zone_cache])
     return len(ALLOWED_MODULES)
 
 
@@ -122,35 +143,15 @@ def _preload_codecs():
                     pass  # a codec of another platform (mbcs, oem on Windows)
 
 
-def _warm_lazy_module_state():
-    """Runs, once, the allowed modules' functions that fill a module-level table on first use
-    (`global _hextobyte` in urllib.parse, base64's alphabets, ipaddress's format pattern, uuid's
-    node), so a tenant's first call of them does not look like a change to shared state."""
-    import base64, ipaddress, urllib.parse, uuid
-    urllib.parse.unquote("%41")
-    urllib.parse.unquote_to_bytes("%41")
-    for split in ("_splittype", "_splithost", "_splitport"):
-        getattr(urllib.parse, split)("http://a:1/b")
-    base64.b32decode(base64.b32encode(b"a"))
-    base64.b32hexdecode(base64.b32hexencode(b"a"))
-    base64.a85decode(base64.a85encode(b"a"))
-    base64.b85decode(base64.b85encode(b"a"))
-    format(ipaddress.ip_address("127.0.0.1"), "b")
-    uuid.getnode()
-
-
-# Module globals that change by design on every call of an allowed function (uuid1's clock
-# sequence guard): not a tenant's doing.
-_CHANGING_BY_DESIGN = frozenset({("uuid", "_last_timestamp")})
-
-
 _TIME_ZONES = []
+# What finalisers that kept changing the shared state back would have run on (see
+# _Batch.restore_shared_state).
+_never_finalised = []
 
 
 def _preload_time_zones():
     """Loads every zone under zoneinfo.TZPATH (~600, ~30 ms) and keeps them, so ZoneInfo(key)
     answers from its cache in a worker that can no longer open the zone files."""
-    import os
     zoneinfo = sys.modules.get("zoneinfo")
     if zoneinfo is None:
         return
@@ -164,73 +165,6 @@ def _preload_time_zones():
                     pass
 
 
-# What every transformation in this interpreter shares: the namespaces of the allowed modules,
-# of builtins and of this driver, the classes and functions in them, and which module object
-# sys.modules holds under each name. User code that reaches them (through an escape) could
-# change what the next tenant's code runs; a worker compares after every batch and is replaced
-# when anything changed. Mutable containers inside them (caches such as re's) are not compared.
-_shared_snapshot = [None]  # a holder: assigning into it leaves the driver's namespace unchanged
-_IMMUTABLE_TYPE = 1 << 8
-
-
-def _take_snapshot():
-    tables = []
-    functions = []
-    seen = set()
-    modules = [(name, sys.modules.get(name)) for name in sorted(ALLOWED_MODULES | {"builtins", "sys", "json", "gc", "types"})]
-    driver = globals()
-    namespaces = [module.__dict__ for _, module in modules if module is not None] + [driver]
-    for namespace in namespaces:
-        if id(namespace) in seen:
-            continue
-        seen.add(id(namespace))
-        tables.append((namespace, list(namespace.keys()), list(namespace.values())))
-        for value in list(namespace.values()):
-            if id(value) in seen:
-                continue
-            if isinstance(value, type) and not value.__flags__ & _IMMUTABLE_TYPE:
-                seen.add(id(value))
-                tables.append((value.__dict__, list(value.__dict__.keys()), list(value.__dict__.values())))
-                for member in list(value.__dict__.values()):
-                    if isinstance(member, types.FunctionType) and id(member) not in seen:
-                        seen.add(id(member))
-                        functions.append((member, member.__code__, member.__defaults__, member.__kwdefaults__))
-            elif isinstance(value, types.FunctionType):
-                seen.add(id(value))
-                functions.append((value, value.__code__, value.__defaults__, value.__kwdefaults__))
-    return tables, functions, modules
-
-
-def _namespace_name(namespace):
-    if namespace is globals():
-        return "the driver"
-    name = namespace.get("__qualname__") or namespace.get("__name__")
-    return name if isinstance(name, str) else "a class"
-
-
-def shared_state_change():
-    """What a batch changed of the state every transformation shares (see _take_snapshot), as
-    text, or "" when nothing did."""
-    if _shared_snapshot[0] is None:
-        return ""
-    tables, functions, modules = _shared_snapshot[0]
-    for namespace, keys, values in tables:
-        if len(namespace) != len(keys) or list(namespace.keys()) != keys:
-            added = [key for key in namespace.keys() if key not in keys][:3]
-            removed = [key for key in keys if key not in namespace][:3]
-            return f"names added {added} or removed {removed} in {_namespace_name(namespace)}"
-        for key, live, saved in zip(keys, namespace.values(), values):
-            if live is not saved and (namespace.get("__name__"), key) not in _CHANGING_BY_DESIGN:
-                return f"{_namespace_name(namespace)}.{key} replaced"
-    for function, code, defaults, kwdefaults in functions:
-        if function.__code__ is not code or function.__defaults__ is not defaults or function.__kwdefaults__ is not kwdefaults:
-            return f"code or defaults of {function.__module__}.{function.__qualname__} replaced"
-    for name, module in modules:
-        if sys.modules.get(name) is not module:
-            return f"sys.modules[{name!r}] replaced"
-    return ""
-
-
 # Builtins user code may not call, each replaced by a function that says so.
 REFUSED_BUILTINS = ("open", "eval", "exec", "compile", "input", "breakpoint", "help", "exit", "quit",
                     "memoryview", "globals", "locals", "vars")
@@ -238,22 +172,15 @@ REFUSED_BUILTINS = ("open", "eval", "exec", "compile", "input", "breakpoint", "h
 
 class TimeLimitExceeded(BaseException):
     """Raised into user code when its call runs past the time limit (not an Exception, so
-    `except Exception` does not swallow it)."""
+    `except Exception` does not swallow it; code that catches it anyway is stopped again at its
+    next line)."""
 
 
-class _CallState:
-    in_user_code = False
-
-
-_state = _CallState()
-
-
-def _on_deadline(signum, frame):
-    if _state.in_user_code and _deadline_passed():
-        raise TimeLimitExceeded()
-
-
-signal.signal(_sluice_signal, _on_deadline)
+# The deadline signal's handler is a C function: it raises TimeLimitExceeded only while a call
+# (between _enter and _leave) is past its deadline, and then also stops every further line of
+# code that is not this driver's.
+_host["configure"](TimeLimitExceeded, _DRIVER_FILE)
+signal.signal(_sluice_signal, _host["on_deadline"])
 del _sluice_signal
 
 
@@ -313,6 +240,10 @@ def analyze(file_name, code):
         return _encode({"error": f"{type(error).__name__}: {error.msg} ({where})"})
     except ValueError as error:
         return _encode({"error": f"SyntaxError: {error} ({file_name})"})
+    try:
+        _check(tree, file_name)
+    except RestrictionError as error:
+        return _encode({"error": str(error)})
     imports = []
     for name in _import_names(tree):
         if name.startswith("."):
@@ -342,8 +273,13 @@ class Transformation:
         self.is_batch = self.entry == "transformBatch"
 
     def _compile(self, file_name, code):
+        if file_name == _DRIVER_FILE:
+            raise ValueError(f"{file_name} is the engine's own file name")
         self.files[file_name] = code.splitlines()
-        return compile(code, file_name, "exec", dont_inherit=True)
+        tree = _real_compile(code, file_name, "exec", ast.PyCF_ONLY_AST, True)
+        if _check(tree, file_name):
+            return _real_compile(ast.fix_missing_locations(_Rewriter().visit(tree)), file_name, "exec", dont_inherit=True)
+        return _real_compile(code, file_name, "exec", dont_inherit=True)  # from the text: faster than from the tree
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -359,9 +295,13 @@ class Transformation:
 
 
 class _Batch:
-    """One batch. Items are lists [message, metadata, metadata JSON or None]; an invalid item is
-    [None, error message, None]. Results are collected as string pieces, each record ending in
-    the record separator, and joined once."""
+    """One batch. Items are lists [message, metadata, nested keys of metadata or None]; an
+    invalid item is [None, error message, error kind]. Results are collected as string pieces, each
+    record ending in the record separator, and joined once.
+
+    Everything user code made or touched is held by this object only (the module instance, the
+    entry point, the events, the builtins) and dropped in release(), under the limits: no user
+    object is ever freed — and no finaliser run — by the driver outside a call."""
 
     def __init__(self, transformation, text, count, credentials_json, time_limit_ns, memory_budget):
         self.transformation = transformation
@@ -382,6 +322,12 @@ class _Batch:
         self.fetch_mocks = None
         self.unmocked = []
         self.progress_interval_ns = 0
+        self.entry = None
+        self.builtins = None
+        self.modules = None
+        self.batch_events = None
+        self.used = set()  # names of the views of allowed modules user code got
+        self.integers = {}  # integers past the digit limit read from the input: {id: (value, text)}
 
     # -- host functions visible to user code --------------------------------------------------
 
@@ -394,7 +340,7 @@ class _Batch:
                 parts.append(_describe(value, self.transformation.files))
             else:
                 try:
-                    parts.append(_encode(value))
+                    parts.append(_encode_any(value))
                 except Exception:
                     parts.append(str(value))
         message_id = ""
@@ -467,8 +413,10 @@ class _Batch:
         return self.credentials.get(key)
 
     def metadata(self, event):
+        """The metadata of `event`, as a copy: what user code does to it cannot change what later
+        calls see."""
         if event is self.current_message:
-            return self.items[self.current][1]
+            return _copy_metadata(self.items[self.current])
         if not isinstance(event, dict):
             return {}
         message_id = event.get("messageId")
@@ -477,19 +425,20 @@ class _Batch:
         # The usual call: the metadata of the event being transformed.
         current = self.current_message
         if current is not None and current.get("messageId") == message_id:
-            return self.items[self.current][1]
+            return _copy_metadata(self.items[self.current])
         if self.by_message_id is None:
             self.by_message_id = {}
-            for message, metadata, _ in self.items:
-                if message is not None:
+            for item in self.items:
+                if item[0] is not None:
                     try:
-                        self.by_message_id.setdefault(message.get("messageId"), metadata)
+                        self.by_message_id.setdefault(item[0].get("messageId"), item)
                     except TypeError:
                         pass
         try:
-            return self.by_message_id.get(message_id, {})
+            item = self.by_message_id.get(message_id)
         except TypeError:
             return {}
+        return {} if item is None else _copy_metadata(item)
 
     def importer(self, name, globals=None, locals=None, fromlist=(), level=0):
         if level:
@@ -497,12 +446,17 @@ class _Batch:
         if name in self.transformation.libraries:
             return self.load_library(name)
         if name in ALLOWED_MODULES:
+            self.used.update(_views_reachable(name.partition(".")[0]))
             if self.determinism is not None and name in _FIXED_MODULES:
                 module = self.fixed_modules.get(name)
                 if module is None:
                     module = self.fixed_modules[name] = _fixed_module(name, self.determinism, self.fixed_modules)
                 return module
-            return _real_import(name, globals, locals, fromlist, level)
+            return _view(name if fromlist else name.partition(".")[0])
+        if name in _INTERNAL_MODULES and name in sys.modules:
+            # Imported by an allowed module's C code (time.strptime); C reads the module from
+            # sys.modules, not from what this returns.
+            return _view(name)
         if name.partition(".")[0] in sys.stdlib_module_names:
             raise ImportError(f"import of '{name}' is not allowed in transformations")
         raise ModuleNotFoundError(f"No module named '{name}'")
@@ -510,8 +464,7 @@ class _Batch:
     # -- module instances ---------------------------------------------------------------------
 
     def make_builtins(self):
-        namespace = dict(_builtins.__dict__)
-        namespace.update(_REFUSED_FUNCTIONS)
+        namespace = _USER_BUILTINS.copy()
         namespace["__import__"] = self.importer
         namespace["log"] = self.log
         namespace["getCredential"] = self.get_credential
@@ -527,18 +480,28 @@ class _Batch:
             module.__dict__["__builtins__"] = self.builtins
             module.__dict__["__file__"] = file_name
             self.modules[name] = module
-            exec(code, module.__dict__)
+            _real_exec(code, module.__dict__)
         return module
 
-    def instantiate(self, *unused):
+    def instantiate(self):
+        """Evaluates the transformation's module (and, on import, its libraries) afresh; sets
+        self.entry. Runs inside a call, so the instance it replaces is released under the
+        limits too."""
+        self.entry = None
         self.builtins = self.make_builtins()
         self.modules = {}
         namespace = {"__name__": "transformation", "__builtins__": self.builtins, "__file__": self.transformation.file_name}
-        exec(self.transformation.code, namespace)
+        _real_exec(self.transformation.code, namespace)
         entry = namespace.get(self.transformation.entry)
         if not callable(entry):
             raise TypeError(f"{self.transformation.entry} is not a function")
-        return entry
+        self.entry = entry
+
+    def reinstantiate(self):
+        """After a memory limit hit: a fresh instance, the old one's memory collected now."""
+        self.entry = self.builtins = self.modules = None
+        gc.collect(1)
+        self.instantiate()
 
     # -- records ------------------------------------------------------------------------------
 
@@ -562,9 +525,7 @@ class _Batch:
         """Runs function(*arguments) — the user's code and everything that can call back into it,
         such as serialising what it returned — under the time and memory limits. Returns None,
         or the failure (kind, message)."""
-        caught = None
         _enter(self.time_limit_ns, self.memory_budget, index)
-        _state.in_user_code = True
         try:
             function(*arguments)
             return None
@@ -573,65 +534,124 @@ class _Batch:
         except MemoryError as error:
             if _memory_exceeded():
                 return ("memory_limit", None)
-            caught = error
+            return ("exception", self.describe(error))
         except BaseException as error:
-            caught = error
+            # Its text is the user's code too (__str__): still inside the call's limits.
+            return ("exception", self.describe(error))
         finally:
-            _state.in_user_code = False
             _leave()
-        return ("exception", self.describe(caught))
 
     def describe(self, error):
-        """The error's text; its __str__ is user code too, so it runs under the time limit."""
-        _arm(self.time_limit_ns)
-        _state.in_user_code = True
+        """The error's text, or a placeholder when producing it fails or is stopped."""
         try:
             return _describe(error, self.transformation.files)
         except BaseException:
-            return f"{type(error).__name__}: (its message could not be produced)"
-        finally:
-            _state.in_user_code = False
-            _disarm()
+            return f"{_type_name(type(error))}: (its message could not be produced)"
 
-    def load(self, first=0):
-        """Evaluates the modules; on failure every input from `first` on gets the error."""
-        holder = []
-        failure = self.guarded(-1, lambda: holder.append(self.instantiate()))
+    def load(self, first=0, evaluate=None):
+        """Evaluates the modules (self.entry); on failure every input from `first` on gets the
+        error. Returns whether there is an entry point."""
+        failure = self.guarded(-1, evaluate or self.instantiate)
         if failure:
             for index in range(first, len(self.items)):
                 item = self.items[index]
                 if item[0] is None:
-                    self.error(index, "invalid_input", item[1])
+                    self.error(index, item[2], item[1])
                 else:
                     self.fail(index, failure)
-            return None
-        return holder[0]
+            return False
+        return True
 
     def run(self):
         # Event data has no reference cycles: reference counting frees it, and the cycle
-        # collector would only rescan the batch's live dicts over and over. It runs after the
-        # batch instead (the memory limit bounds what a batch can pile up meanwhile).
+        # collector would only rescan the batch's live dicts over and over. It runs at the end of
+        # the batch instead, in release() (the memory limit bounds what a batch can pile up).
         gc.disable()
+        _active_batch[0] = self
         try:
-            for part in (self.text.split(_RS) if self.count else ()):
-                try:
-                    value = _loads(part)
-                except ValueError as error:
-                    self.items.append([None, f"invalid JSON: {error}", None])
-                    continue
-                self.items.append(_classify(value))
-            self.text = None
-            entry = self.load()
-            if entry is not None:
+            self.parse()
+            if self.load():
                 if self.transformation.is_batch:
-                    self.run_batch(entry)
+                    self.run_batch()
                 else:
-                    self.run_events(entry)
-            return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
+                    self.run_events()
         finally:
+            self.release()
+            self.restore_shared_state()
+            _active_batch[0] = None
             gc.enable()
+        # After the release: what finalisers logged belongs to this batch.
+        return "".join(self.logs) + "".join(self.unmocked) + "".join(self.out)
 
-    def run_events(self, entry):
+    def parse(self):
+        """The items of the batch's text (a method of its own: no frame that outlives the batch
+        holds an event)."""
+        for index, part in enumerate(self.text.split(_RS) if self.count else ()):
+            try:
+                value = _loads(part)
+            except RecursionError:
+                value = self.parse_slowly(index, part)
+            except ValueError as error:
+                value = self.parse_slowly(index, part) if _is_digit_limit(error) else _Invalid(f"invalid JSON: {error}")
+            self.items.append(value.item if type(value) is _Invalid else _classify(value))
+        self.text = None
+
+    def parse_slowly(self, index, part):
+        """_loads_slowly under the input's limits (converting a large integer takes time)."""
+        _enter(self.time_limit_ns, self.memory_budget, index)
+        try:
+            return _loads_slowly(part, self.integers)
+        except TimeLimitExceeded:
+            return _Invalid(f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded", "time_limit")
+        except MemoryError:
+            if _memory_exceeded():
+                return _Invalid(f"memory limit of {self.memory_budget >> 20} MB exceeded", "memory_limit")
+            return _Invalid("invalid JSON: out of memory")
+        except (ValueError, RecursionError) as error:
+            return _Invalid(f"invalid JSON: {error}")
+        finally:
+            _leave()
+
+    def release(self):
+        """Drops everything of the batch that user code made or could reach, resets the shared
+        state no fingerprint sees (_reset_hidden_state) and collects the garbage, under the call
+        limits: finalisers (__del__, a generator's finally, a weakref callback) run now and are
+        stopped at the limit, never later in the driver or in another batch."""
+        self.collect_under_limits(self.drop_references)
+
+    def drop_references(self):
+        self.entry = self.builtins = self.modules = self.batch_events = None
+        self.items = self.by_message_id = self.current_message = self.fixed_modules = self.integers = None
+        _reset_hidden_state(_shared_state.scope(self.used)[1])
+
+    def collect_under_limits(self, drop):
+        _enter_release(self.time_limit_ns, self.memory_budget)
+        try:
+            drop()
+            gc.collect(1)
+        except BaseException:
+            gc.collect(1)
+        finally:
+            _leave()
+
+    def restore_shared_state(self):
+        """Puts back what the batch changed of the state all transformations share (see
+        _SharedState; release() reset the rest), releasing what that drops under the batch's
+        limits. A finaliser that
+        changes the state again is undone in the next round; after three rounds what would be
+        finalised is kept instead, never finalised, and the process reports the change (a worker
+        is then replaced)."""
+        for round in range(4):
+            removed = []
+            if not _shared_state.restore(self.used, removed):
+                return
+            if round < 3:
+                self.collect_under_limits(removed.clear)
+            else:
+                _never_finalised.append(removed)
+                _shared_state.unrestorable = "finalisers kept changing the state every transformation shares"
+
+    def run_events(self):
         out = self.out
         items = self.items
         interval = self.progress_interval_ns
@@ -647,12 +667,12 @@ class _Batch:
             item = items[index]
             message = item[0]
             if message is None:
-                self.error(index, "invalid_input", item[1])
+                self.error(index, item[2], item[1])
                 continue
             self.current = index
             self.current_message = message
             mark = len(out)
-            failure = self.guarded(index, self.call_event, entry, index, message)
+            failure = self.guarded(index, self.call_event, index)
             self.current = -1
             self.current_message = None
             if failure is not None:
@@ -660,12 +680,11 @@ class _Batch:
                 self.fail(index, failure)
                 if failure[0] == "memory_limit":
                     # Release what the module instance holds: evaluate it afresh.
-                    entry = self.load(index + 1)
-                    if entry is None:
+                    if not self.load(index + 1, self.reinstantiate):
                         return
 
-    def call_event(self, entry, index, message):
-        result = entry(message, self.metadata)
+    def call_event(self, index):
+        result = self.entry(self.current_message, self.metadata)
         if type(result) is _CoroutineType:
             result = _drive(result)
         if type(result) is dict:
@@ -706,25 +725,25 @@ class _Batch:
             return
         self.error(index, "invalid_result", "returned event from transformEvent(event) is not an object")
 
-    def run_batch(self, entry):
-        events = []
+    def run_batch(self):
+        self.batch_events = []
         for index, item in enumerate(self.items):
             if item[0] is None:
-                self.error(index, "invalid_input", item[1])
+                self.error(index, item[2], item[1])
             else:
-                events.append(item[0])
-        if not events:
+                self.batch_events.append(item[0])
+        if not self.batch_events:
             return
         mark = len(self.out)
-        failure = self.guarded(-1, self.call_batch, entry, events)
+        failure = self.guarded(-1, self.call_batch)
         if failure:
             del self.out[mark:]
             for index, item in enumerate(self.items):
                 if item[0] is not None:
                     self.fail(index, failure)
 
-    def call_batch(self, entry, events):
-        result = entry(events, self.metadata)
+    def call_batch(self):
+        result = self.entry(self.batch_events, self.metadata)
         if type(result) is _CoroutineType:
             result = _drive(result)
         if not isinstance(result, list):
@@ -764,17 +783,58 @@ class _Batch:
                 self.dropped(index)
 
 
+_CONTAINER_TYPES = frozenset((dict, list))
+
+
+def _copy_json(value):
+    """A deep copy of a parsed JSON value (iterative: metadata may nest 10,000 levels)."""
+    if type(value) is not dict and type(value) is not list:
+        return value
+    root = value.copy()
+    stack = [root]
+    while stack:
+        container = stack.pop()
+        for key, item in (container.items() if type(container) is dict else enumerate(container)):
+            if type(item) is dict or type(item) is list:
+                container[key] = copy = item.copy()
+                stack.append(copy)
+    return root
+
+
+def _copy_metadata(item):
+    """A copy of an item's metadata for user code. Metadata is the driver's (parsed from the
+    input, never handed out itself), so exact types tell its containers; the keys holding nested
+    ones are found once per item."""
+    metadata = item[1]
+    nested = item[2]
+    if nested is None:
+        nested = item[2] = () if _CONTAINER_TYPES.isdisjoint(map(type, metadata.values())) else tuple(
+            key for key, value in metadata.items() if type(value) is dict or type(value) is list)
+    copy = metadata.copy()
+    for key in nested:
+        copy[key] = _copy_json(copy[key])
+    return copy
+
+
+class _Invalid:
+    """An input the engine could not read: its item, [None, message, kind]."""
+    __slots__ = ("item",)
+
+    def __init__(self, message, kind="invalid_input"):
+        self.item = [None, message, kind]
+
+
 def _classify(value):
     if type(value) is not dict:
         kind = "null" if value is None else "an array" if isinstance(value, list) else type(value).__name__
-        return [None, f"invalid event: expected a JSON object, got {kind}", None]
+        return [None, f"invalid event: expected a JSON object, got {kind}", "invalid_input"]
     message = value.get("message")
     if type(message) is dict and _ENVELOPE_KEYS.issuperset(value):
         metadata = value.get("metadata")
         if metadata is None:
             return [message, {}, None]
         if type(metadata) is not dict:
-            return [None, "invalid envelope: metadata must be an object", None]
+            return [None, "invalid envelope: metadata must be an object", "invalid_input"]
         return [message, metadata, None]
     message_id = value.get("messageId")
     return [value, {"messageId": message_id} if isinstance(message_id, str) else {}, None]
@@ -789,7 +849,8 @@ def _fixed_module(name, settings, made):
     import datetime as real_datetime, random as real_random, time as real_time, uuid as real_uuid
     real = {"time": real_time, "datetime": real_datetime, "random": real_random, "uuid": real_uuid}[name]
     module = types.ModuleType(name)
-    module.__dict__.update(real.__dict__)
+    module.__dict__.clear()
+    module.__dict__.update(_view(name).__dict__)
     seconds = settings["now"] / 1000
     if "generator" not in made:
         made["generator"] = real_random.Random(settings["seed"])
@@ -892,10 +953,5 @@ def _describe(error, files):
 
 def build(spec_json):
     return Transformation(_loads(spec_json))
-
-
-# Everything loaded so far lives as long as the process: keep it out of the collector's scans.
-gc.collect()
-gc.freeze()
 """#
 }

@@ -31,7 +31,7 @@ final class PythonInterpreter {
         sluice_dictionary_set(globals, "_sluice_signal", signalNumber)
         sluice_decref(host)
         sluice_decref(signalNumber)
-        guard let result = sluice_run_string(DriverSource.code, globals) else {
+        guard let result = sluice_run_file(DriverSource.code, DriverSource.fileName, globals) else {
             startupError = "Python driver failed to start: " + takeException()
             return
         }

@@ -52,6 +52,19 @@ func runIsolated(_ code: String, _ language: Language, libraries: [LibrarySource
     return pool.run(Program(id: id, source: source, libraries: libraries), batch: Batch(items: [Array(event.utf8)]), limits: limits)
 }
 
+/// The `sluice worker` processes this test process started (its children), found in /proc.
+func workerProcessIDs() -> [Int32] {
+    let own = getpid()
+    return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
+        guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, Int32(fields[1]) == own,
+              let commandLine = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
+        return commandLine.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "worker" }) ? pid : nil
+    }
+}
+
 /// The single output of a run, or nil.
 func onlyOutput(_ execution: WorkerPool.Execution) -> String? {
     guard case .ran(let result) = execution, result.results.count == 1, case .output(let json) = result.results[0].outcome else { return nil }
@@ -117,7 +130,10 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "js: process.env", language: .javascript,
                 code: "export function transformEvent(e) { return { env: process.env }; }",
                 expected: .fails([.exception], containing: "process")),
-    // Python: the restricted builtins first, then escapes around them that the process stops.
+    // Python: the restricted builtins first, then the classic escapes around them. They used to
+    // compile and be stopped by the process's confinement (PermissionError from seccomp); the
+    // compiler now refuses the attributes they go through (the confinement is still tested
+    // below, from outside the worker).
     HostileCase(name: "py: open('/etc/passwd')", language: .python,
                 code: "def transformEvent(e, m):\n    return {'p': open('/etc/passwd').read()}\n",
                 expected: .fails([.exception], containing: "open() is not available")),
@@ -131,14 +147,14 @@ let hostileCases: [HostileCase] = [
                     posix = importer.load_module('posix')
                     return {'fd': posix.open('/etc/passwd', 0)}
                 """,
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "transform.py:2:41: access to '__base__' is not allowed")),
     HostileCase(name: "py: __subclasses__ to fork", language: .python,
                 code: """
                 def transformEvent(e, m):
                     importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
                     return {'pid': importer.load_module('posix').fork()}
                 """,
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "access to '__base__' is not allowed")),
     HostileCase(name: "py: fork bomb", language: .python,
                 code: """
                 def transformEvent(e, m):
@@ -147,20 +163,20 @@ let hostileCases: [HostileCase] = [
                     while True:
                         posix.fork()
                 """,
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "access to '__base__' is not allowed")),
     HostileCase(name: "py: execv through posix", language: .python,
                 code: """
                 def transformEvent(e, m):
                     importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
                     importer.load_module('posix').execv('/bin/sh', ['sh', '-c', 'id'])
                 """,
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "access to '__base__' is not allowed")),
     HostileCase(name: "py: __globals__ to the real builtins", language: .python,
                 code: "def transformEvent(e, m):\n    return {'p': transformEvent.__globals__['__builtins__']['open']('/etc/passwd').read()}\n",
-                expected: .fails([.exception], containing: "open() is not available")),
+                expected: .doesNotCompile(containing: "transform.py:2:33: access to '__globals__' is not allowed")),
     HostileCase(name: "py: frames to the driver's import, then os.listdir", language: .python,
                 code: escapeToDriver + "def transformEvent(e, m):\n    return {'ls': _driver()['_real_import']('os').listdir('/')}\n",
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "transform.py:5:37: access to 'tb_frame' is not allowed")),
     HostileCase(name: "py: a socket through the C extension module", language: .python,
                 code: escapeToDriver + """
                 def transformEvent(e, m):
@@ -169,17 +185,17 @@ let hostileCases: [HostileCase] = [
                     s.connect(('127.0.0.1', 9))
                     return {'connected': True}
                 """,
-                expected: .fails([.exception], containing: "Operation not permitted")),
+                expected: .doesNotCompile(containing: "transform.py:5:37: access to 'tb_frame' is not allowed")),
     HostileCase(name: "py: ctypes through the driver's import", language: .python,
                 code: escapeToDriver + "def transformEvent(e, m):\n    return {'libc': str(_driver()['_real_import']('ctypes').CDLL(None))}\n",
-                expected: .fails([.exception], containing: "rror")),
+                expected: .doesNotCompile(containing: "transform.py:5:37: access to 'tb_frame' is not allowed")),
     HostileCase(name: "py: importlib.import_module('socket')", language: .python,
                 code: escapeToDriver + """
                 def transformEvent(e, m):
                     socket = _driver()['_real_import']('importlib').import_module('socket')
                     return {'s': str(socket.create_connection(('127.0.0.1', 9)))}
                 """,
-                expected: .fails([.exception], containing: "rror")),
+                expected: .doesNotCompile(containing: "transform.py:5:37: access to 'tb_frame' is not allowed")),
     HostileCase(name: "py: gc.get_objects() for the real open()", language: .python,
                 code: escapeToDriver + """
                 def transformEvent(e, m):
@@ -188,7 +204,43 @@ let hostileCases: [HostileCase] = [
                     opens += [_driver()['_builtins'].open]
                     return {'p': opens[0]('/etc/passwd').read()}
                 """,
-                expected: .fails([.exception], containing: "PermissionError")),
+                expected: .doesNotCompile(containing: "transform.py:5:37: access to 'tb_frame' is not allowed")),
+    // Walk-arounds of those refusals: names built at run time, format strings, a class's
+    // namespace, the standard library's own attribute readers and string evaluation, modules
+    // that hold sys, os or the real builtins, the builtins' own loader.
+    HostileCase(name: "py: getattr with a computed name", language: .python,
+                code: "def transformEvent(e, m):\n    return {'b': str(getattr(len, '__sel' + 'f__').open)}\n",
+                expected: .fails([.exception], containing: "access to '__self__' is not allowed")),
+    HostileCase(name: "py: a computed format string walking to __globals__", language: .python,
+                code: "def transformEvent(e, m):\n    return {'g': ('{0.__init__.__glob' + 'als__}').format(lambda: 0)}\n",
+                expected: .fails([.exception], containing: "a format field reaching '__globals__'")),
+    HostileCase(name: "py: type.__dict__['__subclasses__']", language: .python,
+                code: "def transformEvent(e, m):\n    return {'s': len(type.__dict__['__subclass' + 'es__'](object))}\n",
+                expected: .fails([.exception], containing: "reading a class's '__dict__' is not allowed")),
+    HostileCase(name: "py: typing.sys.modules['os']", language: .python,
+                code: "import typing\ndef transformEvent(e, m):\n    return {'l': typing.sys.modules['os'].listdir('/')}\n",
+                expected: .fails([.exception], containing: "module 'typing' has no attribute 'sys'")),
+    HostileCase(name: "py: dataclasses.builtins.open", language: .python,
+                code: "import dataclasses\ndef transformEvent(e, m):\n    return {'p': dataclasses.builtins.open('/etc/passwd').read()}\n",
+                expected: .fails([.exception], containing: "module 'dataclasses' has no attribute 'builtins'")),
+    HostileCase(name: "py: uuid's command runner", language: .python,
+                code: "import uuid\ndef transformEvent(e, m):\n    return {'id': uuid._get_command_stdout('id')}\n",
+                expected: .fails([.exception], containing: "module 'uuid' has no attribute '_get_command_stdout'")),
+    HostileCase(name: "py: the builtins' own loader", language: .python,
+                code: "def transformEvent(e, m):\n    return {'fd': __loader__.load_module('posix').open('/etc/passwd', 0)}\n",
+                expected: .doesNotCompile(containing: "transform.py:2:19: access to '__loader__' is not allowed")),
+    HostileCase(name: "py: a string annotation evaluated by typing", language: .python,
+                code: "import typing\nclass C:\n    x: \"open('/etc/passwd').read()\"\ndef transformEvent(e, m):\n    return {'h': str(typing.get_type_hints(C))}\n",
+                expected: .fails([.exception], containing: "open() is not available")),
+    HostileCase(name: "py: functools.update_wrapper copying type's namespace", language: .python,
+                code: "import functools\ndef transformEvent(e, m):\n    w = functools.update_wrapper(lambda: 0, type)\n    return {'s': len(w.__dict__['__subclasses__'](object))}\n",
+                expected: .fails([.exception], containing: "reading a class's '__dict__' is not allowed")),
+    HostileCase(name: "py: operator.attrgetter with a computed name", language: .python,
+                code: "import operator\ndef transformEvent(e, m):\n    return {'b': str(operator.attrgetter('__sel' + 'f__')(len))}\n",
+                expected: .fails([.exception], containing: "access to '__self__' is not allowed")),
+    HostileCase(name: "py: a host function's instance through __reduce__", language: .python,
+                code: "def transformEvent(e, m):\n    return {'b': str(log.__reduce__()[1][0])}\n",
+                expected: .doesNotCompile(containing: "transform.py:2:26: access to '__reduce__' is not allowed")),
     // Time.
     HostileCase(name: "js: infinite loop", language: .javascript,
                 code: "export function transformEvent(e) { for (;;) {} }", expected: .fails([.timeLimit], containing: "time limit")),
@@ -292,12 +344,20 @@ let hostileCases: [HostileCase] = [
     }
 
     @Test func theServersEnvironmentDoesNotReachUserCode() throws {
-        let output = try #require(onlyOutput(runIsolated("""
-            def transformEvent(e, m):
-                importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
-                return {'env': sorted(k.decode() for k in importer.load_module('posix').environ)}
-            """, .python)))
-        #expect(output == #"{"env":["GLIBC_TUNABLES","LANG"]}"#)
+        // User code can no longer read it at all (no escape compiles); what an escape would
+        // find is read from outside, in /proc.
+        #expect(onlyOutput(runIsolated("def transformEvent(e, m):\n    return {'ok': True}\n", .python)) == #"{"ok":true}"#)
+        let workers = workerProcessIDs()
+        try #require(!workers.isEmpty, "no worker process found")
+        for pid in workers {
+            let environment = try #require(try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")), "/proc/\(pid)/environ is not readable")
+            // The block as the worker started with it (the C library may rewrite GLIBC_TUNABLES in place).
+            let names = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                .filter { $0.range(of: "^[A-Z_][A-Z0-9_]*=", options: .regularExpression) != nil }
+                .map { String($0.prefix { $0 != "=" }) }
+            #expect(names.sorted() == ["GLIBC_TUNABLES", "LANG"], "worker \(pid): \(names)")
+            #expect(!String(decoding: environment, as: UTF8.self).contains("canary-5d1e"))
+        }
         #expect(ProcessInfo.processInfo.environment["SLUICE_CANARY_SECRET"] == "canary-5d1e")
     }
 
@@ -321,37 +381,70 @@ let hostileCases: [HostileCase] = [
         #expect(onlyOutput(runIsolated(both, .javascript)) == #"{"a":1}"#)
     }
 
-    @Test func aPythonTenantThatChangesSharedModulesIsRefusedAndItsWorkerReplaced() throws {
-        let cases = [
+    /// Changes to shared modules used to be detected after the batch and answered by refusing
+    /// the batch and replacing the worker; they are now put back after every batch (so the
+    /// tenant's batch stands and the worker stays). Only what cannot be put back — finalisers
+    /// that change the state again each time it is restored — still replaces the worker.
+    @Test func aPythonTenantsChangesToSharedModulesAreUndoneAndWhatCannotBeReplacesTheWorker() throws {
+        let next = "import json, collections.abc\ndef transformEvent(e, m):\n    return {'d': json.dumps({'x': 1}), 'l': json.loads('[1]'), 'm': isinstance([], collections.abc.Mapping)}\n"
+        let clean = #"{"d":"{\"x\": 1}","l":[1],"m":false}"#
+        let undone = [
             "import json\njson.dumps = lambda *a, **k: 'hijacked'\ndef transformEvent(e, m):\n    return e\n",
-            escapeToDriver + "def transformEvent(e, m):\n    _driver()['_encode'] = lambda v: 'stolen'\n    return e\n",
-            escapeToDriver + "def transformEvent(e, m):\n    _driver()['_real_import']('json').JSONEncoder.default = lambda self, o: 'x'\n    return e\n",
-            "import json\ndef transformEvent(e, m):\n    json.loads.__code__ = (lambda *a, **k: {'hijacked': True}).__code__\n    return e\n",
+            "import json\ndef transformEvent(e, m):\n    json.JSONEncoder.item_separator = ';'\n    json.decoder.JSONDecoder.decode = lambda self, s: 'x'\n    return e\n",
+            "import collections.abc\ncollections.abc.Mapping.register(list)\ndef transformEvent(e, m):\n    return e\n",
         ]
-        for code in cases {
+        for code in undone {
             let before = hostilePool.status.replacements
-            let execution = runIsolated(code, .python)
-            guard case .refused(let reason) = execution else {
-                Issue.record("expected a refusal for \(code), got \(execution)")
-                continue
-            }
-            #expect(reason.contains("changed state every transformation shares"), "\(reason)")
-            // The next tenant gets a new worker and the real modules.
-            let next = "import json\ndef transformEvent(e, m):\n    return {'d': json.dumps({'x': 1}), 'l': json.loads('[1]')}\n"
-            #expect(onlyOutput(runIsolated(next, .python)) == #"{"d":"{\"x\": 1}","l":[1]}"#)
-            #expect(hostilePool.status.replacements > before)
+            #expect(onlyOutput(runIsolated(code, .python)) == #"{"a":1}"#, "\(code)")
+            #expect(onlyOutput(runIsolated(next, .python)) == clean, "after \(code)")
+            #expect(hostilePool.status.replacements == before)
         }
+        let relentless = """
+            import json
+
+            class Poison:
+                def __del__(self):
+                    json.poison = Poison()
+
+            def transformEvent(e, m):
+                json.poison = Poison()
+                return e
+            """
+        let before = hostilePool.status.replacements
+        guard case .refused(let reason) = runIsolated(relentless, .python) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(reason.contains("changed state every transformation shares (finalisers kept changing"), "\(reason)")
+        // The next tenant gets a new worker and the real modules.
+        #expect(onlyOutput(runIsolated(next, .python)) == clean)
+        #expect(onlyOutput(runIsolated("import json\ndef transformEvent(e, m):\n    return {'p': hasattr(json, 'poison')}\n", .python)) == #"{"p":false}"#)
+        #expect(hostilePool.status.replacements > before)
     }
 
+    /// Used to scan the next tenant's heap (through an escape that no longer compiles) for the
+    /// previous tenant's event; now the event itself says when it is released (within its own
+    /// batch), and what the tenant stashed in a shared module is gone for the next.
     @Test func oneTenantsEventsAreGoneBeforeTheNextTenantRuns() throws {
-        _ = runIsolated("def transformEvent(e, m):\n    return e\n", .python, event: #"{"message":{"secret":"tenant-a-canary-91"},"metadata":{}}"#)
-        let scan = escapeToDriver + """
+        let tenantA = """
+            import json
+
+            class Witness:
+                def __del__(self):
+                    log("released")
+
             def transformEvent(e, m):
-                gc = _driver()['gc']
-                found = [o for o in gc.get_objects() if isinstance(o, dict) and o.get('secret') == 'tenant-a-canary-91']
-                return {'found': len(found)}
+                e["witness"] = Witness()
+                json.stash = {"secret": e["secret"]}
+                return {"a": 1}
             """
-        #expect(onlyOutput(runIsolated(scan, .python)) == #"{"found":0}"#)
+        guard case .ran(let result) = runIsolated(tenantA, .python, event: #"{"message":{"secret":"tenant-a-canary-91"},"metadata":{}}"#) else {
+            Issue.record("tenant A did not run")
+            return
+        }
+        #expect(result.logs.map(\.text) == ["released"])
+        let tenantB = "import json\ndef transformEvent(e, m):\n    return {'found': int(hasattr(json, 'stash'))}\n"
+        #expect(onlyOutput(runIsolated(tenantB, .python)) == #"{"found":0}"#)
     }
 
     @Test func fetchGoesThroughTheServerAndKnowsHowMuchTimeTheCallHasLeft() throws {
@@ -376,29 +469,26 @@ let hostileCases: [HostileCase] = [
         defer { close(leaked) }
         var status = stat()
         try #require(fstat(leaked, &status) == 0)
+        let before = Set(workerProcessIDs())
         var configuration = WorkerPool.Configuration()
         configuration.executable = sluiceBinary.path
         configuration.count = 1
         configuration.spares = 0
         let pool = try WorkerPool(configuration: configuration)
         defer { pool.shutdown() }
-        // User code looks at every descriptor it might have (through an escape to posix.fstat).
-        let code = """
-        def transformEvent(e, m):
-            importer = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]
-            posix = importer.load_module('posix')
-            inodes = []
-            for fd in range(3, 64):
-                try:
-                    inodes.append(posix.fstat(fd).st_ino)
-                except OSError:
-                    pass
-            return {'inodes': inodes}
-        """
-        let output = try #require(onlyOutput(runIsolated(code, .python, pool: pool)))
-        let inodes = try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [UInt64]])?["inodes"], "\(output)")
-        #expect(!inodes.isEmpty, "the worker's own descriptors are visible: the scan works")
-        #expect(!inodes.contains(UInt64(status.st_ino)), "the server's descriptor reached the worker: \(output)")
+        // What an escape to posix.fstat would see: the worker's descriptors, read from /proc.
+        #expect(onlyOutput(runIsolated("def transformEvent(e, m):\n    return {'ok': True}\n", .python, pool: pool)) == #"{"ok":true}"#)
+        let workers = workerProcessIDs().filter { !before.contains($0) }
+        try #require(!workers.isEmpty, "the pool's worker was not found")
+        for pid in workers {
+            let descriptors = try #require(try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"), "/proc/\(pid)/fd is not readable")
+            #expect(descriptors.count >= 3, "the worker's own descriptors are visible: the scan works")
+            let inodes = descriptors.compactMap { descriptor -> UInt64? in
+                var target = stat()
+                return stat("/proc/\(pid)/fd/\(descriptor)", &target) == 0 ? UInt64(target.st_ino) : nil
+            }
+            #expect(!inodes.contains(UInt64(status.st_ino)), "the server's descriptor reached the worker: \(descriptors)")
+        }
     }
 
     /// Found while reviewing the sandbox: a memory limit hit while the returned event was being

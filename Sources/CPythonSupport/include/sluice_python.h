@@ -27,8 +27,9 @@ int sluice_memory_exceeded(void);
 int64_t sluice_memory_allocated(void);
 
 /// The deadline of the running call, in CLOCK_MONOTONIC nanoseconds (0: none), and the call's
-/// control words for the engine monitor: [0] a sequence number identifying the running call (0
-/// while none runs), [1] the input index of the current or last call (-1: a whole batch).
+/// control words for the engine monitor: [0] a sequence number identifying the running call, new
+/// for every call (0 while none runs), [1] the input index of the current or last call (-1: a
+/// whole batch).
 void sluice_deadline_set(uint64_t deadline_nanoseconds);
 int sluice_deadline_passed(void);
 volatile int32_t *sluice_call_sequence(void);
@@ -41,8 +42,9 @@ int sluice_deadline_signal(void);
 /// Unblocks that signal on the calling thread (threads inherit their creator's signal mask).
 void sluice_unblock_deadline_signal(void);
 
-/// A dict of the host functions the Python driver uses: deadline_passed(), arm(ns), disarm(),
-/// memory_begin(bytes), memory_end(), memory_exceeded().
+/// A dict of the host functions the Python driver uses: enter(ns, budget, index), leave(),
+/// on_deadline(signal, frame), configure(exception, file name), memory_exceeded(), fetch(...),
+/// progress(text).
 SluicePyObject *sluice_host_functions(void);
 
 /// Performs a fetch for user code: invocation, url, method, headers (`name\x1fvalue\x1e…`), body (or
@@ -59,8 +61,9 @@ void sluice_set_progress_callback(sluice_progress_callback callback);
 /// Nanoseconds the running call has left (UINT64_MAX when none is running).
 uint64_t sluice_deadline_remaining(void);
 
-/// Runs `code` (exec mode) in `globals`; returns a new reference or NULL with an exception set.
-SluicePyObject *sluice_run_string(const char *code, SluicePyObject *globals);
+/// Compiles `code` (exec mode) as the file `file_name` and runs it in `globals`; returns a new
+/// reference or NULL with an exception set.
+SluicePyObject *sluice_run_file(const char *code, const char *file_name, SluicePyObject *globals);
 
 /// Reference counting and constants.
 void sluice_incref(SluicePyObject *object);
