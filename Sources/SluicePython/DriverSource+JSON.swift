@@ -110,12 +110,16 @@ def _loads_slowly(text, integers):
         return value
 
     scan = _json.make_scanner(json.JSONDecoder(parse_int=parse_int))
-    with _RecursionLimit(MAXIMUM_DEPTH + 1):
+    # One level more for the envelope ({"message": event, "metadata": …}): the limit is the event's.
+    with _RecursionLimit(MAXIMUM_DEPTH + 2):
         try:
             value = _loads(text, scan)
         except RecursionError:
             raise ValueError(_DEPTH_ERROR) from None
-    if _deeper_than(value, MAXIMUM_DEPTH):
+    event = value
+    if type(value) is dict and type(value.get("message")) is dict and _ENVELOPE_KEYS.issuperset(value):
+        event = value["message"]
+    if _deeper_than(event, MAXIMUM_DEPTH):
         raise ValueError(_DEPTH_ERROR)
     return value
 

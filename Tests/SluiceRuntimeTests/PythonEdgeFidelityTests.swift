@@ -40,6 +40,16 @@ import Testing
         #expect(try pythonLines(Self.identity, [objects, arrays, mixed]) == ["0 output \(objects)", "1 output \(arrays)", "2 output \(mixed)"])
     }
 
+    @Test func theLimitIsTheEventsOwnDepthInsideAnEnvelope() throws {
+        func envelope(_ levels: Int) -> String {
+            #"{"message":"# + String(repeating: #"{"a":"#, count: levels) + "1" + String(repeating: "}", count: levels)
+                + #","metadata":{"messageId":"m"}}"#
+        }
+        let event = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        #expect(try pythonLines(Self.identity, [envelope(10_000), envelope(10_001)])
+            == ["0 output \(event)", "1 invalid_input: invalid JSON: nesting deeper than 10000 levels"])
+    }
+
     @Test func deeperNestingFailsForItsEventAlone() throws {
         let tooDeep = String(repeating: #"{"a":"#, count: 10_001) + "1" + String(repeating: "}", count: 10_001)
         #expect(try pythonLines(Self.identity, [#"{"a":1}"#, tooDeep, #"{"b":2}"#]) == [

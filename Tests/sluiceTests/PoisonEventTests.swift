@@ -380,7 +380,51 @@ let edgeCases = [
     EdgeCase(name: "js: 10,000 levels of nesting pass through", language: .javascript,
              code: "export function transformEvent(e) { return e.a ? e : { n: e.n }; }",
              guilty: deepEvent, expected: "output \(deepEvent) m1"),
+    EdgeCase(name: "py: a loop", language: .python,
+             code: "def transformEvent(e, m):\n    while e.get('loop'):\n        pass\n    return {'n': e['n']}\n",
+             guilty: #"{"loop":true,"n":1}"#, expected: "time_limit time limit of 200 ms exceeded m1"),
+    EdgeCase(name: "py: a loop that catches the time limit", language: .python, code: """
+        def transformEvent(e, m):
+            while e.get('loop'):
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    pass
+            return {'n': e['n']}
+        """, guilty: #"{"loop":true,"n":1}"#, expected: "time_limit time limit of 200 ms exceeded m1"),
+    EdgeCase(name: "py: a long C call", language: .python,
+             code: "def transformEvent(e, m):\n    if e.get('loop'):\n        sum(range(10**12))\n    return {'n': e['n']}\n",
+             guilty: #"{"loop":true,"n":1}"#, expected: "time_limit time limit of 200 ms exceeded m1"),
+    EdgeCase(name: "py: a finaliser that never returns", language: .python, code: """
+        class Trap:
+            def __del__(self):
+                while True:
+                    pass
+        kept = []
+        def transformEvent(e, m):
+            if e.get('trap'):
+                kept.append(Trap())
+                Trap()
+            return {'n': e['n']}
+        """, guilty: #"{"trap":true,"n":1}"#, expected: "time_limit time limit of 200 ms exceeded m1"),
+    EdgeCase(name: "py: forging the result's metadata", language: .python, code: """
+        def transformEvent(e, metadata):
+            if e.get('forge'):
+                m = metadata(e)
+                m['messageId'] = 'forged'
+                m['destinationId'] = 'elsewhere'
+            return {'n': e['n']}
+        """, guilty: #"{"forge":true,"n":1}"#, expected: #"output {"n":1} m1"#),
+    EdgeCase(name: "py: an integer of 5,000 digits passes through", language: .python,
+             code: "def transformEvent(e, m):\n    return e\n",
+             guilty: #"{"big":\#(bigInteger),"n":1}"#, expected: #"output {"big":\#(bigInteger),"n":1} m1"#),
+    EdgeCase(name: "py: 10,000 levels of nesting pass through", language: .python,
+             code: "def transformEvent(e, m):\n    return e if 'a' in e else {'n': e['n']}\n",
+             guilty: deepEvent, expected: "output \(deepEvent) m1"),
 ]
+
+let bigInteger = String(repeating: "1234567890", count: 500)
 
 @Suite(.serialized) struct EdgeClassesInWorkers {
     @Test(arguments: edgeCases)
@@ -391,5 +435,41 @@ let edgeCases = [
         #expect(lines.first == #"0 output {"n":0} m0"#)
         #expect(lines.last == #"2 output {"n":2} m2"#)
         #expect(lines.dropFirst().first == "1 " + edge.expected, "\(lines.dropFirst().first?.prefix(300) ?? "")")
+    }
+}
+
+/// One worker serves many tenants, one batch at a time: what one Python transformation changes in
+/// the standard library is put back before the next one runs, on the same worker process.
+@Suite(.serialized) struct TenantsSharingAPythonWorker {
+    static let meddler = """
+        import random, decimal, re, json
+        def transformEvent(e, m):
+            random.seed(42)
+            decimal.getcontext().prec = 3
+            re.sub = lambda *a, **k: 'hijacked'
+            json.dumps = lambda *a, **k: 'hijacked'
+            return {'seeded': random.random()}
+        """
+    static let bystander = """
+        import random, decimal, re, json
+        def transformEvent(e, m):
+            return {'r': random.random(), 'd': str(decimal.Decimal(1) / decimal.Decimal(7)),
+                    's': re.sub('a', 'b', 'aaa'), 'j': json.dumps([1])}
+        """
+
+    @Test func aSecondTenantSeesNoneOfTheFirstsChanges() throws {
+        let before = poisonPool.pids
+        for round in 0..<3 {
+            let meddled = describe(runPoisoned(Self.meddler, .python, events: [#"{"n":0}"#], id: "meddler"))
+            #expect(meddled == [#"0 output {"seeded":0.6394267984578837} m0"#], "round \(round)")
+            let seen = describe(runPoisoned(Self.bystander, .python, events: [#"{"n":0}"#], id: "bystander"))
+            #expect(seen.count == 1)
+            let line = seen.first ?? ""
+            #expect(line.contains(#""d":"0.1428571428571428571428571429""#), "round \(round): \(line)")
+            #expect(line.contains(#""s":"bbb""#) && line.contains(#""j":"[1]""#), "round \(round): \(line)")
+            #expect(!line.contains("0.6394267984578837") && !line.contains("0.025010755222666936"), "round \(round): \(line)")
+        }
+        // Put back, not refused: the same worker served every batch.
+        #expect(poisonPool.pids == before)
     }
 }
