@@ -244,8 +244,16 @@ final class JavaScriptVM {
         // Run until the driver reports done; after a limit hit, record it and continue.
         let metadata = batch.itemMetadata
         var lastProgress = monotonicNanoseconds()
+        let limitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
+        // Inputs whose call returned after its time limit: the watchdog checks between stretches
+        // of JavaScript, and one native stretch (a catastrophic regular expression, a huge
+        // `fill`) can run past the limit and still return before the engine monitor steps in.
+        // Such a call gets the time-limit error all the same: an event's outcome must not depend
+        // on whether its overrun was interruptible, nor on the grace a worker process has.
+        var overran: Set<Int> = []
         while true {
             exception = nil
+            let stepStart = monotonicNanoseconds()
             let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
             if let fired = watchdog.takeFired() {
                 recordLimit(fired, script: script, limits: limits)
@@ -259,6 +267,11 @@ final class JavaScriptVM {
                 continue
             }
             let code = status.map { JSValueToNumber(context, $0, nil) } ?? 0
+            // 3: one synchronous call ran in this step (its output already serialised, its promise
+            // jobs drained), and `control` still names it.
+            if code == 3, monotonicNanoseconds() &- stepStart > limitNanoseconds, script.control[1] >= 0 {
+                overran.insert(Int(script.control[1]))
+            }
             if code == 0 { break }
             if code == 2 {
                 let entry = script.isBatch ? "transformBatch" : "transformEvent"
@@ -270,8 +283,9 @@ final class JavaScriptVM {
                 exception = nil
                 if let taken = JSObjectCallAsFunction(context, script.take, nil, 0, nil, &exception), exception == nil,
                    let string = JSValueToStringCopy(context, taken, nil) {
-                    let chunk = records(string, metadata: metadata, early: early)
+                    var chunk = records(string, metadata: metadata, early: early)
                     JSStringRelease(string)
+                    Self.failOverruns(overran, in: &chunk, message: limits.timeLimitMessage)
                     if !chunk.results.isEmpty || !chunk.logs.isEmpty || !chunk.unmockedRequests.isEmpty { progress(chunk) }
                 }
                 lastProgress = monotonicNanoseconds()
@@ -285,7 +299,28 @@ final class JavaScriptVM {
             return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
         }
         defer { JSStringRelease(string) }
-        return records(string, metadata: metadata, early: early)
+        var result = records(string, metadata: metadata, early: early)
+        Self.failOverruns(overran, in: &result, message: limits.timeLimitMessage)
+        return result
+    }
+
+    /// Replaces the results of the inputs in `overran` (outputs, a drop, an error of their own)
+    /// with one time-limit failure each, in place; their logs stay.
+    static func failOverruns(_ overran: Set<Int>, in result: inout BatchResult, message: String) {
+        guard !overran.isEmpty else { return }
+        var replaced: Set<Int> = []
+        var results: [EventResult] = []
+        results.reserveCapacity(result.results.count)
+        for eventResult in result.results {
+            guard let index = eventResult.inputIndex, overran.contains(index) else {
+                results.append(eventResult)
+                continue
+            }
+            if replaced.insert(index).inserted {
+                results.append(EventResult(inputIndex: index, outcome: .failed(Failure(.timeLimit, message)), metadata: eventResult.metadata))
+            }
+        }
+        result.results = results
     }
 
     /// The results in the driver's record text, with each input's metadata and the failures

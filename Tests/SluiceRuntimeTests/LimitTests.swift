@@ -44,6 +44,21 @@ import Glibc
             == ["0 time_limit: time limit of 100 ms exceeded", "1 time_limit: time limit of 100 ms exceeded"])
     }
 
+    @Test func aNativeStretchThatReturnsPastTheLimitStillFailsItsEvent() throws {
+        // One catastrophic backtrack (~350 ms here) runs in the regular-expression engine, where
+        // the watchdog cannot stop it; it returns before the monitor's 2 s grace. Its event gets
+        // the time-limit error as if the watchdog had stopped it, split outputs included.
+        let code = """
+            export function transformEvent(e) {
+              const r = e.n > 1 ? /^(a+)+$/.test("a".repeat(e.n) + "b") : false;
+              return [{ r, n: e.n }, { n: e.n }];
+            }
+            """
+        #expect(try timed(code, [#"{"n":1}"#, #"{"n":26}"#, #"{"n":1}"#], limits: Limits(timeMilliseconds: 50)).lines
+            == [#"0 output {"r":false,"n":1}"#, #"0 output {"n":1}"#, "1 time_limit: time limit of 50 ms exceeded",
+                #"2 output {"r":false,"n":1}"#, #"2 output {"n":1}"#])
+    }
+
     @Test func catchingTheTerminationIsImpossible() throws {
         let code = "export function transformEvent(e) { try { for (;;) {} } catch (x) { return {caught: true}; } }"
         #expect(try timed(code, [#"{"a":1}"#], limits: Limits(timeMilliseconds: 100)).lines == ["0 time_limit: time limit of 100 ms exceeded"])
