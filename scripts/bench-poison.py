@@ -88,7 +88,7 @@ try:
     print(f"  clean:    median {c:8.1f} ms  (min {min(clean) * 1000:.1f}, max {max(clean) * 1000:.1f})")
     print(f"  poisoned: median {p:8.1f} ms  (min {min(poison) * 1000:.1f}, max {max(poison) * 1000:.1f})")
     print(f"  the poison cost the other 199 events {p - c:.1f} ms: its limit ({args.time_limit_ms} ms) "
-          f"+ {p - c - args.time_limit_ms:.1f} ms (the monitor's 150 ms grace and 25 ms sampling, ending the worker, the spare, re-sending)")
+          f"+ {p - c - args.time_limit_ms:.1f} ms (the monitor's 50 ms CPU grace and 10 ms sampling, ending the worker, the spare, re-sending)")
 finally:
     if "server" in globals():
         server.terminate()

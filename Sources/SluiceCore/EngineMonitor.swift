@@ -25,6 +25,15 @@ public final class EngineMonitor: @unchecked Sendable {
     /// early end costs one worker and gives the event the same time-limit error. Set once, before
     /// any batch runs.
     nonisolated(unsafe) public static var grace: UInt64 = 2_000_000_000
+    /// CPU time the engine thread may burn in one state past its limit before the process is
+    /// ended, even within ``grace`` (default 2 s, as ``grace``). Measured on the engine thread's
+    /// own CPU clock, so the engines' own stops — which also come after CPU time (JavaScriptCore's
+    /// watchdog ticks every 10 ms of it) — keep their chance on a starved CPU, while a call spinning
+    /// in code nothing can interrupt is ended soon after its limit on an idle one. Worker
+    /// processes set 50 ms. Set once, before any batch runs.
+    nonisolated(unsafe) public static var cpuGrace: UInt64 = 2_000_000_000
+    /// How often the monitor looks at the running state (10 ms).
+    public static let samplingInterval: UInt32 = 10_000
     /// Exit status of a process ended by the monitor (EX_SOFTWARE).
     public static let exitStatus: Int32 = 70
 
@@ -56,8 +65,12 @@ public final class EngineMonitor: @unchecked Sendable {
     /// inputs before any call (sequence 0, input -1), which takes as long as the input is large,
     /// at least 10 s.
     public static func allowance(for state: (Int32, Int32), limit: UInt64) -> UInt64 {
-        let base = state.0 == 0 && state.1 < 0 ? max(limit, minimumReadingAllowance) : limit
-        return base &+ grace
+        baseAllowance(for: state, limit: limit) &+ grace
+    }
+
+    /// The allowance without the grace: the time limit, or the reading allowance.
+    static func baseAllowance(for state: (Int32, Int32), limit: UInt64) -> UInt64 {
+        state.0 == 0 && state.1 < 0 ? max(limit, minimumReadingAllowance) : limit
     }
 
     /// The least time reading a batch's inputs may take before the monitor steps in (10 s).
@@ -85,6 +98,10 @@ public final class EngineMonitor: @unchecked Sendable {
     private var transformation = ""
     private var lastState = (sequence: Int32(0), index: Int32(-1))
     private var since: UInt64 = 0
+    /// The engine thread's CPU clock (the thread that called ``watch``).
+    private var cpuClock = clockid_t(CLOCK_THREAD_CPUTIME_ID)
+    /// The engine thread's CPU time when the current state was first seen past its limit.
+    private var cpuAtLimit: UInt64?
     private var thread = pthread_t()
     private var started = false
 
@@ -102,8 +119,13 @@ public final class EngineMonitor: @unchecked Sendable {
 
     /// Watches a batch whose calls publish their state at `control` (two Int32 words: sequence,
     /// input index) while they run.
+    /// Call it on the engine thread: its CPU clock is the one the CPU grace is measured on.
     public func watch(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
+        var clock = clockid_t(CLOCK_THREAD_CPUTIME_ID)
+        if pthread_getcpuclockid(pthread_self(), &clock) != 0 { clock = clockid_t(CLOCK_THREAD_CPUTIME_ID) }
         pthread_mutex_lock(&mutex)
+        cpuClock = clock
+        cpuAtLimit = nil
         self.control = control
         limitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
         self.transformation = transformation
@@ -152,7 +174,7 @@ public final class EngineMonitor: @unchecked Sendable {
 
     private func loop() {
         while true {
-            usleep(25_000)
+            usleep(Self.samplingInterval)
             pthread_mutex_lock(&mutex)
             guard let control else {
                 pthread_mutex_unlock(&mutex)
@@ -163,10 +185,21 @@ public final class EngineMonitor: @unchecked Sendable {
             if state != lastState {
                 lastState = state
                 since = now
+                cpuAtLimit = nil
                 pthread_mutex_unlock(&mutex)
                 continue
             }
-            guard now &- since > Self.allowance(for: state, limit: limitNanoseconds) else {
+            let elapsed = now &- since
+            guard elapsed > Self.baseAllowance(for: state, limit: limitNanoseconds) else {
+                pthread_mutex_unlock(&mutex)
+                continue
+            }
+            // Past the limit: ended once the engine thread has burned the CPU grace since, or the
+            // wall-clock grace has passed (a thread blocked in a native call burns no CPU).
+            let cpu = cpuNanoseconds()
+            let atLimit = cpuAtLimit ?? cpu
+            cpuAtLimit = atLimit
+            guard elapsed > Self.allowance(for: state, limit: limitNanoseconds) || cpu &- atLimit > Self.cpuGrace else {
                 pthread_mutex_unlock(&mutex)
                 continue
             }
@@ -177,6 +210,15 @@ public final class EngineMonitor: @unchecked Sendable {
             pthread_mutex_unlock(&mutex)
             Self.stuckHandler(stuck)
         }
+    }
+}
+
+extension EngineMonitor {
+    /// The engine thread's CPU time (under the lock).
+    private func cpuNanoseconds() -> UInt64 {
+        var time = timespec()
+        guard clock_gettime(cpuClock, &time) == 0 else { return 0 }
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
 

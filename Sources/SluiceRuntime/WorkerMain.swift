@@ -19,10 +19,13 @@ public enum WorkerMain {
         // Here a call past its limit in code the engine cannot interrupt costs only this process,
         // and its event gets the same time-limit error: end it soon after the limit (a call the
         // engine would have stopped a little later, on a starved CPU, gets the same error).
-        EngineMonitor.grace = 150_000_000
+        // 50 ms of the engine thread's CPU time past the limit (five of JavaScriptCore's watchdog
+        // ticks; Python's deadline signal comes within 5 ms), at most 1 s of wall-clock time.
+        EngineMonitor.cpuGrace = 50_000_000
+        EngineMonitor.grace = 1_000_000_000
         EngineMonitor.stuckHandler = { stuck in
             // The server learns the state from heartbeats, which may not have reported this call
-            // yet (they come every 250 ms; a 100 ms limit ends here at 250 ms): the last frame
+            // yet (they come every 250 ms; a call is ended here ~60 ms past its limit): the last frame
             // before the end names the call, so the server condemns that input and no other.
             try? channel.send(type: FrameType.heartbeat, payload: CallState(sequence: stuck.sequence, inputIndex: stuck.inputIndex).encoded())
             let text = stuck.message + "; ending worker process \(getpid()): that event gets its time-limit error and the batch goes on without it.\n"

@@ -323,7 +323,9 @@ let poisonCases = [
         let items = try #require(try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [[String: Any]])
         #expect(items.count == 1 && items[0]["statusCode"] as? Int == 400)
         let message = items[0]["error"] as? String ?? ""
-        #expect(message.contains("is disabled: 0 of its events ended a worker process and 4 of 4 hit a limit") && message.contains("it will be tried again at 20"), "\(message)")
+        // (Usually none of the loops ends its worker: the engine stops them; on a starved CPU the
+        // worker's monitor may come first, with the same time-limit error.)
+        #expect(message.contains(" of its events ended a worker process and 4 of 4 hit a limit") && message.contains("it will be tried again at 20"), "\(message)")
         #expect((items[0]["metadata"] as? [String: Any])?["messageId"] as? String == "m0")
         let health = try await server.get("/health")
         #expect(health.body.contains(#""breakers":{"degraded":0,"disabled":1,"versions":[{"version":"sv"#), "\(health.body)")

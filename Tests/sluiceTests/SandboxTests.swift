@@ -10,8 +10,7 @@ import Testing
 /// runs in it or in its replacement, so "the worker is healthy afterwards" means the same pool
 /// answers the next call, and "nothing leaks" means the next tenant's code sees a clean world.
 let hostilePool: WorkerPool = {
-    // The server's environment must not reach user code.
-    setenv("SLUICE_CANARY_SECRET", "canary-5d1e", 1)
+    // (No setenv here: another test thread may be copying the environment for a child process.)
     var configuration = WorkerPool.Configuration()
     configuration.executable = sluiceBinary.path
     configuration.count = 1
@@ -356,9 +355,9 @@ let hostileCases: [HostileCase] = [
                 .filter { $0.range(of: "^[A-Z_][A-Z0-9_]*=", options: .regularExpression) != nil }
                 .map { String($0.prefix { $0 != "=" }) }
             #expect(names.sorted() == ["GLIBC_TUNABLES", "LANG"], "worker \(pid): \(names)")
-            #expect(!String(decoding: environment, as: UTF8.self).contains("canary-5d1e"))
         }
-        #expect(ProcessInfo.processInfo.environment["SLUICE_CANARY_SECRET"] == "canary-5d1e")
+        // The server's own environment has more, which stayed behind (PATH, HOME, CI's secrets).
+        #expect(ProcessInfo.processInfo.environment.keys.contains { !["GLIBC_TUNABLES", "LANG"].contains($0) })
     }
 
     @Test func prototypePollutionAndGlobalsDoNotReachTheNextCallOrTenant() throws {
