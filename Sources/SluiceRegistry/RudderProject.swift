@@ -148,11 +148,10 @@ public struct RudderProject: Sendable {
         }
     }
 
-    /// RudderStack's import name of a library name: "Get Finance Data" → "getFinanceData".
+    /// RudderStack's import name of a library name, lodash's camelCase: "Get Finance Data" →
+    /// "getFinanceData", "UAParser" → "uaParser" (see ``LodashCamelCase``).
     public static func camelCase(_ name: String) -> String {
-        let words = name.split { !$0.isLetter && !$0.isNumber }.map(String.init)
-        guard let first = words.first else { return "" }
-        return first.lowercased() + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined()
+        LodashCamelCase.camelCase(name)
     }
 
     static func resolve(_ path: String, in directory: String) -> String {
