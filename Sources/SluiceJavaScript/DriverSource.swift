@@ -294,7 +294,9 @@ function log(...args) {
 }
 
 function getCredential(key) {
-  if (typeof key !== "string") return undefined;
+  // As rudder-transformer: no key is a TypeError; any other key is a property name (1 → "1").
+  if (key === null || key === undefined) throw new TypeErrorConstructor("Key should be valid and defined");
+  if (typeof key !== "string") key = StringOf(key);
   // An event that carries its own credentials reads only those; the others read the request's.
   if (eventCredentials !== null && currentIndex >= 0 && ObjectHasOwn(eventCredentials, currentIndex)) {
     return own(eventCredentials[currentIndex], key);

@@ -403,9 +403,11 @@ class _Batch:
         return {"url": str(url), "status": response.get("status", 200), "headers": response.get("headers", {}),
                 "body": _loads(_encode(response.get("body")))}
 
-    def get_credential(self, key):
-        if not isinstance(key, str):
-            return None
+    def get_credential(self, key=None, *ignored):
+        # As rudder-transformer's getCredential: no key, None or a key that is not a string is a
+        # TypeError with its text; extra arguments are ignored.
+        if type(key) is not str:
+            raise TypeError("Key should be valid and defined")
         # An event that carries its own credentials reads only those; the others the request's.
         own = self.event_credentials.get(str(self.current)) if self.current >= 0 else None
         if own is not None:

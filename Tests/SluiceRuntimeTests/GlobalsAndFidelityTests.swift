@@ -43,6 +43,46 @@ import Testing
         // Credentials belong to the batch that carried them.
         #expect(try lines(code, ["{}"]) == [#"0 output {"missing":"undefined","notString":"undefined"}"#])
     }
+
+    /// rudder-transformer's getCredential: no key (or null/undefined) throws a TypeError; any other
+    /// key is a property name (1 → "1", true → "true"); extra arguments are ignored.
+    @Test func getCredentialAsRudderTransformer() throws {
+        let code = """
+            export function transformEvent(e) {
+              if (e.call === "none") return { v: getCredential() };
+              if (e.call === "null") return { v: getCredential(null) };
+              return { one: getCredential(1), yes: getCredential(true), extra: getCredential("key1", "key2") };
+            }
+            """
+        let result = try runJavaScript(code, [#"{"call":"none"}"#, #"{"call":"null"}"#, "{}"], credentials: ["1": "by-number", "true": "by-boolean", "key1": "value1"])
+        #expect(result.results.map { render($0) } == [
+            "0 exception: TypeError: Key should be valid and defined",
+            "1 exception: TypeError: Key should be valid and defined",
+            #"2 output {"one":"by-number","yes":"by-boolean","extra":"value1"}"#,
+        ])
+        let batch = "export function transformBatch(events) { getCredential(); return events; }"
+        #expect(try runJavaScript(batch, ["{}", "{}"]).results.map { render($0) }.allSatisfy { $0.hasSuffix("exception: TypeError: Key should be valid and defined") })
+    }
+
+    @Test func getCredentialInPython() throws {
+        let code = """
+            def transformEvent(e, m):
+                if e.get('call') == 'none':
+                    return {'v': getCredential()}
+                if e.get('call') == 'null':
+                    return {'v': getCredential(None)}
+                if e.get('call') == 'number':
+                    return {'v': getCredential(1)}
+                return {'v': getCredential('key1', 'key2'), 'missing': getCredential('nope')}
+            """
+        let result = try runPython(code, [#"{"call":"none"}"#, #"{"call":"null"}"#, #"{"call":"number"}"#, "{}"], credentials: ["key1": "value1"])
+        #expect(result.results.map { render($0) } == [
+            "0 exception: TypeError: Key should be valid and defined",
+            "1 exception: TypeError: Key should be valid and defined",
+            "2 exception: TypeError: Key should be valid and defined",
+            #"3 output {"v":"value1","missing":null}"#,
+        ])
+    }
 }
 
 /// What goes in comes out unchanged unless the function changed it.
