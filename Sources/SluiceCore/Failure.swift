@@ -58,10 +58,15 @@ public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
     public var kind: FailureKind
     /// For exceptions: `<ErrorClass>: <message>` followed by the user-code stack frames.
     public var message: String
+    /// Whether this is one failure of a whole `transformBatch` call — it threw, or returned
+    /// something that is not an array — which every input of the call carries. rudder-transformer
+    /// answers such a call with one error item for the group rather than one per event.
+    public var coversBatch: Bool
 
-    public init(_ kind: FailureKind, _ message: String) {
+    public init(_ kind: FailureKind, _ message: String, coversBatch: Bool = false) {
         self.kind = kind
         self.message = message
+        self.coversBatch = coversBatch
     }
 
     public var description: String { message }

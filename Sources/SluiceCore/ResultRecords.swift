@@ -1,5 +1,6 @@
 /// The result text an engine's driver returns for a batch: records separated by U+001E, fields
-/// by U+001F — `O<i>␟<output JSON>`, `D<i>`, `E<i>␟<kind>␟<message as a JSON string>`,
+/// by U+001F — `O<i>␟<output JSON>`, `D<i>`, `E<i>␟<kind>␟<message as a JSON string>` (`B` in
+/// place of `E`: a failure of the whole `transformBatch` call, ``Failure/coversBatch``),
 /// `L<i>␟<text as a JSON string>␟<messageId as a JSON string, or empty>`, `F<i>␟<unmocked
 /// request as a JSON string>` — where `<i>` is the input's index or -1. JSON text escapes both
 /// separators, so no field can contain them. Metadata is not part of it: the host attaches each
@@ -59,11 +60,12 @@ public enum ResultRecords {
                 results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadataOf(index)))
             case 0x44:  // D
                 results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadataOf(index)))
-            case 0x45 where fieldCount >= 3:  // E
+            case 0x45 where fieldCount >= 3, 0x42 where fieldCount >= 3:  // E, B
                 let kind = String(decoding: bytes(field(1)), as: UTF8.self)
                 let literal = bytes(field(2))
                 let message = JSONString.decode(literal) ?? String(decoding: literal, as: UTF8.self)
-                results.append(EventResult(inputIndex: index, outcome: .failed(Failure(.named(kind), message)), metadata: metadataOf(index)))
+                let failure = Failure(.named(kind), message, coversBatch: record[0] == 0x42)
+                results.append(EventResult(inputIndex: index, outcome: .failed(failure), metadata: metadataOf(index)))
             case 0x4C where fieldCount >= 3:  // L
                 let messageIdField = field(2)
                 logs.append(LogLine(

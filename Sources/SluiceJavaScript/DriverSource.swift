@@ -936,14 +936,19 @@ function acceptEventResult(index, result) {
   out = out + (records === "" ? RS + "D" + index : records);
 }
 
-function failBatch(kind, message) {
-  for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
+/// Every input of the batch fails; `call`: the transformBatch call itself threw or returned a
+/// non-array (one failure of the call, `B` records), not a limit that ended it.
+function failBatch(kind, message, call) {
+  const letter = call ? "B" : "E";
+  for (let i = 0; i < items.length; i++) {
+    if (items[i].error === undefined) out = out + RS + letter + i + US + kind + US + JSONstringify(message);
+  }
 }
 
 function acceptBatchResult(result) {
   let array = false;
   try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
-  if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY); return; }
+  if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY, true); return; }
   const literals = integerLiteralsOf(-1);
   const produced = new Uint8ArrayConstructor(items.length);
   const count = result.length;
@@ -1058,7 +1063,7 @@ function finishPending() {
   if (!reportRefusal(isBatch ? -1 : index)) {
     if (settledError) {
       const message = describeError(value);
-      if (isBatch) failBatch("exception", message);
+      if (isBatch) failBatch("exception", message, true);
       else pushError(index, "exception", message);
     } else if (isBatch) {
       acceptBatchResult(value);
@@ -1076,7 +1081,7 @@ function failCall(index, error) {
   if (!reportRefusal(index)) {
     const message = describeError(error);
     if (index >= 0) pushError(index, "exception", message);
-    else failBatch("exception", message);
+    else failBatch("exception", message, true);
   }
   endCall();
   cursor = index >= 0 ? index + 1 : items.length;

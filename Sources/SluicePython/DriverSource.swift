@@ -507,19 +507,20 @@ class _Batch:
 
     # -- records ------------------------------------------------------------------------------
 
-    def error(self, index, kind, message):
-        self.out += ("E", str(index), _US, kind, _US, _encode(message), _RS)
+    def error(self, index, kind, message, letter="E"):
+        """An error record; letter "B": a failure of the whole transformBatch call."""
+        self.out += (letter, str(index), _US, kind, _US, _encode(message), _RS)
 
     def dropped(self, index):
         self.out += ("D", str(index), _RS)
 
-    def fail(self, index, failure):
+    def fail(self, index, failure, letter="E"):
         kind, message = failure
         if kind == "time_limit":
             message = f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded"
         elif kind == "memory_limit":
             message = f"memory limit of {self.memory_budget >> 20} MB exceeded"
-        self.error(index, kind, message)
+        self.error(index, kind, message, letter)
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -740,9 +741,10 @@ class _Batch:
         failure = self.guarded(-1, self.call_batch)
         if failure:
             del self.out[mark:]
+            letter = "B" if failure[0] == "exception" else "E"
             for index, item in enumerate(self.items):
                 if item[0] is not None:
-                    self.fail(index, failure)
+                    self.fail(index, failure, letter)
 
     def call_batch(self):
         result = self.entry(self.batch_events, self.metadata)
@@ -751,7 +753,7 @@ class _Batch:
         if not isinstance(result, list):
             for index, item in enumerate(self.items):
                 if item[0] is not None:
-                    self.error(index, "invalid_result", "returned events from transformBatch(event) is not an array")
+                    self.error(index, "invalid_result", "returned events from transformBatch(event) is not an array", "B")
             return
         produced = set()
         index_of = None

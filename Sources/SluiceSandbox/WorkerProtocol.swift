@@ -355,7 +355,7 @@ public enum ResultCoding {
             case .dropped:
                 writer.byte(1)
             case .failed(let failure):
-                writer.byte(2)
+                writer.byte(failure.coversBatch ? 3 : 2)
                 writer.string(failure.kind.name)
                 writer.string(failure.message)
             }
@@ -384,6 +384,7 @@ public enum ResultCoding {
             case 0: outcome = .output(try reader.data())
             case 1: outcome = .dropped
             case 2: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string()))
+            case 3: outcome = .failed(Failure(FailureKind.named(try reader.string()), try reader.string(), coversBatch: true))
             default: throw ProtocolError("bad outcome")
             }
             guard index >= -1, metadata.isEmpty || index < metadata.count else {

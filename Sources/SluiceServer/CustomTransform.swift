@@ -265,8 +265,25 @@ public struct CustomTransformHandler: Sendable {
                 response.bytes.append(UInt8(ascii: "}"))
             }
         }
+        // rudder-transformer's shape for failures that belong to no single event: a whole
+        // transformBatch call that threw or returned a non-array is ONE item, and it and a
+        // non-object element carry the group's common metadata with every messageId.
+        var groupMetadata: JSONText?
+        func common() -> JSONText {
+            if let groupMetadata { return groupMetadata }
+            let made = Self.commonMetadata(group)
+            groupMetadata = made
+            return made
+        }
+        var batchFailureSent = false
         for eventResult in result.results {
             switch eventResult.outcome {
+            case .failed(let failure) where failure.coversBatch:
+                guard !batchFailureSent else { continue }
+                batchFailureSent = true
+                response.error(status: 400, failure.message, metadata: common())
+            case .failed(let failure) where eventResult.inputIndex == nil:
+                response.error(status: 400, failure.message, metadata: common())
             case .output(let json):
                 response.begin(#"{"output":"#)
                 response.bytes += json
@@ -466,6 +483,37 @@ public struct CustomTransformHandler: Sendable {
         }
         for replacement in pending { appendMember(JSONString.encode(replacement.key).utf8, replacement.json.utf8) }
         result.append(UInt8(ascii: "}"))
+        return result
+    }
+
+    /// The metadata of an item that stands for the whole group (rudder-transformer's
+    /// `commonMetadata`): `sourceId`, `destinationId`, `destinationType`, `workspaceId` and
+    /// `transformationId` of the group's first event (those it has), and `messageIds`, the
+    /// `messageId` of every event of the group in order (null where one has none).
+    static func commonMetadata(_ group: [Input]) -> JSONText {
+        var result: [UInt8] = [UInt8(ascii: "{")]
+        if let first = group.first {
+            let members = RawJSON.memberRanges(first.metadata, 0..<first.metadata.count) ?? []
+            for key in ["sourceId", "destinationId", "destinationType", "workspaceId", "transformationId"] {
+                guard let member = members.last(where: { RawJSON.string(first.metadata, $0.key) == key }) else { continue }
+                if result.count > 1 { result.append(UInt8(ascii: ",")) }
+                result += first.metadata[member.key]
+                result.append(UInt8(ascii: ":"))
+                result += first.metadata[member.value]
+            }
+        }
+        if result.count > 1 { result.append(UInt8(ascii: ",")) }
+        result += Array(#""messageIds":["#.utf8)
+        for (position, input) in group.enumerated() {
+            if position > 0 { result.append(UInt8(ascii: ",")) }
+            let members = RawJSON.memberRanges(input.metadata, 0..<input.metadata.count) ?? []
+            if let member = members.last(where: { RawJSON.string(input.metadata, $0.key) == "messageId" }) {
+                result += input.metadata[member.value]
+            } else {
+                result += Array("null".utf8)
+            }
+        }
+        result += Array("]}".utf8)
         return result
     }
 

@@ -88,12 +88,16 @@ public struct ToolingHandler: Sendable {
         }
         var body = Array(#"{"transformedEvents":["#.utf8)
         var first = true
+        var batchFailureSent = false
         for eventResult in result.results {
             switch eventResult.outcome {
             case .output(let json):
                 if !first { body.append(UInt8(ascii: ",")) }
                 body += json
+            case .failed(let failure) where failure.coversBatch && batchFailureSent:
+                continue  // one element for a whole transformBatch call that failed, as rudder-transformer
             case .failed(let failure):
+                batchFailureSent = batchFailureSent || failure.coversBatch
                 if !first { body.append(UInt8(ascii: ",")) }
                 body += #"{"error":"#.utf8
                 JSONString.append(failure.message, to: &body)
