@@ -47,9 +47,9 @@ class Connection:
 
 
 def milliseconds(header):
-    # "3.42 ms"
+    # "3.42ms" (X-Response-Time) or "3.420 ms" (X-Engine-Time, X-Handling-Time)
     try:
-        return float(header.split()[0])
+        return float(header.strip().removesuffix("ms").strip())
     except (AttributeError, IndexError, ValueError):
         return None
 

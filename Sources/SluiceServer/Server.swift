@@ -273,7 +273,7 @@ public struct SluiceService {
         }
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
-        router.add(middleware: ResponseTimeMiddleware(metrics: metrics))
+        router.add(middleware: ResponseTimeMiddleware(metrics: metrics, instanceID: Self.instanceID))
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -283,6 +283,17 @@ public struct SluiceService {
         let connections = self.connections
         let breaker = self.breaker
         router.get("health") { _, _ -> Response in Self.health(processes, connections: connections, breaker: breaker) }
+        // rudder-server reads these from a transformer (rudder-transformer answers them as text).
+        router.get("features") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(Self.features.utf8))))
+        }
+        router.get("version") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(SluiceVersion.current.utf8))))
+        }
         let tooLarge = WireResponse.error(413, "request body larger than \(maximumBodyBytes) bytes")
         @Sendable func collect(_ request: Request) async throws -> [UInt8]? {
             try await Self.collectBody(request, upTo: maximumBodyBytes)
@@ -304,6 +315,7 @@ public struct SluiceService {
         let tooling: [(path: String, work: @Sendable (EnginePool.Worker, [UInt8]) -> WireResponse)] = [
             ("transformation/test", { worker, body in worker.tooling.testTransformation(body: body) }),
             ("transformationLibrary/test", { worker, body in worker.tooling.testLibrary(body: body) }),
+            ("transformation/testRun", { worker, body in worker.tooling.testRun(body: body) }),
         ]
         for route in tooling {
             let work = route.work
@@ -329,6 +341,16 @@ public struct SluiceService {
             logger: logger
         )
     }
+
+    static var instanceID: String {
+        let name = ProcessInfo.processInfo.environment["INSTANCE_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        return "\(name)/\(getpid())"
+    }
+
+    /// `GET /features`: what rudder-server reads from a transformer. Sluice runs user
+    /// transformations only: no router transforms, regulations or proxy; source transforms are
+    /// declared upgraded, without which rudder-server refuses to start.
+    static let features = #"{"routerTransform":{},"regulations":[],"supportSourceTransformV1":true,"upgradedToSourceTransformV2":true,"supportTransformerProxyV1":false,"supportDestTransformCompactedPayloadV1":false}"#
 
     /// Connections the kernel queues for the server to accept (it caps this at
     /// `net.core.somaxconn`, 4096 by default since Linux 5.4). Hummingbird's default, 256, fills
@@ -375,8 +397,12 @@ public struct SluiceService {
 /// endpoint (paths that are not routes count as `other`, so requests cannot mint labels).
 struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServiceMetrics
+    /// `X-Instance-ID`, as rudder-transformer's `INSTANCE_ID/WORKER_ID`: this instance (the
+    /// `INSTANCE_ID` variable, else the host name) and this process.
+    let instanceID: String
     static var endpoints: Set<String> {
-        ["/customTransform", "/transformation/test", "/transformationLibrary/test", "/extractLibs", "/health", "/metrics"]
+        ["/customTransform", "/transformation/test", "/transformation/testRun", "/transformationLibrary/test", "/extractLibs", "/health",
+         "/metrics", "/features", "/version"]
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -391,7 +417,9 @@ struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let elapsed = ContinuousClock.now - start
         metrics.request(endpoint: endpoint, status: Int(response.status.code), duration: elapsed)
-        response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2f ms", elapsed.millisecondsValue)
+        // "1.25ms": rudder-server parses it as a float after trimming "ms".
+        response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2fms", elapsed.millisecondsValue)
+        response.headers[HTTPField.Name("X-Instance-ID")!] = instanceID
         return response
     }
 }

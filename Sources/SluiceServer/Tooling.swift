@@ -116,6 +116,94 @@ public struct ToolingHandler: Sendable {
         return WireResponse(status: 200, body: body)
     }
 
+    /// `POST /transformation/testRun` (rudder-transformer's newer test route): `{"input":
+    /// [{"message", "metadata"?}], "codeRevision": {"code", "language", "codeVersion"?,
+    /// "versionId"?}, "dependencies": {"libraries": [{"versionId"}], "credentials": [{"key",
+    /// "value"}]}}` (older clients send `code`, `language` and `codeVersion` at the top level) →
+    /// 200 `{"transformedEvents": [{"transformedEvent", "metadata"} | {"error", "metadata"}],
+    /// "logs": [...]}`: each element keeps its input's metadata exactly as sent, with no
+    /// `statusCode` (dropped events have no element); 400 `{"error"}` for a malformed request or
+    /// code that does not compile.
+    public func testRun(body: [UInt8]) -> WireResponse {
+        let request: [String: Any]
+        do { request = try Self.object(body) } catch { return .error(400, "\(error)") }
+        guard let input = request["input"] as? [Any], !input.isEmpty else {
+            return .error(400, "Error: Invalid request. Missing events")
+        }
+        let revision = request["codeRevision"] as? [String: Any] ?? request
+        guard let code = revision["code"] as? String, !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+              let languageName = revision["language"] as? String else {
+            return .error(400, "Error: Invalid Request. Missing parameters in transformation code block")
+        }
+        guard let language = Language(name: languageName) else {
+            return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
+        }
+        var items: [JSONText] = []
+        var metadataTexts: [JSONText] = []
+        for (index, event) in input.enumerated() {
+            guard let envelope = event as? [String: Any], let message = envelope["message"] as? [String: Any] else {
+                return .error(400, "Invalid request. input[\(index)] must be an object with a \"message\" object")
+            }
+            let metadata = envelope["metadata"] as? [String: Any] ?? [:]
+            guard let data = try? JSONSerialization.data(withJSONObject: ["message": message, "metadata": metadata], options: [.withoutEscapingSlashes]),
+                  let metadataData = try? JSONSerialization.data(withJSONObject: metadata, options: [.withoutEscapingSlashes]) else {
+                return .error(400, "Invalid request. input[\(index)] cannot be serialised")
+            }
+            items.append(Array(data))
+            metadataTexts.append(Array(metadataData))
+        }
+        var batch = Batch(items: items)
+        batch.metadataTexts = metadataTexts
+        let dependencies = request["dependencies"] as? [String: Any] ?? [:]
+        var credentials: [String: String] = [:]
+        for credential in dependencies["credentials"] as? [[String: Any]] ?? [] {
+            guard let key = credential["key"] as? String, let value = credential["value"] else { continue }
+            credentials[key] = value as? String ?? (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        batch.credentials = credentials
+        let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
+        let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        let result: BatchResult
+        switch execute(source, libraries: libraries, batch: batch) {
+        case .ran(let ran): result = ran
+        case .compileFailed(let message), .refused(let message): return .error(400, message)
+        case .lost(let reason): return .error(500, reason)
+        }
+        var body = Array(#"{"transformedEvents":["#.utf8)
+        var first = true
+        var batchFailureSent = false
+        for eventResult in result.results {
+            let metadata = eventResult.inputIndex.map { metadataTexts[$0] } ?? Array("{}".utf8)
+            switch eventResult.outcome {
+            case .output(let json):
+                if !first { body.append(UInt8(ascii: ",")) }
+                body += #"{"transformedEvent":"#.utf8
+                body += json
+            case .failed(let failure) where failure.coversBatch && batchFailureSent:
+                continue
+            case .failed(let failure):
+                batchFailureSent = batchFailureSent || failure.coversBatch
+                if !first { body.append(UInt8(ascii: ",")) }
+                body += #"{"error":"#.utf8
+                JSONString.append(failure.message, to: &body)
+            case .dropped:
+                continue
+            }
+            body += #","metadata":"#.utf8
+            body += metadata
+            body.append(UInt8(ascii: "}"))
+            first = false
+        }
+        body += #"],"logs":["#.utf8
+        for (index, line) in result.logs.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            JSONString.append("Log: " + line.text, to: &body)
+        }
+        body += "]}".utf8
+        return WireResponse(status: 200, body: body)
+    }
+
     /// `POST /transformationLibrary/test`: `{"code", "language"}` → 200 `{"success": true}` when the
     /// library compiles and its top level runs, else 400 `{"error"}`.
     public func testLibrary(body: [UInt8]) -> WireResponse {

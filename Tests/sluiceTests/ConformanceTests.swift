@@ -55,11 +55,19 @@ import Testing
                 return event
             }
             body = try JSONSerialization.data(withJSONObject: withDestination)
+        } else if let given = spec["body"] {
+            body = try JSONSerialization.data(withJSONObject: given)
         } else {
-            body = try JSONSerialization.data(withJSONObject: try #require(spec["body"]))
+            body = Data()
         }
         let headers = spec["headers"] as? [String: String] ?? [:]
-        let response = try await server.post(route, String(decoding: body, as: UTF8.self), headers: headers)
+        let method = spec["method"] as? String ?? "POST"
+        let response = method == "GET" ? try await server.get(route)
+            : try await server.post(route, String(decoding: body, as: UTF8.self), headers: headers)
+        for (name, pattern) in spec["responseHeaders"] as? [String: String] ?? [:] {
+            let value = response.headers.value(forHTTPHeaderField: name) ?? ""
+            #expect(value.range(of: pattern, options: .regularExpression) != nil, "\(name): \(value.debugDescription) does not match \(pattern)")
+        }
         #expect(response.status == spec["status"] as? Int ?? 200, "\(response.body)")
         let answered = try JSONSerialization.jsonObject(with: Data(response.body.utf8), options: [.fragmentsAllowed])
         let expected = try #require(spec["expected"])
