@@ -71,6 +71,9 @@ public struct ServerConfiguration: Sendable {
     /// worker processes or hitting limits are degraded, then disabled for a while (defaults in
     /// ``CircuitBreaker/Configuration``).
     public var breaker = CircuitBreaker.Configuration()
+    /// Requests that run user code are refused with 503 while the service's memory is above a
+    /// share of its budget (``MemoryFence``); nil: never.
+    public var memoryFence: MemoryFence.Configuration? = MemoryFence.Configuration()
 
     public init() {}
 
@@ -104,7 +107,7 @@ public struct SluiceService {
     public let fetch: FetchHandler
     /// The circuit breaker of `/customTransform` (its state is in `/health` and `/v1/breakers`).
     public let breaker: CircuitBreaker
-    public static let version = "0.1.0"
+    public static let version = SluiceVersion.current
 
     public init(configuration: ServerConfiguration) async throws {
         self.configuration = configuration
@@ -201,10 +204,13 @@ public struct SluiceService {
     /// `/health`: the service, its version, where user code runs, its open connections and their
     /// limit and, with worker processes, how many are ready and which confinement mechanisms are
     /// active. 503 while no worker is ready.
-    static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker) -> Response {
+    static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker, fence: MemoryFence? = nil) -> Response {
         var body = Array(#"{"service":"#.utf8)
         let statuses = breaker.statuses
-        let connectionFigures = #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
+        let memory = fence.map { fence in
+            #""memory":{"residentBytes":\#(fence.residentBytes),"fenceBytes":\#(fence.configuration.thresholdBytes),"fencing":\#(fence.isFencing)},"#
+        } ?? ""
+        let connectionFigures = memory + #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
             + String(decoding: Self.breakerJSON(statuses), as: UTF8.self) + "}"
         guard let processes else {
             body += #""UP","version":"\#(Self.version)","isolation":"in-process",\#(connectionFigures)}"#.utf8
@@ -274,6 +280,9 @@ public struct SluiceService {
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
         router.add(middleware: ResponseTimeMiddleware(metrics: metrics, instanceID: Self.instanceID))
+        let workerPool = self.processes
+        let fence = configuration.memoryFence.map { MemoryFence(configuration: $0, workers: { workerPool?.pids ?? [] }) }
+        if let fence { router.add(middleware: MemoryFenceMiddleware(fence: fence, metrics: metrics, logger: logger)) }
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -282,7 +291,7 @@ public struct SluiceService {
         let processes = self.processes
         let connections = self.connections
         let breaker = self.breaker
-        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections, breaker: breaker) }
+        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections, breaker: breaker, fence: fence) }
         // rudder-server reads these from a transformer (rudder-transformer answers them as text).
         router.get("features") { _, _ -> Response in
             var headers = HTTPFields()
@@ -390,6 +399,32 @@ public struct SluiceService {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+    }
+}
+
+/// Refuses requests that would run user code (POSTs, but not `/extractLibs`) while the memory
+/// fence is up: 503, `X-Rudder-Should-Retry: true`, `X-Rudder-Error-Reason: memory_fencing`, as
+/// rudder-transformer. Reads (`/health`, `/metrics`, `/features`, `/v1` listings) always pass.
+struct MemoryFenceMiddleware<Context: RequestContext>: RouterMiddleware {
+    let fence: MemoryFence
+    let metrics: ServiceMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, request.uri.path != "/extractLibs", fence.isFencing else {
+            return try await next(request, context)
+        }
+        let endpoint = ResponseTimeMiddleware<Context>.endpoints.contains(request.uri.path) ? request.uri.path : "other"
+        metrics.fenced(endpoint: endpoint)
+        logger.warning("memory fence: request refused", metadata: [
+            "http.path": "\(request.uri.path)", "memory.resident_bytes": "\(fence.residentBytes)",
+            "memory.threshold_bytes": "\(fence.configuration.thresholdBytes)",
+        ])
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[HTTPField.Name("X-Rudder-Should-Retry")!] = "true"
+        headers[HTTPField.Name("X-Rudder-Error-Reason")!] = "memory_fencing"
+        return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(MemoryFence.message.utf8))))
     }
 }
 

@@ -105,6 +105,11 @@ public final class ServiceMetrics: Sendable {
         count("sluice_config_backend_lookups_total", [("outcome", outcome)])
     }
 
+    /// A request refused by the memory fence.
+    public func fenced(endpoint: String) {
+        count("sluice_memory_fenced_requests_total", [("endpoint", endpoint)])
+    }
+
     public func request(endpoint: String, status: Int, duration: Duration) {
         count("sluice_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
         time("sluice_http_request_duration_seconds", [("endpoint", endpoint)], duration)

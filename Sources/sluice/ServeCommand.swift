@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
     var breakerMinimumEvents: Int?
     @Option(name: .customLong("breaker-disabled-ms"), help: "How long a version stays disabled before a probe batch (default 30000; doubled after each failed probe, up to 15 minutes).")
     var breakerDisabled: Int?
+    @Option(name: .customLong("memory-fence"), help: "on (default) or off: while the service's resident memory (server and workers) is above --memory-fence-percent of its budget, requests that run user code get 503 with X-Rudder-Should-Retry: true (rudder-server retries them).")
+    var memoryFence: String?
+    @Option(name: .customLong("memory-fence-mb"), help: "The memory budget the fence measures against (default: the cgroup's memory.max, else physical memory).")
+    var memoryFenceMegabytes: Int?
+    @Option(name: .customLong("memory-fence-percent"), help: "The share of the budget above which the fence refuses requests, 1-99 (default 80).")
+    var memoryFencePercent: Int?
     @Option(name: .customLong("shutdown-grace-ms"), help: "After SIGTERM or SIGINT, how long requests in flight may finish before the worker processes are stopped and what is still running is answered as retryable (default 25000).")
     var shutdownGrace: Int?
     @Option(help: "Worker processes user code runs in (default: one per core); with --isolation in-process, threads.")
@@ -127,6 +133,27 @@ struct ServeCommand: AsyncParsableCommand {
         if let minimum = try integer(breakerMinimumEvents, "SLUICE_BREAKER_MINIMUM_EVENTS", "the breaker's minimum events") {
             guard minimum >= 1 else { throw ValidationError("the breaker's minimum events must be at least 1") }
             configuration.breaker.minimumEvents = minimum
+        }
+        // rudder-transformer's own variable names are honoured too (MEMORY_FENCING_ENABLED, …).
+        let fenceSwitch = memoryFence ?? environment["SLUICE_MEMORY_FENCE"]
+            ?? environment["MEMORY_FENCING_ENABLED"].map { $0 == "true" ? "on" : "off" } ?? "on"
+        switch fenceSwitch {
+        case "on":
+            var fence = MemoryFence.Configuration()
+            if let megabytes = try integer(memoryFenceMegabytes, "SLUICE_MEMORY_FENCE_MB", "the memory fence budget") {
+                guard megabytes >= 1 else { throw ValidationError("the memory fence budget must be at least 1 MB") }
+                fence.budgetBytes = megabytes << 20
+            }
+            let percentKey = environment["SLUICE_MEMORY_FENCE_PERCENT"] != nil ? "SLUICE_MEMORY_FENCE_PERCENT" : "MEMORY_FENCING_THRESHOLD_PERCENT"
+            if let percent = try integer(memoryFencePercent, percentKey, "the memory fence percent") {
+                guard (1...99).contains(percent) else { throw ValidationError("the memory fence percent must be between 1 and 99") }
+                fence.thresholdPercent = percent
+            }
+            configuration.memoryFence = fence
+        case "off":
+            configuration.memoryFence = nil
+        case let other:
+            throw ValidationError("the memory fence must be on or off (got \(other))")
         }
         // Every connection holds a descriptor: take the whole hard limit, and keep the cap within it.
         let descriptorLimit = OpenFileLimit.raiseToHardLimit()

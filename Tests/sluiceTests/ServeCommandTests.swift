@@ -89,6 +89,30 @@ import Testing
         }.joined(separator: ",") + "]"
     }
 
+    /// rudder-transformer's memory fencing: past the budget's share, requests that run user code
+    /// get 503 with rudder's retry headers; reads still answer.
+    @Test func aServiceOverItsMemoryBudgetRefusesWorkWithARetryableAnswer() async throws {
+        let root = try folder(["tag/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        // A 1 MB budget: the service itself is far above 80 % of it.
+        let server = try Server(transformations: root, arguments: ["--workers", "1", "--memory-fence-mb", "1"])
+        let refused = try await server.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#]))
+        #expect(refused.status == 503)
+        #expect(refused.headers.value(forHTTPHeaderField: "X-Rudder-Should-Retry") == "true")
+        #expect(refused.headers.value(forHTTPHeaderField: "X-Rudder-Error-Reason") == "memory_fencing")
+        #expect(refused.body == "Server is under high memory load. Please try again later.")
+        let test = try await server.post("/transformation/test", #"{"events":[{"message":{}}],"trRevCode":{"code":"export function transformEvent(e) { return e; }"}}"#)
+        #expect(test.status == 503)
+        let health = try await server.get("/health")
+        #expect(health.status == 200 && health.body.contains(#""fencing":true"#), "\(health.body)")
+        #expect(try await server.get("/features").status == 200)
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.body.contains(#"sluice_memory_fenced_requests_total{endpoint="/customTransform"} 1"#))
+        // Off: the same budget refuses nothing.
+        let unfenced = try Server(transformations: root, arguments: ["--workers", "1", "--memory-fence-mb", "1", "--memory-fence", "off"])
+        #expect(try await unfenced.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#])).status == 200)
+    }
+
     @Test func servesCustomTransformAndHealthAndKeepsServingPastALoopingEvent() async throws {
         let root = try folder([
             "tag/transform.js": "export function transformEvent(e) { if (e.loop) while (true) {} if (e.drop) return; e.tagged = true; return e; }",
