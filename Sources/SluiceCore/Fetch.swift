@@ -34,11 +34,17 @@ public struct FetchResponse: Sendable, Hashable {
 public struct FetchFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// `refused` (policy), `timeout`, `too_large`, `network`, `limit` (calls per invocation).
     public var kind: String
+    /// The service's explanation (logs; the policy's reason).
     public var message: String
+    /// What user code sees, in rudder-transformer's (node-fetch's) words: `blocked request to
+    /// non-public address: 10.0.0.1`, `network timeout at: <url>`, `request to <url> failed,
+    /// reason: …`. The message when not set.
+    public var userMessage: String
 
-    public init(kind: String, message: String) {
+    public init(kind: String, message: String, userMessage: String? = nil) {
         self.kind = kind
         self.message = message
+        self.userMessage = userMessage ?? message
     }
 
     public var description: String { message }
@@ -88,7 +94,7 @@ public final class FetchBridge: @unchecked Sendable {
             text += #"},"body":"# + JSONString.encode(String(decoding: response.body, as: UTF8.self)) + "}"
             return text
         case .failure(let failure):
-            return Self.failure(kind: failure.kind, failure.message)
+            return Self.failure(kind: failure.kind, failure.userMessage)
         }
     }
 

@@ -100,6 +100,14 @@ function ownDescriptor(object, key) {
   const descriptor = ReflectGetOwnPropertyDescriptor(object, key);
   return descriptor === undefined ? undefined : ObjectSetPrototypeOf(descriptor, null);
 }
+const ObjectToString = Object.prototype.toString;
+/// An output must be an object as rudder-transformer tests it (`Object.prototype.toString` says
+/// `[object Object]`): an array, an Error, a Date or a Map returned as an event is an error.
+function isOutputObject(value) {
+  if (value === null || typeof value !== "object") return false;
+  try { return ReflectApply(ObjectToString, value, []) === "[object Object]"; } catch (e) { return false; }
+}
+
 function isNonArrayObject(value) {
   if (value === null || typeof value !== "object") return false;
   try { return !isArray(value); } catch (e) { return false; }  // a revoked proxy
@@ -808,7 +816,7 @@ function mockFetch(url, options) {
 function mockFetchV2(url, options) {
   const key = StringOf(url);
   const response = mockedResponse(key);
-  if (response === null) return PromiseReject(new TypeErrorConstructor("fetchV2: no mock for GET " + key));
+  if (response === null) return PromiseReject(fetchError("fetchV2: no mock for GET " + key, undefined));
   const status = own(response, "status"), headers = own(response, "headers");
   return PromiseResolve({ url: key, status: status === undefined ? 200 : status,
     headers: headers === undefined ? {} : copyJSON(headers), body: mockBody(response) });
@@ -837,10 +845,20 @@ function realFetch(url, options) {
   if (response.error !== undefined || response.status < 200 || response.status >= 300) return PromiseResolve("ERROR");
   try { return PromiseResolve(JSONparse(response.body)); } catch (e) { return PromiseResolve("ERROR"); }
 }
+/// What fetchV2 rejects with, as rudder-transformer: a plain object (a serialised error), so it
+/// keeps its text when user code returns or logs it — `{message}`, and node-fetch's `type` for
+/// network failures (`system`) and timeouts (`request-timeout`).
+function fetchError(message, kind) {
+  const error = { message: StringOf(message) };
+  if (kind === "network") error.type = "system";
+  else if (kind === "timeout") error.type = "request-timeout";
+  return error;
+}
 function realFetchV2(url, options) {
+  if (url === undefined) return PromiseReject(fetchError("fetch url is required", undefined));
   let response;
   try { response = hostRequest(url, options); } catch (e) { return PromiseReject(e); }
-  if (response.error !== undefined) return PromiseReject(new TypeErrorConstructor(response.error));
+  if (response.error !== undefined) return PromiseReject(fetchError(response.error, response.kind));
   let body = response.body;
   try { body = JSONparse(body); } catch (e) { /* not JSON: the text */ }
   return PromiseResolve({ url: response.url, status: response.status, headers: response.headers, body });
@@ -913,6 +931,7 @@ function acceptEventResult(index, result) {
   if (typeof result !== "object") { pushError(index, "invalid_result", NOT_AN_OBJECT); return; }
   let array;
   try { array = isArray(result); } catch (e) { pushError(index, "invalid_result", NOT_AN_OBJECT); return; }
+  if (!array && !isOutputObject(result)) { pushError(index, "invalid_result", NOT_AN_OBJECT); return; }
   const literals = integerLiteralsOf(index);
   if (!array) {
     const text = outputText(index, result, literals, NOT_AN_OBJECT);
@@ -923,7 +942,7 @@ function acceptEventResult(index, result) {
   const count = result.length;
   for (let i = 0; i < count; i++) {
     const element = result[i];
-    if (!isNonArrayObject(element)) { pushError(index, "invalid_result", ELEMENT_NOT_AN_OBJECT); return; }
+    if (!isOutputObject(element)) { pushError(index, "invalid_result", ELEMENT_NOT_AN_OBJECT); return; }
     elements[i] = element;
   }
   // All of them or none: the records are added in one step.
@@ -954,7 +973,7 @@ function acceptBatchResult(result) {
   const count = result.length;
   for (let i = 0; i < count; i++) {
     const element = result[i];
-    if (!isNonArrayObject(element)) {
+    if (!isOutputObject(element)) {
       pushError(-1, "invalid_result", BATCH_ELEMENT_NOT_AN_OBJECT);
       continue;
     }

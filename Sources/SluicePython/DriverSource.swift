@@ -385,8 +385,11 @@ class _Batch:
         status = response.get("status", 200)
         return _loads(_encode(response.get("body"))) if 200 <= status < 300 else "ERROR"
 
-    def fetch_v2(self, url, options=None):
-        """{url, status, headers, body}; raises ConnectionError on a network or policy failure."""
+    def fetch_v2(self, url=None, options=None):
+        """{url, status, headers, body}; raises ConnectionError on a network or policy failure,
+        with rudder-transformer's text."""
+        if url is None:
+            raise ConnectionError("fetch url is required")
         if self.fetch_mocks is None:
             response = self.host_request(url, options)
             if "error" in response:

@@ -64,10 +64,13 @@ public final class Fetcher: Sendable {
             let target: EgressPolicy.Target
             switch policy.target(of: url) {
             case .success(let found): target = found
-            case .failure(let error): return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(error.message)"))
+            case .failure(let error):
+                let protocolError = error.message.contains("only http and https")
+                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(error.message)",
+                                             userMessage: protocolError ? "invalid protocol, only http and https are supported" : "invalid url, Invalid URL"))
             }
             let address: IPAddress
-            switch checkedAddress(target, deadline: deadline, budget: budget) {
+            switch checkedAddress(target, url: url, deadline: deadline, budget: budget) {
             case .success(let checked): address = checked
             case .failure(let failure): return .failure(failure)
             }
@@ -78,7 +81,8 @@ public final class Fetcher: Sendable {
             }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.headers["location"] {
                 guard hop < limits.maximumRedirects else {
-                    return .failure(FetchFailure(kind: "network", message: "fetch of \(request.url): more than \(limits.maximumRedirects) redirects"))
+                    return .failure(FetchFailure(kind: "network", message: "fetch of \(request.url): more than \(limits.maximumRedirects) redirects",
+                                                 userMessage: "maximum redirect reached at: \(url)"))
                 }
                 url = Self.resolve(location, against: url)
                 if response.status == 303 || (response.status != 307 && response.status != 308 && method == "POST") {
@@ -89,15 +93,15 @@ public final class Fetcher: Sendable {
             }
             return .success(FetchResponse(url: url, status: response.status, headers: response.headers, body: response.body))
         }
-        return .failure(FetchFailure(kind: "network", message: "fetch of \(request.url): too many redirects"))
+        return .failure(FetchFailure(kind: "network", message: "fetch of \(request.url): too many redirects", userMessage: "maximum redirect reached at: \(url)"))
     }
 
     /// The address to connect to: the literal, or the first answer of the resolver — after every
     /// answer passed the policy.
-    private func checkedAddress(_ target: EgressPolicy.Target, deadline: UInt64, budget: UInt64) -> Result<IPAddress, FetchFailure> {
+    private func checkedAddress(_ target: EgressPolicy.Target, url: String, deadline: UInt64, budget: UInt64) -> Result<IPAddress, FetchFailure> {
         if let literal = target.address {
             if case .refused(let reason) = policy.decision(for: literal) {
-                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)"))
+                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)", userMessage: "blocked request to non-public address: \(literal)"))
             }
             return .success(literal)
         }
@@ -105,16 +109,20 @@ public final class Fetcher: Sendable {
         switch lookups.resolve(target.host, deadline: deadline) {
         case .answered(let found): answers = found
         case .timedOut:
-            return .failure(FetchFailure(kind: "timeout", message: "fetch: looking up \(target.host) did not finish within \(budget / 1_000_000) ms"))
+            return .failure(FetchFailure(kind: "timeout", message: "fetch: looking up \(target.host) did not finish within \(budget / 1_000_000) ms",
+                                         userMessage: "network timeout at: \(url)"))
         case .busy:
-            return .failure(FetchFailure(kind: "network", message: "fetch: cannot look up \(target.host): \(TimedLookups.maximumPending) lookups already waiting for the resolver"))
+            return .failure(FetchFailure(kind: "network", message: "fetch: cannot look up \(target.host): \(TimedLookups.maximumPending) lookups already waiting for the resolver",
+                                         userMessage: "request to \(url) failed, reason: unable to resolve IP address for \(target.host)"))
         }
         guard let first = answers.first else {
-            return .failure(FetchFailure(kind: "network", message: "fetch: cannot resolve \(target.host)"))
+            return .failure(FetchFailure(kind: "network", message: "fetch: cannot resolve \(target.host)",
+                                         userMessage: "request to \(url) failed, reason: unable to resolve IP address for \(target.host)"))
         }
         for answer in answers {
             if case .refused(let reason) = policy.decision(for: answer) {
-                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer) (\(reason))"))
+                return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer) (\(reason))",
+                                             userMessage: "request to \(url) failed, reason: cannot use \(answer) as IP address for \(target.host)"))
             }
         }
         return .success(first)
@@ -184,10 +192,10 @@ public final class Fetcher: Sendable {
         do {
             socketAddress = try SocketAddress(ipAddress: address.description, port: target.port)
         } catch {
-            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): bad address \(address)"))
+            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): bad address \(address)", userMessage: "request to \(url) failed, reason: bad address \(address)"))
         }
         if target.scheme == "https" && tls == nil {
-            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): TLS is not available"))
+            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): TLS is not available", userMessage: "request to \(url) failed, reason: TLS is not available"))
         }
         let loop = group.next()
         let promise = loop.makePromise(of: CollectedResponse.self)
@@ -214,7 +222,8 @@ public final class Fetcher: Sendable {
         } catch {
             promise.fail(error)
             if monotonicNanoseconds() >= deadline { return .failure(Self.timedOut(url, budget: remaining)) }
-            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): cannot connect to \(target.host):\(target.port): \(error)"))
+            return .failure(FetchFailure(kind: "network", message: "fetch of \(url): cannot connect to \(target.host):\(target.port): \(error)",
+                                         userMessage: "request to \(url) failed, reason: connect ECONNREFUSED \(address):\(target.port)"))
         }
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(deadline - min(deadline, monotonicNanoseconds())))) {
             promise.fail(FetchFailure(kind: "timeout", message: ""))
@@ -242,7 +251,7 @@ public final class Fetcher: Sendable {
         } catch let failure as FetchFailure {
             result = .failure(failure)
         } catch {
-            result = .failure(FetchFailure(kind: "network", message: "fetch of \(url): \(error)"))
+            result = .failure(FetchFailure(kind: "network", message: "fetch of \(url): \(error)", userMessage: "request to \(url) failed, reason: \(error)"))
         }
         timer.cancel()
         channel.close(promise: nil)
@@ -250,7 +259,7 @@ public final class Fetcher: Sendable {
     }
 
     private static func timedOut(_ url: String, budget: UInt64) -> FetchFailure {
-        FetchFailure(kind: "timeout", message: "fetch of \(url) did not finish within \(budget / 1_000_000) ms")
+        FetchFailure(kind: "timeout", message: "fetch of \(url) did not finish within \(budget / 1_000_000) ms", userMessage: "network timeout at: \(url)")
     }
 }
 
@@ -285,14 +294,14 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
             head = received
         case .body(var buffer):
             guard body.count + buffer.readableBytes <= maximumBytes else {
-                finish(.failure(FetchFailure(kind: "too_large", message: "fetch of \(url): the response is larger than \(maximumBytes >> 20) MB")))
+                finish(.failure(FetchFailure(kind: "too_large", message: "fetch of \(url): the response is larger than \(maximumBytes >> 20) MB", userMessage: "content size at \(url) over limit: \(maximumBytes)")))
                 context.close(promise: nil)
                 return
             }
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard let head else {
-                finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): no response")))
+                finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): no response", userMessage: "request to \(url) failed, reason: no response")))
                 return
             }
             var headers: [String: String] = [:]
@@ -306,12 +315,12 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): \(error)")))
+        finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): \(error)", userMessage: "request to \(url) failed, reason: \(error)")))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): the connection closed before the response ended")))
+        finish(.failure(FetchFailure(kind: "network", message: "fetch of \(url): the connection closed before the response ended", userMessage: "request to \(url) failed, reason: socket hang up")))
     }
 
     private func finish(_ result: Result<CollectedResponse, FetchFailure>) {

@@ -113,13 +113,16 @@ public enum FetchCall {
             writer.bool(false)
             writer.string(failure.kind)
             writer.string(failure.message)
+            writer.string(failure.userMessage)
         }
         return writer.bytes
     }
 
     public static func decodeResult(_ bytes: [UInt8]) throws(ProtocolError) -> Result<FetchResponse, FetchFailure> {
         var reader = WireReader(bytes)
-        guard try reader.bool() else { return .failure(FetchFailure(kind: try reader.string(), message: try reader.string())) }
+        guard try reader.bool() else {
+            return .failure(FetchFailure(kind: try reader.string(), message: try reader.string(), userMessage: try reader.string()))
+        }
         let url = try reader.string()
         let status = try reader.int()
         return .success(FetchResponse(url: url, status: status, headers: try reader.map(), body: try reader.data()))

@@ -68,6 +68,7 @@ let loopback = LoopbackHTTPServer { request, connection in
         }
         if case .failure(let failure) = fetch(guarded, "http://localhost:\(loopback.port)/json") {
             #expect(failure.message.contains("localhost resolves to"), "\(failure.message)")
+            #expect(failure.userMessage.hasPrefix("request to http://localhost:\(loopback.port)/json failed, reason: cannot use "), "\(failure.userMessage)")
         }
         guard case .failure(let scheme) = fetch(guarded, "file:///etc/passwd") else {
             Issue.record("file: was fetched")
@@ -87,6 +88,8 @@ let loopback = LoopbackHTTPServer { request, connection in
             return
         }
         #expect(failure.kind == "refused" && failure.message.contains("169.254.169.254"), "\(failure)")
+        // What user code sees: rudder-transformer's words.
+        #expect(failure.userMessage == "blocked request to non-public address: 169.254.169.254", "\(failure.userMessage)")
     }
 
     @Test func aResponsePastTheCapFails() {
@@ -122,6 +125,7 @@ let loopback = LoopbackHTTPServer { request, connection in
             return
         }
         #expect(unknown.kind == "network" && unknown.message == "fetch: cannot resolve nowhere.test", "\(unknown)")
+        #expect(unknown.userMessage == "request to http://nowhere.test/ failed, reason: unable to resolve IP address for nowhere.test")
     }
 
     @Test func httpsVerifiesTheCertificateChainAndTheHostName() throws {
