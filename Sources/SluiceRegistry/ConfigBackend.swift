@@ -69,14 +69,7 @@ public final class ConfigBackend: @unchecked Sendable {
             throw .invalid("config backend: transformation \(versionID) has unsupported language \(languageName)")
         }
         var libraries: [String: LibrarySource] = [:]
-        for libraryID in libraryVersionIDs {
-            let library = try record("transformationLibrary/getByVersionId?versionId=" + Self.escape(libraryID), what: "Library version \(libraryID)")
-            guard let name = library["name"] as? String, let libraryCode = library["code"] as? String else {
-                throw .invalid("config backend: library \(libraryID) lacks a name or code")
-            }
-            let importName = RudderProject.camelCase(name)
-            libraries[importName] = LibrarySource(importName: importName, language: language, fileName: "\(importName).\(language.fileExtension)", code: libraryCode)
-        }
+        for library in try self.libraries(versionIDs: libraryVersionIDs, language: language) { libraries[library.importName] = library }
         // RudderStack's built-in libraries, wherever the code or a library imports them.
         var pending = ImportScanner.importNames(in: code, language: language) + libraries.values.flatMap { ImportScanner.importNames(in: $0.code, language: language) }
         while let specifier = pending.popLast() {
@@ -100,6 +93,21 @@ public final class ConfigBackend: @unchecked Sendable {
         versions[key] = version
         lock.unlock()
         return version
+    }
+
+    /// The user libraries `versionIDs`, each imported by lodash's camelCase of its name (the test
+    /// routes' `libraryVersionIDs` too).
+    public func libraries(versionIDs: [String], language: Language) throws(Failure) -> [LibrarySource] {
+        var libraries: [LibrarySource] = []
+        for libraryID in versionIDs {
+            let library = try record("transformationLibrary/getByVersionId?versionId=" + Self.escape(libraryID), what: "Library version \(libraryID)")
+            guard let name = library["name"] as? String, let libraryCode = library["code"] as? String else {
+                throw .invalid("config backend: library \(libraryID) lacks a name or code")
+            }
+            let importName = RudderProject.camelCase(name)
+            libraries.append(LibrarySource(importName: importName, language: language, fileName: "\(importName).\(language.fileExtension)", code: libraryCode))
+        }
+        return libraries
     }
 
     /// A record by its path, from the cache or fetched once.

@@ -46,6 +46,9 @@ public final class EnginePool: Sendable {
                 var tooling = ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes)
                 tooling.fetch = fetch
                 tooling.fetchCallsPerInvocation = fetchCallsPerInvocation
+                if let configBackend {
+                    tooling.libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }
+                }
                 let worker = Worker(customTransform: customTransform, tooling: tooling, resolver: resolver)
                 while true { jobs.pop()(worker) }
             }

@@ -18,6 +18,9 @@ public struct ToolingHandler: Sendable {
     /// Performs fetches of code running in this process (worker processes use the pool's).
     public var fetch: FetchHandler?
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
+    /// Fetches library versions by id (the config backend), for the test routes'
+    /// `libraryVersionIDs`; nil: those ids are ignored and imports use the libraries folder.
+    public var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
 
     public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults, pool: WorkerPool? = nil) {
         self.runtime = runtime
@@ -80,6 +83,11 @@ public struct ToolingHandler: Sendable {
         }
         let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
         let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        let libraries: any LibraryProvider
+        switch withLibraryVersions(request["libraryVersionIDs"] as? [String] ?? [], language: language) {
+        case .success(let found): libraries = found
+        case .failure(let failure): return failure.response
+        }
         let result: BatchResult
         switch execute(source, libraries: libraries, batch: Batch(items: items)) {
         case .ran(let ran): result = ran
@@ -164,6 +172,12 @@ public struct ToolingHandler: Sendable {
         batch.credentials = credentials
         let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
         let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        let versionIDs = (dependencies["libraries"] as? [[String: Any]] ?? []).compactMap { $0["versionId"] as? String }
+        let libraries: any LibraryProvider
+        switch withLibraryVersions(versionIDs, language: language) {
+        case .success(let found): libraries = found
+        case .failure(let failure): return failure.response
+        }
         let result: BatchResult
         switch execute(source, libraries: libraries, batch: batch) {
         case .ran(let ran): result = ran
@@ -202,6 +216,17 @@ public struct ToolingHandler: Sendable {
         }
         body += "]}".utf8
         return WireResponse(status: 200, body: body)
+    }
+
+    /// The libraries folder, preceded by the library versions `ids` from the config backend
+    /// (when there is one); or the error answer when they cannot be had.
+    func withLibraryVersions(_ ids: [String], language: Language) -> Result<any LibraryProvider, WireResponseFailure> {
+        guard !ids.isEmpty, let libraryVersions else { return .success(libraries) }
+        do {
+            return .success(ChainedLibraries([InMemoryLibraries(try libraryVersions(ids, language)), libraries]))
+        } catch {
+            return .failure(WireResponseFailure(response: .error(400, "Error: \(error)")))
+        }
     }
 
     /// `POST /transformationLibrary/test`: `{"code", "language"}` → 200 `{"success": true}` when the
@@ -260,7 +285,7 @@ public struct ToolingHandler: Sendable {
     public static func extractLibraries(body: [UInt8]) -> WireResponse {
         let request: [String: Any]
         do { request = try object(body) } catch { return .error(400, "\(error)") }
-        guard let code = request["code"] as? String else { return .error(400, "Invalid request. Missing code") }
+        guard let code = request["code"] as? String, !code.isEmpty else { return .error(400, "Invalid request. Code is missing") }
         let languageName = request["language"] as? String ?? "javascript"
         guard let language = Language(name: languageName) else {
             return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
@@ -268,7 +293,10 @@ public struct ToolingHandler: Sendable {
         var body: [UInt8] = [UInt8(ascii: "{")]
         for (index, entry) in ImportScanner.importedNames(in: code, language: language).enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            JSONString.append(entry.module, to: &body)
+            // As rudder-transformer's parser: a JavaScript module name loses every whitespace and
+            // `;` (`"  module-name3"` is module-name3).
+            let module = language == .javascript ? String(entry.module.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != ";" }.map(Character.init)) : entry.module
+            JSONString.append(module, to: &body)
             body += ":[".utf8
             for (position, name) in entry.names.enumerated() {
                 if position > 0 { body.append(UInt8(ascii: ",")) }
@@ -288,4 +316,9 @@ public struct ToolingHandler: Sendable {
         }
         return object
     }
+}
+
+/// An answer that ends a request early (a `Result`'s failure).
+struct WireResponseFailure: Error {
+    var response: WireResponse
 }

@@ -84,6 +84,40 @@ final class FakeConfigBackend: @unchecked Sendable {
         #expect(client.requestCount == 3)
     }
 
+    /// rudder imports a library by lodash's camelCase of its name: "UAParser" is uaParser.
+    @Test func aLibraryWithInnerCapitalsIsImportedByLodashsCamelCase() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformation/getByVersionId?versionId=tv1": #"{"code":"import { parse } from \"uaParser\";\nexport function transformEvent(e) { e.parsed = parse(); return e; }","codeVersion":"1","language":"javascript","name":"UA","versionId":"tv1"}"#,
+            "/transformationLibrary/getByVersionId?versionId=lv1": #"{"code":"export function parse() { return 'ok'; }","name":"UAParser","versionId":"lv1"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let (handler, _) = try handler(backend)
+        let response = handler.handle(body: Self.request("tv1", libraries: ["lv1"]), filterCode: false)
+        #expect(text(response) == #"[{"output":{"n":1,"parsed":"ok"},"metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"},"statusCode":200}]"#)
+    }
+
+    /// The test routes fetch `libraryVersionIDs` from the config backend, as /customTransform does.
+    @Test func theTestRoutesFetchTheirLibraryVersions() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformationLibrary/getByVersionId?versionId=lv1": #"{"code":"export function double(n) { return n * 2; }","name":"my-lib v2","versionId":"lv1"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5))
+        var tooling = ToolingHandler(runtime: Runtime(libraries: NoLibraries()), libraries: NoLibraries())
+        tooling.libraryVersions = { ids, language in try client.libraries(versionIDs: ids, language: language) }
+        let code = #"import { double } from \"myLibV2\";\nexport function transformEvent(e) { return { n: double(e.n) }; }"#
+        let test = tooling.testTransformation(body: Array(#"{"events":[{"message":{"n":2}}],"trRevCode":{"code":"\#(code)","language":"javascript"},"libraryVersionIDs":["lv1"]}"#.utf8))
+        #expect(test.status == 200 && text(test) == #"{"transformedEvents":[{"n":4}],"logs":[]}"#, "\(text(test))")
+        let run = tooling.testRun(body: Array(#"{"input":[{"message":{"n":3},"metadata":{"messageId":"m"}}],"codeRevision":{"code":"\#(code)","language":"javascript"},"dependencies":{"libraries":[{"versionId":"lv1"}]}}"#.utf8))
+        #expect(run.status == 200 && text(run) == #"{"transformedEvents":[{"transformedEvent":{"n":6},"metadata":{"messageId":"m"}}],"logs":[]}"#, "\(text(run))")
+        let missing = tooling.testTransformation(body: Array(#"{"events":[{"message":{"n":2}}],"trRevCode":{"code":"\#(code)"},"libraryVersionIDs":["nope"]}"#.utf8))
+        #expect(missing.status == 400 && text(missing).contains("nope"), "\(text(missing))")
+    }
+
     @Test func aVersionTheRegistryHoldsNeverAsksTheBackend() async throws {
         let backend = FakeConfigBackend()
         try await backend.start()
