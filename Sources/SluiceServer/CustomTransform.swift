@@ -246,6 +246,7 @@ public struct CustomTransformHandler: Sendable {
             return true
         }
         metrics?.batch(transformation: name, version: contentID, inputs: group.count, result: result, duration: elapsed)
+        metrics?.rudderBatch(Self.rudderLabels(group), inputs: group.count, result: result, duration: elapsed)
         if let breaker, ran {
             let limitHits = result.results.reduce(0) { count, eventResult in
                 if case .failed(let failure) = eventResult.outcome, failure.kind.isLimit { return count + 1 }
@@ -350,6 +351,7 @@ public struct CustomTransformHandler: Sendable {
     private func fail(_ group: [Input], status: Int, _ message: String, into response: inout ResponseBuffer) {
         for input in group { response.error(status: status, message, metadata: input.metadata) }
         metrics?.unresolved(status: status, events: group.count)
+        metrics?.rudderUnresolved(Self.rudderLabels(group), status: status, events: group.count)
     }
 
     /// One warning per batch that hit a limit, with the count of each kind.
@@ -515,6 +517,18 @@ public struct CustomTransformHandler: Sendable {
         }
         result += Array("]}".utf8)
         return result
+    }
+
+    /// rudder-transformer's metric labels, from the group's first event's metadata.
+    static func rudderLabels(_ group: [Input]) -> ServiceMetrics.RudderLabels {
+        guard let first = group.first else { return ServiceMetrics.RudderLabels() }
+        let members = RawJSON.memberRanges(first.metadata, 0..<first.metadata.count) ?? []
+        func field(_ key: String) -> String {
+            guard let member = members.last(where: { RawJSON.string(first.metadata, $0.key) == key }) else { return "" }
+            return RawJSON.string(first.metadata, member.value) ?? ""
+        }
+        return ServiceMetrics.RudderLabels(workspaceId: field("workspaceId"), transformationId: field("transformationId"),
+                                           sourceType: field("sourceType"), destinationType: field("destinationType"))
     }
 
     /// A 298 item's metadata: the input's, with `messageIds` null (rudder-transformer's shape).

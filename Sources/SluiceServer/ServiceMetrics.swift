@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 import SluiceCore
@@ -57,6 +58,62 @@ public final class ServiceMetrics: Sendable {
         time("sluice_batch_duration_seconds", labels, duration)
     }
 
+    /// What rudder-transformer labels its user-transform series with, from a group's first
+    /// event's metadata.
+    public struct RudderLabels: Sendable, Hashable {
+        public var workspaceId = ""
+        public var transformationId = ""
+        public var sourceType = ""
+        public var destinationType = ""
+        public init(workspaceId: String = "", transformationId: String = "", sourceType: String = "", destinationType: String = "") {
+            self.workspaceId = workspaceId
+            self.transformationId = transformationId
+            self.sourceType = sourceType
+            self.destinationType = destinationType
+        }
+    }
+
+    /// At most this many distinct label sets from requests; later ones are counted as `other`
+    /// (the values come from clients, which must not be able to mint series without end).
+    static let maximumRudderLabelSets = 1000
+    private let rudderLabelSets = RudderLabelSets()
+
+    /// The batch again under rudder-transformer's names (prefix `transformer_`) and labels, for
+    /// the dashboards a RudderStack operator already has (docs/http.md lists the mapping).
+    func rudderBatch(_ given: RudderLabels, inputs: Int, result: BatchResult, duration: Duration) {
+        let labels = rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets)
+        var outputs = 0, errors = 0
+        for eventResult in result.results {
+            switch eventResult.outcome {
+            case .output: outputs += 1
+            case .dropped: break
+            case .failed: errors += 1
+            }
+        }
+        count("transformer_user_transform_requests", [])
+        count("transformer_user_transform_input_events", [("workspaceId", labels.workspaceId)], by: inputs)
+        count("transformer_user_transform_output_events", [("workspaceId", labels.workspaceId)], by: outputs)
+        rudderErrors(labels, status: 400, events: errors)
+        time("transformer_user_transform_function_latency", [
+            ("identifier", "v1"), ("errored", errors > 0 ? "true" : "false"), ("sourceType", labels.sourceType),
+            ("destinationType", labels.destinationType), ("transformationId", labels.transformationId), ("workspaceId", labels.workspaceId),
+        ], duration)
+    }
+
+    /// Events of a group that never ran, under rudder-transformer's error series.
+    func rudderUnresolved(_ given: RudderLabels, status: Int, events: Int) {
+        count("transformer_user_transform_requests", [])
+        count("transformer_user_transform_input_events", [("workspaceId", rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets).workspaceId)], by: events)
+        rudderErrors(rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets), status: status, events: events)
+    }
+
+    private func rudderErrors(_ labels: RudderLabels, status: Int, events: Int) {
+        count("transformer_user_transform_errors", [
+            ("workspaceId", labels.workspaceId), ("transformationId", labels.transformationId), ("status", String(status)),
+            ("sourceType", labels.sourceType), ("destinationType", labels.destinationType),
+        ], by: events)
+    }
+
     /// Events whose group never ran: an unknown version (404), a version that does not compile
     /// or a missing VersionID (400), a code-source outage (809). No version label: ids come
     /// from requests.
@@ -91,6 +148,8 @@ public final class ServiceMetrics: Sendable {
     func fetch(outcome: String, duration: Duration) {
         count("sluice_fetch_total", [("outcome", outcome)])
         time("sluice_fetch_duration_seconds", [("outcome", outcome)], duration)
+        // rudder-transformer's name (for fetch and fetchV2 alike: the service sees one request).
+        time("transformer_fetch_call_duration", [("isSuccess", outcome == "ok" ? "true" : "false")], duration)
     }
 
     func cacheLookup(hit: Bool) {
@@ -140,5 +199,23 @@ public final class ServiceMetrics: Sendable {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
+    }
+}
+
+/// The rudder label sets seen so far, up to a limit (see ``ServiceMetrics/maximumRudderLabelSets``).
+final class RudderLabelSets: @unchecked Sendable {
+    // @unchecked: `seen` is guarded by `lock`.
+    private let lock = NSLock()
+    private var seen: Set<ServiceMetrics.RudderLabels> = []
+
+    func admit(_ labels: ServiceMetrics.RudderLabels, limit: Int) -> ServiceMetrics.RudderLabels {
+        lock.lock()
+        defer { lock.unlock() }
+        if seen.contains(labels) { return labels }
+        guard seen.count < limit else {
+            return ServiceMetrics.RudderLabels(workspaceId: "other", transformationId: "other", sourceType: "other", destinationType: "other")
+        }
+        seen.insert(labels)
+        return labels
     }
 }

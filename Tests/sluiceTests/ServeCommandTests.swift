@@ -113,6 +113,28 @@ import Testing
         #expect(try await unfenced.post("/customTransform", Self.request(version: "tag", messages: [#"{"n":1}"#])).status == 200)
     }
 
+    /// The series a RudderStack operator's dashboards query, under rudder-transformer's names and labels.
+    @Test func metricsUnderRudderTransformersNames() async throws {
+        let root = try folder(["tag/transform.js": "export function transformEvent(e) { if (e.fail) throw new Error('no'); return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try Server(transformations: root, arguments: ["--workers", "1"])
+        let metadata = #""workspaceId":"w1","transformationId":"t1","sourceType":"HTTP","destinationType":"WEBHOOK","sourceId":"s","destinationId":"d""#
+        let body = "[" + [#"{"n":1}"#, #"{"fail":true}"#].enumerated().map { index, message in
+            #"{"message":\#(message),"metadata":{"messageId":"m\#(index)",\#(metadata)},"destination":{"Transformations":[{"VersionID":"tag"}]}}"#
+        }.joined(separator: ",") + "]"
+        #expect(try await server.post("/customTransform", body).status == 200)
+        let metrics = try await server.get("/metrics").body
+        for series in [
+            #"transformer_user_transform_input_events{workspaceId="w1"} 2"#,
+            #"transformer_user_transform_output_events{workspaceId="w1"} 1"#,
+            #"transformer_user_transform_errors{workspaceId="w1",transformationId="t1",status="400",sourceType="HTTP",destinationType="WEBHOOK"} 1"#,
+            #"transformer_user_transform_requests 1"#,
+            #"transformer_user_transform_function_latency_count{identifier="v1",errored="true",sourceType="HTTP",destinationType="WEBHOOK",transformationId="t1",workspaceId="w1"} 1"#,
+        ] {
+            #expect(metrics.contains(series), "\(series)")
+        }
+    }
+
     @Test func servesCustomTransformAndHealthAndKeepsServingPastALoopingEvent() async throws {
         let root = try folder([
             "tag/transform.js": "export function transformEvent(e) { if (e.loop) while (true) {} if (e.drop) return; e.tagged = true; return e; }",
