@@ -229,7 +229,7 @@ public struct ToolingHandler: Sendable {
         }
     }
 
-    /// `POST /transformationLibrary/test`: `{"code", "language"}` → 200 `{"success": true}` when the
+    /// `POST /transformationLibrary/test`: `{"code", "language"}` → 200 `true` when the
     /// library compiles and its top level runs, else 400 `{"error"}`.
     public func testLibrary(body: [UInt8]) -> WireResponse {
         let request: [String: Any]
@@ -242,7 +242,8 @@ public struct ToolingHandler: Sendable {
             return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
         }
         if let problem = libraryProblem(code: code, language: language) { return .error(400, problem) }
-        return WireResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+        // rudder-transformer answers the JSON value true.
+        return WireResponse(status: 200, body: Array("true".utf8))
     }
 
     /// Why library `code` cannot be used — it does not compile or its top level throws — or nil.

@@ -56,7 +56,7 @@ import Testing
 
     @Test func libraryTestPassesCodeThatCompilesAndRuns() {
         let response = tooling.testLibrary(body: Array(#"{"code":"export function f() { return 1; }","language":"javascript"}"#.utf8))
-        #expect(response.status == 200 && text(response) == #"{"success":true}"#)
+        #expect(response.status == 200 && text(response) == "true")
         let python = tooling.testLibrary(body: Array(#"{"code":"def f():\n    return 1\n","language":"python"}"#.utf8))
         #expect(python.status == 200)
     }
