@@ -844,6 +844,36 @@ function realFetchV2(url, options) {
   return PromiseResolve({ url: response.url, status: response.status, headers: response.headers, body });
 }
 
+// geolocation(ip), as rudder-transformer's: the host validates the address (and, in the service,
+// asks the operator's geolocation URL); test runs answer from the mock keyed "/geoip/<ip>".
+// Rejections are plain objects `{message}`, as rudder's serialised errors, so they keep their
+// text when returned or serialised.
+function geolocationFailure(message) { return PromiseReject({ message }); }
+function geolocation(ip) {
+  if (!ip) return geolocationFailure("ip address is required");
+  let address, answer;
+  try {
+    address = StringOf(ip);
+    answer = ObjectSetPrototypeOf(JSONparse(hostFetch(currentIndex, address, fetchMocks === null ? "GEOLOCATION" : "GEOLOCATION-CHECK", "", null)), null);
+  } catch (e) {
+    return PromiseReject(e);
+  }
+  if (answer.error !== undefined) return geolocationFailure(answer.error);
+  if (fetchMocks !== null) {
+    const response = mockedResponse("/geoip/" + address);
+    if (response === null) return geolocationFailure("geolocation: no mock for GET /geoip/" + address);
+    const status = own(response, "status");
+    if (status !== undefined && status !== 200) return geolocationFailure("request to fetch geolocation failed with status code: " + status);
+    return PromiseResolve(mockBody(response));
+  }
+  try {
+    return PromiseResolve(JSONparse(answer.body));
+  } catch (e) {
+    return geolocationFailure("invalid json response body at " + answer.url + " reason: " + parseErrorMessage(e));
+  }
+}
+ReflectDefineProperty(globalObject, "geolocation", hiddenProperty(geolocation));
+
 function installFetchMocks(mocksJSON) {
   fetchMocks = mocksJSON === "" ? null : JSONparse(mocksJSON);
   ReflectDefineProperty(globalObject, "fetch", hiddenProperty(fetchMocks === null ? realFetch : mockFetch));

@@ -96,7 +96,7 @@ public final class Fetcher: Sendable {
     /// answer passed the policy.
     private func checkedAddress(_ target: EgressPolicy.Target, deadline: UInt64, budget: UInt64) -> Result<IPAddress, FetchFailure> {
         if let literal = target.address {
-            if case .refused(let reason) = policy.decision(for: literal) {
+            if case .refused(let reason) = policy.decision(for: literal, target: target) {
                 return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)"))
             }
             return .success(literal)
@@ -113,7 +113,7 @@ public final class Fetcher: Sendable {
             return .failure(FetchFailure(kind: "network", message: "fetch: cannot resolve \(target.host)"))
         }
         for answer in answers {
-            if case .refused(let reason) = policy.decision(for: answer) {
+            if case .refused(let reason) = policy.decision(for: answer, target: target) {
                 return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer) (\(reason))"))
             }
         }

@@ -89,6 +89,7 @@ public enum FetchCall {
         writer.bool(request.body != nil)
         if let body = request.body { writer.data(body) }
         writer.int(Int(min(remainingNanoseconds, UInt64(Int.max))))
+        writer.string(request.purpose.rawValue)
         return writer.bytes
     }
 
@@ -97,7 +98,11 @@ public enum FetchCall {
         var request = FetchRequest(url: try reader.string(), method: try reader.string())
         request.headers = try reader.map()
         if try reader.bool() { request.body = try reader.data() }
-        return (request, UInt64(max(0, try reader.int())))
+        let remaining = UInt64(max(0, try reader.int()))
+        let purpose = try reader.string()
+        guard let known = FetchRequest.Purpose(rawValue: purpose) else { throw ProtocolError("unknown fetch purpose \(purpose)") }
+        request.purpose = known
+        return (request, remaining)
     }
 
     public static func encode(_ result: Result<FetchResponse, FetchFailure>) -> [UInt8] {
