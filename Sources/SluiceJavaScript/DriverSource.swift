@@ -42,7 +42,7 @@ enum DriverSource {
     static let fileName = "sluice:driver"
 
     static let code = #"""
-(function (factories, dependencies, isBatch, control, fileNames, headerLines, hostFetch) {
+(function (factories, dependencies, isBatch, control, fileNames, headerLines, hostFetch, legacy) {
 "use strict";
 
 // ---- Intrinsics ---------------------------------------------------------------------------
@@ -82,6 +82,8 @@ const NOT_AN_OBJECT = "returned event from transformEvent(event) is not an objec
 const ELEMENT_NOT_AN_OBJECT = "returned event in events array from transformEvent(event) is not an object";
 const BATCH_ELEMENT_NOT_AN_OBJECT = "returned event in events array from transformBatch(events) is not an object";
 const BATCH_NOT_AN_ARRAY = "returned events from transformBatch(event) is not an array";
+const LEGACY_NOT_AN_ARRAY = "returned events from transform(events) is not an array";
+const LEGACY_ELEMENT_NOT_AN_OBJECT = "returned event in events array from transform(events) is not an object";
 
 /// A list of the driver's own: without a prototype, so an indexed write never reaches a setter
 /// user code put on Array.prototype, and reading past the end never reaches a getter.
@@ -308,6 +310,12 @@ delete globalObject.WebAssembly;
 ReflectDefineProperty(globalObject, "log", hiddenProperty(log));
 ReflectDefineProperty(globalObject, "getCredential", hiddenProperty(getCredential));
 ReflectDefineProperty(globalObject, "console", hiddenProperty(ObjectFreeze({ log, info: log, warn: log, error: log, debug: log })));
+// Legacy code (codeVersion "0") reads metadata through a global `metadata(event)` and, as in
+// rudder-transformer, has no getCredential.
+if (legacy) {
+  ReflectDeleteProperty(globalObject, "getCredential");
+  ReflectDefineProperty(globalObject, "metadata", hiddenProperty(function metadata(event) { return metadataOf(event); }));
+}
 
 // ---- Errors -------------------------------------------------------------------------------
 const userFiles = newDictionary();
@@ -698,7 +706,7 @@ function instantiate() {
     instances[i] = ReflectApply(factories[i], undefined, args);
   }
   const namespace = instances[instances.length - 1];
-  const name = isBatch ? "transformBatch" : "transformEvent";
+  const name = legacy ? "transform" : isBatch ? "transformBatch" : "transformEvent";
   const fn = namespace[name];
   if (typeof fn !== "function") throw new TypeErrorConstructor(name + " is not a function");
   return fn;
@@ -968,7 +976,28 @@ function failBatch(kind, message) {
   for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
 }
 
+/// A legacy `transform(events)` result: every element is an output of its own, tied to no input
+/// (the host gives it new metadata), so every input counts as dropped.
+function acceptLegacyResult(result) {
+  let array = false;
+  try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
+  if (!array) { failBatch("invalid_result", LEGACY_NOT_AN_ARRAY); return; }
+  const literals = integerLiteralsOf(-1);
+  const count = result.length;
+  for (let i = 0; i < count; i++) {
+    const element = result[i];
+    if (!isNonArrayObject(element)) {
+      pushError(-1, "invalid_result", LEGACY_ELEMENT_NOT_AN_OBJECT);
+      continue;
+    }
+    const text = outputText(-1, element, literals, LEGACY_ELEMENT_NOT_AN_OBJECT);
+    if (text !== undefined) out = out + RS + "O-1" + US + text;
+  }
+  for (let i = 0; i < items.length; i++) if (items[i].error === undefined) out = out + RS + "D" + i;
+}
+
 function acceptBatchResult(result) {
+  if (legacy) { acceptLegacyResult(result); return; }
   let array = false;
   try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
   if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY); return; }
@@ -1123,7 +1152,7 @@ function stepBatch() {
   startCall(-1);
   let result;
   try {
-    result = entry(events, metadataOf);
+    result = legacy ? entry(events) : entry(events, metadataOf);
     if (startAwaiting(result)) return 1;
   } catch (e) {
     failCall(-1, e);

@@ -214,6 +214,7 @@ public struct RunRequest: Sendable {
             writer.string(program.source.language.rawValue)
             writer.string(program.source.fileName)
             writer.string(program.source.code)
+            writer.string(program.source.codeVersion.rawValue)
             writer.int(program.libraries.count)
             for library in program.libraries {
                 writer.string(library.importName)
@@ -252,8 +253,11 @@ public struct RunRequest: Sendable {
                 guard let language = Language(name: name) else { throw ProtocolError("unknown language \(name)") }
                 return language
             }
-            let source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
+            var source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
                                               fileName: try reader.string(), code: try reader.string())
+            let codeVersion = try reader.string()
+            guard let known = CodeVersion(rawValue: codeVersion) else { throw ProtocolError("unknown code version \(codeVersion)") }
+            source.codeVersion = known
             let count = try reader.count(minimumSize: 32)
             var libraries: [LibrarySource] = []
             for _ in 0..<count {

@@ -104,7 +104,7 @@ final class FakeConfigBackend: @unchecked Sendable {
 
     @Test func aBackend5xxIs809AndIsNotCached() async throws {
         let backend = FakeConfigBackend()
-        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","codeVersion":"1","language":"javascript","name":"T"}"#]
         backend.failWith = 503
         try await backend.start()
         defer { backend.stop() }
@@ -118,7 +118,7 @@ final class FakeConfigBackend: @unchecked Sendable {
 
     @Test func anUnreachableOrSlowBackendIs809() async throws {
         let backend = FakeConfigBackend()
-        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","codeVersion":"1","language":"javascript","name":"T"}"#]
         backend.delay = .seconds(3)
         try await backend.start()
         let (slow, _) = try handler(backend, timeout: .milliseconds(300))
