@@ -134,7 +134,7 @@ let package = Package(
                                                             .product(name: "HTTPTypes", package: "swift-http-types")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox", "SluiceTestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
