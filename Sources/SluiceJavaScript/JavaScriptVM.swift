@@ -62,10 +62,10 @@ final class JavaScriptVM {
             }
         let exported = Set(program.entryExports)
         let hasEvent = exported.contains("transformEvent")
+        // A legacy script's `transform` is one call over the group, like transformBatch; it is
+        // looked up when the script runs (a missing one fails the group).
         let hasBatch = exported.contains("transformBatch") || legacy
-        if legacy {
-            // The script's `transform` is looked up when it runs: a missing one fails the group.
-        } else if hasEvent && hasBatch {
+        if hasEvent && hasBatch {
             throw CompileError("\(source.fileName) exports both transformEvent and transformBatch; export exactly one")
         }
         if !hasEvent && !hasBatch {
