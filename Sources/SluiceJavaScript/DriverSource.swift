@@ -976,43 +976,26 @@ function failBatch(kind, message) {
   for (let i = 0; i < items.length; i++) if (items[i].error === undefined) pushError(i, kind, message);
 }
 
-/// A legacy `transform(events)` result: every element is an output of its own, tied to no input
-/// (the host gives it new metadata), so every input counts as dropped.
-function acceptLegacyResult(result) {
-  let array = false;
-  try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
-  if (!array) { failBatch("invalid_result", LEGACY_NOT_AN_ARRAY); return; }
-  const literals = integerLiteralsOf(-1);
-  const count = result.length;
-  for (let i = 0; i < count; i++) {
-    const element = result[i];
-    if (!isNonArrayObject(element)) {
-      pushError(-1, "invalid_result", LEGACY_ELEMENT_NOT_AN_OBJECT);
-      continue;
-    }
-    const text = outputText(-1, element, literals, LEGACY_ELEMENT_NOT_AN_OBJECT);
-    if (text !== undefined) out = out + RS + "O-1" + US + text;
-  }
-  for (let i = 0; i < items.length; i++) if (items[i].error === undefined) out = out + RS + "D" + i;
-}
-
+/// A transformBatch result: each element is an output tied to the input with its messageId
+/// (inputs with none are dropped). A legacy `transform(events)` result ties no element to an
+/// input (the host gives each new metadata), so every input counts as dropped.
 function acceptBatchResult(result) {
-  if (legacy) { acceptLegacyResult(result); return; }
   let array = false;
   try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
-  if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY); return; }
+  if (!array) { failBatch("invalid_result", legacy ? LEGACY_NOT_AN_ARRAY : BATCH_NOT_AN_ARRAY); return; }
+  const notAnObject = legacy ? LEGACY_ELEMENT_NOT_AN_OBJECT : BATCH_ELEMENT_NOT_AN_OBJECT;
   const literals = integerLiteralsOf(-1);
   const produced = new Uint8ArrayConstructor(items.length);
   const count = result.length;
   for (let i = 0; i < count; i++) {
     const element = result[i];
     if (!isNonArrayObject(element)) {
-      pushError(-1, "invalid_result", BATCH_ELEMENT_NOT_AN_OBJECT);
+      pushError(-1, "invalid_result", notAnObject);
       continue;
     }
-    const text = outputText(-1, element, literals, BATCH_ELEMENT_NOT_AN_OBJECT);
+    const text = outputText(-1, element, literals, notAnObject);
     if (text === undefined) continue;
-    const messageId = element.messageId;
+    const messageId = legacy ? undefined : element.messageId;
     const index = messageId === undefined ? -1 : indexOfMessageId(messageId);
     if (index >= 0) produced[index] = 1;
     out = out + RS + "O" + index + US + text;

@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// Legacy transformations, rudder-transformer's `codeVersion: "0"` (issue 12, row 7): a classic
@@ -16,20 +17,7 @@ import Testing
     }
 
     /// rudder-transformer's "Filtering User Transformations Test".
-    static let filter = """
-        function transform(events) {
-          let filteredEvents = events.filter(event => {
-            const eventType = event.type;
-            return eventType && eventType.match(/track/g);
-          });
-          filteredEvents = filteredEvents.map(event => {
-            const eventMetadata = metadata(event);
-            event.sourceId = eventMetadata.sourceId;
-            return event;
-          })
-          return filteredEvents;
-        }
-        """
+    static let filter = RudderSamples.legacyFilter
     static let inputs = [
         #"{"message":{"type":"identify","messageId":"m1"},"metadata":{"sourceId":"s1","destinationId":"d1","messageId":"m1"}}"#,
         #"{"message":{"type":"page","messageId":"m2"}}"#,

@@ -102,20 +102,7 @@ import Testing
     }
 
     /// rudder-transformer's "Filtering User Transformations Test", as a legacy transformation.
-    static let filterCode = """
-        function transform(events) {
-          let filteredEvents = events.filter(event => {
-            const eventType = event.type;
-            return eventType && eventType.match(/track/g);
-          });
-          filteredEvents = filteredEvents.map(event => {
-            const eventMetadata = metadata(event);
-            event.sourceId = eventMetadata.sourceId;
-            return event;
-          })
-          return filteredEvents;
-        }
-        """
+    static let filterCode = RudderSamples.legacyFilter
 
     @Test func legacyCodeFromAFolderAndFromTheConfigBackend() async throws {
         let backend = LoopbackHTTPServer { request, connection in
