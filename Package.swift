@@ -128,13 +128,13 @@ let package = Package(
                                                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "HTTPTypes", package: "swift-http-types")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox", "SluiceTestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,22 @@
-/// The code of a transformation: one module that defines `transformEvent` or `transformBatch`.
+/// Which of rudder-transformer's conventions a transformation's code follows (its `codeVersion`).
+public enum CodeVersion: String, Sendable, Hashable {
+    /// `"1"`: a module that defines `transformEvent` or `transformBatch` (CONTRACT.md §1).
+    case current = "1"
+    /// `"0"`, JavaScript only: a classic script that defines a global `function transform(events)`
+    /// (may be async), called once with the group's messages and returning an array of events
+    /// not tied to the inputs; `metadata(event)` is a global function, `getCredential` is not
+    /// defined (docs/transformations.md, "Legacy transformations").
+    case legacy = "0"
+
+    /// rudder-transformer's rule for a `codeVersion` it receives: the string `"1"` is the current
+    /// convention; anything else — `"0"`, another string, a missing value — is legacy.
+    public init(rudder text: String?) {
+        self = text == "1" ? .current : .legacy
+    }
+}
+
+/// The code of a transformation: one module that defines `transformEvent` or `transformBatch`
+/// (or, with ``CodeVersion/legacy``, a script that defines `transform`).
 public struct TransformationSource: Sendable, Hashable {
     /// The transformation's name (for messages and metrics).
     public var name: String
@@ -7,12 +25,15 @@ public struct TransformationSource: Sendable, Hashable {
     public var fileName: String
     /// The module's source text.
     public var code: String
+    /// The convention the code follows (default ``CodeVersion/current``).
+    public var codeVersion: CodeVersion
 
-    public init(name: String, language: Language, fileName: String, code: String) {
+    public init(name: String, language: Language, fileName: String, code: String, codeVersion: CodeVersion = .current) {
         self.name = name
         self.language = language
         self.fileName = fileName
         self.code = code
+        self.codeVersion = codeVersion
     }
 }
 

@@ -42,7 +42,7 @@ enum DriverSource {
     static let fileName = "sluice:driver"
 
     static let code = #"""
-(function (factories, dependencies, isBatch, control, fileNames, headerLines, hostFetch) {
+(function (factories, dependencies, isBatch, control, fileNames, headerLines, hostFetch, legacy) {
 "use strict";
 
 // ---- Intrinsics ---------------------------------------------------------------------------
@@ -82,6 +82,8 @@ const NOT_AN_OBJECT = "returned event from transformEvent(event) is not an objec
 const ELEMENT_NOT_AN_OBJECT = "returned event in events array from transformEvent(event) is not an object";
 const BATCH_ELEMENT_NOT_AN_OBJECT = "returned event in events array from transformBatch(events) is not an object";
 const BATCH_NOT_AN_ARRAY = "returned events from transformBatch(event) is not an array";
+const LEGACY_NOT_AN_ARRAY = "returned events from transform(events) is not an array";
+const LEGACY_ELEMENT_NOT_AN_OBJECT = "returned event in events array from transform(events) is not an object";
 
 /// A list of the driver's own: without a prototype, so an indexed write never reaches a setter
 /// user code put on Array.prototype, and reading past the end never reaches a getter.
@@ -318,6 +320,12 @@ delete globalObject.WebAssembly;
 ReflectDefineProperty(globalObject, "log", hiddenProperty(log));
 ReflectDefineProperty(globalObject, "getCredential", hiddenProperty(getCredential));
 ReflectDefineProperty(globalObject, "console", hiddenProperty(ObjectFreeze({ log, info: log, warn: log, error: log, debug: log })));
+// Legacy code (codeVersion "0") reads metadata through a global `metadata(event)` and, as in
+// rudder-transformer, has no getCredential.
+if (legacy) {
+  ReflectDeleteProperty(globalObject, "getCredential");
+  ReflectDefineProperty(globalObject, "metadata", hiddenProperty(function metadata(event) { return metadataOf(event); }));
+}
 
 // ---- Errors -------------------------------------------------------------------------------
 const userFiles = newDictionary();
@@ -708,7 +716,7 @@ function instantiate() {
     instances[i] = ReflectApply(factories[i], undefined, args);
   }
   const namespace = instances[instances.length - 1];
-  const name = isBatch ? "transformBatch" : "transformEvent";
+  const name = legacy ? "transform" : isBatch ? "transformBatch" : "transformEvent";
   const fn = namespace[name];
   if (typeof fn !== "function") throw new TypeErrorConstructor(name + " is not a function");
   return fn;
@@ -864,6 +872,36 @@ function realFetchV2(url, options) {
   return PromiseResolve({ url: response.url, status: response.status, headers: response.headers, body });
 }
 
+// geolocation(ip), as rudder-transformer's: the host validates the address (and, in the service,
+// asks the operator's geolocation URL); test runs answer from the mock keyed "/geoip/<ip>".
+// Rejections are plain objects `{message}`, as rudder's serialised errors, so they keep their
+// text when returned or serialised.
+function geolocationFailure(message) { return PromiseReject({ message }); }
+function geolocation(ip) {
+  if (!ip) return geolocationFailure("ip address is required");
+  let address, answer;
+  try {
+    address = StringOf(ip);
+    answer = ObjectSetPrototypeOf(JSONparse(hostFetch(currentIndex, address, fetchMocks === null ? "GEOLOCATION" : "GEOLOCATION-CHECK", "", null)), null);
+  } catch (e) {
+    return PromiseReject(e);
+  }
+  if (answer.error !== undefined) return geolocationFailure(answer.error);
+  if (fetchMocks !== null) {
+    const response = mockedResponse("/geoip/" + address);
+    if (response === null) return geolocationFailure("geolocation: no mock for GET /geoip/" + address);
+    const status = own(response, "status");
+    if (status !== undefined && status !== 200) return geolocationFailure("request to fetch geolocation failed with status code: " + status);
+    return PromiseResolve(mockBody(response));
+  }
+  try {
+    return PromiseResolve(JSONparse(answer.body));
+  } catch (e) {
+    return geolocationFailure("invalid json response body at " + answer.url + " reason: " + parseErrorMessage(e));
+  }
+}
+ReflectDefineProperty(globalObject, "geolocation", hiddenProperty(geolocation));
+
 function installFetchMocks(mocksJSON) {
   fetchMocks = mocksJSON === "" ? null : JSONparse(mocksJSON);
   ReflectDefineProperty(globalObject, "fetch", hiddenProperty(fetchMocks === null ? realFetch : mockFetch));
@@ -964,22 +1002,26 @@ function failBatch(kind, message, call) {
   }
 }
 
+/// A transformBatch result: each element is an output tied to the input with its messageId
+/// (inputs with none are dropped). A legacy `transform(events)` result ties no element to an
+/// input (the host gives each new metadata), so every input counts as dropped.
 function acceptBatchResult(result) {
   let array = false;
   try { array = isArray(result); } catch (e) { /* a revoked proxy */ }
-  if (!array) { failBatch("invalid_result", BATCH_NOT_AN_ARRAY, true); return; }
+  if (!array) { failBatch("invalid_result", legacy ? LEGACY_NOT_AN_ARRAY : BATCH_NOT_AN_ARRAY, !legacy); return; }
+  const notAnObject = legacy ? LEGACY_ELEMENT_NOT_AN_OBJECT : BATCH_ELEMENT_NOT_AN_OBJECT;
   const literals = integerLiteralsOf(-1);
   const produced = new Uint8ArrayConstructor(items.length);
   const count = result.length;
   for (let i = 0; i < count; i++) {
     const element = result[i];
     if (!isOutputObject(element)) {
-      pushError(-1, "invalid_result", BATCH_ELEMENT_NOT_AN_OBJECT);
+      pushError(-1, "invalid_result", notAnObject);
       continue;
     }
-    const text = outputText(-1, element, literals, BATCH_ELEMENT_NOT_AN_OBJECT);
+    const text = outputText(-1, element, literals, notAnObject);
     if (text === undefined) continue;
-    const messageId = element.messageId;
+    const messageId = legacy ? undefined : element.messageId;
     const index = messageId === undefined ? -1 : indexOfMessageId(messageId);
     if (index >= 0) produced[index] = 1;
     out = out + RS + "O" + index + US + text;
@@ -1082,7 +1124,7 @@ function finishPending() {
   if (!reportRefusal(isBatch ? -1 : index)) {
     if (settledError) {
       const message = describeError(value);
-      if (isBatch) failBatch("exception", message, true);
+      if (isBatch) failBatch("exception", message, !legacy);
       else pushError(index, "exception", message);
     } else if (isBatch) {
       acceptBatchResult(value);
@@ -1100,7 +1142,7 @@ function failCall(index, error) {
   if (!reportRefusal(index)) {
     const message = describeError(error);
     if (index >= 0) pushError(index, "exception", message);
-    else failBatch("exception", message, true);
+    else failBatch("exception", message, !legacy);
   }
   endCall();
   cursor = index >= 0 ? index + 1 : items.length;
@@ -1119,7 +1161,7 @@ function stepBatch() {
   startCall(-1);
   let result;
   try {
-    result = entry(events, metadataOf);
+    result = legacy ? entry(events) : entry(events, metadataOf);
     if (startAwaiting(result)) return 1;
   } catch (e) {
     failCall(-1, e);

@@ -52,12 +52,19 @@ final class JavaScriptVM {
     // MARK: - Compiling
 
     func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError) -> CompiledScript {
-        let program = try ModuleLinker.link(source, libraries: libraries) { code, fileName throws(CompileError) in
-            try self.checkSyntax(code, fileName: fileName)
-        }
+        let legacy = source.codeVersion == .legacy
+        let program = legacy
+            ? try ModuleLinker.linkLegacy(source) { code, fileName throws(CompileError) in
+                try self.checkSyntax(code, fileName: fileName, mode: JSC_CHECK_SYNTAX_MODE_SCRIPT)
+            }
+            : try ModuleLinker.link(source, libraries: libraries) { code, fileName throws(CompileError) in
+                try self.checkSyntax(code, fileName: fileName, mode: JSC_CHECK_SYNTAX_MODE_MODULE)
+            }
         let exported = Set(program.entryExports)
         let hasEvent = exported.contains("transformEvent")
-        let hasBatch = exported.contains("transformBatch")
+        // A legacy script's `transform` is one call over the group, like transformBatch; it is
+        // looked up when the script runs (a missing one fails the group).
+        let hasBatch = exported.contains("transformBatch") || legacy
         if hasEvent && hasBatch {
             throw CompileError("\(source.fileName) exports both transformEvent and transformBatch; export exactly one")
         }
@@ -137,6 +144,7 @@ final class JavaScriptVM {
             protect(makeArray(context, fileNames)),
             JSValueMakeNumber(context, Double(ModuleLinker.headerLines)),
             JSObjectMake(context, fetchClass, Unmanaged.passUnretained(self).toOpaque()),
+            JSValueMakeBoolean(context, legacy),
         ]
         let driver = arguments.withUnsafeBufferPointer { buffer in
             JSObjectCallAsFunction(context, JSValueToObject(context, driverFactory, nil), nil, buffer.count, buffer.baseAddress, &exception)
@@ -155,12 +163,13 @@ final class JavaScriptVM {
         }
         return CompiledScript(
             context: context, begin: functions[0], step: functions[1], fail: functions[2], finish: functions[3],
-            absorb: functions[4], take: functions[5], control: control, isBatch: hasBatch, name: source.name
+            absorb: functions[4], take: functions[5], control: control, isBatch: hasBatch,
+            entryName: legacy ? "transform" : hasBatch ? "transformBatch" : "transformEvent", name: source.name
         )
     }
 
     /// Checks module syntax on the user's own text, so errors carry the user's line and column.
-    private func checkSyntax(_ code: String, fileName: String) throws(CompileError) {
+    private func checkSyntax(_ code: String, fileName: String, mode: JSCCheckSyntaxMode) throws(CompileError) {
         var exception: OpaquePointer?
         let bytes = Array(code.utf8)
         let result = bytes.withUnsafeBufferPointer { buffer in
@@ -169,7 +178,7 @@ final class JavaScriptVM {
                     exceptionPointer.withMemoryRebound(to: UnsafeMutablePointer<JSCException>?.self, capacity: 1) { rebound in
                         jsc_context_check_syntax(
                             UnsafeMutablePointer(syntaxChecker), pointer, gssize(buffer.count),
-                            JSC_CHECK_SYNTAX_MODE_MODULE, fileName, 1, rebound
+                            mode, fileName, 1, rebound
                         )
                     }
                 }
@@ -274,8 +283,7 @@ final class JavaScriptVM {
             }
             if code == 0 { break }
             if code == 2 {
-                let entry = script.isBatch ? "transformBatch" : "transformEvent"
-                callFail(script, kind: .exception, message: "Error: the promise returned by \(entry) never settled", reset: false)
+                callFail(script, kind: .exception, message: "Error: the promise returned by \(script.entryName) never settled", reset: false)
             }
             // 1 and 3: microtasks have drained on return; step again. Between calls, a long
             // batch hands what has finished to its progress handler.
@@ -485,11 +493,14 @@ final class CompiledScript {
     let take: JSObjectRef
     let control: UnsafeMutablePointer<Int32>
     let isBatch: Bool
+    /// The function user code defines: `transformEvent`, `transformBatch` or (legacy) `transform`.
+    let entryName: String
     /// The transformation's name, for messages.
     let name: String
 
     init(context: JSGlobalContextRef, begin: JSObjectRef, step: JSObjectRef, fail: JSObjectRef, finish: JSObjectRef,
-         absorb: JSObjectRef, take: JSObjectRef, control: UnsafeMutablePointer<Int32>, isBatch: Bool, name: String) {
+         absorb: JSObjectRef, take: JSObjectRef, control: UnsafeMutablePointer<Int32>, isBatch: Bool, entryName: String, name: String) {
+        self.entryName = entryName
         self.context = context
         self.begin = begin
         self.step = step

@@ -56,6 +56,21 @@ struct ModuleLinker {
         return LinkedProgram(modules: linker.modules, entryExports: linker.modules[entry].exportNames)
     }
 
+    /// A legacy (`codeVersion` "0") transformation: a classic script, no imports, that defines a
+    /// global `transform`. Its factory is `(function(freeze) {\n<script>\n;return {transform} })`:
+    /// not strict unless the script says so (a classic script's rules), the same single header
+    /// line as a module's, and a fresh instance per evaluation as for modules.
+    static func linkLegacy(
+        _ source: TransformationSource, checkSyntax: (String, String) throws(CompileError) -> Void
+    ) throws(CompileError) -> LinkedProgram {
+        try checkSyntax(source.code, source.fileName)
+        let factory = "(function (__sluice_freeze) {\n" + source.code
+            + "\n;return __sluice_freeze({__proto__:null,get transform(){return typeof transform===\"function\"?transform:undefined;}});})"
+        let module = LinkedModule(fileName: source.fileName, importName: nil, factorySource: factory, dependencies: [],
+                                  exportNames: ["transform"], originalCode: source.code)
+        return LinkedProgram(modules: [module], entryExports: ["transform"])
+    }
+
     /// Rewrites and adds one module after its dependencies; returns its index.
     private mutating func add(code: String, fileName: String, importName: String?, importChain: [String]) throws(CompileError) -> Int {
         try checkSyntax(code, fileName)

@@ -406,6 +406,30 @@ class _Batch:
         return {"url": str(url), "status": response.get("status", 200), "headers": response.get("headers", {}),
                 "body": _loads(_encode(response.get("body")))}
 
+    def geolocation(self, ip=None):
+        """The geolocation service's JSON for `ip`, as rudder-transformer's geolocation: raises
+        ValueError for a missing or invalid address and ConnectionError when the lookup fails
+        (with rudder's texts); test runs answer from the mock keyed "/geoip/<ip>"."""
+        if not ip:
+            raise ValueError("ip address is required")
+        address = str(ip)
+        mocked = self.fetch_mocks is not None
+        answer = _loads(_host_fetch(self.current, address, "GEOLOCATION-CHECK" if mocked else "GEOLOCATION", "", None))
+        if "error" in answer:
+            raise (ValueError if answer.get("kind") == "invalid" else ConnectionError)(answer["error"])
+        if mocked:
+            response = self.mocked_response("/geoip/" + address)
+            if not isinstance(response, dict):
+                raise ConnectionError(f"geolocation: no mock for GET /geoip/{address}")
+            status = response.get("status", 200)
+            if status != 200:
+                raise ConnectionError(f"request to fetch geolocation failed with status code: {status}")
+            return _loads(_encode(response.get("body")))
+        try:
+            return _loads(answer["body"])
+        except ValueError as error:
+            raise ConnectionError(f"invalid json response body at {answer['url']} reason: {error}") from None
+
     def get_credential(self, key=None, *ignored):
         # As rudder-transformer's getCredential: no key, None or a key that is not a string is a
         # TypeError with its text; extra arguments are ignored.
@@ -475,6 +499,7 @@ class _Batch:
         namespace["getCredential"] = self.get_credential
         namespace["fetch"] = self.fetch
         namespace["fetchV2"] = self.fetch_v2
+        namespace["geolocation"] = self.geolocation
         return namespace
 
     def load_library(self, name):

@@ -50,6 +50,9 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
     public func compile(_ source: TransformationSource, libraries: any LibraryProvider) throws(CompileError)
         -> any CompiledTransformation
     {
+        guard source.codeVersion == .current else {
+            throw CompileError("\(source.fileName): codeVersion \"0\" (a legacy transform(events) script) is JavaScript only; Python transformations define transformEvent or transformBatch")
+        }
         let interpreter = self.interpreter
         let handle = try thread.sync(throwing: { () throws(CompileError) -> PythonObject in
             try interpreter.compile(source, libraries: libraries)

@@ -274,12 +274,15 @@ public final class Catalog: @unchecked Sendable {
         var description: String?
         var origin: String
         var libraries: [LibraryDocument]
+        /// `"0"` for legacy code; absent otherwise (documents written before it existed).
+        var codeVersion: String?
     }
 
     static func encode(_ version: TransformationVersion) -> Data {
         let document = VersionDocument(
             name: version.name, language: version.source.language.rawValue, fileName: version.source.fileName, code: version.source.code,
-            limits: version.limits, description: version.description, origin: version.origin, libraries: version.libraries.map(LibraryDocument.init))
+            limits: version.limits, description: version.description, origin: version.origin, libraries: version.libraries.map(LibraryDocument.init),
+            codeVersion: version.source.codeVersion == .legacy ? CodeVersion.legacy.rawValue : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(document)) ?? Data()
@@ -292,7 +295,8 @@ public final class Catalog: @unchecked Sendable {
         }
         let libraries = document.libraries.compactMap(\.source)
         let version = TransformationVersion(
-            source: TransformationSource(name: document.name, language: language, fileName: document.fileName, code: document.code),
+            source: TransformationSource(name: document.name, language: language, fileName: document.fileName, code: document.code,
+                                         codeVersion: document.codeVersion.flatMap(CodeVersion.init(rawValue:)) ?? .current),
             libraries: libraries, limits: document.limits, description: document.description, origin: document.origin)
         guard version.id == expectedID else { throw .store("version \(expectedID) in the store does not match its content (it hashes to \(version.id))") }
         return version

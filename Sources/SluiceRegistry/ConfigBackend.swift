@@ -85,8 +85,12 @@ public final class ConfigBackend: @unchecked Sendable {
             pending += ImportScanner.importNames(in: libraryCode, language: language)
         }
         let name = transformation["name"] as? String ?? versionID
+        // rudder-transformer runs JavaScript as legacy code unless `codeVersion` is the string "1"
+        // (a missing value included); Python has only the current convention.
+        let codeVersion = language == .javascript ? CodeVersion(rudder: transformation["codeVersion"] as? String) : .current
         let version = TransformationVersion(
-            source: TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code),
+            source: TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code,
+                                         codeVersion: codeVersion),
             libraries: Array(libraries.values), description: transformation["description"] as? String,
             origin: "config backend, versionId \(versionID)")
         lock.lock()

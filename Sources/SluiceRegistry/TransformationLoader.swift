@@ -34,17 +34,19 @@ public struct LimitsOverride: Sendable, Codable, Hashable {
 /// The manifest of a folder transformation, `transformation.json`:
 ///
 /// ```json
-/// { "name": "mask-pii", "language": "javascript", "entry": "transform.js",
+/// { "name": "mask-pii", "language": "javascript", "entry": "transform.js", "codeVersion": "1",
 ///   "description": "Hashes emails and phone numbers",
 ///   "limits": { "timeMilliseconds": 1000, "memoryMegabytes": 64 }, "tests": "tests" }
 /// ```
 ///
 /// Every key is optional: `name` defaults to the folder name, `entry` to the one file named
 /// `transform.js`, `transform.py`, `index.js` or `index.py`, `language` to the entry's extension,
-/// `tests` (the folder of snapshot cases, one folder name inside the transformation's) to `tests`.
+/// `tests` (the folder of snapshot cases, one folder name inside the transformation's) to `tests`,
+/// `codeVersion` to `"1"` (`"0"`: a legacy JavaScript `transform(events)` script, ``CodeVersion``).
 public struct TransformationManifest: Codable, Sendable, Hashable {
     public var name: String?
     public var language: String?
+    public var codeVersion: String?
     public var entry: String?
     public var description: String?
     public var limits: LimitsOverride?
@@ -143,6 +145,18 @@ public enum TransformationLoader {
         guard FileSystem.kind(of: entryPath) == .file else {
             throw LoadError("\(entryPath): entry file not found")
         }
+        let codeVersion: CodeVersion
+        switch manifest.codeVersion {
+        case nil: codeVersion = .current
+        case let declared?:
+            guard let known = CodeVersion(rawValue: declared) else {
+                throw LoadError("\(manifestPath): codeVersion must be \"1\" or \"0\" (got \"\(declared)\")")
+            }
+            guard known == .current || language == .javascript else {
+                throw LoadError("\(manifestPath): codeVersion \"0\" (a legacy transform(events) script) is JavaScript only")
+            }
+            codeVersion = known
+        }
         if let tests = manifest.tests, !TransformationManifest.isFolderName(tests) {
             throw LoadError("\(manifestPath): tests must be the name of a folder inside the transformation's (got \(tests))")
         }
@@ -152,7 +166,8 @@ public enum TransformationLoader {
         }
         return TransformationDefinition(
             source: TransformationSource(
-                name: manifest.name ?? baseName(folder), language: language, fileName: entry, code: try text(entryPath)
+                name: manifest.name ?? baseName(folder), language: language, fileName: entry, code: try text(entryPath),
+                codeVersion: codeVersion
             ),
             limits: manifest.limits ?? LimitsOverride(),
             description: manifest.description,

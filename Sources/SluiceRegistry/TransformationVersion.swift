@@ -48,6 +48,8 @@ public struct TransformationVersion: Sendable, Hashable {
                       limits.timeMilliseconds.map { String($0) } ?? "", limits.memoryMegabytes.map { String($0) } ?? "",
                       String(libraries.count)]
             + libraries.flatMap { [$0.importName, $0.language.rawValue, $0.fileName, $0.code] }
+            // Only legacy code adds a field, so the ids of everything else stay as they were.
+            + (source.codeVersion == .legacy ? ["codeVersion/0"] : [])
         for field in fields { hasher.field(field) }
         return "sv" + hasher.hexDigest().prefix(24)
     }

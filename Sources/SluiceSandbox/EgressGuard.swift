@@ -166,10 +166,36 @@ public struct EgressPolicy: Sendable {
 
     public var allow: [CIDR]
     public var deny: [CIDR]
+    /// Origins (scheme, host, port) whose addresses the built-in denials do not apply to: the
+    /// operator's own services that the service itself calls for user code, such as the
+    /// geolocation URL, which may well be on a private or loopback address. Only requests to
+    /// exactly that origin benefit (a redirect elsewhere is checked as usual), and the
+    /// operator's `deny` list still wins.
+    public var allowedOrigins: [Origin]
 
-    public init(allow: [CIDR] = [], deny: [CIDR] = []) {
+    public init(allow: [CIDR] = [], deny: [CIDR] = [], allowedOrigins: [Origin] = []) {
         self.allow = allow
         self.deny = deny
+        self.allowedOrigins = allowedOrigins
+    }
+
+    /// A URL's scheme, host (lowercased, as ``target(of:)`` gives it) and port.
+    public struct Origin: Hashable, Sendable {
+        public let scheme: String
+        public let host: String
+        public let port: Int
+
+        /// The origin of an absolute http(s) URL, or nil when the URL has none.
+        public init?(url: String) {
+            guard case .success(let target) = EgressPolicy().target(of: url) else { return nil }
+            self.init(target)
+        }
+
+        public init(_ target: Target) {
+            scheme = target.scheme
+            host = target.host
+            port = target.port
+        }
     }
 
     /// From `SLUICE_FETCH_ALLOW` and `SLUICE_FETCH_DENY` (comma-separated CIDRs); a malformed
@@ -185,6 +211,14 @@ public struct EgressPolicy: Sendable {
             return ranges
         }
         return EgressPolicy(allow: try list("SLUICE_FETCH_ALLOW"), deny: try list("SLUICE_FETCH_DENY"))
+    }
+
+    /// Whether a connection to `address` for `target` (the URL's host and port) is allowed.
+    public func decision(for address: IPAddress, target: Target) -> Decision {
+        if !allowedOrigins.isEmpty, allowedOrigins.contains(Origin(target)), !deny.contains(where: { $0.contains(address) }) {
+            return .allowed
+        }
+        return decision(for: address)
     }
 
     /// Whether a connection to `address` is allowed.

@@ -100,7 +100,7 @@ public final class Fetcher: Sendable {
     /// answer passed the policy.
     private func checkedAddress(_ target: EgressPolicy.Target, url: String, deadline: UInt64, budget: UInt64) -> Result<IPAddress, FetchFailure> {
         if let literal = target.address {
-            if case .refused(let reason) = policy.decision(for: literal) {
+            if case .refused(let reason) = policy.decision(for: literal, target: target) {
                 return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(reason)", userMessage: "blocked request to non-public address: \(literal)"))
             }
             return .success(literal)
@@ -120,7 +120,7 @@ public final class Fetcher: Sendable {
                                          userMessage: "request to \(url) failed, reason: unable to resolve IP address for \(target.host)"))
         }
         for answer in answers {
-            if case .refused(let reason) = policy.decision(for: answer) {
+            if case .refused(let reason) = policy.decision(for: answer, target: target) {
                 return .failure(FetchFailure(kind: "refused", message: "fetch refused: \(target.host) resolves to \(answer) (\(reason))",
                                              userMessage: "request to \(url) failed, reason: cannot use \(answer) as IP address for \(target.host)"))
             }

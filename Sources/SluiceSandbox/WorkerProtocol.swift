@@ -89,6 +89,7 @@ public enum FetchCall {
         writer.bool(request.body != nil)
         if let body = request.body { writer.data(body) }
         writer.int(Int(min(remainingNanoseconds, UInt64(Int.max))))
+        writer.string(request.purpose.rawValue)
         return writer.bytes
     }
 
@@ -97,7 +98,11 @@ public enum FetchCall {
         var request = FetchRequest(url: try reader.string(), method: try reader.string())
         request.headers = try reader.map()
         if try reader.bool() { request.body = try reader.data() }
-        return (request, UInt64(max(0, try reader.int())))
+        let remaining = UInt64(max(0, try reader.int()))
+        let purpose = try reader.string()
+        guard let known = FetchRequest.Purpose(rawValue: purpose) else { throw ProtocolError("unknown fetch purpose \(purpose)") }
+        request.purpose = known
+        return (request, remaining)
     }
 
     public static func encode(_ result: Result<FetchResponse, FetchFailure>) -> [UInt8] {
@@ -212,6 +217,7 @@ public struct RunRequest: Sendable {
             writer.string(program.source.language.rawValue)
             writer.string(program.source.fileName)
             writer.string(program.source.code)
+            writer.string(program.source.codeVersion.rawValue)
             writer.int(program.libraries.count)
             for library in program.libraries {
                 writer.string(library.importName)
@@ -250,8 +256,11 @@ public struct RunRequest: Sendable {
                 guard let language = Language(name: name) else { throw ProtocolError("unknown language \(name)") }
                 return language
             }
-            let source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
+            var source = TransformationSource(name: try reader.string(), language: try language(try reader.string()),
                                               fileName: try reader.string(), code: try reader.string())
+            let codeVersion = try reader.string()
+            guard let known = CodeVersion(rawValue: codeVersion) else { throw ProtocolError("unknown code version \(codeVersion)") }
+            source.codeVersion = known
             let count = try reader.count(minimumSize: 32)
             var libraries: [LibrarySource] = []
             for _ in 0..<count {

@@ -462,7 +462,8 @@ public struct CustomTransformHandler: Sendable {
 
     // MARK: - Metadata of generated items
 
-    /// The metadata object with `replacements` set (existing keys replaced in place, new ones appended).
+    /// The metadata object with `replacements` set (existing keys replaced in place, new ones
+    /// appended); an empty replacement removes its key.
     static func metadata(_ metadata: JSONText, setting replacements: [(key: String, json: String)]) -> JSONText {
         let members = RawJSON.memberRanges(metadata, 0..<metadata.count) ?? []
         var pending = replacements
@@ -476,14 +477,14 @@ public struct CustomTransformHandler: Sendable {
         for member in members {
             let key = RawJSON.string(metadata, member.key)
             if let replacement = pending.firstIndex(where: { $0.key == key }) {
-                appendMember(metadata[member.key], pending[replacement].json.utf8)
+                if !pending[replacement].json.isEmpty { appendMember(metadata[member.key], pending[replacement].json.utf8) }
                 pending.remove(at: replacement)
             } else if !replacements.contains(where: { $0.key == key }) {
                 // Unchanged members keep their exact bytes, key included.
                 appendMember(metadata[member.key], metadata[member.value])
             }
         }
-        for replacement in pending { appendMember(JSONString.encode(replacement.key).utf8, replacement.json.utf8) }
+        for replacement in pending where !replacement.json.isEmpty { appendMember(JSONString.encode(replacement.key).utf8, replacement.json.utf8) }
         result.append(UInt8(ascii: "}"))
         return result
     }
@@ -536,12 +537,15 @@ public struct CustomTransformHandler: Sendable {
         Self.metadata(metadata, setting: [("messageIds", "null")])
     }
 
-    /// A `transformBatch` output that matches no input: the group's first metadata with a fresh
-    /// `messageId` and the output's `event` and `type` as `eventName` and `eventType`.
+    /// A `transformBatch` output that matches no input, or any output of a legacy `transform`: the
+    /// group's first metadata with a fresh `messageId` and the output's `event` and `type` as
+    /// `eventName` and `eventType` (left out when the output has none, as rudder-transformer's
+    /// `undefined` is).
     static func metadataForUnmatchedOutput(_ output: JSONText, groupMetadata: JSONText) -> JSONText {
         let fields = RawJSON.objectMembers(output, 0..<output.count) ?? []
+        // An absent field leaves the key out (rudder-transformer sets it to undefined).
         func field(_ key: String) -> String {
-            guard let range = fields.last(where: { $0.key == key })?.value else { return "null" }
+            guard let range = fields.last(where: { $0.key == key })?.value else { return "" }
             return String(decoding: output[range], as: UTF8.self)
         }
         return metadata(groupMetadata, setting: [

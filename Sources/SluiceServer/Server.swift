@@ -67,6 +67,13 @@ public struct ServerConfiguration: Sendable {
     public var fetchPolicy = EgressPolicy()
     /// Timeout, response size and calls per invocation of `fetch`.
     public var fetchLimits = FetchLimits()
+    /// The geolocation service `geolocation(ip)` asks (`GET <URL>/geoip/<ip>`, as rudder-transformer's
+    /// `GEOLOCATION_URL`); nil (the default): `geolocation` fails with `geolocation is not available
+    /// right now`. Its origin is allowed by the egress guard even on a private or loopback address.
+    public var geolocationURL: String?
+    /// Longest one geolocation lookup may take (default 1 s, rudder's `GEOLOCATION_TIMEOUT_IN_MS`),
+    /// and never longer than what the call has left of its time limit.
+    public var geolocationTimeout: Duration = .seconds(1)
     /// The circuit breaker per version on `/customTransform`: versions whose events keep ending
     /// worker processes or hitting limits are degraded, then disabled for a while (defaults in
     /// ``CircuitBreaker/Configuration``).
@@ -135,8 +142,18 @@ public struct SluiceService {
             case .healthy: logger.notice("transformation version healthy again", metadata: metadata)
             }
         })
+        let geolocation = configuration.geolocationURL.map { url in
+            Self.geolocationFetcher(url: url, timeout: configuration.geolocationTimeout, fetchPolicy: configuration.fetchPolicy,
+                                    fetchLimits: configuration.fetchLimits)
+        }
         fetch = { request, remaining in
             let start = ContinuousClock.now
+            if request.purpose == .geolocation {
+                let result = geolocation.map { $0(request.url, remaining) }
+                    ?? .failure(FetchFailure(kind: "unavailable", message: Geolocation.unavailableMessage))
+                metrics.geolocation(outcome: Self.outcome(of: result), duration: ContinuousClock.now - start)
+                return result
+            }
             let result = fetcher.fetch(request, remainingNanoseconds: remaining)
             let outcome: String = switch result {
             case .success: "ok"
@@ -150,6 +167,33 @@ public struct SluiceService {
             processes = try await Self.startProcesses(poolConfiguration, logger: configuration.logger, metrics: metrics)
         } else {
             processes = nil
+        }
+    }
+
+    static func outcome(of result: Result<FetchResponse, FetchFailure>) -> String {
+        switch result {
+        case .success(let response): response.status == 200 ? "ok" : "status"
+        case .failure(let failure): failure.kind
+        }
+    }
+
+    /// Looks an address up at the operator's geolocation service through the egress guard (with
+    /// the service's own origin allowed), with rudder-transformer's texts for a timeout.
+    static func geolocationFetcher(url: String, timeout: Duration, fetchPolicy: EgressPolicy, fetchLimits: FetchLimits)
+        -> @Sendable (String, UInt64) -> Result<FetchResponse, FetchFailure> {
+        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        var policy = fetchPolicy
+        if let origin = EgressPolicy.Origin(url: base) { policy.allowedOrigins.append(origin) }
+        var limits = fetchLimits
+        limits.timeout = timeout
+        let fetcher = Fetcher(policy: policy, limits: limits)
+        return { address, remaining in
+            let target = base + "/geoip/" + address
+            let result = fetcher.fetch(FetchRequest(url: target), remainingNanoseconds: remaining)
+            if case .failure(let failure) = result, failure.kind == "timeout" {
+                return .failure(FetchFailure(kind: "timeout", message: "network timeout at: \(target)"))
+            }
+            return result
         }
     }
 

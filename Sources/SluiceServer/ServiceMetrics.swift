@@ -152,6 +152,14 @@ public final class ServiceMetrics: Sendable {
         time("transformer_fetch_call_duration", [("isSuccess", outcome == "ok" ? "true" : "false")], duration)
     }
 
+    /// One `geolocation(ip)` lookup: `ok`, `status` (not 200), `timeout`, `network`, `refused`,
+    /// `unavailable` (no geolocation URL configured), `too_large`.
+    func geolocation(outcome: String, duration: Duration) {
+        count("sluice_geolocation_total", [("outcome", outcome)])
+        time("sluice_geolocation_duration_seconds", [("outcome", outcome)], duration)
+        time("transformer_geo_call_duration", [("isSuccess", outcome == "ok" ? "true" : "false")], duration)
+    }
+
     func cacheLookup(hit: Bool) {
         count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
     }

@@ -82,7 +82,12 @@ public struct ToolingHandler: Sendable {
             items.append(Array(data))
         }
         let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"
-        let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
+        // rudder-transformer's rule for JavaScript: any codeVersion but "1" is legacy code. A missing
+        // one (which rudder-transformer refuses) is taken as "1".
+        let codeVersion = language == .javascript && revision["codeVersion"] != nil
+            ? CodeVersion(rudder: revision["codeVersion"] as? String) : .current
+        let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code,
+                                          codeVersion: codeVersion)
         let libraries: any LibraryProvider
         switch withLibraryVersions(request["libraryVersionIDs"] as? [String] ?? [], language: language) {
         case .success(let found): libraries = found

@@ -67,6 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
     var store: String?
     @Option(name: .customLong("config-backend-url"), help: "A rudder config backend for version ids not in the registry (env CONFIG_BACKEND_URL).")
     var configBackendURL: String?
+    @Option(name: .customLong("geolocation-url"), help: "The geolocation service geolocation(ip) asks, GET <URL>/geoip/<ip> (env GEOLOCATION_URL; unset: geolocation is not available).")
+    var geolocationURL: String?
+    @Option(name: .customLong("geolocation-timeout-ms"), help: "Time limit of each geolocation lookup (env GEOLOCATION_TIMEOUT_IN_MS; default 1000).")
+    var geolocationTimeout: Int?
     @Option(name: .customLong("config-backend-timeout-ms"), help: "Time limit of each config backend request (default 5000).")
     var configBackendTimeout: Int?
     @Option(name: .customLong("reload-interval-ms"), help: "How often to check the folders for changed files, which become new versions (default 1000; 0 turns it off).")
@@ -168,6 +172,12 @@ struct ServeCommand: AsyncParsableCommand {
         let backendTimeout = try integer(configBackendTimeout, "SLUICE_CONFIG_BACKEND_TIMEOUT_MS", "the config backend timeout") ?? 5000
         guard backendTimeout >= 1 else { throw ValidationError("the config backend timeout must be at least 1 ms") }
         configuration.configBackendTimeout = .milliseconds(backendTimeout)
+        configuration.geolocationURL = geolocationURL ?? environment["GEOLOCATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let url = configuration.geolocationURL, EgressPolicy.Origin(url: url) == nil {
+            throw ValidationError("the geolocation URL must be an absolute http(s) URL, not \(url)")
+        }
+        configuration.geolocationTimeout = try timeout(geolocationTimeout, "GEOLOCATION_TIMEOUT_IN_MS", "the geolocation timeout",
+                                                       configuration.geolocationTimeout)
         let format = logFormat ?? environment["SLUICE_LOG_FORMAT"] ?? "text"
         guard ["text", "json"].contains(format) else { throw ValidationError("the log format must be text or json, not \(format)") }
         let levelName = logLevel ?? environment["SLUICE_LOG_LEVEL"] ?? "info"

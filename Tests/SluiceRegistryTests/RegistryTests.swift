@@ -99,6 +99,36 @@ func write(_ files: [String: String], under root: String) throws {
         #expect(withLimits.version("b")?.id != afterLibrary["b"])
     }
 
+    /// issue 12, row 7: `"codeVersion": "0"` in transformation.json makes a legacy version, with
+    /// an id of its own that survives the store.
+    @Test func aManifestsCodeVersionZeroIsALegacyVersion() throws {
+        let code = "function transform(events) { return events; }"
+        let root = try folder([
+            "legacy/transformation.json": #"{"codeVersion": "0"}"#, "legacy/transform.js": code,
+            "current/transformation.json": #"{"codeVersion": "1"}"#, "current/transform.js": code,
+        ])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let legacy = try TransformationLoader.load(path: root + "/legacy")
+        #expect(legacy.source.codeVersion == .legacy)
+        #expect(try TransformationLoader.load(path: root + "/current").source.codeVersion == .current)
+        let version = TransformationVersion(source: legacy.source, libraries: [], origin: "test")
+        var current = legacy.source
+        current.codeVersion = .current
+        #expect(version.id != TransformationVersion(source: current, libraries: [], origin: "test").id)
+        let stored = try Catalog.decode(Catalog.encode(version), expectedID: version.id)
+        #expect(stored.source.codeVersion == .legacy)
+
+        try write(["legacy/transformation.json": #"{"codeVersion": "2"}"#], under: root)
+        #expect(throws: LoadError.self) { try TransformationLoader.load(path: root + "/legacy") }
+        let python = try folder(["p/transformation.json": #"{"codeVersion": "0"}"#, "p/transform.py": "def transform(events):\n    return events\n"])
+        defer { try? FileManager.default.removeItem(atPath: python) }
+        #expect {
+            try TransformationLoader.load(path: python + "/p")
+        } throws: { error in
+            (error as? LoadError)?.message.hasSuffix(#"codeVersion "0" (a legacy transform(events) script) is JavaScript only"#) == true
+        }
+    }
+
     @Test func aVersionPinsItsLibrariesCode() throws {
         let root = try folder(["t/a/transform.js": Self.transform, "lib/tagger.js": "export function tag() { return 1; }"])
         defer { try? FileManager.default.removeItem(atPath: root) }

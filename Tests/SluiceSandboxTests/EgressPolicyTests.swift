@@ -73,4 +73,21 @@ import Testing
         #expect(IPAddress.lenientIPv4("08.0.0.1") == nil)  // 8 is not an octal digit
         #expect(IPAddress.lenientIPv4("example") == nil)
     }
+
+    /// The geolocation service's origin (issue 12, row 6): allowed on a loopback address for
+    /// exactly that scheme, host and port; the operator's deny list still wins.
+    @Test func anAllowedOriginLiftsTheBuiltInDenialForThatOriginOnly() throws {
+        let origin = try #require(EgressPolicy.Origin(url: "http://127.0.0.1:8080/base"))
+        let policy = EgressPolicy(allowedOrigins: [origin])
+        func decide(_ url: String, _ policy: EgressPolicy) throws -> EgressPolicy.Decision {
+            guard case .success(let target) = policy.target(of: url), let address = target.address else { throw EgressPolicyError(url) }
+            return policy.decision(for: address, target: target)
+        }
+        #expect(try decide("http://127.0.0.1:8080/geoip/1.1.1.1", policy) == .allowed)
+        #expect(try decide("http://127.0.0.1:8081/geoip/1.1.1.1", policy) == .refused("127.0.0.1 is a loopback address"))
+        #expect(try decide("https://127.0.0.1:8080/", policy) == .refused("127.0.0.1 is a loopback address"))
+        #expect(try decide("http://127.0.0.2:8080/", policy) == .refused("127.0.0.2 is a loopback address"))
+        let denying = EgressPolicy(deny: [try #require(CIDR("127.0.0.0/8"))], allowedOrigins: [origin])
+        #expect(try decide("http://127.0.0.1:8080/", denying) == .refused("127.0.0.1 is in the operator's denied range 127.0.0.0/8"))
+    }
 }

@@ -136,9 +136,31 @@ final class FakeConfigBackend: @unchecked Sendable {
         #expect(text(response) == #"[{"statusCode":404,"error":"Transformation version nope not found","metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"}}]"#)
     }
 
+    /// issue 12, row 7: as rudder-transformer, JavaScript whose codeVersion is not the string "1"
+    /// (missing, "0", the number 1) is a legacy transform(events) script; Python never is.
+    @Test func javascriptIsLegacyUnlessItsCodeVersionIsTheStringOne() async throws {
+        let legacy = #"function transform(events) { return events.map(e => ({ ...e, legacy: true })); }"#
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformation/getByVersionId?versionId=missing": #"{"code":\#(JSONString.encode(legacy)),"language":"javascript","name":"L"}"#,
+            "/transformation/getByVersionId?versionId=number": #"{"code":\#(JSONString.encode(legacy)),"codeVersion":1,"language":"javascript","name":"L"}"#,
+            "/transformation/getByVersionId?versionId=zero": #"{"code":\#(JSONString.encode(legacy)),"codeVersion":"0","language":"javascript","name":"L"}"#,
+            "/transformation/getByVersionId?versionId=python": #"{"code":"def transformEvent(event, metadata):\n    return event\n","language":"pythonfaas","name":"P"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let (handler, _) = try handler(backend)
+        for version in ["missing", "number", "zero"] {
+            let response = handler.handle(body: Self.request(version), filterCode: false)
+            let body = text(response).replacingOccurrences(of: "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", with: "<uuid>", options: .regularExpression)
+            #expect(body == #"[{"output":{"n":1,"legacy":true},"metadata":{"sourceId":"s","destinationId":"d","messageId":"<uuid>"},"statusCode":200}]"#, "\(version)")
+        }
+        #expect(text(handler.handle(body: Self.request("python"), filterCode: false)) == #"[{"output":{"n":1},"metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"},"statusCode":200}]"#)
+    }
+
     @Test func aBackend5xxIs809AndIsNotCached() async throws {
         let backend = FakeConfigBackend()
-        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","codeVersion":"1","language":"javascript","name":"T"}"#]
         backend.failWith = 503
         try await backend.start()
         defer { backend.stop() }
@@ -152,7 +174,7 @@ final class FakeConfigBackend: @unchecked Sendable {
 
     @Test func anUnreachableOrSlowBackendIs809() async throws {
         let backend = FakeConfigBackend()
-        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","language":"javascript","name":"T"}"#]
+        backend.records = ["/transformation/getByVersionId?versionId=tv1": #"{"code":"export function transformEvent(e) { return e; }","codeVersion":"1","language":"javascript","name":"T"}"#]
         backend.delay = .seconds(3)
         try await backend.start()
         let (slow, _) = try handler(backend, timeout: .milliseconds(300))
