@@ -486,16 +486,23 @@ struct ResponseTimeMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let endpoint = Self.endpoints.contains(request.uri.path) ? request.uri.path : "other"
+        // The route the router matched (its pattern: `/v1/transformations/{name}`, not the name
+        // itself), known once `next` has run; paths that are no route count as `other`, so
+        // requests cannot mint labels.
+        func endpoint() -> String {
+            // (Hummingbird names an unmatched path "NotFound".)
+            if let matched = context.endpointPath, matched != "NotFound" { return matched }
+            return Self.endpoints.contains(request.uri.path) ? request.uri.path : "other"
+        }
         var response: Response
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
-            metrics.request(endpoint: endpoint, status: Int(error.status.code), duration: ContinuousClock.now - start)
+            metrics.request(endpoint: endpoint(), status: Int(error.status.code), duration: ContinuousClock.now - start)
             throw error
         }
         let elapsed = ContinuousClock.now - start
-        metrics.request(endpoint: endpoint, status: Int(response.status.code), duration: elapsed)
+        metrics.request(endpoint: endpoint(), status: Int(response.status.code), duration: elapsed)
         // "1.25ms": rudder-server parses it as a float after trimming "ms".
         response.headers[HTTPField.Name("X-Response-Time")!] = String(format: "%.2fms", elapsed.millisecondsValue)
         response.headers[HTTPField.Name("X-Instance-ID")!] = instanceID

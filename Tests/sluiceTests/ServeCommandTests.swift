@@ -167,6 +167,13 @@ import Testing
         #expect(metrics.headers.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
         #expect(metrics.body.contains(#"sluice_limit_hits_total{transformation="tag",version="sv"#))
         #expect(metrics.body.contains(#"sluice_http_requests_total{endpoint="/customTransform",status="200"} 2"#))
+        // /v1 routes by their pattern, unknown paths as `other`: requests cannot mint labels.
+        _ = try await server.get("/v1/transformations/some-name")
+        _ = try await server.get("/no/such/route")
+        let labelled = try await server.get("/metrics").body
+        #expect(labelled.contains(#"sluice_http_requests_total{endpoint="/v1/transformations/{name}","#), "\(labelled)")
+        #expect(labelled.contains(#"sluice_http_requests_total{endpoint="other",status="404"} 1"#))
+        #expect(!labelled.contains("some-name") && !labelled.contains("no/such"))
 
         let invalid = try await server.post("/customTransform", "[{")
         #expect(invalid.status == 400)
