@@ -102,9 +102,10 @@ public final class ServiceMetrics: Sendable {
 
     /// Events of a group that never ran, under rudder-transformer's error series.
     func rudderUnresolved(_ given: RudderLabels, status: Int, events: Int) {
+        let labels = rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets)
         count("transformer_user_transform_requests", [])
-        count("transformer_user_transform_input_events", [("workspaceId", rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets).workspaceId)], by: events)
-        rudderErrors(rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets), status: status, events: events)
+        count("transformer_user_transform_input_events", [("workspaceId", labels.workspaceId)], by: events)
+        rudderErrors(labels, status: status, events: events)
     }
 
     private func rudderErrors(_ labels: RudderLabels, status: Int, events: Int) {

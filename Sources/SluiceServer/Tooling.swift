@@ -99,25 +99,44 @@ public struct ToolingHandler: Sendable {
         case .compileFailed(let message), .refused(let message): return .error(400, message)
         case .lost(let reason): return .error(500, reason)
         }
+        return Self.testResponse(result, metadata: nil)
+    }
+
+    /// The test routes' answer: `{"transformedEvents": [...], "logs": ["Log: …"]}`. Without
+    /// `metadata` (`/transformation/test`) an element is the output or `{"error"}`; with it
+    /// (`/transformation/testRun`) `{"transformedEvent", "metadata"}` or `{"error", "metadata"}`,
+    /// the input's metadata as sent. Dropped events have no element, and a whole transformBatch
+    /// call that failed is one element, as rudder-transformer answers.
+    static func testResponse(_ result: BatchResult, metadata: [JSONText]?) -> WireResponse {
         var body = Array(#"{"transformedEvents":["#.utf8)
         var first = true
         var batchFailureSent = false
         for eventResult in result.results {
             switch eventResult.outcome {
+            case .dropped:
+                continue
+            case .failed(let failure) where failure.coversBatch && batchFailureSent:
+                continue
             case .output(let json):
                 if !first { body.append(UInt8(ascii: ",")) }
+                if metadata == nil {
+                    body += json
+                    first = false
+                    continue
+                }
+                body += #"{"transformedEvent":"#.utf8
                 body += json
-            case .failed(let failure) where failure.coversBatch && batchFailureSent:
-                continue  // one element for a whole transformBatch call that failed, as rudder-transformer
             case .failed(let failure):
                 batchFailureSent = batchFailureSent || failure.coversBatch
                 if !first { body.append(UInt8(ascii: ",")) }
                 body += #"{"error":"#.utf8
                 JSONString.append(failure.message, to: &body)
-                body.append(UInt8(ascii: "}"))
-            case .dropped:
-                continue
             }
+            if let metadata {
+                body += #","metadata":"#.utf8
+                body += eventResult.inputIndex.map { metadata[$0] } ?? Array("{}".utf8)
+            }
+            body.append(UInt8(ascii: "}"))
             first = false
         }
         body += #"],"logs":["#.utf8
@@ -189,38 +208,7 @@ public struct ToolingHandler: Sendable {
         case .compileFailed(let message), .refused(let message): return .error(400, message)
         case .lost(let reason): return .error(500, reason)
         }
-        var body = Array(#"{"transformedEvents":["#.utf8)
-        var first = true
-        var batchFailureSent = false
-        for eventResult in result.results {
-            let metadata = eventResult.inputIndex.map { metadataTexts[$0] } ?? Array("{}".utf8)
-            switch eventResult.outcome {
-            case .output(let json):
-                if !first { body.append(UInt8(ascii: ",")) }
-                body += #"{"transformedEvent":"#.utf8
-                body += json
-            case .failed(let failure) where failure.coversBatch && batchFailureSent:
-                continue
-            case .failed(let failure):
-                batchFailureSent = batchFailureSent || failure.coversBatch
-                if !first { body.append(UInt8(ascii: ",")) }
-                body += #"{"error":"#.utf8
-                JSONString.append(failure.message, to: &body)
-            case .dropped:
-                continue
-            }
-            body += #","metadata":"#.utf8
-            body += metadata
-            body.append(UInt8(ascii: "}"))
-            first = false
-        }
-        body += #"],"logs":["#.utf8
-        for (index, line) in result.logs.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            JSONString.append("Log: " + line.text, to: &body)
-        }
-        body += "]}".utf8
-        return WireResponse(status: 200, body: body)
+        return Self.testResponse(result, metadata: metadataTexts)
     }
 
     /// The libraries folder, preceded by the library versions `ids` from the config backend
