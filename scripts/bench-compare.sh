@@ -31,32 +31,8 @@ current="$(pwd)/.build/release/sluice"
 source scripts/bench-workload.sh
 prepare_workload "$workload" "$bench" "$work"
 
-ticks_per_second=$(getconf CLK_TCK)
-service_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
-  done
-  echo "$total"
-}
-
-# One run of a binary: prints "events/s cpu-µs-per-event".
-run() {
-  # A port and a store of its own per run (the second argument): nothing of one run holds up the next.
-  local binary=$1 port=$2 server rate errors before after
-  SLUICE_ISOLATION=processes "$binary" serve --host 127.0.0.1 --port "$port" --workers 2 \
-    --transformations "$work/transformations" --libraries "$bench/libraries" --store "$work/store-$port.sqlite" 2> "$work/serve.log" &
-  server=$!
-  for _ in $(seq 600); do grep -q "listening on" "$work/serve.log" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-  grep -q "listening on" "$work/serve.log" || { echo "$binary: the service did not start (port $port):" >&2; cat "$work/serve.log" >&2; exit 1; }
-  wrk -t1 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null
-  before=$(service_ticks "$server")
-  read -r _ rate _ _ _ errors <<< "$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')"
-  after=$(service_ticks "$server")
-  kill "$server"; wait "$server" 2>/dev/null || true
-  [ "$errors" = 0 ] || { echo "$binary: $errors non-2xx responses" >&2; exit 1; }
-  echo "$rate $(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / ($rate * $seconds):.1f}')")"
-}
+# One run of a binary (a port and a store of its own per run): "events/s cpu-µs-per-event".
+run() { measure_service "$1" processes "$2" "$work" "$bench" "$connections" "$seconds"; }
 
 echo "workload $workload, 200-event requests, wrk c$connections, ${seconds}s per run, $pairs alternating pairs"
 echo "baseline: $baseline"

@@ -29,32 +29,8 @@ swift build -c release >/dev/null
 source scripts/bench-workload.sh
 prepare_workload "$workload" "$bench" "$work"
 
-ticks_per_second=$(getconf CLK_TCK)
-# CPU ticks (user + system) of a process and its children.
-service_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
-  done
-  echo "$total"
-}
-
-# One run: prints "events/s cpu-µs-per-event".
-run() {
-  local isolation=$1 server rate errors before after
-  SLUICE_ISOLATION=$isolation .build/release/sluice serve --host 127.0.0.1 --port "$port" \
-    --transformations "$work/transformations" --libraries "$bench/libraries" 2> "$work/serve.log" &
-  server=$!
-  for _ in $(seq 200); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
-  grep -q "listening on" "$work/serve.log" || { echo "$isolation: the service did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
-  wrk -t1 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null
-  before=$(service_ticks "$server")
-  read -r _ rate _ _ _ errors <<< "$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')"
-  after=$(service_ticks "$server")
-  kill "$server"; wait "$server" 2>/dev/null || true
-  [ "$errors" = 0 ] || { echo "$isolation: $errors non-2xx responses" >&2; exit 1; }
-  echo "$rate $(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / ($rate * $seconds):.1f}')")"
-}
+# One run in an isolation mode: "events/s cpu-µs-per-event".
+run() { measure_service .build/release/sluice "$1" "$port" "$work" "$bench" "$connections" "$seconds"; }
 
 echo "workload $workload, 200-event requests, wrk c$connections, ${seconds}s per run, $pairs alternating pairs"
 echo "pair   in-process ev/s (µs/ev)   processes ev/s (µs/ev)   ratio"

@@ -21,3 +21,31 @@ done = function(summary, latency, requests)
 end
 LUA
 }
+
+# CPU ticks (user + system) of a process and its children (the service and its workers).
+service_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+  done
+  echo "$total"
+}
+
+# measure_service BINARY ISOLATION PORT WORK_DIR BENCH_DIR CONNECTIONS SECONDS: starts BINARY's
+# `sluice serve` (2 workers, a store of its own per port) on the prepared workload, warms it up
+# for 3 s, measures for SECONDS and prints "<events/s> <CPU µs per event>" of the whole service.
+measure_service() {
+  local binary=$1 isolation=$2 port=$3 work=$4 bench=$5 connections=$6 seconds=$7 server rate errors before after
+  SLUICE_ISOLATION=$isolation "$binary" serve --host 127.0.0.1 --port "$port" --workers 2 \
+    --transformations "$work/transformations" --libraries "$bench/libraries" --store "$work/store-$port.sqlite" 2> "$work/serve.log" &
+  server=$!
+  for _ in $(seq 600); do grep -q "listening on" "$work/serve.log" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  grep -q "listening on" "$work/serve.log" || { echo "$binary ($isolation): the service did not start (port $port):" >&2; cat "$work/serve.log" >&2; exit 1; }
+  wrk -t1 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" >/dev/null
+  before=$(service_ticks "$server")
+  read -r _ rate _ _ _ errors <<< "$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/customTransform" | grep '^RESULT')"
+  after=$(service_ticks "$server")
+  kill "$server"; wait "$server" 2>/dev/null || true
+  [ "$errors" = 0 ] || { echo "$binary ($isolation): $errors non-2xx responses" >&2; exit 1; }
+  echo "$rate $(python3 -c "print(f'{($after - $before) / $(getconf CLK_TCK) * 1e6 / ($rate * $seconds):.1f}')")"
+}
