@@ -29,6 +29,17 @@ public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
     /// The transformation version is disabled by its circuit breaker (its events kept ending
     /// worker processes or hitting limits); the message says why and until when.
     public static let disabled = FailureKind("disabled")
+    /// No such transformation or version (decided before any engine runs).
+    public static let notFound = FailureKind("not_found")
+    /// Where the code or the capacity comes from failed for a reason a retry can fix (a config
+    /// backend's 5xx or no answer, a store that is down, no worker free in time). Retryable.
+    public static let unavailable = FailureKind("unavailable")
+    /// The worker process running the batch was lost in a way that did not repeat when its events
+    /// were run again: not the events' fault. Retryable.
+    public static let workerLost = FailureKind("worker_lost")
+    /// The batch ran but changed state every tenant shares (an escape from the Python
+    /// restrictions): its results are not trusted. Retrying would do the same.
+    public static let refused = FailureKind("refused")
 
     /// Looks a kind up by its ``name``.
     public static func named(_ name: String) -> FailureKind {
@@ -43,6 +54,10 @@ public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
         case "engine": .engine
         case "crash": .crash
         case "disabled": .disabled
+        case "not_found": .notFound
+        case "unavailable": .unavailable
+        case "worker_lost": .workerLost
+        case "refused": .refused
         default: FailureKind(name)
         }
     }
@@ -51,6 +66,16 @@ public struct FailureKind: Sendable, Hashable, CustomStringConvertible {
 
     /// True for the two limit kinds.
     public var isLimit: Bool { self == .timeLimit || self == .memoryLimit }
+
+    /// True for the kinds a caller should retry (the same events may succeed when run again):
+    /// ``unavailable`` and ``workerLost``. Every other kind is the event's terminal result.
+    public var isRetryable: Bool { self == .unavailable || self == .workerLost }
+
+    /// Every kind this build knows, in a stable order (for documentation and exhaustive tests).
+    public static let all: [FailureKind] = [
+        .exception, .invalidResult, .timeLimit, .memoryLimit, .invalidInput, .unserializableResult, .compile, .engine,
+        .crash, .disabled, .notFound, .unavailable, .workerLost, .refused,
+    ]
 }
 
 /// A failed call: a kind and the message shown to the user.
