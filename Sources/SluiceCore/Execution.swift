@@ -5,14 +5,37 @@ public enum Execution: Sendable {
     /// The batch ran: every input has its results (a call that forced its worker process to be
     /// ended included: that input's result is its terminal failure).
     case ran(BatchResult)
-    /// The program does not compile (or link): the message, for every event of the batch.
-    case compileFailed(String)
-    /// Nothing usable came back for a reason a retry can fix (a worker process lost in a way that
-    /// did not repeat when the events were run again, no worker free in time): the caller should
-    /// retry the whole batch (HTTP 809 on `/customTransform`).
-    case lost(String)
-    /// The batch ran but its code changed state every tenant shares (an escape from the Python
-    /// restrictions): its results are not trusted, and every event fails with this message.
-    /// Retrying would do the same.
-    case refused(String)
+    /// Nothing of the batch is usable, for one reason that holds for every event: the program
+    /// does not compile (``FailureKind/compile``), the batch changed state every tenant shares
+    /// (``FailureKind/refused``), its worker process was lost in a way that did not repeat
+    /// (``FailureKind/workerLost``) or no worker could be had (``FailureKind/unavailable``). The
+    /// kind's ``FailureKind/isRetryable`` says whether running the batch again may succeed.
+    case failed(Failure)
+
+    /// The batch-level failure, or nil when the batch ran.
+    public var failure: Failure? {
+        if case .failed(let failure) = self { return failure }
+        return nil
+    }
+
+    /// Per-event results for `batch`: the batch's own when it ran, else the batch's failure for
+    /// every event (with its metadata), so every input has exactly one result.
+    public func results(for batch: Batch) -> BatchResult {
+        switch self {
+        case .ran(let result):
+            return result
+        case .failed(let failure):
+            return BatchResult(failing: batch, with: failure)
+        }
+    }
+}
+
+extension BatchResult {
+    /// Every input of `batch` failed with `failure`, each carrying its own metadata.
+    public init(failing batch: Batch, with failure: Failure) {
+        let metadata = batch.itemMetadata
+        self.init(results: batch.items.indices.map {
+            EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : Array("{}".utf8))
+        }, logs: [])
+    }
 }

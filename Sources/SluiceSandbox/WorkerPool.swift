@@ -9,7 +9,7 @@ import SluiceCore
 ///
 /// A batch is one round trip: a ``RunRequest`` frame out, ``FrameType/heartbeat`` frames while
 /// it runs, one reply frame back. A worker silent for the call's time limit plus ``Configuration/grace``
-/// is killed; a worker that dies mid-batch costs that batch (``Execution/lost(_:)``, which the
+/// is killed; a worker that dies mid-batch costs that batch (``FailureKind/workerLost``, which the
 /// HTTP layer turns into retryable items) and nothing else.
 public final class WorkerPool: @unchecked Sendable {
     // @unchecked: every mutable field is guarded by `mutex`.
@@ -41,9 +41,6 @@ public final class WorkerPool: @unchecked Sendable {
 
         public init() {}
     }
-
-    /// How a run through the pool ended (``SluiceCore/Execution``).
-    public typealias Execution = SluiceCore.Execution
 
     /// Events the pool reports (for logs and metrics). A slot of -1 is a spare worker.
     public enum Event: Sendable {
@@ -256,7 +253,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// finished run on a fresh worker. A death is the event's fault only when it repeats: the
     /// unfinished inputs are run once more, reporting after every call, and the input running
     /// when that worker dies too gets a terminal ``FailureKind/crash``; a death that does not
-    /// repeat is the infrastructure's, and the batch is ``Execution/lost(_:)`` (retryable).
+    /// repeat is the infrastructure's, and the batch fails with ``FailureKind/workerLost`` (retryable).
     public func run(_ program: Program, batch: Batch, limits: Limits) -> Execution {
         let metadata = batch.itemMetadata
         var finished: [EventResult] = []
@@ -295,19 +292,19 @@ public final class WorkerPool: @unchecked Sendable {
                     pending = notGiven
                 case .careful(let firstDeath, _):
                     // The death did not repeat: not the events' fault. A retry of the whole batch fixes it.
-                    return .lost(firstDeath)
+                    return .failed(Failure(.workerLost, firstDeath))
                 case .singly(let firstDeath, _):
                     pending = notGiven
-                    if pending.isEmpty { return .lost(firstDeath) }
+                    if pending.isEmpty { return .failed(Failure(.workerLost, firstDeath)) }
                 }
             case .compileFailed(let message):
-                guard attempts > 1 else { return .compileFailed(message) }
+                guard attempts > 1 else { return .failed(Failure(.compile, message)) }
                 for index in pending where !done.contains(index) { terminal(index, Failure(.compile, message), reason: message) }
                 pending = []
             case .refused(let reason):
-                return .refused(reason)
+                return .failed(Failure(.refused, reason))
             case .unavailable(let reason):
-                return .lost(reason)
+                return .failed(Failure(.unavailable, reason))
             case .overLimit(let state, let reason):
                 // A call (or the driver's work after it) ran past the time limit plus the grace:
                 // that input's fault, whatever a re-run would do.

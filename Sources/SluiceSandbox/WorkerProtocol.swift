@@ -3,24 +3,6 @@ import Glibc
 #endif
 import SluiceCore
 
-/// What a worker compiles: a transformation with every library it links, under a content id.
-/// The server ships it the first time a worker needs it; afterwards the id alone names it.
-public struct Program: Sendable {
-    /// The content id (a version id, or a hash for tooling code).
-    public var id: String
-    public var source: TransformationSource
-    public var libraries: [LibrarySource]
-    /// Compiled for one request only (tooling endpoints) and not kept in the worker's cache.
-    public var ephemeral: Bool
-
-    public init(id: String, source: TransformationSource, libraries: [LibrarySource], ephemeral: Bool = false) {
-        self.id = id
-        self.source = source
-        self.libraries = libraries
-        self.ephemeral = ephemeral
-    }
-}
-
 /// Frame types of the worker protocol.
 public enum FrameType {
     /// Worker → server, once at start: its pid and which confinement mechanisms are active.

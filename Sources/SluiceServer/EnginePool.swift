@@ -1,88 +1,69 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
 
-/// Runs requests on a fixed set of workers, each a thread with its own runtime (its own
-/// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event
-/// loops never block on user code and requests use every core.
+/// Runs requests on a fixed set of threads, so the service's event loops never block on user
+/// code. Each thread has its own handlers over the executor the service chose at start-up
+/// (``EnginePool/executors(processes:workers:cacheLimits:metrics:)``): the shared worker pool, or
+/// an in-process executor of its own (its own engines and compiled-code cache).
 public final class EnginePool: Sendable {
     private let jobs: BoundedQueue<@Sendable (Worker) -> Void>
     /// Threads that take requests.
     public let workers: Int
-    /// The worker processes user code runs in; nil: it runs on the threads themselves.
-    public let processes: WorkerPool?
     /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
     public let queueCapacity: Int
 
-    /// `workers` threads (default: one per core).
-    public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
-                queueCapacity: Int = 256, cacheLimits: CacheLimits = .init(), recorder: TrafficRecorder? = nil,
-                toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil, breaker: CircuitBreaker? = nil,
+    /// Where user code runs, chosen once: with worker processes every thread shares the pool
+    /// (two threads per process let one parse and map while the other waits); in process, each
+    /// of `workers` threads (default: one per core) gets an executor of its own.
+    public static func executors(processes: WorkerPool?, workers: Int = EnginePool.coreCount, cacheLimits: CacheLimits = .init(),
+                                 metrics: ServiceMetrics? = nil) -> (threads: Int, make: @Sendable () -> any BatchExecutor) {
+        if let processes { return (processes.configuration.count + 1, { processes }) }
+        return (workers, { InProcessExecutor(runtime: Runtime(libraries: NoLibraries()), cacheLimits: cacheLimits, observer: metrics) })
+    }
+
+    /// `threads` threads, each with an executor from `makeExecutor` (see ``executors(processes:workers:cacheLimits:metrics:)``).
+    public init(threads: Int, makeExecutor: @escaping @Sendable () -> any BatchExecutor, resolver: any VersionResolver,
+                metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, queueCapacity: Int = 256,
+                recorder: TrafficRecorder? = nil, toolingLibraries: any LibraryProvider = NoLibraries(),
+                libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])? = nil, breaker: CircuitBreaker? = nil,
                 fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
-        self.processes = processes
-        // With worker processes, a thread spends most of a request waiting for its worker: two
-        // threads per process let one parse and map while the other waits.
-        self.workers = max(1, processes.map { $0.configuration.count + 1 } ?? workers)
+        workers = max(1, threads)
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
-        for _ in 0..<self.workers {
+        for _ in 0..<workers {
             startThread {
-                // Versions carry their pinned libraries; the runtime's own provider is never used.
-                let runtime = Runtime(libraries: NoLibraries())
-                let resolver = WorkerResolver(runtime: runtime, registry: registry, catalog: catalog, configBackend: configBackend, limits: limits,
-                                              cache: CompiledCache(limits: cacheLimits), metrics: metrics, processes: processes)
-                var customTransform = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
-                                                             metrics: metrics, logger: logger, pool: processes)
+                let executor = makeExecutor()
+                var customTransform = CustomTransformHandler(executor: executor, resolver: resolver, limits: limits, recorder: recorder,
+                                                             metrics: metrics, logger: logger)
                 customTransform.fetch = fetch
                 customTransform.breaker = breaker
                 customTransform.fetchCallsPerInvocation = fetchCallsPerInvocation
-                var tooling = ToolingHandler(runtime: runtime, libraries: toolingLibraries, limits: limits, pool: processes)
+                var tooling = ToolingHandler(executor: executor, libraries: toolingLibraries, limits: limits)
                 tooling.fetch = fetch
                 tooling.fetchCallsPerInvocation = fetchCallsPerInvocation
-                if let configBackend {
-                    tooling.libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }
-                }
-                let worker = Worker(customTransform: customTransform, tooling: tooling, resolver: resolver)
+                tooling.libraryVersions = libraryVersions
+                let worker = Worker(customTransform: customTransform, tooling: tooling)
                 while true { jobs.pop()(worker) }
             }
         }
     }
 
-    /// What a job gets: the worker's handlers, over its own runtime.
+    /// What a job gets: the thread's handlers, over its executor.
     public struct Worker: Sendable {
         public let customTransform: CustomTransformHandler
         public let tooling: ToolingHandler
-        let resolver: WorkerResolver
 
-        /// Runs one batch of a version (compiled once per worker, from its cache).
-        public func run(_ version: TransformationVersion, items: [JSONText]) -> Result<BatchResult, VersionFailure> {
-            switch resolver.compiled(version) {
-            case .compiled(let compiled, let limits, _):
-                return .success(customTransform.runtime.run(compiled, batch: Batch(items: items), limits: limits ?? customTransform.limits))
-            case .isolated(let program, let limits):
-                switch customTransform.pool!.run(program, batch: Batch(items: items), limits: limits) {
-                case .ran(let result): return .success(result)
-                case .compileFailed(let message), .refused(let message): return .failure(VersionFailure(message: message))
-                case .lost(let reason): return .failure(VersionFailure(message: reason, retryable: true))
-                }
-            case .failed(let message), .notFound(let message), .transient(let message):
-                return .failure(VersionFailure(message: message))
-            }
+        /// Runs one batch of a version under its own limits (applied to the service's).
+        public func run(_ version: TransformationVersion, items: [JSONText]) -> Execution {
+            customTransform.executor.run(Program(version), batch: Batch(items: items), limits: version.limits.applied(to: customTransform.limits))
         }
-    }
-
-    /// Why a version cannot run (it does not compile).
-    public struct VersionFailure: Error, Sendable {
-        public let message: String
-        /// The worker process was lost (the batch may succeed when retried), not a compile error.
-        public var retryable = false
     }
 
     /// Runs `work` on a worker; 503 when `queueCapacity` requests are already waiting for one
@@ -111,108 +92,4 @@ public final class EnginePool: Sendable {
     }
 
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-}
-
-/// A worker's view of the versions: finds a version in the registry (by content id or by name,
-/// which means its live version), compiles it in the worker's own runtime with the libraries the
-/// version pinned, and keeps it in the worker's cache — compile failures too, since versions are
-/// immutable.
-final class WorkerResolver: VersionResolver, @unchecked Sendable {
-    // @unchecked: used only on its worker's thread.
-    private let runtime: Runtime
-    private let registry: Registry
-    private let limits: Limits
-    private let configBackend: ConfigBackend?
-    private let catalog: Catalog?
-    private let metrics: ServiceMetrics?
-    private let processes: WorkerPool?
-    let cache: CompiledCache<VersionResolution>
-
-    init(runtime: Runtime, registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, limits: Limits,
-         cache: CompiledCache<VersionResolution>, metrics: ServiceMetrics? = nil, processes: WorkerPool? = nil) {
-        self.processes = processes
-        self.metrics = metrics
-        self.catalog = catalog
-        self.runtime = runtime
-        self.registry = registry
-        self.configBackend = configBackend
-        self.limits = limits
-        self.cache = cache
-    }
-
-    func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution {
-        let version: TransformationVersion
-        if let hosted = registry.version(versionID) {
-            version = hosted
-        } else if let stored = catalogVersion(versionID) {
-            switch stored {
-            case .success(let found): version = found
-            case .failure(let failure): return .transient(failure.description)
-            }
-        } else if let configBackend {
-            do {
-                version = try configBackend.version(versionID: versionID, libraryVersionIDs: libraryVersionIDs)
-                metrics?.configBackendFetch(outcome: "ok")
-            } catch {
-                metrics?.configBackendFetch(outcome: {
-                    switch error {
-                    case .notFound: "not_found"
-                    case .transient: "transient"
-                    case .invalid: "invalid"
-                    }
-                }())
-                switch error {
-                case .notFound(let message): return .notFound(message)
-                case .transient(let message): return .transient(message)
-                case .invalid(let message): return .failed(message)
-                }
-            }
-        } else {
-            return .notFound("Transformation version \(versionID) not found")
-        }
-        return compiled(version)
-    }
-
-    /// A version the catalog (the API's store) holds, by id or name; a store failure is transient.
-    private func catalogVersion(_ idOrName: String) -> Result<TransformationVersion, Catalog.Failure>? {
-        guard let catalog else { return nil }
-        if let cached = catalog.cachedResolve(idOrName) { return .success(cached) }
-        // A worker is a plain thread, so it may wait for the store.
-        do {
-            return try waitFor { try await catalog.resolve(idOrName) }.map { .success($0) }
-        } catch let failure as Catalog.Failure {
-            return .failure(failure)
-        } catch {
-            return .failure(.store("\(error)"))
-        }
-    }
-
-    /// `version` compiled in this worker, from the cache or compiled now; with worker processes,
-    /// the version as a program for them (they compile it and cache it themselves).
-    func compiled(_ version: TransformationVersion) -> VersionResolution {
-        if processes != nil {
-            return .isolated(Program(id: version.id, source: version.source, libraries: version.libraries),
-                             limits: version.limits.applied(to: limits))
-        }
-        if let cached = cache.value(for: version.id) {
-            metrics?.cacheLookup(hit: true)
-            return cached
-        }
-        metrics?.cacheLookup(hit: false)
-        let resolution: VersionResolution
-        let start = ContinuousClock.now
-        do {
-            resolution = .compiled(try runtime.compile(version.source, libraries: version.libraryProvider),
-                                   limits: version.limits.applied(to: limits), id: version.id)
-        } catch {
-            resolution = .failed(error.message)
-        }
-        var failed = false
-        if case .failed = resolution { failed = true }
-        metrics?.compiled(transformation: version.name, version: version.id, duration: ContinuousClock.now - start, failed: failed)
-        let evictions = cache.evictions
-        cache.insert(resolution, for: version.id, bytes: version.source.code.utf8.count + version.libraries.reduce(0) { $0 + $1.code.utf8.count })
-        metrics?.cacheEvictions(cache.evictions - evictions)
-        return resolution
-    }
 }

@@ -94,8 +94,8 @@ struct NativeRoutes: Sendable {
         // Compile before the stream starts, so a version that does not compile is a plain 400.
         let check = await pool.perform { worker in
             switch worker.run(version, items: []) {
-            case .success: WireResponse(status: 200, body: [])
-            case .failure(let failure): .error(failure.retryable ? 503 : 400, failure.message)
+            case .ran: WireResponse(status: 200, body: [])
+            case .failed(let failure): .error(failure.kind.responseStatus, failure.message)
             }
         }
         guard check.status == 200 else { return SluiceService.response(check) }
@@ -116,10 +116,8 @@ struct NativeRoutes: Sendable {
                 summary.events += items.count
                 let batch = await pool.performValue { worker -> RunSummary.Batch in
                     switch worker.run(version, items: items) {
-                    case .success(let result): return RunSummary.lines(result, firstIndex: first, logs: withLogs)
-                    case .failure(let failure):
-                        return RunSummary.failureLines(count: items.count, firstIndex: first, message: failure.message,
-                                                       kind: failure.retryable ? .engine : .compile)
+                    case .ran(let result): return RunSummary.lines(result, firstIndex: first, logs: withLogs)
+                    case .failed(let failure): return RunSummary.failureLines(count: items.count, firstIndex: first, failure: failure)
                     }
                 }
                 guard let batch else {
@@ -215,9 +213,11 @@ struct RunSummary {
         return batch
     }
 
-    /// Every event of a batch failed for one reason: `compile`, or `engine` (a lost worker
-    /// process: retrying the events may succeed).
-    static func failureLines(count: Int, firstIndex: Int, message: String, kind: FailureKind = .compile) -> Batch {
+    /// Every event of a batch failed for one reason (`compile`, `worker_lost`, …: the kind says
+    /// whether retrying the events may succeed).
+    static func failureLines(count: Int, firstIndex: Int, failure: Failure) -> Batch {
+        let message = failure.message
+        let kind = failure.kind
         var batch = Batch(errors: count)
         for index in 0..<count {
             batch.lines += #"{"index":\#(firstIndex + index),"error":"#.utf8

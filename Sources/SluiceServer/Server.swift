@@ -296,11 +296,19 @@ public struct SluiceService {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let logger = configuration.logger
         let metrics = self.metrics
-        let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
-                              limits: configuration.limits, workers: configuration.workers,
-                              cacheLimits: configuration.cacheLimits, recorder: recorder,
-                              toolingLibraries: catalog.libraryProvider(), processes: processes, breaker: breaker,
-                              fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
+        // Where user code runs is decided here, once: every handler then uses the same seam.
+        let executors = EnginePool.executors(processes: processes, workers: configuration.workers, cacheLimits: configuration.cacheLimits,
+                                             metrics: metrics)
+        let resolver = WorkerResolver(registry: registry, catalog: catalog, configBackend: configBackend, limits: configuration.limits,
+                                      metrics: metrics)
+        var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
+        if let configBackend {
+            libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }
+        }
+        let pool = EnginePool(threads: executors.threads, makeExecutor: executors.make, resolver: resolver, metrics: metrics, logger: logger,
+                              limits: configuration.limits, recorder: recorder, toolingLibraries: catalog.libraryProvider(),
+                              libraryVersions: libraryVersions,
+                              breaker: breaker, fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
         if let interval = configuration.reloadInterval {
             let catalog = self.catalog
             let registry = self.registry

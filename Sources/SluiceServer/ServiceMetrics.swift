@@ -2,11 +2,12 @@ import Foundation
 import Metrics
 import Prometheus
 import SluiceCore
+import SluiceRuntime
 
 /// The service's metrics, recorded through swift-metrics into its own Prometheus registry (no
 /// global bootstrap, so several services — tests — can live in one process) and exposed at
 /// `GET /metrics`. Names and labels are stable; docs/http.md lists them.
-public final class ServiceMetrics: Sendable {
+public final class ServiceMetrics: CompileObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let openConnectionsGauge: Metrics.Gauge
@@ -122,7 +123,7 @@ public final class ServiceMetrics: Sendable {
         count("sluice_unresolved_events_total", [("status", String(status))], by: events)
     }
 
-    func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {
+    public func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {
         let labels = [("transformation", transformation), ("version", version)]
         time("sluice_compile_duration_seconds", labels, duration)
         if failed { count("sluice_compile_failures_total", labels) }
@@ -161,11 +162,11 @@ public final class ServiceMetrics: Sendable {
         time("transformer_geo_call_duration", [("isSuccess", outcome == "ok" ? "true" : "false")], duration)
     }
 
-    func cacheLookup(hit: Bool) {
+    public func cacheLookup(hit: Bool) {
         count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
     }
 
-    func cacheEvictions(_ number: Int) {
+    public func cacheEvictions(_ number: Int) {
         count("sluice_compiled_cache_evictions_total", [], by: number)
     }
 

@@ -7,14 +7,13 @@ import SluiceSandbox
 /// rudder-transformer's test and tooling endpoints (CONTRACT.md §2.2), independent of the HTTP
 /// library: what the control plane calls while a user edits a transformation. Code arrives inline,
 /// is compiled for the one request (never cached) and runs under the service's limits; libraries
-/// are imported by name from the service's libraries folder. With a worker pool, the code is
-/// compiled and run in a worker process, never in the server.
+/// are imported by name from the service's libraries folder. The code runs on the service's
+/// executor: with worker processes (the default), in a worker, never in the server.
 public struct ToolingHandler: Sendable {
-    public let runtime: Runtime
+    /// Where user code runs (in a worker process with the service's default isolation).
+    public let executor: any BatchExecutor
     public let libraries: any LibraryProvider
     public let limits: Limits
-    /// Where user code runs when set (the service's default); nil: in this process.
-    public let pool: WorkerPool?
     /// Performs fetches of code running in this process (worker processes use the pool's).
     public var fetch: FetchHandler?
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
@@ -22,34 +21,25 @@ public struct ToolingHandler: Sendable {
     /// `libraryVersionIDs`; nil: those ids are ignored and imports use the libraries folder.
     public var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
 
-    public init(runtime: Runtime, libraries: any LibraryProvider, limits: Limits = .defaults, pool: WorkerPool? = nil) {
-        self.runtime = runtime
+    public init(executor: any BatchExecutor, libraries: any LibraryProvider, limits: Limits = .defaults) {
+        self.executor = executor
         self.libraries = libraries
         self.limits = limits
-        self.pool = pool
     }
 
-    /// Compiles `source` with `libraries` for this request only and runs `batch` through it: in a
-    /// worker process when there is a pool, else here.
-    func execute(_ source: TransformationSource, libraries: any LibraryProvider, batch: Batch) -> WorkerPool.Execution {
+    /// Links `source` with `libraries` and runs `batch` through it as a program for this request
+    /// only (compiled, never cached).
+    func execute(_ source: TransformationSource, libraries: any LibraryProvider, batch: Batch) -> Execution {
         var batch = batch
         batch.fetch = fetch
         batch.fetchCallsPerInvocation = fetchCallsPerInvocation
-        guard let pool else {
-            do {
-                let compiled = try runtime.compile(source, libraries: libraries)
-                return .ran(runtime.run(compiled, batch: batch, limits: limits))
-            } catch {
-                return .compileFailed(error.message)
-            }
-        }
         let version: TransformationVersion
         do {
             version = try TransformationVersion.linking(source, from: libraries, origin: "tooling")
         } catch {
-            return .compileFailed("\(error)")
+            return .failed(Failure(.compile, "\(error)"))
         }
-        return pool.run(Program(id: version.id, source: source, libraries: version.libraries, ephemeral: true), batch: batch, limits: limits)
+        return executor.run(Program(version, ephemeral: true), batch: batch, limits: limits)
     }
 
     /// `POST /transformation/test`: `{"events": [{"message", "metadata"?}], "trRevCode": {"code",
@@ -96,8 +86,7 @@ public struct ToolingHandler: Sendable {
         let result: BatchResult
         switch execute(source, libraries: libraries, batch: Batch(items: items)) {
         case .ran(let ran): result = ran
-        case .compileFailed(let message), .refused(let message): return .error(400, message)
-        case .lost(let reason): return .error(500, reason)
+        case .failed(let failure): return .error(failure.kind.responseStatus, failure.message)
         }
         return Self.testResponse(result, metadata: nil)
     }
@@ -205,8 +194,7 @@ public struct ToolingHandler: Sendable {
         let result: BatchResult
         switch execute(source, libraries: libraries, batch: batch) {
         case .ran(let ran): result = ran
-        case .compileFailed(let message), .refused(let message): return .error(400, message)
-        case .lost(let reason): return .error(500, reason)
+        case .failed(let failure): return .error(failure.kind.responseStatus, failure.message)
         }
         return Self.testResponse(result, metadata: metadataTexts)
     }
@@ -257,7 +245,7 @@ public struct ToolingHandler: Sendable {
         switch execute(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]),
                        batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)])) {
         case .ran(let ran): result = ran
-        case .compileFailed(let message), .lost(let message), .refused(let message): return message
+        case .failed(let failure): return failure.message
         }
         for eventResult in result.results {
             if case .failed(let failure) = eventResult.outcome { return failure.message }
@@ -270,7 +258,7 @@ public struct ToolingHandler: Sendable {
         let source = TransformationSource(name: "check", language: language, fileName: "transform.\(language.fileExtension)", code: code)
         switch execute(source, libraries: libraries, batch: Batch(items: [])) {
         case .ran: return nil
-        case .compileFailed(let message), .lost(let message), .refused(let message): return message
+        case .failed(let failure): return failure.message
         }
     }
 

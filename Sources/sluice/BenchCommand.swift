@@ -109,7 +109,10 @@ struct BenchCommand: ParsableCommand {
             var handlerOverhead: Double?
             var parseShare: Double?
             if customTransform {
-                let handler = CustomTransformHandler(runtime: runtime, resolver: FixedResolver(compiled: compiled))
+                // The service's path: the same runtime behind the in-process executor, the program
+                // linked as a version would be.
+                let program = try Program.linking(source, from: runtime.libraries)
+                let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: FixedResolver(program: program))
                 var engineTime = Duration.zero
                 var parseTime = Duration.zero
                 let handlerStart = ContinuousClock.now
@@ -233,10 +236,10 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// Every version id resolves to the one compiled workload.
+/// Every version id resolves to the one workload.
 private struct FixedResolver: VersionResolver {
-    let compiled: any CompiledTransformation
-    func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution { .compiled(compiled) }
+    let program: Program
+    func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution { .found(program, limits: nil) }
 }
 
 extension BenchCommand {

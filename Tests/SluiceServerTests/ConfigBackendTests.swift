@@ -57,8 +57,8 @@ final class FakeConfigBackend: @unchecked Sendable {
         let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none")
         let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout)
         let runtime = Runtime(libraries: NoLibraries())
-        let resolver = WorkerResolver(runtime: runtime, registry: registry, configBackend: client, limits: .defaults, cache: CompiledCache(limits: .init()))
-        return (CustomTransformHandler(runtime: runtime, resolver: resolver), client)
+        let resolver = WorkerResolver(registry: registry, configBackend: client, limits: .defaults)
+        return (CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: resolver), client)
     }
 
     func text(_ response: WireResponse) -> String { String(decoding: response.body, as: UTF8.self) }
@@ -107,7 +107,7 @@ final class FakeConfigBackend: @unchecked Sendable {
         try await backend.start()
         defer { backend.stop() }
         let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5))
-        var tooling = ToolingHandler(runtime: Runtime(libraries: NoLibraries()), libraries: NoLibraries())
+        var tooling = ToolingHandler(executor: InProcessExecutor(), libraries: NoLibraries())
         tooling.libraryVersions = { ids, language in try client.libraries(versionIDs: ids, language: language) }
         let code = #"import { double } from \"myLibV2\";\nexport function transformEvent(e) { return { n: double(e.n) }; }"#
         let test = tooling.testTransformation(body: Array(#"{"events":[{"message":{"n":2}}],"trRevCode":{"code":"\#(code)","language":"javascript"},"libraryVersionIDs":["lv1"]}"#.utf8))

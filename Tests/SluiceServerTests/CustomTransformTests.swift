@@ -27,17 +27,14 @@ struct TestResolver: VersionResolver {
     ]
 
     func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution {
-        if versionID == "v-down" { return .transient("config backend unreachable") }
-        guard let code = Self.code[versionID] else { return .notFound("Transformation \(versionID) not found") }
-        do {
-            return .compiled(try runtime.compile(TransformationSource(name: versionID, language: .javascript, fileName: "transform.js", code: code)))
-        } catch {
-            return .failed(error.message)
-        }
+        if versionID == "v-down" { return .failed(Failure(.unavailable, "config backend unreachable")) }
+        guard let code = Self.code[versionID] else { return .failed(Failure(.notFound, "Transformation \(versionID) not found")) }
+        let source = TransformationSource(name: versionID, language: .javascript, fileName: "transform.js", code: code)
+        return .found(Program(id: versionID, source: source, libraries: []), limits: nil)
     }
 }
 
-let handler = CustomTransformHandler(runtime: runtime, resolver: TestResolver())
+let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: TestResolver())
 
 /// One request item: `message`, and the rest of the envelope rudder-server sends.
 func event(_ message: String, id: String, version: String? = "v-upper", source: String = "s1", destination: String = "d1") -> String {

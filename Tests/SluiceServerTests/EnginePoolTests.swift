@@ -9,12 +9,12 @@ import Testing
     @Test func evictsTheLeastRecentlyUsedPastTheCountAndCountsHitsAndMisses() {
         var limits = CacheLimits()
         limits.count = 2
-        let cache = CompiledCache<VersionResolution>(limits: limits)
+        let cache = CompiledCache<String>(limits: limits)
         #expect(cache.value(for: "a") == nil)
-        cache.insert(.failed("a"), for: "a", bytes: 10)
-        cache.insert(.failed("b"), for: "b", bytes: 10)
+        cache.insert("a", for: "a", bytes: 10)
+        cache.insert("b", for: "b", bytes: 10)
         #expect(cache.value(for: "a") != nil)   // a is now more recent than b
-        cache.insert(.failed("c"), for: "c", bytes: 10)
+        cache.insert("c", for: "c", bytes: 10)
         #expect(cache.count == 2)
         #expect(cache.value(for: "b") == nil)
         #expect(cache.value(for: "a") != nil && cache.value(for: "c") != nil)
@@ -24,11 +24,11 @@ import Testing
     @Test func evictsPastTheByteBudgetButKeepsTheNewestEvenWhenItAloneIsTooLarge() {
         var limits = CacheLimits()
         limits.bytes = 100
-        let cache = CompiledCache<VersionResolution>(limits: limits)
-        cache.insert(.failed("a"), for: "a", bytes: 60)
-        cache.insert(.failed("b"), for: "b", bytes: 60)
+        let cache = CompiledCache<String>(limits: limits)
+        cache.insert("a", for: "a", bytes: 60)
+        cache.insert("b", for: "b", bytes: 60)
         #expect(cache.count == 1 && cache.value(for: "b") != nil)
-        cache.insert(.failed("huge"), for: "huge", bytes: 1000)
+        cache.insert("huge", for: "huge", bytes: 1000)
         #expect(cache.count == 1 && cache.value(for: "huge") != nil)
     }
 }
@@ -45,8 +45,9 @@ import Testing
         try write("lib/tagger.js", "export function tag() { return 1; }")
         let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
         let runtime = Runtime(libraries: NoLibraries())
-        let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: .defaults, cache: CompiledCache(limits: .init()))
-        let handler = CustomTransformHandler(runtime: runtime, resolver: resolver)
+        let resolver = WorkerResolver(registry: registry, limits: .defaults)
+        let lookups = CacheLookups()
+        let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime, observer: lookups), resolver: resolver)
         func run(_ version: String) -> String {
             let body = #"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]}}]"#
             return String(decoding: handler.handle(body: Array(body.utf8), filterCode: false).body, as: UTF8.self)
@@ -54,7 +55,7 @@ import Testing
         let first = try #require(registry.version("a")).id
         #expect(run("a").contains(#""t":1"#))
         #expect(run(first).contains(#""t":1"#))
-        #expect(resolver.cache.misses == 1 && resolver.cache.hits == 1, "the name and the id are the same version")
+        #expect(lookups.misses == 1 && lookups.hits == 1, "the name and the id are the same version")
 
         try write("lib/tagger.js", "export function tag() { return 2; }")
         registry.reload()
@@ -62,4 +63,14 @@ import Testing
         #expect(run(first).contains(#""t":1"#), "an old id keeps running the code it named")
         #expect(run("sv000000000000000000000000").contains(#""statusCode":404"#))
     }
+}
+
+/// Counts an executor's cache lookups.
+final class CacheLookups: CompileObserver, @unchecked Sendable {
+    // @unchecked: the tests run the handler on one thread.
+    private(set) var hits = 0
+    private(set) var misses = 0
+    func cacheLookup(hit: Bool) { if hit { hits += 1 } else { misses += 1 } }
+    func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {}
+    func cacheEvictions(_ count: Int) {}
 }

@@ -10,7 +10,7 @@ import Testing
     static let libraries = InMemoryLibraries([
         LibrarySource(importName: "tagger", language: .javascript, fileName: "tagger.js", code: "export function tag(e) { e.tagged = true; return e; }"),
     ])
-    let tooling = ToolingHandler(runtime: Runtime(libraries: NoLibraries()), libraries: ToolingTests.libraries,
+    let tooling = ToolingHandler(executor: InProcessExecutor(), libraries: ToolingTests.libraries,
                                  limits: Limits(timeMilliseconds: 500, memoryMegabytes: 128))
 
     func text(_ response: WireResponse) -> String { String(decoding: response.body, as: UTF8.self) }

@@ -211,11 +211,11 @@ let poisonCases = [
         }
         #expect(killed == 1)
         // The re-run passed: the death was not the event's. A retry of the batch fixes it (809).
-        guard case .lost(let reason) = execution else {
+        guard let failure = execution.failure, failure.kind == .workerLost else {
             Issue.record("expected a retryable loss, got \(describe(execution))")
             return
         }
-        #expect(reason.contains("SIGKILL"))
+        #expect(failure.message.contains("SIGKILL"))
         // And the batch then runs.
         #expect(describe(pool.run(Self.slowOne, batch: Batch(items: Self.events), limits: Self.limits))
             == [#"0 output {"n":0} m0"#, #"1 output {"n":1} m1"#, #"2 output {"n":2} m2"#])

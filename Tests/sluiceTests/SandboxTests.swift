@@ -44,7 +44,7 @@ let bombLimits = Limits(timeMilliseconds: 5000, memoryMegabytes: 64)
 
 /// Runs `code` in the hostile pool on one event.
 func runIsolated(_ code: String, _ language: Language, libraries: [LibrarySource] = [], event: String = #"{"message":{"a":1},"metadata":{}}"#,
-                 name: String = "hostile", pool: WorkerPool = hostilePool, limits: Limits = hostileLimits) -> WorkerPool.Execution {
+                 name: String = "hostile", pool: WorkerPool = hostilePool, limits: Limits = hostileLimits) -> Execution {
     let source = TransformationSource(name: name, language: language, fileName: "transform.\(language.fileExtension)", code: code)
     // Content-addressed like versions: the same code is the same program.
     let id = "test-" + String(UInt(bitPattern: (code + libraries.map(\.code).joined()).hashValue), radix: 16)
@@ -65,13 +65,13 @@ func workerProcessIDs() -> [Int32] {
 }
 
 /// The single output of a run, or nil.
-func onlyOutput(_ execution: WorkerPool.Execution) -> String? {
+func onlyOutput(_ execution: Execution) -> String? {
     guard case .ran(let result) = execution, result.results.count == 1, case .output(let json) = result.results[0].outcome else { return nil }
     return String(decoding: json, as: UTF8.self)
 }
 
 /// The single failure of a run, or nil.
-func onlyFailure(_ execution: WorkerPool.Execution) -> Failure? {
+func onlyFailure(_ execution: Execution) -> Failure? {
     guard case .ran(let result) = execution, result.results.count == 1, case .failed(let failure) = result.results[0].outcome else { return nil }
     return failure
 }
@@ -327,11 +327,11 @@ let hostileCases: [HostileCase] = [
             #expect(kinds.contains(failure.kind), "\(hostile.name): \(failure.kind) \(failure.message)")
             #expect(text.isEmpty || failure.message.contains(text), "\(hostile.name): \(failure.message)")
         case .doesNotCompile(let text):
-            guard case .compileFailed(let message) = execution else {
+            guard let failure = execution.failure, failure.kind == .compile else {
                 Issue.record("\(hostile.name): expected a compile failure, got \(execution)")
                 return
             }
-            #expect(message.contains(text), "\(hostile.name): \(message)")
+            #expect(failure.message.contains(text), "\(hostile.name): \(failure.message)")
         case .workerReplaced:
             let failure = try #require(onlyFailure(execution), "\(hostile.name): expected one failure, got \(execution)")
             #expect(failure.kind == .timeLimit && failure.message == hostile.limits.timeLimitMessage, "\(hostile.name): \(failure)")
@@ -411,10 +411,11 @@ let hostileCases: [HostileCase] = [
                 return e
             """
         let before = hostilePool.status.replacements
-        guard case .refused(let reason) = runIsolated(relentless, .python) else {
+        guard let refusal = runIsolated(relentless, .python).failure, refusal.kind == .refused else {
             Issue.record("expected a refusal")
             return
         }
+        let reason = refusal.message
         #expect(reason.contains("changed state every transformation shares (finalisers kept changing"), "\(reason)")
         // The next tenant gets a new worker and the real modules.
         #expect(onlyOutput(runIsolated(next, .python)) == clean)

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SluiceCore
+import SluiceRegistry
+import SluiceSandbox
+
+/// What an ``InProcessExecutor`` reports about its compiled-code cache (the service's metrics).
+public protocol CompileObserver: Sendable {
+    /// A program was looked up in the cache.
+    func cacheLookup(hit: Bool)
+    /// A program was compiled (or failed to) in `duration`.
+    func compiled(transformation: String, version: String, duration: Duration, failed: Bool)
+    /// `count` programs were evicted to make room.
+    func cacheEvictions(_ count: Int)
+}
+
+/// Runs programs on an in-process ``Runtime``, compiling each program id once (a compile error
+/// too: program ids are content ids, so the code under an id never changes).
+///
+/// One executor owns one runtime, whose engines confine their interpreters to their own threads:
+/// a caller that wants engines on several cores uses one executor per thread (as the service's
+/// in-process mode does).
+public final class InProcessExecutor: BatchExecutor, @unchecked Sendable {
+    // @unchecked: `cache` is guarded by `mutex`.
+    public let runtime: Runtime
+    private let cache: CompiledCache<Result<any CompiledTransformation, CompileError>>
+    private let observer: (any CompileObserver)?
+    private var mutex = pthread_mutex_t()
+
+    public init(runtime: Runtime = Runtime(libraries: NoLibraries()), cacheLimits: CacheLimits = CacheLimits(),
+                observer: (any CompileObserver)? = nil) {
+        self.runtime = runtime
+        self.observer = observer
+        cache = CompiledCache(limits: cacheLimits)
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    /// `program` compiled, from the cache or now.
+    public func compiled(_ program: Program) -> Result<any CompiledTransformation, CompileError> {
+        pthread_mutex_lock(&mutex)
+        let cached = program.ephemeral ? nil : cache.value(for: program.id)
+        pthread_mutex_unlock(&mutex)
+        if !program.ephemeral { observer?.cacheLookup(hit: cached != nil) }
+        if let cached { return cached }
+        let start = ContinuousClock.now
+        let compiled = Result { () throws(CompileError) in
+            try runtime.compile(program.source, libraries: InMemoryLibraries(program.libraries))
+        }
+        if !program.ephemeral {
+            var failed = false
+            if case .failure = compiled { failed = true }
+            observer?.compiled(transformation: program.source.name, version: program.id, duration: ContinuousClock.now - start, failed: failed)
+            pthread_mutex_lock(&mutex)
+            let evictions = cache.evictions
+            cache.insert(compiled, for: program.id,
+                         bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
+            let evicted = cache.evictions - evictions
+            pthread_mutex_unlock(&mutex)
+            if evicted > 0 { observer?.cacheEvictions(evicted) }
+        }
+        return compiled
+    }
+
+    public func run(_ program: Program, batch: Batch, limits: Limits) -> Execution {
+        switch compiled(program) {
+        case .success(let transformation): .ran(runtime.run(transformation, batch: batch, limits: limits))
+        case .failure(let error): .failed(Failure(.compile, error.message))
+        }
+    }
+}
