@@ -99,10 +99,18 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Layer 4: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
+        .target(
+            name: "SluiceBenchmarks",
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceServer"],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 5: the command line.
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "SluiceBenchmarks",
                 "SluiceRegistry",
                 "SluiceRuntime",
                 "SluiceSandbox",

@@ -1,0 +1,163 @@
+import Foundation
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+import SluiceServer
+
+/// `sluice bench`: for each workload, the time to compile a new version and the events per second
+/// through one engine on one thread, with warm compiled code and the per-call limits armed; with
+/// ``Options/customTransform`` also through the service's request handling (no network).
+public struct EngineBenchmark {
+    public struct Options: Sendable {
+        /// Events per batch.
+        public var batchSize = 200
+        /// Minimum seconds of each measuring round.
+        public var seconds = 1.0
+        /// Measuring rounds; the median is reported.
+        public var rounds = 5
+        /// Also run the events as `/customTransform` request bodies through the service's handler.
+        public var customTransform = false
+        public init() {}
+    }
+
+    /// One workload's figures.
+    public struct Result: Sendable {
+        public var workload: String
+        public var compileMilliseconds: Double
+        /// Events per second of each round, sorted.
+        public var rates: [Double]
+        public var outputsPerPass: Int
+        /// Through `/customTransform` handling: events per second, its cost over the engine's
+        /// time and the share of that spent parsing, in percent.
+        public var customTransform: (eventsPerSecond: Double, overheadPercent: Double, parsingPercent: Double)?
+        /// Events per second of the same work in a plain CPython loop (Python workloads).
+        public var plainCPython: Double?
+
+        public var median: Double { rates[rates.count / 2] }
+
+        /// The figures as the JSON report's row.
+        public var row: [String: Any] {
+            var row: [String: Any] = ["workload": workload, "compileMilliseconds": compileMilliseconds, "eventsPerSecond": median.rounded(),
+                                      "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
+                                      "outputsPerPass": outputsPerPass]
+            if let customTransform {
+                row["customTransformEventsPerSecond"] = customTransform.eventsPerSecond.rounded()
+                row["customTransformOverheadPercent"] = customTransform.overheadPercent.rounded()
+                row["customTransformParsingPercent"] = customTransform.parsingPercent.rounded()
+            }
+            if let plainCPython { row["plainCPythonEventsPerSecond"] = plainCPython }
+            return row
+        }
+    }
+
+    public let workload: ReferenceWorkload
+    public let options: Options
+
+    public init(workload: ReferenceWorkload, options: Options) {
+        self.workload = workload
+        self.options = options
+    }
+
+    /// Measures workload `name` of `language` on `items` (and `requestBodies` for the handler).
+    public func measure(_ name: String, language: Language, items: [JSONText], requestBodies: [[UInt8]]) throws -> Result {
+        let source = try workload.source(name, language: language)
+        // A fresh engine per workload, so one workload's heap and JIT state do not slow the next.
+        let runtime = Runtime(libraries: LibraryDirectory(root: workload.librariesDirectory))
+
+        // Compile time of a new version: median of 21 compiles after one warm-up.
+        var compileTimes: [Double] = []
+        var compiled = try runtime.compile(source)
+        for _ in 0..<21 {
+            let start = ContinuousClock.now
+            compiled = try runtime.compile(source)
+            compileTimes.append((ContinuousClock.now - start).millisecondsValue)
+        }
+        compileTimes.sort()
+
+        // Throughput: whole passes over the events until `seconds` have passed (after a warm-up pass).
+        let batches = stride(from: 0, to: items.count, by: options.batchSize).map {
+            Batch(items: Array(items[$0..<min($0 + options.batchSize, items.count)]))
+        }
+        var outputs = 0
+        for batch in batches { outputs += runtime.run(compiled, batch: batch, limits: .defaults).results.count }
+        let rates = rounds(events: items.count) {
+            for batch in batches {
+                let result = runtime.run(compiled, batch: batch, limits: .defaults)
+                precondition(result.results.count >= batch.items.count || compiled.isBatch)
+            }
+        }
+        var result = Result(workload: name, compileMilliseconds: compileTimes[compileTimes.count / 2], rates: rates, outputsPerPass: outputs)
+        if options.customTransform {
+            // The service's path: the same runtime behind the in-process executor, the program
+            // linked as a version would be.
+            let program = try Program.linking(source, from: runtime.libraries)
+            let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: FixedResolver(program: program))
+            var engineTime = Duration.zero
+            var parseTime = Duration.zero
+            let handlerStart = ContinuousClock.now
+            let handlerRates = rounds(events: items.count) {
+                for body in requestBodies {
+                    let response = handler.handle(body: body, filterCode: true)
+                    precondition(response.status == 200, String(decoding: response.body.prefix(300), as: UTF8.self))
+                    engineTime += response.engineTime
+                    parseTime += response.parseTime
+                }
+            }
+            let handlerTime = ContinuousClock.now - handlerStart
+            // Measured within the same requests, so the machine's drift between rounds cancels out.
+            result.customTransform = (handlerRates[handlerRates.count / 2],
+                                      (handlerTime.millisecondsValue / engineTime.millisecondsValue - 1) * 100,
+                                      parseTime.millisecondsValue / engineTime.millisecondsValue * 100)
+        }
+        if language == .python {
+            result.plainCPython = try plainPythonLoop(workload: workload.path(name, language: language), items: items,
+                                                      seconds: options.seconds * Double(options.rounds))
+        }
+        return result
+    }
+
+    /// Events per second of Benchmarks/python_plain_loop.py on the same events (the system python3).
+    func plainPythonLoop(workload path: String, items: [JSONText], seconds: Double) throws -> Double? {
+        let script = "Benchmarks/python_plain_loop.py"
+        guard FileManager.default.fileExists(atPath: script) else { return nil }
+        let eventsPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(getpid()).ndjson")
+        var data = Data()
+        for item in items { data.append(contentsOf: item); data.append(0x0A) }
+        try data.write(to: eventsPath)
+        defer { try? FileManager.default.removeItem(at: eventsPath) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env")
+        process.arguments = (process.executableURL!.path == "/usr/bin/env" ? ["python3"] : [])
+            + [script, path, eventsPath.path, workload.librariesDirectory, "--seconds", String(seconds)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Events per second of `pass` (which handles `events` events), one rate per round, sorted:
+    /// whole passes until `seconds` have passed in each round.
+    func rounds(events: Int, _ pass: () -> Void) -> [Double] {
+        var rates: [Double] = []
+        for _ in 0..<max(1, options.rounds) {
+            var processed = 0
+            let start = ContinuousClock.now
+            var elapsed = 0.0
+            repeat {
+                pass()
+                processed += events
+                elapsed = (ContinuousClock.now - start).millisecondsValue / 1000
+            } while elapsed < options.seconds
+            rates.append(Double(processed) / elapsed)
+        }
+        return rates.sorted()
+    }
+}
+
+/// Every version id resolves to the one workload.
+private struct FixedResolver: VersionResolver {
+    let program: Program
+    func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution { .found(program, limits: nil) }
+}
