@@ -42,7 +42,7 @@ let package = Package(
             pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]
         ),
-        // C helpers for CPython: macros, allocator hooks, the deadline (C, over the CPython target).
+        // Layer 0 too: C helpers for CPython (macros, allocator hooks, the deadline), over the CPython target.
         .target(name: "CPythonSupport", dependencies: ["CPython"]),
         // Layer 1: vocabulary. No I/O, no C.
         .target(name: "SluiceCore", exclude: ["README.md"], swiftSettings: swiftSettings),
@@ -82,8 +82,7 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 4: the snapshot harness.
-        // The service's request/response mapping (HTTP-library independent).
+        // Layer 4: the service: request/response mapping (HTTP-library independent), routes, metrics.
         .target(
             name: "SluiceServer",
             dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", .product(name: "Hummingbird", package: "hummingbird"),
@@ -93,24 +92,26 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Layer 4: the snapshot and replay harness.
         .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 4: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
+        // Layer 5: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
         .target(
             name: "SluiceBenchmarks",
             dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceServer"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 5: the command line.
+        // Layer 6: the command line.
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceBenchmarks",
+                "SluiceCore",
                 "SluiceRegistry",
                 "SluiceRuntime",
                 "SluiceSandbox",

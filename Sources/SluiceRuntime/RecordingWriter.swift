@@ -1,7 +1,6 @@
 import Foundation
 import SluiceCore
 import SluiceRegistry
-import SluiceRuntime
 
 /// Recordings of traffic: NDJSON, one line per input event,
 ///
