@@ -76,7 +76,7 @@ struct BenchCommand: ParsableCommand {
             let code = try String(contentsOfFile: "\(workloadFolder)/\(name)\(suffix)", encoding: .utf8)
             let source = TransformationSource(name: name, language: language, fileName: "\(name)\(suffix)", code: code)
             // A fresh engine per workload, so one workload's heap and JIT state do not slow the next.
-            let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries"))
+            let runtime = Runtime(libraries: LibraryDirectory(root: directory + "/libraries", languages: Engines.languages))
 
             // Compile time of a new version: median of 21 compiles after one warm-up.
             var compileTimes: [Double] = []
