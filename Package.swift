@@ -136,7 +136,7 @@ let package = Package(
                                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -62,7 +62,7 @@ public struct EngineBenchmark {
     public func measure(_ name: String, language: Language, items: [JSONText], requestBodies: [[UInt8]]) throws -> Result {
         let source = try workload.source(name, language: language)
         // A fresh engine per workload, so one workload's heap and JIT state do not slow the next.
-        let runtime = Runtime(libraries: LibraryDirectory(root: workload.librariesDirectory))
+        let runtime = Runtime(libraries: LibraryDirectory(root: workload.librariesDirectory, languages: Engines.languages))
 
         // Compile time of a new version: median of 21 compiles after one warm-up.
         var compileTimes: [Double] = []

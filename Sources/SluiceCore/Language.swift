@@ -1,4 +1,7 @@
-/// The language a transformation or library is written in.
+/// The language a transformation or library is written in: the names manifests, APIs, stores and
+/// the worker protocol parse before any engine is chosen, and the file extension that names files.
+/// Everything else about a language lives with its engine (``LanguageSupport``,
+/// ``EngineRegistration``); a new language adds its case here.
 public enum Language: String, Sendable, Hashable, Codable, CaseIterable {
     case javascript
     case python

@@ -11,7 +11,7 @@ public final class JavaScriptEngine: TransformationEngine, @unchecked Sendable {
     private let thread: EngineThread
     private let vm: JavaScriptVM
 
-    public let language = Language.javascript
+    public let languageSupport: any LanguageSupport = JavaScriptLanguage()
 
     public init(name: String = "sluice-js") {
         let thread = EngineThread(name: name)

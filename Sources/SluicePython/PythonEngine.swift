@@ -14,7 +14,7 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
     private let thread: EngineThread
     private let interpreter: PythonInterpreter
 
-    public let language = Language.python
+    public let languageSupport: any LanguageSupport = PythonLanguage()
 
     /// The process's Python engine, started on first use.
     public static let shared = PythonEngine()
@@ -36,6 +36,13 @@ public final class PythonEngine: TransformationEngine, @unchecked Sendable {
     public func preloadAllowedModules() -> String? {
         let interpreter = self.interpreter
         return thread.sync { interpreter.preloadAllowedModules() }
+    }
+
+    /// Starts the interpreter, imports every standard-library module transformations may import
+    /// (``preloadAllowedModules()``) and runs the probe; returns why that failed, or nil.
+    public func warmUp() -> String? {
+        if let problem = startupError ?? preloadAllowedModules() { return "Python: \(problem)" }
+        return runProbe()
     }
 
     /// What changed of the namespaces, classes and functions every transformation shares (the

@@ -96,7 +96,7 @@ final class PythonInterpreter {
             throw CompileError("\(source.fileName) must define a function transformEvent(event, metadata) or transformBatch(events, metadata)")
         }
         var linked: [ModuleSpec] = []
-        try resolve(analysis, of: source.fileName, chain: [source.fileName], libraries: libraries, linked: &linked)
+        try resolve(analysis, code: source.code, of: source.fileName, chain: [source.fileName], libraries: libraries, linked: &linked)
 
         let spec = BuildSpec(fileName: source.fileName, code: source.code, entry: entry, libraries: linked)
         let json = String(decoding: (try? JSONEncoder().encode(spec)) ?? Data(), as: UTF8.self)
@@ -131,19 +131,20 @@ final class PythonInterpreter {
         return analysis
     }
 
-    /// Resolves the imports of one module: registry libraries first (recursively), then the
-    /// allowed standard library; anything else fails the compile.
-    private func resolve(_ analysis: Analysis, of fileName: String, chain: [String], libraries: any LibraryProvider,
+    /// Resolves the imports of one module: the libraries first — the names ``PythonLanguage``'s
+    /// scanner finds, exactly those the registry pins — recursively; then every other import the
+    /// interpreter's analysis found must be allowed standard library, or the compile fails.
+    private func resolve(_ analysis: Analysis, code: String, of fileName: String, chain: [String], libraries: any LibraryProvider,
                          linked: inout [ModuleSpec]) throws(CompileError) {
-        for item in analysis.imports ?? [] {
-            let name = item.name
-            if linked.contains(where: { $0.name == name }) { continue }
+        var libraryNames: Set<String> = []
+        for name in PythonLanguage().libraryNames(importedBy: code) {
+            if linked.contains(where: { $0.name == name }) {
+                libraryNames.insert(name)
+                continue
+            }
             if chain.contains(name) {
                 let cycle = (chain.drop(while: { $0 != name }) + [name]).joined(separator: " → ")
                 throw CompileError("ImportError: import cycle \(cycle)")
-            }
-            if item.kind == "relative" {
-                throw CompileError("ImportError: relative imports are not supported (\(fileName) imports \(name))")
             }
             let library: LibrarySource?
             do {
@@ -151,21 +152,24 @@ final class PythonInterpreter {
             } catch {
                 throw CompileError("ImportError: cannot load library '\(name)': \(error)")
             }
-            if let library {
-                let libraryAnalysis = try analyze(library.code, fileName: library.fileName)
-                try resolve(libraryAnalysis, of: library.fileName, chain: chain + [name], libraries: libraries, linked: &linked)
-                if !linked.contains(where: { $0.name == name }) {
-                    linked.append(ModuleSpec(name: name, fileName: library.fileName, code: library.code))
-                }
-                continue
+            guard let library else { continue }
+            libraryNames.insert(name)
+            let libraryAnalysis = try analyze(library.code, fileName: library.fileName)
+            try resolve(libraryAnalysis, code: library.code, of: library.fileName, chain: chain + [name], libraries: libraries, linked: &linked)
+            if !linked.contains(where: { $0.name == name }) {
+                linked.append(ModuleSpec(name: name, fileName: library.fileName, code: library.code))
             }
+        }
+        for item in analysis.imports ?? [] where !libraryNames.contains(item.name) {
             switch item.kind {
             case "allowed":
                 continue
+            case "relative":
+                throw CompileError("ImportError: relative imports are not supported (\(fileName) imports \(item.name))")
             case "refused":
-                throw CompileError("ImportError: import of '\(name)' is not allowed in transformations (\(fileName))")
+                throw CompileError("ImportError: import of '\(item.name)' is not allowed in transformations (\(fileName))")
             default:
-                throw CompileError("ModuleNotFoundError: No module named '\(name)' (imported by \(fileName))")
+                throw CompileError("ModuleNotFoundError: No module named '\(item.name)' (imported by \(fileName))")
             }
         }
     }

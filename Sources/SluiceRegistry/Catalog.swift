@@ -71,7 +71,7 @@ public final class Catalog: @unchecked Sendable {
         let version: TransformationVersion
         do {
             let live = InMemoryLibraries(try await liveLibraries(language: language))
-            version = try TransformationVersion.linking(source, from: ChainedLibraries([live, LibraryDirectory(root: folder.librariesRoot)]),
+            version = try TransformationVersion.linking(source, from: ChainedLibraries([live, LibraryDirectory(root: folder.librariesRoot, languages: folder.languages)]), languages: folder.languages,
                                                         limits: limits, description: item.description, origin: "api")
         } catch let failure as Failure {
             throw failure
@@ -155,7 +155,7 @@ public final class Catalog: @unchecked Sendable {
                 ? "a Python library name is an identifier: letters, digits and '_', not starting with a digit (got \"\(name)\")"
                 : "a library name is letters, digits, '_', '-' or '.', not starting with '.' (got \"\(name)\")")
         }
-        if (try? LibraryDirectory(root: folder.librariesRoot).library(importName: name, language: parsed)) != nil {
+        if (try? LibraryDirectory(root: folder.librariesRoot, languages: folder.languages).library(importName: name, language: parsed)) != nil {
             throw .conflict("library \(name) is managed in the libraries folder")
         }
         let item = StoredItem(kind: .library, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
@@ -219,7 +219,7 @@ public final class Catalog: @unchecked Sendable {
     /// test endpoints, checks before publishing). Its lookups wait for the store, so use it only
     /// from threads outside Swift concurrency (the engine workers), never from async code.
     public func libraryProvider() -> any LibraryProvider {
-        ChainedLibraries([LiveLibraries(catalog: self), LibraryDirectory(root: folder.librariesRoot)])
+        ChainedLibraries([LiveLibraries(catalog: self), LibraryDirectory(root: folder.librariesRoot, languages: folder.languages)])
     }
 
     struct LiveLibraries: LibraryProvider {

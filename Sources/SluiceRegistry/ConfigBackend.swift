@@ -27,6 +27,8 @@ public final class ConfigBackend: @unchecked Sendable {
 
     public let baseURL: String
     public let timeout: Duration
+    /// Which names a code's imports ask for (the `@rs/…` built-ins it links).
+    public let languages: LanguageTable
     private let session: URLSession
     private let lock = NSLock()
     private var records: [String: [String: Any]] = [:]
@@ -36,12 +38,13 @@ public final class ConfigBackend: @unchecked Sendable {
     public private(set) var requestCount = 0
 
     /// `baseURL` like `https://api.rudderstack.com` (a trailing `/` is ignored).
-    public init(baseURL: String, timeout: Duration = .seconds(5)) throws {
+    public init(baseURL: String, timeout: Duration = .seconds(5), languages: LanguageTable) throws {
         guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw LoadError("CONFIG_BACKEND_URL must be an http(s) URL, not \(baseURL)")
         }
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
+        self.languages = languages
         let configuration = URLSessionConfiguration.ephemeral
         // swift-corelibs-foundation rounds these down to whole seconds (0.3 s becomes an immediate
         // timeout), so they are only a backstop; `fetch` enforces `timeout` itself.
@@ -71,7 +74,8 @@ public final class ConfigBackend: @unchecked Sendable {
         var libraries: [String: LibrarySource] = [:]
         for library in try self.libraries(versionIDs: libraryVersionIDs, language: language) { libraries[library.importName] = library }
         // RudderStack's built-in libraries, wherever the code or a library imports them.
-        var pending = ImportScanner.importNames(in: code, language: language) + libraries.values.flatMap { ImportScanner.importNames(in: $0.code, language: language) }
+        let support = languages[language]
+        var pending = (support?.libraryNames(importedBy: code) ?? []) + libraries.values.flatMap { support?.libraryNames(importedBy: $0.code) ?? [] }
         while let specifier = pending.popLast() {
             guard specifier.hasPrefix("@rs/"), libraries[specifier] == nil else { continue }
             let parts = specifier.split(separator: "/")
@@ -82,7 +86,7 @@ public final class ConfigBackend: @unchecked Sendable {
             let importName = library["importName"] as? String ?? specifier
             libraries[importName] = LibrarySource(importName: importName, language: language, fileName: "\(parts[1]).\(language.fileExtension)", code: libraryCode)
             if importName != specifier { libraries[specifier] = libraries[importName] }
-            pending += ImportScanner.importNames(in: libraryCode, language: language)
+            pending += support?.libraryNames(importedBy: libraryCode) ?? []
         }
         let name = transformation["name"] as? String ?? versionID
         // rudder-transformer runs JavaScript as legacy code unless `codeVersion` is the string "1"

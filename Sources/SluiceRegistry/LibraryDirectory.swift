@@ -6,27 +6,24 @@ import Glibc
 #endif
 
 /// Libraries kept as files: `<root>/<name>.js` (or `.mjs`), `<root>/<name>.py`, or a folder
-/// `<root>/<name>/` holding `index.js` / `<name>.js` (`__init__.py` / `<name>.py` for Python).
-/// A library is imported by its file or folder name. Nothing outside `root` is ever read:
+/// `<root>/<name>/` holding `index.js` / `<name>.js` (`__init__.py` / `<name>.py` for Python) —
+/// the files each language's ``LanguageSupport/libraryFileNames(importName:)`` names, in its
+/// order. A library is imported by its file or folder name. Nothing outside `root` is ever read:
 /// names with path separators, `..` or a leading dot are not libraries.
 public struct LibraryDirectory: LibraryProvider {
     /// The folder libraries are read from.
     public let root: String
+    /// Which files hold a library, per language.
+    public let languages: LanguageTable
 
-    public init(root: String) {
+    public init(root: String, languages: LanguageTable) {
         self.root = root
+        self.languages = languages
     }
 
     public func library(importName: String, language: Language) throws -> LibrarySource? {
-        guard Self.isValidImportName(importName) else { return nil }
-        let candidates: [String]
-        switch language {
-        case .javascript:
-            candidates = ["\(importName).js", "\(importName).mjs", "\(importName)/index.js", "\(importName)/\(importName).js"]
-        case .python:
-            candidates = ["\(importName).py", "\(importName)/__init__.py", "\(importName)/\(importName).py"]
-        }
-        for relative in candidates {
+        guard Self.isValidImportName(importName), let support = languages[language] else { return nil }
+        for relative in support.libraryFileNames(importName: importName) {
             let path = root + "/" + relative
             if let code = try FileSystem.readTextIfExists(path) {
                 return LibrarySource(importName: importName, language: language, fileName: relative, code: code)

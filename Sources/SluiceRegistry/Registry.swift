@@ -36,6 +36,8 @@ public final class Registry: @unchecked Sendable {
 
     public let transformationsRoot: String
     public let librariesRoot: String
+    /// The languages' knowledge versions are linked with (which imports name which library files).
+    public let languages: LanguageTable
     private let lock = NSLock()
     private var snapshot = Snapshot()
     private var byID: [String: TransformationVersion] = [:]
@@ -44,9 +46,10 @@ public final class Registry: @unchecked Sendable {
     private var stopped = false
 
     /// Loads both folders. Throws only when the transformations root cannot be read at all.
-    public init(transformationsRoot: String, librariesRoot: String) throws {
+    public init(transformationsRoot: String, librariesRoot: String, languages: LanguageTable) throws {
         self.transformationsRoot = transformationsRoot
         self.librariesRoot = librariesRoot
+        self.languages = languages
         guard FileSystem.kind(of: transformationsRoot) == .directory else {
             throw LoadError("\(transformationsRoot): no such folder")
         }
@@ -98,7 +101,7 @@ public final class Registry: @unchecked Sendable {
     }
 
     private func reload(fingerprint: String) -> Change {
-        let loaded = Self.load(transformationsRoot: transformationsRoot, librariesRoot: librariesRoot)
+        let loaded = Self.load(transformationsRoot: transformationsRoot, librariesRoot: librariesRoot, languages: languages)
         lock.lock()
         defer { lock.unlock() }
         var change = Change(problems: loaded.problems.filter { !snapshot.problems.contains($0) })
@@ -147,9 +150,9 @@ public final class Registry: @unchecked Sendable {
         return stopped
     }
 
-    static func load(transformationsRoot: String, librariesRoot: String) -> Snapshot {
+    static func load(transformationsRoot: String, librariesRoot: String, languages: LanguageTable) -> Snapshot {
         var snapshot = Snapshot()
-        let shared = LibraryDirectory(root: librariesRoot)
+        let shared = LibraryDirectory(root: librariesRoot, languages: languages)
         func add(_ version: TransformationVersion) {
             if let existing = snapshot.live[version.name] {
                 snapshot.problems.append("\(version.origin): the name \(version.name) is already taken by \(existing.origin); skipped")
@@ -168,12 +171,12 @@ public final class Registry: @unchecked Sendable {
                     for transformation in project.transformations {
                         var source = transformation.source
                         source.name = transformation.id
-                        add(try .linking(source, from: libraries, description: transformation.description ?? transformation.source.name,
+                        add(try .linking(source, from: libraries, languages: languages, description: transformation.description ?? transformation.source.name,
                                          origin: transformation.specFile))
                     }
                 } else {
                     let definition = try TransformationLoader.load(path: path)
-                    add(try .linking(definition.source, from: shared, limits: definition.limits, description: definition.description,
+                    add(try .linking(definition.source, from: shared, languages: languages, limits: definition.limits, description: definition.description,
                                      origin: path))
                 }
             } catch {

@@ -78,7 +78,8 @@ public struct LoadError: Error, CustomStringConvertible, Sendable {
 
 /// Reads transformations from files and folders.
 public enum TransformationLoader {
-    static let defaultEntries = ["transform.js", "transform.py", "index.js", "index.py"]
+    /// `transform.<extension>` then `index.<extension>`, for every language.
+    static let defaultEntries = ["transform", "index"].flatMap { base in Language.allCases.map { "\(base).\($0.fileExtension)" } }
     /// Files that make a folder a Sluice transformation folder (rather than a RudderStack project).
     static let markerFiles = [TransformationManifest.fileName] + defaultEntries
 

@@ -34,11 +34,12 @@ public struct TransformationVersion: Sendable, Hashable {
     /// The pinned libraries, for compiling this version (never the live folder).
     public var libraryProvider: InMemoryLibraries { InMemoryLibraries(libraries) }
 
-    /// Makes a version of `source`, linking the libraries its imports name from `libraries`.
-    public static func linking(_ source: TransformationSource, from libraries: any LibraryProvider, limits: LimitsOverride = LimitsOverride(),
-                               description: String? = nil, origin: String) throws -> TransformationVersion {
+    /// Makes a version of `source`, pinning the libraries it links from `libraries`: exactly
+    /// those its engine would look up, as `languages` knows them (``LanguageTable/linkedLibraries(of:from:)``).
+    public static func linking(_ source: TransformationSource, from libraries: any LibraryProvider, languages: LanguageTable,
+                               limits: LimitsOverride = LimitsOverride(), description: String? = nil, origin: String) throws -> TransformationVersion {
         TransformationVersion(
-            source: source, libraries: try ImportScanner.linkedLibraries(of: source.code, language: source.language, from: libraries),
+            source: source, libraries: try languages.linkedLibraries(of: source, from: libraries),
             limits: limits, description: description, origin: origin)
     }
 
@@ -52,121 +53,6 @@ public struct TransformationVersion: Sendable, Hashable {
             + (source.codeVersion == .legacy ? ["codeVersion/0"] : [])
         for field in fields { hasher.field(field) }
         return "sv" + hasher.hexDigest().prefix(24)
-    }
-}
-
-/// Finds the libraries a module imports, without an engine: a textual scan for import
-/// statements (`import … from "name"`, `export … from "name"`, `import "name"` in JavaScript;
-/// `import name`, `from name import …` in Python), followed transitively through the libraries
-/// found. It may over-include (an import inside a comment) — which only pins one more library —
-/// but never misses a static import, the only kind either engine allows.
-public enum ImportScanner {
-    nonisolated(unsafe) private static let javascriptPattern = try! NSRegularExpression(
-        pattern: #"(?:\bfrom|\bimport)\s*["']([^"'\n]+)["']"#)
-    nonisolated(unsafe) private static let pythonFromPattern = try! NSRegularExpression(
-        pattern: #"(?m)^[ \t]*from[ \t]+([A-Za-z_][A-Za-z0-9_]*)"#)
-    nonisolated(unsafe) private static let pythonImportPattern = try! NSRegularExpression(
-        pattern: #"(?m)^[ \t]*import[ \t]+([A-Za-z0-9_., \t]+)"#)
-
-    /// The import names `code` mentions, in order of first appearance.
-    public static func importNames(in code: String, language: Language) -> [String] {
-        let range = NSRange(code.startIndex..., in: code)
-        var names: [String] = []
-        func add(_ name: String) {
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
-            if !trimmed.isEmpty, !names.contains(trimmed) { names.append(trimmed) }
-        }
-        func captures(_ pattern: NSRegularExpression) -> [String] {
-            pattern.matches(in: code, range: range).compactMap { match in
-                Range(match.range(at: 1), in: code).map { String(code[$0]) }
-            }
-        }
-        switch language {
-        case .javascript:
-            captures(javascriptPattern).forEach(add)
-        case .python:
-            captures(pythonFromPattern).forEach(add)
-            for list in captures(pythonImportPattern) {
-                // `import a.b as c, d` → a, d
-                for item in list.split(separator: ",") {
-                    let module = item.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-                    add(String(module.split(separator: ".").first ?? ""))
-                }
-            }
-        }
-        return names
-    }
-
-    nonisolated(unsafe) private static let javascriptClausePattern = try! NSRegularExpression(
-        pattern: #"\bimport\s+([^;'"`]*?)\s*\bfrom\s*["']([^"'\n]+)["']|\bimport\s*["']([^"'\n]+)["']"#)
-    nonisolated(unsafe) private static let pythonModulePattern = try! NSRegularExpression(
-        pattern: #"(?m)^[ \t]*(?:from[ \t]+([A-Za-z_][A-Za-z0-9_.]*)[ \t]+import\b|import[ \t]+([A-Za-z0-9_., \t]+))"#)
-
-    /// What each import statement brings in, as rudder-transformer's `/extractLibs` reports it:
-    /// JavaScript — module → the default import's local name and the imported names of named
-    /// imports (`import d, { a, b as c } from "m"` → `m: [d, a, b]`; a namespace or bare import
-    /// lists nothing); Python — module (dotted, as written) → `[]`.
-    public static func importedNames(in code: String, language: Language) -> [(module: String, names: [String])] {
-        let range = NSRange(code.startIndex..., in: code)
-        var result: [(module: String, names: [String])] = []
-        func add(_ module: String, _ names: [String]) {
-            if let index = result.firstIndex(where: { $0.module == module }) {
-                for name in names where !result[index].names.contains(name) { result[index].names.append(name) }
-            } else {
-                result.append((module, names))
-            }
-        }
-        func capture(_ match: NSTextCheckingResult, _ group: Int) -> String? {
-            Range(match.range(at: group), in: code).map { String(code[$0]) }
-        }
-        switch language {
-        case .javascript:
-            for match in javascriptClausePattern.matches(in: code, range: range) {
-                if let bare = capture(match, 3) {
-                    add(bare, [])
-                    continue
-                }
-                guard let clause = capture(match, 1), let module = capture(match, 2) else { continue }
-                var names: [String] = []
-                let braceStart = clause.firstIndex(of: "{")
-                let head = clause[..<(braceStart ?? clause.endIndex)]
-                for part in head.split(separator: ",") {
-                    let word = part.trimmingCharacters(in: .whitespacesAndNewlines)
-                    if !word.isEmpty, !word.hasPrefix("*") { names.append(word) }
-                }
-                if let braceStart, let braceEnd = clause[braceStart...].firstIndex(of: "}") {
-                    for item in clause[clause.index(after: braceStart)..<braceEnd].split(separator: ",") {
-                        let words = item.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-                        if let first = words.first { names.append(String(first).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) }
-                    }
-                }
-                add(module, names)
-            }
-        case .python:
-            for match in pythonModulePattern.matches(in: code, range: range) {
-                if let module = capture(match, 1) {
-                    add(module, [])
-                } else if let list = capture(match, 2) {
-                    for item in list.split(separator: ",") {
-                        if let module = item.split(whereSeparator: { $0 == " " || $0 == "\t" }).first { add(String(module), []) }
-                    }
-                }
-            }
-        }
-        return result
-    }
-
-    /// The libraries `code` links, transitively, from `provider` (names it cannot find — the
-    /// standard library, a missing library — are left to the compiler to accept or report).
-    public static func linkedLibraries(of code: String, language: Language, from provider: any LibraryProvider) throws -> [LibrarySource] {
-        var linked: [String: LibrarySource] = [:]
-        var pending = importNames(in: code, language: language)
-        while let name = pending.popLast() {
-            guard linked[name] == nil, let library = try provider.library(importName: name, language: language) else { continue }
-            linked[name] = library
-            pending += importNames(in: library.code, language: language).filter { linked[$0] == nil }
-        }
-        return Array(linked.values)
     }
 }
 

@@ -45,8 +45,9 @@ extension BatchExecutor {
 extension Program {
     /// A folder or file transformation as a program: its code and the libraries it links from
     /// `libraries` (transitively), under the content id its version would have.
-    public static func linking(_ source: TransformationSource, from libraries: any LibraryProvider, limits: LimitsOverride = LimitsOverride()) throws -> Program {
-        let version = try TransformationVersion.linking(source, from: libraries, limits: limits, origin: "local")
+    public static func linking(_ source: TransformationSource, from libraries: any LibraryProvider, languages: LanguageTable = Engines.languages,
+                               limits: LimitsOverride = LimitsOverride()) throws -> Program {
+        let version = try TransformationVersion.linking(source, from: libraries, languages: languages, limits: limits, origin: "local")
         return Program(version)
     }
 

@@ -1,28 +1,34 @@
 import SluiceCore
-import SluiceRegistry
-import SluiceJavaScript
-import SluicePython
 
 /// Wires engines, libraries and limits together for in-process use (the CLI, the test harness
 /// and the package's tests): compile a transformation once, run batches through it.
+///
+/// A runtime holds one engine per registered language (``Engines/registrations``), each made
+/// when its language is first needed: a JavaScript-only run never starts Python.
 public final class Runtime: Sendable {
     /// Where `import … from "name"` looks.
     public let libraries: any LibraryProvider
-    private let javascript: JavaScriptEngine
+    /// The registered languages' knowledge.
+    public let languages: LanguageTable
+    private let engines: [Language: EngineSlot]
 
-    public init(libraries: any LibraryProvider) {
+    public init(libraries: any LibraryProvider, engines registrations: [EngineRegistration] = Engines.registrations) {
         self.libraries = libraries
-        javascript = JavaScriptEngine()
+        languages = LanguageTable(registrations.map(\.support))
+        var engines: [Language: EngineSlot] = [:]
+        for registration in registrations { engines[registration.support.language] = EngineSlot(registration) }
+        self.engines = engines
     }
 
-    /// The engine for `language`.
+    /// The engine for `language` (made now if this is its first use).
     public func engine(for language: Language) throws(CompileError) -> any TransformationEngine {
-        switch language {
-        case .javascript:
-            return javascript
-        case .python:
-            return PythonEngine.shared
-        }
+        guard let slot = engines[language] else { throw CompileError("no engine for \(language.rawValue) is registered") }
+        return slot.engine
+    }
+
+    /// Every registered engine, each made if it was not yet (a worker warms them all up).
+    public var allEngines: [any TransformationEngine] {
+        languages.languages.compactMap { engines[$0]?.engine }
     }
 
     /// Compiles `source` with this runtime's libraries.

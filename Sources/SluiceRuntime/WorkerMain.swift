@@ -2,17 +2,17 @@
 import Glibc
 #endif
 import SluiceCore
-import SluicePython
 import SluiceSandbox
 
 /// The body of `sluice worker`: a child of `sluice serve` that runs user code for it.
 ///
-/// In order (it starts with stdio and the channel only: the server's spawn closed the rest): start both engines and load what user code may later
-/// need (the standard-library modules Python transformations may import, the resident-memory
-/// reader); confine itself (``Confinement/apply(maximumDescriptors:)``); say hello with the
-/// confinement report; then answer ``RunRequest`` frames on descriptor 3 until the server closes
-/// it. Compiled programs are kept in an LRU cache; a request for a program the worker does not
-/// have gets ``RunReply/needsCode``.
+/// In order (it starts with stdio and the channel only: the server's spawn closed the rest): start
+/// every registered engine and load what user code may later need (``TransformationEngine/warmUp()``:
+/// the standard-library modules Python transformations may import; the resident-memory reader);
+/// confine itself (``Confinement/apply(maximumDescriptors:)``); say hello with the confinement
+/// report; then answer ``RunRequest`` frames on descriptor 3 until the server closes it. Compiled
+/// programs are kept in an LRU cache; a request for a program the worker does not have gets
+/// ``RunReply/needsCode``.
 public enum WorkerMain {
     public static func run(cacheLimits: CacheLimits = CacheLimits()) -> Int32 {
         let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
@@ -95,11 +95,11 @@ public enum WorkerMain {
             }
             heartbeat.busy(every: request.progressInterval == 0 ? 10_000_000 : WorkerTiming.heartbeatInterval)
             let (reply, language) = handle(request, runtime: runtime, cache: cache)
-            // Python code that escaped its restrictions could have changed what every later
-            // tenant's code runs: such a worker asks to be replaced. (JavaScript evaluates every
-            // batch in a fresh global object.)
+            // Code that escaped its engine's restrictions could have changed what every later
+            // tenant's code runs (Python; JavaScript evaluates every batch in a fresh global
+            // object): such a worker asks to be replaced.
             var tainted: String?
-            if language == .python, let change = PythonEngine.shared.sharedStateChange() {
+            if let language, let change = (try? runtime.engine(for: language))?.sharedStateChange() {
                 tainted = "transformation \(request.programID) changed state every transformation shares (\(change))"
             }
             heartbeat.busy(every: nil)
@@ -137,25 +137,12 @@ public enum WorkerMain {
         }
     }
 
-    /// Starts the engines and loads, while files can still be opened, everything user code may
-    /// use later. Returns why that failed, or nil.
+    /// Starts every registered engine and loads, while files can still be opened, everything
+    /// user code may use later (``TransformationEngine/warmUp()``). Returns why that failed, or nil.
     private static func warmUp(_ runtime: Runtime) -> String? {
         _ = ResidentMemory.bytes()
-        if let problem = PythonEngine.shared.startupError ?? PythonEngine.shared.preloadAllowedModules() { return "Python: \(problem)" }
-        let probes = [
-            TransformationSource(name: "warm-up", language: .javascript, fileName: "warm-up.js",
-                                 code: "export function transformEvent(event) { return event; }"),
-            TransformationSource(name: "warm-up", language: .python, fileName: "warm-up.py",
-                                 code: "def transformEvent(event, metadata):\n    return event\n"),
-        ]
-        for probe in probes {
-            do {
-                let compiled = try runtime.compile(probe, libraries: NoLibraries())
-                let result = runtime.run(compiled, batch: Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8)]), limits: .defaults)
-                guard case .output = result.results.first?.outcome else { return "\(probe.language) warm-up failed: \(result.results)" }
-            } catch {
-                return "\(probe.language) warm-up failed: \(error.message)"
-            }
+        for engine in runtime.allEngines {
+            if let problem = engine.warmUp() { return problem }
         }
         return nil
     }

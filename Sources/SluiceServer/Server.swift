@@ -119,9 +119,9 @@ public struct SluiceService {
     public init(configuration: ServerConfiguration) async throws {
         self.configuration = configuration
         connections = OpenConnections(limit: configuration.maximumConnections, metrics: metrics, logger: configuration.logger)
-        registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot)
+        registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot, languages: Engines.languages)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
-        configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout) }
+        configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout, languages: Engines.languages) }
         catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
         try await catalog.archive(registry.live)
         let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)
@@ -390,7 +390,7 @@ public struct SluiceService {
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }
-            return Self.response(ToolingHandler.extractLibraries(body: body))
+            return Self.response(ToolingHandler.extractLibraries(body: body, languages: Engines.languages))
         }
         let policy = ConnectionPolicy(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
                                       idleTimeout: configuration.idleTimeout, connections: connections, metrics: metrics, logger: logger)

@@ -14,6 +14,8 @@ public struct ToolingHandler: Sendable {
     public let executor: any BatchExecutor
     public let libraries: any LibraryProvider
     public let limits: Limits
+    /// What each language's imports are (to pin a request's libraries) and its library probe.
+    public let languages: LanguageTable
     /// Performs fetches of code running in this process (worker processes use the pool's).
     public var fetch: FetchHandler?
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
@@ -21,8 +23,9 @@ public struct ToolingHandler: Sendable {
     /// `libraryVersionIDs`; nil: those ids are ignored and imports use the libraries folder.
     public var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
 
-    public init(executor: any BatchExecutor, libraries: any LibraryProvider, limits: Limits = .defaults) {
+    public init(executor: any BatchExecutor, libraries: any LibraryProvider, limits: Limits = .defaults, languages: LanguageTable = Engines.languages) {
         self.executor = executor
+        self.languages = languages
         self.libraries = libraries
         self.limits = limits
     }
@@ -35,7 +38,7 @@ public struct ToolingHandler: Sendable {
         batch.fetchCallsPerInvocation = fetchCallsPerInvocation
         let version: TransformationVersion
         do {
-            version = try TransformationVersion.linking(source, from: libraries, origin: "tooling")
+            version = try TransformationVersion.linking(source, from: libraries, languages: languages, origin: "tooling")
         } catch {
             return .failed(Failure(.compile, "\(error)"))
         }
@@ -233,14 +236,9 @@ public struct ToolingHandler: Sendable {
     public func libraryProblem(code: String, language: Language) -> String? {
         let importName = "library_under_test"
         let library = LibrarySource(importName: importName, language: language, fileName: "library.\(language.fileExtension)", code: code)
-        let probe: String
-        switch language {
-        case .javascript:
-            probe = "import * as tested from \"\(importName)\";\nexport function transformEvent(event) { return event; }\n"
-        case .python:
-            probe = "import \(importName)\n\ndef transformEvent(event, metadata):\n    return event\n"
-        }
-        let source = TransformationSource(name: "library-test", language: language, fileName: "probe.\(language.fileExtension)", code: probe)
+        guard let support = languages[language] else { return "no engine for \(language.rawValue) is registered" }
+        let source = TransformationSource(name: "library-test", language: language, fileName: "probe.\(language.fileExtension)",
+                                          code: support.echoTransformation(importing: importName))
         let result: BatchResult
         switch execute(source, libraries: ChainedLibraries([InMemoryLibraries([library]), libraries]),
                        batch: Batch(items: [Array(#"{"message":{},"metadata":{}}"#.utf8)])) {
@@ -262,23 +260,33 @@ public struct ToolingHandler: Sendable {
         }
     }
 
-    /// `POST /extractLibs`: `{"code", "language"}` → `{"<module>": ["<imported names>"]}` (see
-    /// `ImportScanner.importedNames`).
-    public static func extractLibraries(body: [UInt8]) -> WireResponse {
+    /// `POST /extractLibs`: `{"code", "language"}` → `{"<module>": ["<imported names>"]}`: each
+    /// module the language's own import analysis finds (``LanguageSupport/imports(in:)``), in
+    /// order of first import, with the names of its statements (a later statement adds the names
+    /// not listed yet).
+    public static func extractLibraries(body: [UInt8], languages: LanguageTable) -> WireResponse {
         let request: [String: Any]
         do { request = try object(body) } catch { return .error(400, "\(error)") }
         guard let code = request["code"] as? String, !code.isEmpty else { return .error(400, "Invalid request. Code is missing") }
         let languageName = request["language"] as? String ?? "javascript"
-        guard let language = Language(name: languageName) else {
+        guard let language = Language(name: languageName), let support = languages[language] else {
             return .error(400, "Unsupported language \(languageName) (use javascript, python or pythonfaas)")
         }
+        var modules: [(module: String, names: [String])] = []
+        for statement in support.imports(in: code) {
+            // As rudder-transformer's parser: a module name loses every whitespace and `;`
+            // (`"  module-name3"` is module-name3; a Python module has neither).
+            let module = String(statement.module.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != ";" }.map(Character.init))
+            if let index = modules.firstIndex(where: { $0.module == module }) {
+                for name in statement.names where !modules[index].names.contains(name) { modules[index].names.append(name) }
+            } else {
+                modules.append((module, statement.names))
+            }
+        }
         var body: [UInt8] = [UInt8(ascii: "{")]
-        for (index, entry) in ImportScanner.importedNames(in: code, language: language).enumerated() {
+        for (index, entry) in modules.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            // As rudder-transformer's parser: a JavaScript module name loses every whitespace and
-            // `;` (`"  module-name3"` is module-name3).
-            let module = language == .javascript ? String(entry.module.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != ";" }.map(Character.init)) : entry.module
-            JSONString.append(module, to: &body)
+            JSONString.append(entry.module, to: &body)
             body += ":[".utf8
             for (position, name) in entry.names.enumerated() {
                 if position > 0 { body.append(UInt8(ascii: ",")) }

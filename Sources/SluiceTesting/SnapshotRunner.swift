@@ -99,7 +99,7 @@ public final class SnapshotRunner {
     private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> (output: [UInt8], unmocked: [String]) {
         let definition = try TransformationLoader.load(path: snapshot.transformationDirectory)
         let libraryRoot = LibraryDirectory.nearestRoot(to: snapshot.transformationDirectory)
-        let program = try Program.linking(definition.source, from: LibraryDirectory(root: libraryRoot))
+        let program = try Program.linking(definition.source, from: LibraryDirectory(root: libraryRoot, languages: Engines.languages))
         if let message = executor.compileError(program) {
             throw LoadError("\(definition.source.fileName): \(message)")
         }

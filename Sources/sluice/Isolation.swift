@@ -57,7 +57,7 @@ struct LoadedTransformation {
     init(path: String, libraries: String?) throws {
         do {
             definition = try TransformationLoader.load(path: path)
-            program = try Program.linking(definition.source, from: LibraryDirectory(root: libraries ?? LibraryDirectory.nearestRoot(to: path)))
+            program = try Program.linking(definition.source, from: LibraryDirectory(root: libraries ?? LibraryDirectory.nearestRoot(to: path), languages: Engines.languages))
         } catch let error as CLIError {
             throw error
         } catch {

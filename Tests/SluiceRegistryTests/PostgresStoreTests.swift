@@ -40,7 +40,7 @@ struct PostgresStoreTests {
     @Test func twoReplicasShareOneRegistry() async throws {
         let folder = try folder(["t/.keep": ""])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let registry = try Registry(transformationsRoot: folder + "/t", librariesRoot: folder + "/lib")
+        let registry = try Registry(transformationsRoot: folder + "/t", librariesRoot: folder + "/lib", languages: languages)
         let first = Catalog(store: try await store(), folder: registry, liveTTL: .zero)
         let second = Catalog(store: try await store(), folder: registry, liveTTL: .zero)
         let name = "shared-\(UUID().uuidString.prefix(8))"

@@ -1,5 +1,7 @@
 import Foundation
 import SluiceCore
+import SluiceJavaScript
+import SluicePython
 @testable import SluiceRegistry
 import Testing
 
@@ -9,6 +11,9 @@ func folder(_ files: [String: String]) throws -> String {
     try write(files, under: root)
     return root
 }
+
+/// The shipped languages' knowledge, as the runtime registers it.
+let languages = LanguageTable([JavaScriptLanguage(), PythonLanguage()])
 
 func write(_ files: [String: String], under root: String) throws {
     for (path, contents) in files {
@@ -28,42 +33,6 @@ func write(_ files: [String: String], under root: String) throws {
     }
 }
 
-@Suite struct ImportScannerTests {
-    @Test func javascriptImportForms() {
-        let code = """
-        import { a } from "alpha";
-        import beta from 'beta';
-        import * as g from "gamma"
-        export { d } from "delta";
-        import "effects";
-        const s = "from nowhere";   // not an import: no quote right after from
-        """
-        #expect(ImportScanner.importNames(in: code, language: .javascript) == ["alpha", "beta", "gamma", "delta", "effects"])
-    }
-
-    @Test func pythonImportForms() {
-        let code = """
-        import json
-        from hashing import sha256
-        import consent as c, url_tools.parse
-        def f():
-            from pii import mask
-        text = "import nothing"
-        """
-        #expect(ImportScanner.importNames(in: code, language: .python) == ["hashing", "pii", "json", "consent", "url_tools"])
-    }
-
-    @Test func librariesAreLinkedTransitivelyAndTheStandardLibraryIsLeftAlone() throws {
-        let libraries = InMemoryLibraries([
-            LibrarySource(importName: "outer", language: .javascript, fileName: "outer.js", code: #"import { x } from "inner"; export const y = x;"#),
-            LibrarySource(importName: "inner", language: .javascript, fileName: "inner.js", code: "export const x = 1;"),
-            LibrarySource(importName: "unused", language: .javascript, fileName: "unused.js", code: "export const z = 1;"),
-        ])
-        let linked = try ImportScanner.linkedLibraries(of: #"import { y } from "outer"; import m from "missing";"#, language: .javascript, from: libraries)
-        #expect(linked.map(\.importName).sorted() == ["inner", "outer"])
-    }
-}
-
 @Suite struct RegistryTests {
     static let transform = #"import { tag } from "tagger"; export function transformEvent(e) { e.t = tag(); return e; }"#
 
@@ -76,7 +45,7 @@ func write(_ files: [String: String], under root: String) throws {
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
         func ids() throws -> [String: String] {
-            let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+            let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
             return Dictionary(uniqueKeysWithValues: registry.live.map { ($0.name, $0.id) })
         }
         let first = try ids()
@@ -94,7 +63,7 @@ func write(_ files: [String: String], under root: String) throws {
         #expect(try ids()["b"] != first["b"])
 
         try write(["t/b/transformation.json": #"{"limits": {"timeMilliseconds": 50}}"#], under: root)
-        let withLimits = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let withLimits = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         #expect(withLimits.version("b")?.limits.timeMilliseconds == 50)
         #expect(withLimits.version("b")?.id != afterLibrary["b"])
     }
@@ -132,7 +101,7 @@ func write(_ files: [String: String], under root: String) throws {
     @Test func aVersionPinsItsLibrariesCode() throws {
         let root = try folder(["t/a/transform.js": Self.transform, "lib/tagger.js": "export function tag() { return 1; }"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         let version = try #require(registry.version("a"))
         try write(["lib/tagger.js": "export function tag() { return 2; }"], under: root)
         #expect(try version.libraryProvider.library(importName: "tagger", language: .javascript)?.code == "export function tag() { return 1; }")
@@ -172,7 +141,7 @@ func write(_ files: [String: String], under root: String) throws {
             """,
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         #expect(registry.live.map(\.name) == ["enrich", "plain", "same"])
         let enrich = try #require(registry.version("enrich"))
         #expect(enrich.libraries.map(\.importName) == ["addFields"])
@@ -183,13 +152,13 @@ func write(_ files: [String: String], under root: String) throws {
         #expect(registry.problems.count == 2)
         #expect(registry.problems.contains { $0.contains("broken") && $0.contains("no transformation found") })
         #expect(registry.problems.contains { $0.contains("dup-two") && $0.contains("the name same is already taken") })
-        #expect(throws: LoadError.self) { try Registry(transformationsRoot: root + "/nothing", librariesRoot: root + "/lib") }
+        #expect(throws: LoadError.self) { try Registry(transformationsRoot: root + "/nothing", librariesRoot: root + "/lib", languages: languages) }
     }
 
     @Test func aChangedFileIsANewVersionAndTheOldIdStillResolves() throws {
         let root = try folder(["t/a/transform.js": Self.transform, "lib/tagger.js": "export function tag() { return 1; }"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         let old = try #require(registry.version("a"))
         #expect(registry.reloadIfChanged().isEmpty)
 
@@ -211,7 +180,7 @@ func write(_ files: [String: String], under root: String) throws {
     @Test func theWatcherPicksUpAChangeWithoutBeingAsked() async throws {
         let root = try folder(["t/a/transform.js": "export function transformEvent(e) { return e; }"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         let old = try #require(registry.version("a")).id
         registry.startWatching(every: .milliseconds(20))
         defer { registry.stopWatching() }
@@ -219,28 +188,5 @@ func write(_ files: [String: String], under root: String) throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while registry.version("a")?.id == old && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(registry.version("a")?.id != old)
-    }
-}
-
-@Suite struct ExtractLibsTests {
-    @Test func javascriptListsTheDefaultAndNamedImportsPerModule() {
-        let code = """
-        import sha, { sha256, md5 as digest } from "hashing";
-        import * as url from "urlTools";
-        import {
-          mask,
-          detect,
-        } from 'pii';
-        import "effects";
-        import { more } from "hashing";
-        """
-        let names = ImportScanner.importedNames(in: code, language: .javascript)
-        #expect(names.map(\.module) == ["hashing", "urlTools", "pii", "effects"])
-        #expect(names.map(\.names) == [["sha", "sha256", "md5", "more"], [], ["mask", "detect"], []])
-    }
-
-    @Test func pythonListsDottedModules() {
-        let code = "import json\nfrom hashing import sha256\nimport a.b as c, d\n"
-        #expect(ImportScanner.importedNames(in: code, language: .python).map(\.module) == ["json", "hashing", "a.b", "d"])
     }
 }

@@ -36,7 +36,7 @@ import Testing
 @Suite struct CatalogTests {
     func catalog(_ files: [String: String] = [:]) throws -> (Catalog, String) {
         let root = try folder(files.merging(["t/.keep": ""]) { $1 })
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
         return (Catalog(store: try SQLiteStore(path: root + "/store.sqlite"), folder: registry, liveTTL: .zero), root)
     }
 

@@ -11,7 +11,7 @@ enum Repository {
         parts.removeLast(3)  // Tests/SluiceRuntimeTests/ShippedContentTests.swift
         return parts.joined(separator: "/")
     }()
-    static let runtime = Runtime(libraries: LibraryDirectory(root: root + "/libraries"))
+    static let runtime = Runtime(libraries: LibraryDirectory(root: root + "/libraries", languages: Engines.languages))
 }
 
 @Suite struct ShippedContent {

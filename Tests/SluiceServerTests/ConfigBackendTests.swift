@@ -54,8 +54,8 @@ final class FakeConfigBackend: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: root + "/tv1", withIntermediateDirectories: true)
             try hosted.write(toFile: root + "/tv1/transform.js", atomically: false, encoding: .utf8)
         }
-        let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none")
-        let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout)
+        let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none", languages: Engines.languages)
+        let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout, languages: Engines.languages)
         let runtime = Runtime(libraries: NoLibraries())
         let resolver = WorkerResolver(registry: registry, configBackend: client, limits: .defaults)
         return (CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: resolver), client)
@@ -106,7 +106,7 @@ final class FakeConfigBackend: @unchecked Sendable {
         ]
         try await backend.start()
         defer { backend.stop() }
-        let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5))
+        let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5), languages: Engines.languages)
         var tooling = ToolingHandler(executor: InProcessExecutor(), libraries: NoLibraries())
         tooling.libraryVersions = { ids, language in try client.libraries(versionIDs: ids, language: language) }
         let code = #"import { double } from \"myLibV2\";\nexport function transformEvent(e) { return { n: double(e.n) }; }"#
@@ -204,7 +204,7 @@ final class FakeConfigBackend: @unchecked Sendable {
     }
 
     @Test func theURLMustBeHTTP() {
-        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "ftp://example.com") }
-        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "not a url") }
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "ftp://example.com", languages: Engines.languages) }
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "not a url", languages: Engines.languages) }
     }
 }

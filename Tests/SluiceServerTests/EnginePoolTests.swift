@@ -43,7 +43,7 @@ import Testing
         }
         try write("t/a/transform.js", #"import { tag } from "tagger"; export function transformEvent(e) { e.t = tag(); return e; }"#)
         try write("lib/tagger.js", "export function tag() { return 1; }")
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
         let runtime = Runtime(libraries: NoLibraries())
         let resolver = WorkerResolver(registry: registry, limits: .defaults)
         let lookups = CacheLookups()

@@ -35,7 +35,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/t/loop", withIntermediateDirectories: true)
         try "export function transformEvent(e) { if (e.loop) while (true) {} if (e.drop) return; if (e.fail) throw new Error('x'); return e; }"
             .write(toFile: root + "/t/loop/transform.js", atomically: false, encoding: .utf8)
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
         let metrics = ServiceMetrics()
         let lines = Lines()
         let runtime = Runtime(libraries: NoLibraries())

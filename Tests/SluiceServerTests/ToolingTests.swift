@@ -73,9 +73,9 @@ import Testing
 
     @Test func extractLibsListsImportedNamesPerModule() {
         let body = #"{"code":"import sha, { sha256, md5 as d } from \"hashing\";\nimport * as u from 'urlTools';\nexport function transformEvent(e) { return e; }","language":"javascript"}"#
-        #expect(text(ToolingHandler.extractLibraries(body: Array(body.utf8))) == #"{"hashing":["sha","sha256","md5"],"urlTools":[]}"#)
+        #expect(text(ToolingHandler.extractLibraries(body: Array(body.utf8), languages: Engines.languages)) == #"{"hashing":["sha","sha256","md5"],"urlTools":[]}"#)
         let python = #"{"code":"from hashing import sha256\nimport json\n","language":"pythonfaas"}"#
-        #expect(text(ToolingHandler.extractLibraries(body: Array(python.utf8))) == #"{"hashing":[],"json":[]}"#)
-        #expect(ToolingHandler.extractLibraries(body: Array(#"{"code":"x","language":"ruby"}"#.utf8)).status == 400)
+        #expect(text(ToolingHandler.extractLibraries(body: Array(python.utf8), languages: Engines.languages)) == #"{"hashing":[],"json":[]}"#)
+        #expect(ToolingHandler.extractLibraries(body: Array(#"{"code":"x","language":"ruby"}"#.utf8), languages: Engines.languages).status == 400)
     }
 }
