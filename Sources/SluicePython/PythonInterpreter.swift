@@ -270,13 +270,7 @@ final class PythonInterpreter {
 
 
     private func failedBatch(_ batch: Batch, _ failure: Failure) -> BatchResult {
-        let metadata = batch.itemMetadata
-        return BatchResult(
-            results: batch.items.indices.map {
-                EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : [])
-            },
-            logs: []
-        )
+        BatchResult(failing: batch, with: failure)
     }
 
     // MARK: - Objects

@@ -36,6 +36,13 @@ public final class InProcessExecutor: BatchExecutor, @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
     }
 
+    /// The program with content id `id` as compiled earlier, or nil when it is not in the cache.
+    public func cached(_ id: String) -> Result<any CompiledTransformation, CompileError>? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return cache.value(for: id)
+    }
+
     /// `program` compiled, from the cache or now.
     public func compiled(_ program: Program) -> Result<any CompiledTransformation, CompileError> {
         pthread_mutex_lock(&mutex)

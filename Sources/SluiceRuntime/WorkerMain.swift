@@ -50,7 +50,7 @@ public enum WorkerMain {
         }
         let heartbeat = Heartbeat(channel: channel)
         heartbeat.start()
-        let cache = CompiledCache<Result<any CompiledTransformation, CompileError>>(limits: cacheLimits)
+        let executor = InProcessExecutor(runtime: runtime, cacheLimits: cacheLimits)
         while true {
             let frame: (type: UInt8, payload: [UInt8])
             do {
@@ -69,32 +69,9 @@ public enum WorkerMain {
                 report("sluice worker \(getpid()): malformed request: \(error)")
                 return 1
             }
-            // Fetches go to the server, which performs them behind the egress guard; the engine
-            // thread waits for the answer on the channel (the main thread is waiting for the engine).
-            request.batch.fetch = { fetchRequest, remaining in
-                do {
-                    try channel.send(type: FrameType.fetch, payload: FetchCall.encode(fetchRequest, remainingNanoseconds: remaining))
-                    let answer = try channel.receive()
-                    guard answer.type == FrameType.fetchResult else {
-                        return .failure(FetchFailure(kind: "network", message: "fetch: unexpected answer from the server"))
-                    }
-                    return try FetchCall.decodeResult(answer.payload)
-                } catch {
-                    return .failure(FetchFailure(kind: "network", message: "fetch: the server did not answer (\(error))"))
-                }
-            }
-            // The server attaches every result's metadata from its own copy of the inputs.
-            request.batch.attachesMetadata = false
-            // Finished results stream to the server while a long batch runs, so a worker that has
-            // to be ended loses only the call that was running.
-            request.batch.progressInterval = request.progressInterval
-            request.batch.progress = { chunk in
-                var writer = WireWriter(capacity: 256)
-                ResultCoding.encode(chunk, into: &writer)
-                try? channel.send(type: FrameType.progress, payload: writer.bytes)
-            }
+            connect(&request, to: channel)
             heartbeat.busy(every: request.progressInterval == 0 ? 10_000_000 : WorkerTiming.heartbeatInterval)
-            let (reply, language) = handle(request, runtime: runtime, cache: cache)
+            let (reply, language) = handle(request, executor: executor)
             // Code that escaped its engine's restrictions could have changed what every later
             // tenant's code runs (Python; JavaScript evaluates every batch in a fresh global
             // object): such a worker asks to be replaced.
@@ -111,32 +88,6 @@ public enum WorkerMain {
         }
     }
 
-    /// The reply, and the language of the code that ran (nil when none did).
-    private static func handle(_ request: RunRequest, runtime: Runtime,
-                               cache: CompiledCache<Result<any CompiledTransformation, CompileError>>) -> (RunReply, Language?) {
-        let compiled: Result<any CompiledTransformation, CompileError>
-        if let cached = cache.value(for: request.programID) {
-            compiled = cached
-        } else if let program = request.program {
-            compiled = Result { () throws(CompileError) in
-                try runtime.compile(program.source, libraries: InMemoryLibraries(program.libraries))
-            }
-            if !program.ephemeral {
-                cache.insert(compiled, for: program.id,
-                             bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
-            }
-        } else {
-            return (.needsCode, nil)
-        }
-        switch compiled {
-        case .success(let transformation):
-            return (.ran(runtime.run(transformation, batch: request.batch, limits: request.limits)), transformation.source.language)
-        case .failure(let error):
-            // Python runs a module's top level while compiling it.
-            return (.compileFailed(error.message), request.program?.source.language)
-        }
-    }
-
     /// Starts every registered engine and loads, while files can still be opened, everything
     /// user code may use later (``TransformationEngine/warmUp()``). Returns why that failed, or nil.
     private static func warmUp(_ runtime: Runtime) -> String? {
@@ -150,53 +101,5 @@ public enum WorkerMain {
     private static func report(_ line: String) {
         let text = line + "\n"
         _ = text.withCString { write(2, $0, strlen($0)) }
-    }
-}
-
-/// Tells the server every ``WorkerTiming/heartbeatInterval`` that a batch is still running and
-/// which call it is in (``CallState``, read from the engine monitor's control words), so the
-/// server can tell a slow batch of many calls from a stuck call, and knows which input was
-/// running if the worker has to be ended or dies.
-private final class Heartbeat: @unchecked Sendable {
-    // @unchecked: `interval` is read and written under `mutex`.
-    private let channel: FrameChannel
-    private var mutex = pthread_mutex_t()
-    /// Nanoseconds between heartbeats while a batch runs; nil while idle.
-    private var interval: UInt64?
-
-    init(channel: FrameChannel) {
-        self.channel = channel
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    /// Starts heartbeats every `interval` nanoseconds (nil stops them): the usual 250 ms, or 10 ms
-    /// while a batch is run again after a lost worker, when the server must know precisely
-    /// whether a call was running.
-    func busy(every interval: UInt64?) {
-        pthread_mutex_lock(&mutex)
-        self.interval = interval
-        pthread_mutex_unlock(&mutex)
-    }
-
-    func start() {
-        startThread { [self] in
-            var sent: UInt64 = 0
-            while true {
-                usleep(5_000)
-                pthread_mutex_lock(&mutex)
-                let interval = self.interval
-                pthread_mutex_unlock(&mutex)
-                guard let interval else {
-                    sent = 0
-                    continue
-                }
-                let now = monotonicNanoseconds()
-                if sent == 0 { sent = now }
-                guard now &- sent >= interval else { continue }
-                sent = now
-                let state = EngineMonitor.current.map { CallState(sequence: $0.sequence, inputIndex: $0.inputIndex) } ?? .idle
-                try? channel.send(type: FrameType.heartbeat, payload: state.encoded())
-            }
-        }
     }
 }
