@@ -31,11 +31,12 @@ public enum Execution: Sendable {
 }
 
 extension BatchResult {
-    /// Every input of `batch` failed with `failure`, each carrying its own metadata.
+    /// Every input of `batch` failed with `failure`, each carrying its own metadata (none when the
+    /// batch does not attach metadata: a worker's, whose server attaches its own copy).
     public init(failing batch: Batch, with failure: Failure) {
         let metadata = batch.itemMetadata
         self.init(results: batch.items.indices.map {
-            EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : Array("{}".utf8))
+            EventResult(inputIndex: $0, outcome: .failed(failure), metadata: $0 < metadata.count ? metadata[$0] : [])
         }, logs: [])
     }
 }
