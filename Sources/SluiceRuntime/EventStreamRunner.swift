@@ -21,13 +21,8 @@ public struct StreamOptions: Sendable {
 
 /// Counts of a streamed run.
 public struct StreamSummary: Sendable, Hashable {
-    public var inputs = 0
-    public var outputs = 0
-    public var dropped = 0
-    public var errors = 0
-    public var timeLimitHits = 0
-    public var memoryLimitHits = 0
-    public var invalidInputs = 0
+    /// Events in (malformed input items included) and what their results were.
+    public var outcomes = OutcomeTally()
     /// Requests no `fetch` mock answered (test runs).
     public var unmockedRequests: [String] = []
 }
@@ -36,7 +31,8 @@ public struct StreamSummary: Sendable, Hashable {
 /// result, in input order:
 ///
 /// - `{"output": {...}, "metadata": {...}}`
-/// - `{"error": "...", "metadata": {...}}` (an invalid input's message starts with its line: `line 7: invalid JSON: …`)
+/// - `{"error": "...", "kind": "exception", "metadata": {...}}` (``ResultLine``; an invalid input's message starts
+///   with its line: `line 7: invalid JSON: …`, kind `invalid_input`)
 /// - `{"dropped": true, "metadata": {...}}`
 /// - with logs: `{"log": "...", "messageId": "..."}` before the results of the event that logged it.
 ///
@@ -107,7 +103,7 @@ public struct EventStreamRunner {
             var failure: (any Error)?
             while let (prepared, result) = toWriter.pop() {
                 guard failure == nil else { continue }  // keep draining so the engine never blocks
-                summary.inputs += prepared.items.count
+                summary.outcomes.events += prepared.items.count
                 summary.unmockedRequests += result.unmockedRequests
                 do {
                     try runner.write(result, lines: prepared.lines, malformedBefore: prepared.malformedBefore,
@@ -154,13 +150,12 @@ public struct EventStreamRunner {
         var line: [UInt8] = []
         func writeMalformed(at index: Int) throws {
             for malformed in malformedBefore[index] ?? [] {
-                summary.inputs += 1
-                summary.errors += 1
-                summary.invalidInputs += 1
+                let result = EventResult(inputIndex: nil, outcome: .failed(Failure(.invalidInput, malformed.message)),
+                                         metadata: Array("{}".utf8))
+                summary.outcomes.events += 1
+                summary.outcomes.add(result.outcome)
                 line.removeAll(keepingCapacity: true)
-                line += Array(#"{"error":"#.utf8)
-                JSONString.append(malformed.message, to: &line)
-                line += Array(#","metadata":{}}"#.utf8)
+                ResultLine.append(result, to: &line)
                 line.append(0x0A)
                 try output.write(line)
             }
@@ -190,19 +185,10 @@ public struct EventStreamRunner {
             }
             line.removeAll(keepingCapacity: true)
             var message: String?
-            switch eventResult.outcome {
-            case .output:
-                summary.outputs += 1
-            case .dropped:
-                summary.dropped += 1
-            case .failed(let failure):
-                summary.errors += 1
-                if failure.kind == .timeLimit { summary.timeLimitHits += 1 }
-                if failure.kind == .memoryLimit { summary.memoryLimitHits += 1 }
-                if failure.kind == .invalidInput {
-                    summary.invalidInputs += 1
-                    if let index = eventResult.inputIndex, index < lines.count { message = "line \(lines[index]): " + failure.message }
-                }
+            summary.outcomes.add(eventResult.outcome)
+            if case .failed(let failure) = eventResult.outcome, failure.kind == .invalidInput,
+               let index = eventResult.inputIndex, index < lines.count {
+                message = "line \(lines[index]): " + failure.message
             }
             ResultLine.append(eventResult, message: message, to: &line)
             line.append(0x0A)
@@ -213,26 +199,5 @@ public struct EventStreamRunner {
             try writeLogs(logsByInput.removeValue(forKey: nextInput) ?? [])
             nextInput += 1
         }
-    }
-}
-
-/// The JSON line of one result, as `sluice run` prints it (without the newline):
-/// `{"output":…,"metadata":…}`, `{"dropped":true,"metadata":…}` or `{"error":"…","metadata":…}`.
-public enum ResultLine {
-    /// Appends the line; `message` replaces a failure's message (to prefix a line number).
-    public static func append(_ result: EventResult, message: String? = nil, to line: inout [UInt8]) {
-        switch result.outcome {
-        case .output(let json):
-            line += #"{"output":"#.utf8
-            line += json
-        case .dropped:
-            line += #"{"dropped":true"#.utf8
-        case .failed(let failure):
-            line += #"{"error":"#.utf8
-            JSONString.append(message ?? failure.message, to: &line)
-        }
-        line += #","metadata":"#.utf8
-        line += result.metadata
-        line.append(UInt8(ascii: "}"))
     }
 }

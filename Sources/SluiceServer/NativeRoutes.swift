@@ -192,10 +192,6 @@ struct RunSummary {
             case .failed(let failure):
                 batch.errors += 1
                 if failure.kind.isLimit { batch.limitHits += 1 }
-                line.removeLast()
-                line += #","kind":"#.utf8
-                JSONString.append(failure.kind.name, to: &line)
-                line.append(UInt8(ascii: "}"))
             }
             batch.lines.append(UInt8(ascii: ","))
             batch.lines += line.dropFirst()

@@ -35,27 +35,19 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         Timer(label: name, dimensions: labels, factory: factory).recordNanoseconds(nanoseconds)
     }
 
-    /// One batch of a version: events in, and what became of them.
+    /// One batch of a version: events in, and what became of them (``OutcomeTally``); failed
+    /// events are labelled with their kind's name, limit hits with the limit (`time`, `memory`).
     func batch(transformation: String, version: String, inputs: Int, result: BatchResult, duration: Duration) {
         let labels = [("transformation", transformation), ("version", version)]
-        var outputs = 0, dropped = 0
-        var failures: [String: Int] = [:]
-        var limits: [String: Int] = [:]
-        for eventResult in result.results {
-            switch eventResult.outcome {
-            case .output: outputs += 1
-            case .dropped: dropped += 1
-            case .failed(let failure):
-                failures[failure.kind.name, default: 0] += 1
-                if failure.kind == .timeLimit { limits["time", default: 0] += 1 }
-                if failure.kind == .memoryLimit { limits["memory", default: 0] += 1 }
-            }
+        let outcomes = OutcomeTally(result, events: inputs)
+        count("sluice_events_in_total", labels, by: outcomes.events)
+        count("sluice_events_out_total", labels, by: outcomes.outputs)
+        count("sluice_events_dropped_total", labels, by: outcomes.dropped)
+        for (kind, number) in outcomes.failureCounts {
+            count("sluice_events_failed_total", labels + [("kind", kind.name)], by: number)
         }
-        count("sluice_events_in_total", labels, by: inputs)
-        count("sluice_events_out_total", labels, by: outputs)
-        count("sluice_events_dropped_total", labels, by: dropped)
-        for (kind, number) in failures { count("sluice_events_failed_total", labels + [("kind", kind)], by: number) }
-        for (limit, number) in limits { count("sluice_limit_hits_total", labels + [("limit", limit)], by: number) }
+        count("sluice_limit_hits_total", labels + [("limit", "time")], by: outcomes.count(of: .timeLimit))
+        count("sluice_limit_hits_total", labels + [("limit", "memory")], by: outcomes.count(of: .memoryLimit))
         time("sluice_batch_duration_seconds", labels, duration)
     }
 
@@ -83,14 +75,8 @@ public final class ServiceMetrics: CompileObserver, Sendable {
     /// the dashboards a RudderStack operator already has (docs/http.md lists the mapping).
     func rudderBatch(_ given: RudderLabels, inputs: Int, result: BatchResult, duration: Duration) {
         let labels = rudderLabelSets.admit(given, limit: Self.maximumRudderLabelSets)
-        var outputs = 0, errors = 0
-        for eventResult in result.results {
-            switch eventResult.outcome {
-            case .output: outputs += 1
-            case .dropped: break
-            case .failed: errors += 1
-            }
-        }
+        let outcomes = OutcomeTally(result, events: inputs)
+        let outputs = outcomes.outputs, errors = outcomes.failed
         count("transformer_user_transform_requests", [])
         count("transformer_user_transform_input_events", [("workspaceId", labels.workspaceId)], by: inputs)
         count("transformer_user_transform_output_events", [("workspaceId", labels.workspaceId)], by: outputs)

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Text, JUnit XML and JSON renderings of a run's case reports.
 public enum Reports {
@@ -33,10 +34,29 @@ public enum Reports {
         return lines.joined(separator: "\n")
     }
 
-    /// `N passed, N failed` (recorded and error cases count as failed).
+    /// `N passed, N failed` (recorded and error cases count as failed), then what the cases'
+    /// events ended as: `; 12 events → 10 outputs, 1 dropped, 1 failed (1 exception)`.
     public static func summary(_ reports: [CaseReport]) -> String {
         let failed = reports.filter(\.isFailure).count
-        return "\(reports.count - failed) passed, \(failed) failed"
+        let cases = "\(reports.count - failed) passed, \(failed) failed"
+        guard let outcomes = outcomes(reports) else { return cases }
+        return cases + "; " + outcomes.summary
+    }
+
+    /// The cases' tallies added up; nil when no case ran.
+    static func outcomes(_ reports: [CaseReport]) -> OutcomeTally? {
+        let tallies = reports.compactMap(\.outcomes)
+        guard !tallies.isEmpty else { return nil }
+        var total = OutcomeTally()
+        for tally in tallies { total.add(tally) }
+        return total
+    }
+
+    /// `{"events": …, "output": …, "dropped": …, "<kind>": …}`, as ``OutcomeTally`` encodes.
+    static func object(_ outcomes: OutcomeTally) -> [String: Any] {
+        var object: [String: Any] = ["events": outcomes.events]
+        for (name, count) in outcomes.countsByName { object[name] = count }
+        return object
     }
 
     /// JUnit XML: one test suite, one test case per snapshot case (class name: the transformation).
@@ -63,16 +83,19 @@ public enum Reports {
         return xml
     }
 
-    /// A JSON document: counts and every case with its status, differences and message.
+    /// A JSON document: counts and every case with its status, differences, message and outcomes
+    /// (``OutcomeTally`` by outcome name), and the outcomes of all cases.
     public static func json(_ reports: [CaseReport]) throws -> Data {
         let failed = reports.filter(\.isFailure).count
         let cases: [[String: Any]] = reports.map { report in
             var entry: [String: Any] = ["id": report.id, "status": report.status.rawValue, "seconds": report.seconds,
                                         "differences": report.differences.map(\.description)]
             if let message = report.message { entry["message"] = message }
+            if let outcomes = report.outcomes { entry["outcomes"] = object(outcomes) }
             return entry
         }
-        let document: [String: Any] = ["passed": reports.count - failed, "failed": failed, "cases": cases]
+        var document: [String: Any] = ["passed": reports.count - failed, "failed": failed, "cases": cases]
+        if let outcomes = outcomes(reports) { document["outcomes"] = object(outcomes) }
         return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 

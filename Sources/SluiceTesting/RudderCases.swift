@@ -51,13 +51,16 @@ extension SnapshotRunner {
     /// Runs a RudderStack CLI test case.
     public func run(_ rudderCase: RudderCase) -> CaseReport {
         let start = ContinuousClock.now
-        var report = runRudder(rudderCase)
+        var outcomes: OutcomeTally?
+        var report = runRudder(rudderCase, outcomes: &outcomes)
+        report.outcomes = outcomes
         let elapsed = ContinuousClock.now - start
         report.seconds = elapsed.secondsValue
         return report
     }
 
-    private func runRudder(_ rudderCase: RudderCase) -> CaseReport {
+    /// Runs the case and compares; `outcomes` gets the run's tally when it ran.
+    private func runRudder(_ rudderCase: RudderCase, outcomes: inout OutcomeTally?) -> CaseReport {
         do {
             let input = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rudderCase.inputPath)), options: [.fragmentsAllowed])
             let single = !(input is [Any])
@@ -68,6 +71,7 @@ extension SnapshotRunner {
                 return CaseReport(id: rudderCase.id, status: .error, message: "\(rudderCase.transformation.source.fileName): \(message)")
             }
             let result = executor.results(program, batch: Batch(items: items, determinism: .testDefaults), limits: .defaults)
+            outcomes = OutcomeTally(result, events: items.count)
             var outputs: [[Any]] = Array(repeating: [], count: items.count)
             var unattributed: [Any] = []
             for eventResult in result.results {

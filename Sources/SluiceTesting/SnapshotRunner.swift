@@ -17,6 +17,8 @@ public struct CaseReport: Sendable {
     /// For errors (cannot load, cannot compile) and recordings: what happened.
     public var message: String?
     public var seconds: Double = 0
+    /// What the case's events ended as, when it ran (nil when it could not run).
+    public var outcomes: OutcomeTally?
 
     public init(id: String, status: Status, differences: [JSONDifference] = [], message: String? = nil, seconds: Double = 0) {
         self.id = id
@@ -48,16 +50,21 @@ public final class SnapshotRunner {
 
     public func run(_ snapshot: SnapshotCase) -> CaseReport {
         let start = ContinuousClock.now
-        var report = run(snapshot, started: start)
+        var outcomes: OutcomeTally?
+        var report = compare(snapshot, outcomes: &outcomes)
+        report.outcomes = outcomes
         let elapsed = ContinuousClock.now - start
         report.seconds = elapsed.secondsValue
         return report
     }
 
-    private func run(_ snapshot: SnapshotCase, started: ContinuousClock.Instant) -> CaseReport {
+    /// Runs the case and compares; `outcomes` gets the run's tally when it ran.
+    private func compare(_ snapshot: SnapshotCase, outcomes: inout OutcomeTally?) -> CaseReport {
         do {
             let settings = try loadSettings(snapshot)
-            let (actual, unmocked) = try produce(snapshot, settings: settings)
+            let (actual, summary) = try produce(snapshot, settings: settings)
+            outcomes = summary.outcomes
+            let unmocked = summary.unmockedRequests
             if !unmocked.isEmpty {
                 let requests = Array(Set(unmocked)).sorted().joined(separator: ", ")
                 return CaseReport(id: snapshot.id, status: .error,
@@ -80,10 +87,22 @@ public final class SnapshotRunner {
                 try Data(actual).write(to: URL(fileURLWithPath: snapshot.expectedPath))
                 return CaseReport(id: snapshot.id, status: .updated, differences: differences)
             }
-            return CaseReport(id: snapshot.id, status: .failed, differences: differences)
+            let withoutKind = Self.linesWithoutKind(differences)
+            return CaseReport(id: snapshot.id, status: .failed, differences: differences, message: withoutKind == 0 ? nil
+                : "\(withoutKind) error line(s) of \(SnapshotCase.expectedFileName) have no \"kind\" (written before result lines carried it): sluice test --update adds it")
         } catch {
             return CaseReport(id: snapshot.id, status: .error, message: "\(error)")
         }
+    }
+
+    /// How many differences are a `"kind"` a result line has and its expected line lacks.
+    static func linesWithoutKind(_ differences: [JSONDifference]) -> Int {
+        differences.filter { difference in
+            guard case .added = difference.kind else { return false }
+            let path = difference.path
+            guard path.hasPrefix("$["), path.hasSuffix("].kind"), path.count > 8 else { return false }
+            return path.dropFirst(2).dropLast(6).allSatisfy(\.isNumber)
+        }.count
     }
 
     private func loadSettings(_ snapshot: SnapshotCase) throws -> CaseSettings {
@@ -96,7 +115,7 @@ public final class SnapshotRunner {
     }
 
     /// Runs the case's input through its transformation; the `sluice run --logs` output.
-    private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> (output: [UInt8], unmocked: [String]) {
+    private func produce(_ snapshot: SnapshotCase, settings: CaseSettings) throws -> (output: [UInt8], summary: StreamSummary) {
         let definition = try TransformationLoader.load(path: snapshot.transformationDirectory)
         let libraryRoot = LibraryDirectory.nearestRoot(to: snapshot.transformationDirectory)
         let program = try Program.linking(definition.source, from: LibraryDirectory(root: libraryRoot, languages: Engines.languages))
@@ -113,7 +132,7 @@ public final class SnapshotRunner {
         let writer = OutputWriter.inMemory()
         let summary = try EventStreamRunner(executor: executor, program: program, options: options)
             .run(input: try InputReader(path: snapshot.inputPath), output: writer)
-        return (writer.collected, summary.unmockedRequests)
+        return (writer.collected, summary)
     }
 
     /// The `"fetch"` object of case.json as JSON text, `{}` when there is none: in a test run

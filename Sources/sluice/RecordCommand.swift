@@ -64,6 +64,7 @@ struct RecordCommand: ParsableCommand {
         let writer = try RecordingWriter(options: options)
         let limits = loaded.limits
         var malformed = 0
+        var outcomes = OutcomeTally()
         for reader in readers {
             while true {
                 let records = try reader.next(upTo: 200)
@@ -76,13 +77,14 @@ struct RecordCommand: ParsableCommand {
                 if items.isEmpty { continue }
                 // Recorded with the clocks and seeds replay uses, so an unchanged transformation replays unchanged.
                 let result = handle.executor.results(loaded.program, batch: Batch(items: items, determinism: .testDefaults), limits: limits)
+                outcomes.add(result, events: items.count)
                 var grouped = [[EventResult]](repeating: [], count: items.count)
                 for eventResult in result.results { grouped[min(eventResult.inputIndex ?? items.count - 1, items.count - 1)].append(eventResult) }
                 for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
             }
         }
         try writer.close()
-        var summary = "sluice record: \(writer.written) events in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
+        var summary = "sluice record: \(outcomes.summary); \(writer.written) recorded in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
         if malformed > 0 { summary += "; \(malformed) input item(s) too large or not items were not recorded" }
         FileHandle.standardError.write(Data((summary + "\n").utf8))
     }

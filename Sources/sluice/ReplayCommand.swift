@@ -84,6 +84,7 @@ struct ReplayCommand: ParsableCommand {
     static func text(_ summary: ReplaySummary) -> String {
         var lines = [
             "replayed \(summary.events) events in \(String(format: "%.2f", summary.seconds)) s (\(Int(Double(summary.events) / max(summary.seconds, 0.000_001))) events/s)",
+            "  candidate      \(summary.outcomes.summary)",
             "  unchanged      \(summary.unchanged)",
             "  changed        \(summary.changed)",
             "  newly dropped  \(summary.newlyDropped)",

@@ -9,7 +9,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run events through a transformation and print one NDJSON line per result.",
         discussion: """
-        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope. Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "metadata": {...}}, {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}. A summary goes to standard error. Exit status: 0 when the run completed (even if events failed: an event whose call had to be stopped in code the engines cannot interrupt gets its own error and the run goes on), 1 when the transformation cannot be loaded or compiled, 64 on bad arguments; with --isolation in-process, 70 when the engine met code it cannot interrupt (see docs/limits.md).
+        Input is a JSON array or NDJSON; each item is a bare message or a {"message", "metadata"} envelope. Output lines, in input order: {"output": {...}, "metadata": {...}}, {"error": "...", "kind": "exception", "metadata": {...}} (kind: the failure kind's name, see docs/outcomes.md), {"dropped": true, "metadata": {...}}, and with --logs {"log": "...", "messageId": "..."}. A summary goes to standard error: events in, outputs, dropped, failed by kind. Exit status: 0 when the run completed (even if events failed: an event whose call had to be stopped in code the engines cannot interrupt gets its own error and the run goes on), 1 when the transformation cannot be loaded or compiled, 64 on bad arguments; with --isolation in-process, 70 when the engine met code it cannot interrupt (see docs/limits.md).
         """
     )
 
@@ -72,10 +72,7 @@ struct RunCommand: ParsableCommand {
         let elapsed = ContinuousClock.now - started
         if !quiet {
             let seconds = elapsed.secondsValue
-            var line = "sluice run: \(summary.inputs) inputs → \(summary.outputs) outputs, \(summary.dropped) dropped, \(summary.errors) errors"
-            if summary.timeLimitHits + summary.memoryLimitHits + summary.invalidInputs > 0 {
-                line += " (\(summary.timeLimitHits) time limit, \(summary.memoryLimitHits) memory limit, \(summary.invalidInputs) invalid input)"
-            }
+            var line = "sluice run: " + summary.outcomes.summary
             line += String(format: " in %.3f s", seconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -54,9 +54,13 @@ import Testing
             return "output \(n)"
         }
         #expect(got == expected)
-        #expect(summary.inputs == 501)  // the invalid line counts as an input
-        #expect(summary.invalidInputs == 1)
-        #expect(summary.dropped == 100)
+        #expect(summary.outcomes.events == 501)  // the invalid line counts as an input
+        #expect(summary.outcomes.count(of: .invalidInput) == 1)
+        #expect(summary.outcomes.dropped == 100)
+        // 400 events kept, 57 of them (multiples of 7, not of 5) split in two.
+        #expect(summary.outcomes.outputs == 457)
+        #expect(summary.outcomes.summary == "501 events → 457 outputs, 100 dropped, 1 failed (1 invalid_input)")
+        #expect(String(decoding: output.collected, as: UTF8.self).contains(#""kind":"invalid_input","metadata":{}}"#))
     }
 
     @Test func aFailingOutputIsReportedAndStopsTheRun() throws {

@@ -112,6 +112,55 @@ func project(transformation: String = "export function transformEvent(e) { e.see
         #expect(SnapshotRunner().run(snapshot).status == .passed)
     }
 
+    static let throwing = "export function transformEvent(e) { if (e.v === 2) throw new Error('no'); return e; }"
+    static let twoEvents = #"[{"messageId":"m1","v":1},{"messageId":"m2","v":2}]"#
+    static let firstLine = #"{"output":{"messageId":"m1","v":1},"metadata":{"messageId":"m1"}}"#
+
+    @Test func errorLinesCarryTheirKindAndAnotherKindFailsTheCase() throws {
+        let recordedProject = try project(transformation: Self.throwing, input: Self.twoEvents)
+        let snapshot = try CaseDiscovery.cases(in: [recordedProject.caseFolder])[0]
+        #expect(SnapshotRunner().run(snapshot).status == .recorded)
+        let recorded = try String(contentsOfFile: snapshot.expectedPath, encoding: .utf8)
+        #expect(recorded.split(separator: "\n").last
+            == #"{"error":"Error: no\n    at transformEvent (transform.js:1:67)","kind":"exception","metadata":{"messageId":"m2"}}"#)
+        #expect(SnapshotRunner().run(snapshot).status == .passed)
+
+        let otherKind = recorded.replacingOccurrences(of: #""kind":"exception""#, with: #""kind":"time_limit""#)
+        let (_, folder) = try project(transformation: Self.throwing, input: Self.twoEvents, expected: otherKind)
+        let report = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
+        #expect(report.status == .failed)
+        #expect(report.differences.map(\.description) == [#"$[1].kind: "time_limit" → "exception""#])
+        #expect(report.message == nil)
+        #expect(report.outcomes?.summary == "2 events → 1 output, 0 dropped, 1 failed (1 exception)")
+    }
+
+    @Test func anExpectationWithoutKindsFailsSayingHowToMigrate() throws {
+        let old = Self.firstLine + "\n" + #"{"error":"Error: no\n    at transformEvent (transform.js:1:67)","metadata":{"messageId":"m2"}}"# + "\n"
+        let (_, folder) = try project(transformation: Self.throwing, input: Self.twoEvents, expected: old)
+        let snapshot = try CaseDiscovery.cases(in: [folder])[0]
+        let report = SnapshotRunner().run(snapshot)
+        #expect(report.status == .failed)
+        #expect(report.differences.map(\.description) == [#"+ $[1].kind = "exception""#])
+        #expect(report.message == #"1 error line(s) of expected.ndjson have no "kind" (written before result lines carried it): sluice test --update adds it"#)
+        #expect(SnapshotRunner(update: true).run(snapshot).status == .updated)
+        let migrated = try String(contentsOfFile: snapshot.expectedPath, encoding: .utf8)
+        #expect(migrated == old.replacingOccurrences(of: #"1:67)","metadata""#, with: #"1:67)","kind":"exception","metadata""#))
+        #expect(SnapshotRunner().run(snapshot).status == .passed)
+    }
+
+    @Test func reportsTallyTheCasesEvents() throws {
+        let (_, folder) = try project(transformation: Self.throwing, input: Self.twoEvents, expected: Self.firstLine + "\n")
+        let failed = SnapshotRunner().run(try CaseDiscovery.cases(in: [folder])[0])
+        let (_, passingFolder) = try project(expected: #"{"output":{"messageId":"m1","v":1,"seen":true},"metadata":{"messageId":"m1"}}"# + "\n")
+        let passed = SnapshotRunner().run(try CaseDiscovery.cases(in: [passingFolder])[0])
+        #expect(failed.message == nil)  // the missing line is a difference, not an expectation without kinds
+        #expect(Reports.summary([passed, failed]) == "1 passed, 1 failed; 3 events → 2 outputs, 0 dropped, 1 failed (1 exception)")
+        let document = try JSONSerialization.jsonObject(with: try Reports.json([passed, failed])) as? [String: Any]
+        #expect(document?["outcomes"] as? [String: Int] == ["events": 3, "output": 2, "dropped": 0, "exception": 1])
+        let cases = document?["cases"] as? [[String: Any]]
+        #expect(cases?.last?["outcomes"] as? [String: Int] == ["events": 2, "output": 1, "dropped": 0, "exception": 1])
+    }
+
     @Test func caseSettingsIgnorePathsAndCredentials() throws {
         let (_, folder) = try project(
             transformation: "export function transformEvent(e) { return {key: getCredential('k'), at: String(Math.random())}; }",

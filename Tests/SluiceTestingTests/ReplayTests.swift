@@ -42,6 +42,13 @@ func record(_ inputs: [String], code: String, options: (inout RecordingWriter.Op
         """)
     }
 
+    @Test func errorResultsCarryTheirKind() throws {
+        let files = try record([#"{"v":1}"#], code: "export function transformEvent(e) { throw new TypeError('bad'); }")
+        let text = try String(contentsOfFile: files[0], encoding: .utf8)
+        #expect(text.hasPrefix(#"{"input":{"v":1},"results":[{"error":"TypeError: bad"#))
+        #expect(text.hasSuffix(#"","kind":"exception","metadata":{}}]}"# + "\n"))
+    }
+
     @Test func credentialsAreAlwaysRedactedAndPathsOnRequest() throws {
         let input = #"{"message":{"email":"x@y.z","ok":1},"credentials":[{"id":"1","key":"apiKey","value":"s3cret"}]}"#
         let files = try record([input], code: "export function transformEvent(e) { return e; }") {
@@ -95,6 +102,30 @@ func record(_ inputs: [String], code: String, options: (inout RecordingWriter.Op
         #expect(summary.differs)
         #expect(summary.examples.map(\.kind) == ["newly dropped", "newly failing", "newly passing"])
         #expect(summary.examples.first?.location.hasSuffix(":1") == true)
+    }
+
+    @Test func theCandidatesOutcomesAreTallied() throws {
+        let code = "export function transformEvent(e) { if (e.v === 3) throw new Error('no'); return e.v === 2 ? null : e; }"
+        let summary = try replay(recordedWith: code, candidate: code)
+        #expect(summary.unchanged == 3)
+        #expect(summary.outcomes.summary == "3 events → 1 output, 1 dropped, 1 failed (1 exception)")
+    }
+
+    @Test func aRecordingWithoutKindsReplaysUnchangedButAnotherKindDiffers() throws {
+        let code = "export function transformEvent(e) { if (e.v === 3) throw new Error('no'); return e; }"
+        let files = try record(Self.inputs, code: code)
+        let text = try String(contentsOfFile: files[0], encoding: .utf8)
+        #expect(text.contains(#""kind":"exception""#))
+        try text.replacingOccurrences(of: #","kind":"exception""#, with: "").write(toFile: files[0], atomically: true, encoding: .utf8)
+        let runtime = Runtime(libraries: NoLibraries())
+        let unchanged = try Replayer(runtime: runtime, candidate: try compile(code, runtime: runtime), options: Replayer.Options())
+            .replay(files: files)
+        #expect(unchanged.unchanged == 3 && !unchanged.differs)
+        try text.replacingOccurrences(of: #""kind":"exception""#, with: #""kind":"time_limit""#)
+            .write(toFile: files[0], atomically: true, encoding: .utf8)
+        let otherKind = try Replayer(runtime: runtime, candidate: try compile(code, runtime: runtime), options: Replayer.Options())
+            .replay(files: files)
+        #expect(otherKind.changed == 1 && otherKind.paths == ["$[*].kind": 1])
     }
 
     @Test func changedPathsAreCountedAndIgnorable() throws {

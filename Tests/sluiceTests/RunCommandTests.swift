@@ -83,11 +83,11 @@ func folder(_ files: [String: String]) throws -> URL {
             #"{"output":{"messageId":"1","source":null,"key":null},"metadata":{"messageId":"1"}}"#,
             #"{"output":{"messageId":"2","source":"s2","key":null},"metadata":{"sourceId":"s2"}}"#,
             #"{"dropped":true,"metadata":{"messageId":"3"}}"#,
-            #"{"error":"line 5: invalid JSON: JSON Parse error: Expected '}'","metadata":{}}"#,
-            #"{"error":"Error: bad event 4\n    at transformEvent (t.js:4:34)","metadata":{"messageId":"4"}}"#,
-            #"{"error":"line 7: invalid event: expected a JSON object, got an array","metadata":{}}"#,
+            #"{"error":"line 5: invalid JSON: JSON Parse error: Expected '}'","kind":"invalid_input","metadata":{}}"#,
+            #"{"error":"Error: bad event 4\n    at transformEvent (t.js:4:34)","kind":"exception","metadata":{"messageId":"4"}}"#,
+            #"{"error":"line 7: invalid event: expected a JSON object, got an array","kind":"invalid_input","metadata":{}}"#,
         ])
-        #expect(result.stderr.hasPrefix("sluice run: 6 inputs → 2 outputs, 1 dropped, 3 errors (0 time limit, 0 memory limit, 2 invalid input) in "))
+        #expect(result.stderr.hasPrefix("sluice run: 6 events → 2 outputs, 1 dropped, 3 failed (1 exception, 2 invalid_input) in "))
     }
 
     @Test func aJSONArrayOnStandardInputWithLogsCredentialsAndATimeLimit() throws {
@@ -103,7 +103,7 @@ func folder(_ files: [String: String]) throws -> URL {
             #"{"log":"saw a","messageId":"a"}"#,
             #"{"output":{"messageId":"a","source":null,"key":"k-123"},"metadata":{"messageId":"a"}}"#,
             #"{"log":"saw b","messageId":"b"}"#,
-            #"{"error":"time limit of 100 ms exceeded","metadata":{"messageId":"b"}}"#,
+            #"{"error":"time limit of 100 ms exceeded","kind":"time_limit","metadata":{"messageId":"b"}}"#,
             #"{"log":"saw c","messageId":"c"}"#,
             #"{"output":{"messageId":"c","source":null,"key":"k-123"},"metadata":{"messageId":"c"}}"#,
         ])
@@ -152,9 +152,9 @@ func folder(_ files: [String: String]) throws -> URL {
             let result = try sluice(["run", root.appendingPathComponent(file).path, "--time-limit-ms", "100"],
                                     stdin: "{\"n\":1}\n{\"loop\":true,\"n\":2}\n{\"n\":3}\n")
             #expect(result.status == 0, "\(file): \(result.stderr)")
-            #expect(result.lines == [#"{"output":{"n":1},"metadata":{}}"#, #"{"error":"time limit of 100 ms exceeded","metadata":{}}"#,
+            #expect(result.lines == [#"{"output":{"n":1},"metadata":{}}"#, #"{"error":"time limit of 100 ms exceeded","kind":"time_limit","metadata":{}}"#,
                                      #"{"output":{"n":3},"metadata":{}}"#], "\(file)")
-            #expect(result.stderr.contains("3 inputs → 2 outputs, 0 dropped, 1 errors (1 time limit"), "\(file): \(result.stderr)")
+            #expect(result.stderr.contains("3 events → 2 outputs, 0 dropped, 1 failed (1 time_limit) in "), "\(file): \(result.stderr)")
             #expect(Date().timeIntervalSince(start) < 30)
         }
     }

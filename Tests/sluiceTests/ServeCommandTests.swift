@@ -205,12 +205,13 @@ import Testing
         #expect(lines.count == 3)
         #expect(lines[0].contains(#""secret":"[redacted]""#) && !lines[0].contains("s1"))
         #expect(lines[1].contains(#""dropped":true"#))
-        #expect(lines[2].contains(#""error":"Error: no"#))
+        #expect(lines[2].contains(#""error":"Error: no"#) && lines[2].contains(#""kind":"exception""#))
 
         // The secret was redacted in the input and in the recorded output alike, so the same code replays unchanged.
         let same = try sluice(["replay", tag, "--transformation", root.appendingPathComponent("tag").path])
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         #expect(same.stdout.contains("unchanged      3"))
+        #expect(same.stdout.contains("candidate      3 events → 1 output, 1 dropped, 1 failed (1 exception)"))
         let changed = try sluice(["replay", tag, "--transformation", root.appendingPathComponent("candidate").path])
         #expect(changed.status == 1)
         #expect(changed.stdout.contains("$[*].output.tagged"))
