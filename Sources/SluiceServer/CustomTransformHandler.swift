@@ -71,7 +71,7 @@ public struct CustomTransformHandler: Sendable {
         guard let versionID = group[0].destination.flatMap({ Self.versionID(body, $0) }), !versionID.isEmpty else {
             // rudder-transformer answers one item for the group, with its first event's metadata.
             response.error(status: 400, "Transformation VersionID not found", metadata: group[0].metadata)
-            metrics?.unresolved(status: 400, events: group.count)
+            metrics?.unresolved(kind: .notFound, status: 400, events: group.count)
             return false
         }
         let libraryVersionIDs = group[0].libraries.flatMap { Self.libraryVersionIDs(body, $0) } ?? []
@@ -133,7 +133,7 @@ public struct CustomTransformHandler: Sendable {
     private func fail(_ group: [Input], _ failure: Failure, version: String, transformation: String? = nil, into response: inout ResponseBuffer) {
         let status = failure.kind.rudderItemStatus
         for input in group { response.error(status: status, failure.message, metadata: input.metadata) }
-        metrics?.unresolved(status: status, events: group.count)
+        metrics?.unresolved(kind: failure.kind, status: status, events: group.count)
         metrics?.rudderUnresolved(Self.rudderLabels(group), status: status, events: group.count)
         guard let logger, failure.kind != .notFound else { return }
         var metadata: Logger.Metadata = ["transformation.version": "\(version)", "call.outcome": "\(failure.kind.name)",
@@ -148,14 +148,10 @@ public struct CustomTransformHandler: Sendable {
 
     /// One warning per batch that hit a limit, with the count of each kind.
     static func logLimitHits(_ result: BatchResult, transformation: String, version: String, logger: Logger) {
-        var hits: [String: Int] = [:]
-        for eventResult in result.results {
-            if case .failed(let failure) = eventResult.outcome, failure.kind.isLimit { hits[failure.kind.name, default: 0] += 1 }
-        }
-        for (kind, count) in hits.sorted(by: { $0.key < $1.key }) {
+        for (kind, count) in OutcomeTally(result, events: 0).failureCounts where kind.isLimit {
             logger.warning("limit hit", metadata: [
                 "transformation.name": "\(transformation)", "transformation.version": "\(version)",
-                "call.outcome": "\(kind)", "events": "\(count)",
+                "call.outcome": "\(kind.name)", "events": "\(count)",
             ])
         }
     }

@@ -155,26 +155,17 @@ struct RunStreamError: Error {
 /// Counts for the summary line of a streamed run, and the result lines themselves.
 struct RunSummary {
     var events = 0
-    var outputs = 0
-    var dropped = 0
-    var errors = 0
-    var limitHits = 0
+    var outcomes = OutcomeTally()
     var inputError: String?
 
-    /// One batch's result lines and its counts (taken from the results, not re-read from the lines).
+    /// One batch's result lines and its tally (taken from the results, not re-read from the lines).
     struct Batch: Sendable {
         var lines: [UInt8] = []
-        var outputs = 0
-        var dropped = 0
-        var errors = 0
-        var limitHits = 0
+        var outcomes = OutcomeTally()
     }
 
     mutating func add(_ batch: Batch) {
-        outputs += batch.outputs
-        dropped += batch.dropped
-        errors += batch.errors
-        limitHits += batch.limitHits
+        outcomes.add(batch.outcomes)
     }
 
     /// One line per result, `{"index": i, …}` then what `sluice run` prints; with `logs`,
@@ -182,20 +173,8 @@ struct RunSummary {
     static func lines(_ result: BatchResult, firstIndex: Int, logs: Bool) -> Batch {
         var batch = Batch()
         for eventResult in result.results {
-            batch.lines += #"{"index":"#.utf8
-            batch.lines += (eventResult.inputIndex.map { String(firstIndex + $0) } ?? "null").utf8
-            var line: [UInt8] = []
-            ResultLine.append(eventResult, to: &line)
-            switch eventResult.outcome {
-            case .output: batch.outputs += 1
-            case .dropped: batch.dropped += 1
-            case .failed(let failure):
-                batch.errors += 1
-                if failure.kind.isLimit { batch.limitHits += 1 }
-            }
-            batch.lines.append(UInt8(ascii: ","))
-            batch.lines += line.dropFirst()
-            batch.lines.append(0x0A)
+            batch.outcomes.add(eventResult.outcome)
+            append(eventResult, index: eventResult.inputIndex.map { firstIndex + $0 }, to: &batch.lines)
         }
         if logs {
             for log in result.logs {
@@ -212,16 +191,24 @@ struct RunSummary {
     /// Every event of a batch failed for one reason (`compile`, `worker_lost`, …: the kind says
     /// whether retrying the events may succeed).
     static func failureLines(count: Int, firstIndex: Int, failure: Failure) -> Batch {
-        let message = failure.message
-        let kind = failure.kind
-        var batch = Batch(errors: count)
+        var batch = Batch()
         for index in 0..<count {
-            batch.lines += #"{"index":\#(firstIndex + index),"error":"#.utf8
-            JSONString.append(message, to: &batch.lines)
-            batch.lines += #","kind":"\#(kind.name)","metadata":{}}"#.utf8
-            batch.lines.append(0x0A)
+            let eventResult = EventResult(inputIndex: index, outcome: .failed(failure), metadata: Array("{}".utf8))
+            batch.outcomes.add(eventResult.outcome)
+            append(eventResult, index: firstIndex + index, to: &batch.lines)
         }
         return batch
+    }
+
+    /// `{"index": i, …}`: the result's ``ResultLine`` with its index first, and a newline.
+    private static func append(_ eventResult: EventResult, index: Int?, to lines: inout [UInt8]) {
+        lines += #"{"index":"#.utf8
+        lines += (index.map(String.init) ?? "null").utf8
+        var line: [UInt8] = []
+        ResultLine.append(eventResult, to: &line)
+        lines.append(UInt8(ascii: ","))
+        lines += line.dropFirst()
+        lines.append(0x0A)
     }
 
     func line(version: TransformationVersion, elapsed: Duration) -> [UInt8] {
@@ -230,7 +217,7 @@ struct RunSummary {
         JSONString.append(version.name, to: &bytes)
         bytes += #","version":"#.utf8
         JSONString.append(version.id, to: &bytes)
-        bytes += #","events":\#(events),"outputs":\#(outputs),"dropped":\#(dropped),"errors":\#(errors),"limitHits":\#(limitHits)"#.utf8
+        bytes += #","events":\#(events),"outputs":\#(outcomes.outputs),"dropped":\#(outcomes.dropped),"errors":\#(outcomes.failed),"limitHits":\#(outcomes.limitHits)"#.utf8
         bytes += #","milliseconds":"#.utf8
         bytes += String(format: "%.1f", milliseconds).utf8
         if let inputError {

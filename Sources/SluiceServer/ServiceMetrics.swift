@@ -102,11 +102,12 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         ], by: events)
     }
 
-    /// Events whose group never ran: an unknown version (404), a version that does not compile
-    /// or a missing VersionID (400), a code-source outage (809). No version label: ids come
-    /// from requests.
-    func unresolved(status: Int, events: Int) {
-        count("sluice_unresolved_events_total", [("status", String(status))], by: events)
+    /// Events whose group never ran, by the failure's kind and the item status it got: an
+    /// unknown version or a missing VersionID (`not_found`), a version that does not compile
+    /// (`compile`), a code-source outage (`unavailable`), a lost worker (`worker_lost`), a refused
+    /// batch (`refused`). No version label: ids come from requests.
+    func unresolved(kind: FailureKind, status: Int, events: Int) {
+        count("sluice_unresolved_events_total", [("kind", kind.name), ("status", String(status))], by: events)
     }
 
     public func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {

@@ -59,7 +59,7 @@ import Testing
         #expect(text.contains("sluice_compile_duration_seconds_count{\(labels)} 1"))
         #expect(text.contains(#"sluice_compiled_cache_lookups_total{result="miss"} 1"#))
         #expect(text.contains(#"sluice_compiled_cache_lookups_total{result="hit"} 1"#))
-        #expect(text.contains(#"sluice_unresolved_events_total{status="404"} 2"#))
+        #expect(text.contains(#"sluice_unresolved_events_total{kind="not_found",status="404"} 2"#))
         let warnings = lines.all.filter { $0.contains(#""message":"limit hit""#) }
         #expect(warnings.count == 2 && warnings[0].contains(#""call.outcome":"time_limit""#) && warnings[0].contains(#""transformation.version":"\#(id)""#))
     }
