@@ -50,13 +50,19 @@ let package = Package(
         .target(
             name: "SluiceJavaScript",
             dependencies: ["SluiceCore", "CJavaScriptCore"],
-            exclude: ["README.md"],
+            exclude: ["README.md", "Driver/README.md"],
+            // The driver, joined in DriverSource.swift: embedded in the code, no bundle at run time.
+            resources: ["intrinsics", "batch_state", "allocation", "logging", "errors", "outputs", "inputs", "modules",
+                        "determinism", "fetch", "protocol", "promises", "realm"].map { .embedInCode("Driver/\($0).js") },
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SluicePython",
             dependencies: ["SluiceCore", "CPython", "CPythonSupport"],
-            exclude: ["README.md"],
+            exclude: ["README.md", "Driver/README.md"],
+            // The driver, joined in DriverSource.swift: embedded in the code, no bundle at run time.
+            resources: ["prelude", "policy", "transformation", "batch", "determinism", "json_codec", "restrictions", "isolation"]
+                .map { .embedInCode("Driver/\($0).py") },
             swiftSettings: swiftSettings
         ),
         // Layer 2: transformations and libraries on disk, content-addressed versions.

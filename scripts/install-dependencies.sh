@@ -8,6 +8,9 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+# scripts/check-drivers.sh: node checks the JavaScript driver; pip brings pyflakes (below).
+command -v node >/dev/null || missing+=(nodejs)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -15,6 +18,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+# pyflakes for the python3 on PATH, from PyPI (Debian's own Python refuses pip installs unless told).
+if ! python3 -m pyflakes --version >/dev/null 2>&1; then
+  echo "installing: pyflakes (PyPI)"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "pyflakes==4.1.0"
 fi
 
 for module in javascriptcoregtk-4.1 python3-embed libseccomp; do

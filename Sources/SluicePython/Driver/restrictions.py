@@ -1,9 +1,3 @@
-extension DriverSource {
-    /// The restrictions on user code: what the compiler refuses (with file:line:col), the checked
-    /// builtins for what only the running code knows (getattr with a computed name, a format
-    /// string built at run time, a class's `__dict__`), and the standard library's own
-    /// compile/exec/eval held to the same rules while a batch runs. Part of ``code``.
-    static let restrictions = #"""
 # ---- Restrictions -------------------------------------------------------------------------
 # What user code may not reach, checked when it is compiled (with file:line:col) and, where a
 # name is only known at run time, when it runs. A guard rail for honest code and a first wall
@@ -410,5 +404,3 @@ def _stdlib_compile(source, filename, mode, flags=0, dont_inherit=False, optimiz
 _builtins.eval = _stdlib_eval
 _builtins.exec = _stdlib_exec
 _builtins.compile = _stdlib_compile
-"""#
-}

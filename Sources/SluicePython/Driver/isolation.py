@@ -1,8 +1,3 @@
-extension DriverSource {
-    /// Isolation of the tenants that share the interpreter: module views, the record of the
-    /// shared state and its restoration after every batch, and the driver's start-up, which
-    /// loads every allowed module and records their state. Part of ``code``.
-    static let isolation = #"""
 # ---- Isolation ----------------------------------------------------------------------------
 # One interpreter serves every transformation of a process, so the standard-library modules are
 # shared. Tenants cannot see each other through them:
@@ -772,5 +767,3 @@ _load_shared_modules()
 # Everything loaded so far lives as long as the process: keep it out of the collector's scans.
 gc.collect()
 gc.freeze()
-"""#
-}

@@ -1,10 +1,55 @@
-extension DriverSource {
-    /// JSON at the edges: the slow paths behind the driver's fast C scanner and encoder, for what
-    /// they refuse — integers past CPython's 4,300-digit limit for int↔str conversion (any size
-    /// passes, bounded by the memory and time limits) and nesting deeper than the interpreter's
-    /// recursion limit (up to `MAXIMUM_DEPTH` levels, as Go's encoding/json). Part of ``code``.
-    static let json = #"""
-# ---- JSON at the edges ----------------------------------------------------------------------
+# ---- JSON ---------------------------------------------------------------------------------
+# The driver's own JSON goes through the C encoder and scanner, captured now: user code shares
+# the standard library's modules with every other transformation in the process, and patching
+# json.JSONEncoder or json.loads must not change what the driver reads and writes.
+import _json
+import re as _re
+from json.decoder import JSONDecodeError as _JSONDecodeError
+
+_c_make_encoder = _json.make_encoder
+_c_encode_string = _json.encode_basestring
+_c_scan = _json.make_scanner(json.JSONDecoder())
+_whitespace_end = _re.compile(r"[ \t\n\r]*").match
+
+
+def _unserialisable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# Largest JSON text of one returned event (32 MiB): larger ones fail that event, so one
+# runaway output cannot swamp the response or the worker channel.
+MAXIMUM_OUTPUT = 32 << 20
+
+
+def _output(value):
+    """The JSON text of a returned event; ValueError past MAXIMUM_OUTPUT."""
+    text = _encode_any(value)
+    if len(text) > MAXIMUM_OUTPUT:
+        raise ValueError(f"returned event is {len(text) >> 20} MB of JSON, past the limit of {MAXIMUM_OUTPUT >> 20} MB for one output")
+    return text
+
+
+def _encode(value):
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)."""
+    if isinstance(value, str):
+        return _c_encode_string(value)
+    return "".join(_c_make_encoder({}, _unserialisable, _c_encode_string, None, ":", ",", False, False, False)(value, 0))
+
+
+def _loads(text, scan=_c_scan):
+    """json.loads(text) for str input."""
+    start = _whitespace_end(text, 0).end()
+    try:
+        value, end = scan(text, start)
+    except StopIteration as stop:
+        raise _JSONDecodeError("Expecting value", text, stop.value) from None
+    end = _whitespace_end(text, end).end()
+    if end != len(text):
+        raise _JSONDecodeError("Extra data", text, end)
+    return value
+
+
+# -- at the edges: what the fast path refuses (large integers, deep nesting) ----------------
 
 # Deepest nesting of a JSON value in or out (Go's encoding/json, which rudder-server uses, stops
 # at 10,000 too). The C scanner and encoder use ~200 bytes of the interpreter thread's 16 MB
@@ -232,5 +277,3 @@ def _encode_any(value):
             raise
     batch = _active_batch[0]
     return _encode_slowly(value, batch.integers if batch is not None else None)
-"""#
-}
