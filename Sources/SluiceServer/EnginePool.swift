@@ -7,6 +7,7 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import SluiceStore
 
 /// Runs requests on a fixed set of workers, each a thread with its own runtime (its own
 /// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event

@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import SluiceStore
 
 /// Settings of `sluice serve`.
 public struct ServerConfiguration: Sendable {

@@ -1,11 +1,13 @@
 import Foundation
 import SluiceCore
-@testable import SluiceRegistry
+import SluiceRegistry
+@testable import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @Suite struct SQLiteStoreTests {
     @Test func itemsVersionsAndLivePointersPersistAcrossReopening() async throws {
-        let root = try folder([:])
+        let root = try TemporaryFolder.create([:])
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/nested/registry.sqlite"
         do {
@@ -35,7 +37,7 @@ import Testing
 
 @Suite struct CatalogTests {
     func catalog(_ files: [String: String] = [:]) throws -> (Catalog, String) {
-        let root = try folder(files.merging(["t/.keep": ""]) { $1 })
+        let root = try TemporaryFolder.create(files.merging(["t/.keep": ""]) { $1 })
         let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
         return (Catalog(store: try SQLiteStore(path: root + "/store.sqlite"), folder: registry, liveTTL: .zero), root)
     }
@@ -100,5 +102,15 @@ import Testing
         let version = try await catalog.publishCode(name: "x", code: "export function transformEvent(e) { return e; }").version
         let document = String(decoding: Catalog.encode(version), as: UTF8.self).replacingOccurrences(of: "return e;", with: "return null;")
         await #expect(throws: Catalog.Failure.self) { try Catalog.decode(Data(document.utf8), expectedID: version.id) }
+    }
+
+    /// issue 12, row 7: a legacy version keeps its code version (and so its id) in the store.
+    @Test func aLegacyVersionSurvivesTheStore() throws {
+        let source = TransformationSource(name: "legacy", language: .javascript, fileName: "transform.js",
+                                          code: "function transform(events) { return events; }", codeVersion: .legacy)
+        let version = TransformationVersion(source: source, libraries: [], origin: "test")
+        let stored = try Catalog.decode(Catalog.encode(version), expectedID: version.id)
+        #expect(stored.source.codeVersion == .legacy)
+        #expect(stored == version)
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import SluiceCore
-@testable import SluiceRegistry
+import SluiceRegistry
+@testable import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Against a real PostgreSQL server: `SLUICE_TEST_POSTGRES_URL` (scripts/start-test-postgres.sh
@@ -38,7 +40,7 @@ struct PostgresStoreTests {
     }
 
     @Test func twoReplicasShareOneRegistry() async throws {
-        let folder = try folder(["t/.keep": ""])
+        let folder = try TemporaryFolder.create(["t/.keep": ""])
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let registry = try Registry(transformationsRoot: folder + "/t", librariesRoot: folder + "/lib")
         let first = Catalog(store: try await store(), folder: registry, liveTTL: .zero)
