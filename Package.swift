@@ -59,7 +59,7 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 2: transformations and libraries on disk, content-addressed versions.
+        // Layer 2: transformations and libraries on disk, content-addressed versions, version resolution.
         .target(
             name: "SluiceRegistry",
             dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],

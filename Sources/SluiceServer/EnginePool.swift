@@ -7,7 +7,6 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
-import SluiceStore
 
 /// Runs requests on a fixed set of workers, each a thread with its own runtime (its own
 /// JavaScriptCore and CPython engines) and its own compiled-code cache, so the service's event
@@ -21,8 +20,9 @@ public final class EnginePool: Sendable {
     /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
     public let queueCapacity: Int
 
-    /// `workers` threads (default: one per core).
-    public init(registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
+    /// `workers` threads (default: one per core), finding versions in `versions`; the test routes
+    /// fetch the library versions they name from `configBackend`.
+    public init(versions: any VersionSource, configBackend: ConfigBackend? = nil, metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, workers: Int = EnginePool.coreCount,
                 queueCapacity: Int = 256, cacheLimits: CacheLimits = .init(), recorder: TrafficRecorder? = nil,
                 toolingLibraries: any LibraryProvider = NoLibraries(), processes: WorkerPool? = nil, breaker: CircuitBreaker? = nil,
                 fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
@@ -37,7 +37,7 @@ public final class EnginePool: Sendable {
             startThread {
                 // Versions carry their pinned libraries; the runtime's own provider is never used.
                 let runtime = Runtime(libraries: NoLibraries())
-                let resolver = WorkerResolver(runtime: runtime, registry: registry, catalog: catalog, configBackend: configBackend, limits: limits,
+                let resolver = WorkerResolver(runtime: runtime, versions: versions, limits: limits,
                                               cache: CompiledCache(limits: cacheLimits), metrics: metrics, processes: processes)
                 var customTransform = CustomTransformHandler(runtime: runtime, resolver: resolver, limits: limits, recorder: recorder,
                                                              metrics: metrics, logger: logger, pool: processes)
@@ -114,77 +114,35 @@ public final class EnginePool: Sendable {
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
-/// A worker's view of the versions: finds a version in the registry (by content id or by name,
-/// which means its live version), compiles it in the worker's own runtime with the libraries the
-/// version pinned, and keeps it in the worker's cache — compile failures too, since versions are
-/// immutable.
+/// A worker's view of the versions: finds a version through its `VersionSource` (the service's
+/// resolver: registry, store, config backend; by content id or by name, which means its live
+/// version), compiles it in the worker's own runtime with the libraries the version pinned, and
+/// keeps it in the worker's cache — compile failures too, since versions are immutable.
 final class WorkerResolver: VersionResolver, @unchecked Sendable {
     // @unchecked: used only on its worker's thread.
     private let runtime: Runtime
-    private let registry: Registry
+    private let versions: any VersionSource
     private let limits: Limits
-    private let configBackend: ConfigBackend?
-    private let catalog: Catalog?
     private let metrics: ServiceMetrics?
     private let processes: WorkerPool?
     let cache: CompiledCache<VersionResolution>
 
-    init(runtime: Runtime, registry: Registry, catalog: Catalog? = nil, configBackend: ConfigBackend? = nil, limits: Limits,
+    init(runtime: Runtime, versions: any VersionSource, limits: Limits,
          cache: CompiledCache<VersionResolution>, metrics: ServiceMetrics? = nil, processes: WorkerPool? = nil) {
         self.processes = processes
         self.metrics = metrics
-        self.catalog = catalog
         self.runtime = runtime
-        self.registry = registry
-        self.configBackend = configBackend
+        self.versions = versions
         self.limits = limits
         self.cache = cache
     }
 
     func resolve(versionID: String, libraryVersionIDs: [String]) -> VersionResolution {
-        let version: TransformationVersion
-        if let hosted = registry.version(versionID) {
-            version = hosted
-        } else if let stored = catalogVersion(versionID) {
-            switch stored {
-            case .success(let found): version = found
-            case .failure(let failure): return .transient(failure.description)
-            }
-        } else if let configBackend {
-            do {
-                version = try configBackend.version(versionID: versionID, libraryVersionIDs: libraryVersionIDs)
-                metrics?.configBackendFetch(outcome: "ok")
-            } catch {
-                metrics?.configBackendFetch(outcome: {
-                    switch error {
-                    case .notFound: "not_found"
-                    case .transient: "transient"
-                    case .invalid: "invalid"
-                    }
-                }())
-                switch error {
-                case .notFound(let message): return .notFound(message)
-                case .transient(let message): return .transient(message)
-                case .invalid(let message): return .failed(message)
-                }
-            }
-        } else {
-            return .notFound("Transformation version \(versionID) not found")
-        }
-        return compiled(version)
-    }
-
-    /// A version the catalog (the API's store) holds, by id or name; a store failure is transient.
-    private func catalogVersion(_ idOrName: String) -> Result<TransformationVersion, Catalog.Failure>? {
-        guard let catalog else { return nil }
-        if let cached = catalog.cachedResolve(idOrName) { return .success(cached) }
-        // A worker is a plain thread, so it may wait for the store.
-        do {
-            return try waitFor { try await catalog.resolve(idOrName) }.map { .success($0) }
-        } catch let failure as Catalog.Failure {
-            return .failure(failure)
-        } catch {
-            return .failure(.store("\(error)"))
+        switch versions.lookUp(versionID, libraryVersionIDs: libraryVersionIDs) {
+        case .found(let version): compiled(version)
+        case .notFound(let message): .notFound(message)
+        case .unavailable(let message): .transient(message)
+        case .invalid(let message): .failed(message)
         }
     }
 

@@ -297,7 +297,9 @@ public struct SluiceService {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let logger = configuration.logger
         let metrics = self.metrics
-        let pool = EnginePool(registry: registry, catalog: catalog, configBackend: configBackend, metrics: metrics, logger: logger,
+        let sources: [(any VersionSource)?] = [registry, catalog, configBackend]
+        let versions = ChainedVersionSources(sources.compactMap { $0 }, observer: { metrics.versionLookup(from: $0, $1) })
+        let pool = EnginePool(versions: versions, configBackend: configBackend, metrics: metrics, logger: logger,
                               limits: configuration.limits, workers: configuration.workers,
                               cacheLimits: configuration.cacheLimits, recorder: recorder,
                               toolingLibraries: catalog.libraryProvider(), processes: processes, breaker: breaker,

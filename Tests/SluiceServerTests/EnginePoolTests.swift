@@ -45,7 +45,7 @@ import Testing
         try write("lib/tagger.js", "export function tag() { return 1; }")
         let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib")
         let runtime = Runtime(libraries: NoLibraries())
-        let resolver = WorkerResolver(runtime: runtime, registry: registry, limits: .defaults, cache: CompiledCache(limits: .init()))
+        let resolver = WorkerResolver(runtime: runtime, versions: registry, limits: .defaults, cache: CompiledCache(limits: .init()))
         let handler = CustomTransformHandler(runtime: runtime, resolver: resolver)
         func run(_ version: String) -> String {
             let body = #"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]}}]"#

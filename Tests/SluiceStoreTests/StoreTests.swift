@@ -113,4 +113,37 @@ import Testing
         #expect(stored.source.codeVersion == .legacy)
         #expect(stored == version)
     }
+
+    /// The catalog as the resolver's middle source: by id or by name, not found for anything
+    /// else, unavailable when the store fails (never not found: the data plane must retry).
+    @Test func asAVersionSourceItFindsIDsAndNamesAndIsUnavailableWhenTheStoreFails() async throws {
+        let (catalog, root) = try catalog()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try await catalog.createTransformation(name: "x", language: "javascript", description: nil)
+        let version = try await catalog.publishCode(name: "x", code: "export function transformEvent(e) { return e; }").version
+        let fresh = Catalog(store: catalog.store, folder: catalog.folder, liveTTL: .zero)
+        #expect(await onAThread { fresh.lookUp(version.id, libraryVersionIDs: []) } == .found(version))
+        #expect(await onAThread { fresh.lookUp("x", libraryVersionIDs: ["ignored"]) } == .found(version))
+        #expect(await onAThread { fresh.lookUp("y", libraryVersionIDs: []) } == .missing("y"))
+        let broken = Catalog(store: FailingStore(), folder: catalog.folder)
+        #expect(await onAThread { broken.lookUp("x", libraryVersionIDs: []) } == .unavailable("the store is down"))
+    }
+}
+
+/// `body` on a plain thread, as the engine workers call the catalog (its lookups wait for the
+/// store, which must not happen on the cooperative pool).
+func onAThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in startThread { continuation.resume(returning: body()) } }
+}
+
+/// A store whose every call fails, as a database that went away does.
+struct FailingStore: VersionStore {
+    var location: String { "failing:" }
+    func create(_ item: StoredItem) async throws -> Bool { throw StoreError("the store is down") }
+    func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem? { throw StoreError("the store is down") }
+    func items(_ kind: ItemKind) async throws -> [StoredItem] { throw StoreError("the store is down") }
+    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool { throw StoreError("the store is down") }
+    func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { throw StoreError("the store is down") }
+    func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { throw StoreError("the store is down") }
+    func setLive(_ kind: ItemKind, name: String, id: String) async throws { throw StoreError("the store is down") }
 }
