@@ -65,11 +65,10 @@ let package = Package(
                 .map { .embedInCode("Driver/\($0).py") },
             swiftSettings: swiftSettings
         ),
-        // Layer 2: transformations and libraries on disk, content-addressed versions.
+        // Layer 2: transformations and libraries on disk, content-addressed versions, version resolution.
         .target(
             name: "SluiceRegistry",
-            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -88,10 +87,18 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Layer 3: the API's catalog and its stores (SQLite through GRDB, PostgreSQL); only the server links it.
+        .target(
+            name: "SluiceStore",
+            dependencies: ["SluiceCore", "SluiceRegistry", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 4: the service: request/response mapping (HTTP-library independent), routes, metrics.
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceSandbox", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Metrics", package: "swift-metrics"),
@@ -142,7 +149,8 @@ let package = Package(
                                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

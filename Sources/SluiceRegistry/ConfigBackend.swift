@@ -71,22 +71,22 @@ public final class ConfigBackend: @unchecked Sendable {
         guard let language = Language(name: languageName) else {
             throw .invalid("config backend: transformation \(versionID) has unsupported language \(languageName)")
         }
+        let named = try self.libraries(versionIDs: libraryVersionIDs, language: language)
+        // Every library the request names is pinned (rudder-transformer hands them all to the
+        // code), and RudderStack's built-ins are linked by the registry's own transitive walk,
+        // from the code and from each named library.
+        let provider = ChainedLibraries([InMemoryLibraries(named), BuiltInLibraries(backend: self)])
         var libraries: [String: LibrarySource] = [:]
-        for library in try self.libraries(versionIDs: libraryVersionIDs, language: language) { libraries[library.importName] = library }
-        // RudderStack's built-in libraries, wherever the code or a library imports them.
-        let support = languages[language]
-        var pending = (support?.libraryNames(importedBy: code) ?? []) + libraries.values.flatMap { support?.libraryNames(importedBy: $0.code) ?? [] }
-        while let specifier = pending.popLast() {
-            guard specifier.hasPrefix("@rs/"), libraries[specifier] == nil else { continue }
-            let parts = specifier.split(separator: "/")
-            guard parts.count == 3, parts[2].hasPrefix("v") else { continue }
-            let library = try record("rudderstackTransformationLibraries/\(Self.escape(String(parts[1])))?version=\(Self.escape(String(parts[2])))",
-                                     what: "RudderStack library \(specifier)")
-            guard let libraryCode = library["code"] as? String else { throw .invalid("config backend: \(specifier) has no code") }
-            let importName = library["importName"] as? String ?? specifier
-            libraries[importName] = LibrarySource(importName: importName, language: language, fileName: "\(parts[1]).\(language.fileExtension)", code: libraryCode)
-            if importName != specifier { libraries[specifier] = libraries[importName] }
-            pending += support?.libraryNames(importedBy: libraryCode) ?? []
+        for library in named { libraries[library.importName] = library }
+        do {
+            for root in [code] + named.map(\.code) {
+                let walked = TransformationSource(name: versionID, language: language, fileName: "code.\(language.fileExtension)", code: root)
+                for library in try languages.linkedLibraries(of: walked, from: provider) { libraries[library.importName] = library }
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw .invalid("config backend: \(error)")
         }
         let name = transformation["name"] as? String ?? versionID
         // rudder-transformer runs JavaScript as legacy code unless `codeVersion` is the string "1"
@@ -116,6 +116,22 @@ public final class ConfigBackend: @unchecked Sendable {
             libraries.append(LibrarySource(importName: importName, language: language, fileName: "\(importName).\(language.fileExtension)", code: libraryCode))
         }
         return libraries
+    }
+
+    /// RudderStack's built-in libraries, imported as `@rs/<name>/v<N>` and fetched from the
+    /// backend (keyed by the record's `importName`); nil for any other import name.
+    struct BuiltInLibraries: LibraryProvider {
+        let backend: ConfigBackend
+
+        func library(importName specifier: String, language: Language) throws(Failure) -> LibrarySource? {
+            let parts = specifier.split(separator: "/")
+            guard specifier.hasPrefix("@rs/"), parts.count == 3, parts[2].hasPrefix("v") else { return nil }
+            let library = try backend.record("rudderstackTransformationLibraries/\(ConfigBackend.escape(String(parts[1])))?version=\(ConfigBackend.escape(String(parts[2])))",
+                                             what: "RudderStack library \(specifier)")
+            guard let code = library["code"] as? String else { throw .invalid("config backend: \(specifier) has no code") }
+            return LibrarySource(importName: library["importName"] as? String ?? specifier, language: language,
+                                 fileName: "\(parts[1]).\(language.fileExtension)", code: code)
+        }
     }
 
     /// A record by its path, from the cache or fetched once.

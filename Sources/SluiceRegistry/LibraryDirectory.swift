@@ -53,7 +53,7 @@ public struct LibraryDirectory: LibraryProvider {
 
     /// Import names are plain names: letters, digits, `_`, `-`, `.`, `@` and `/` for scoped
     /// names, never a path that leaves the folder.
-    static func isValidImportName(_ name: String) -> Bool {
+    public static func isValidImportName(_ name: String) -> Bool {
         guard !name.isEmpty, !name.hasPrefix("."), !name.hasPrefix("/"), !name.contains("..") else { return false }
         return name.unicodeScalars.allSatisfy { scalar in
             switch scalar {

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceStore
 
 /// Sluice's own API under `/v1` (docs/openapi.yaml), independent of the HTTP library:
 /// transformations and libraries, their versions and live pointers. Transformations from the

@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import SluiceStore
 
 /// Settings of `sluice serve`.
 public struct ServerConfiguration: Sendable {
@@ -299,8 +300,10 @@ public struct SluiceService {
         // Where user code runs is decided here, once: every handler then uses the same seam.
         let executors = EnginePool.executors(processes: processes, workers: configuration.workers, cacheLimits: configuration.cacheLimits,
                                              metrics: metrics)
-        let resolver = WorkerResolver(registry: registry, catalog: catalog, configBackend: configBackend, limits: configuration.limits,
-                                      metrics: metrics)
+        // Where versions come from, in order: the folders, the API's store, the config backend.
+        let sources: [(any VersionSource)?] = [registry, catalog, configBackend]
+        let versions = ChainedVersionSources(sources.compactMap { $0 }, observer: { metrics.versionLookup(from: $0, $1) })
+        let resolver = WorkerResolver(versions: versions, limits: configuration.limits)
         var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
         if let configBackend {
             libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }

@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import Prometheus
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 
 /// The service's metrics, recorded through swift-metrics into its own Prometheus registry (no
@@ -157,7 +158,16 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         count("sluice_compiled_cache_evictions_total", [], by: number)
     }
 
-    func configBackendFetch(outcome: String) {
+    /// One source's answer to a version lookup (the resolver's observer); the config backend's
+    /// are counted by outcome.
+    func versionLookup(from source: any VersionSource, _ lookup: VersionLookup) {
+        guard source is ConfigBackend else { return }
+        let outcome = switch lookup {
+        case .found: "ok"
+        case .notFound: "not_found"
+        case .unavailable: "transient"
+        case .invalid: "invalid"
+        }
         count("sluice_config_backend_lookups_total", [("outcome", outcome)])
     }
 

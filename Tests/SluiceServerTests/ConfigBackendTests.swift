@@ -47,7 +47,8 @@ final class FakeConfigBackend: @unchecked Sendable {
         return Array(#"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d","messageId":"m1"},"destination":{"Transformations":[{"VersionID":"\#(version)"}]},"libraries":[\#(libraryList)]}]"#.utf8)
     }
 
-    func handler(_ backend: FakeConfigBackend, timeout: Duration = .seconds(5), hosted: String? = nil) throws -> (CustomTransformHandler, ConfigBackend) {
+    func handler(_ backend: FakeConfigBackend, timeout: Duration = .seconds(5), hosted: String? = nil,
+                 metrics: ServiceMetrics? = nil) throws -> (CustomTransformHandler, ConfigBackend) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cb-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         if let hosted {
@@ -57,7 +58,8 @@ final class FakeConfigBackend: @unchecked Sendable {
         let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none", languages: Engines.languages)
         let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout, languages: Engines.languages)
         let runtime = Runtime(libraries: NoLibraries())
-        let resolver = WorkerResolver(registry: registry, configBackend: client, limits: .defaults)
+        let versions = ChainedVersionSources([registry, client], observer: { metrics?.versionLookup(from: $0, $1) })
+        let resolver = WorkerResolver(versions: versions, limits: .defaults)
         return (CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: resolver), client)
     }
 
@@ -116,6 +118,32 @@ final class FakeConfigBackend: @unchecked Sendable {
         #expect(run.status == 200 && text(run) == #"{"transformedEvents":[{"transformedEvent":{"n":6},"metadata":{"messageId":"m"}}],"logs":[]}"#, "\(text(run))")
         let missing = tooling.testTransformation(body: Array(#"{"events":[{"message":{"n":2}}],"trRevCode":{"code":"\#(code)"},"libraryVersionIDs":["nope"]}"#.utf8))
         #expect(missing.status == 400 && text(missing).contains("nope"), "\(text(missing))")
+    }
+
+    /// `sluice_config_backend_lookups_total` counts the config backend's answers by outcome (a
+    /// record without code is invalid: a 400 item); versions the registry holds are not counted.
+    @Test func theBackendsLookupsAreCountedByOutcome() async throws {
+        let backend = FakeConfigBackend()
+        backend.records = [
+            "/transformation/getByVersionId?versionId=tv2": #"{"code":"export function transformEvent(e) { return e; }","codeVersion":"1","language":"javascript","name":"T"}"#,
+            "/transformation/getByVersionId?versionId=tv3": #"{"language":"javascript","name":"No code"}"#,
+        ]
+        try await backend.start()
+        defer { backend.stop() }
+        let metrics = ServiceMetrics()
+        let (handler, _) = try handler(backend, hosted: "export function transformEvent(e) { return e; }", metrics: metrics)
+        #expect(handler.handle(body: Self.request("tv1"), filterCode: false).status == 200)
+        #expect(handler.handle(body: Self.request("tv2"), filterCode: false).status == 200)
+        #expect(handler.handle(body: Self.request("tv2"), filterCode: false).status == 200)
+        #expect(text(handler.handle(body: Self.request("nope"), filterCode: false)).contains(#""statusCode":404"#))
+        #expect(text(handler.handle(body: Self.request("tv3"), filterCode: false)).contains(#""statusCode":400"#))
+        backend.failWith = 503
+        #expect(handler.handle(body: Self.request("tv9"), filterCode: false).status == 809)
+        let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
+        for line in [#"sluice_config_backend_lookups_total{outcome="ok"} 2"#, #"sluice_config_backend_lookups_total{outcome="not_found"} 1"#,
+                     #"sluice_config_backend_lookups_total{outcome="invalid"} 1"#, #"sluice_config_backend_lookups_total{outcome="transient"} 1"#] {
+            #expect(exposition.contains(line), "\(line) in \(exposition)")
+        }
     }
 
     @Test func aVersionTheRegistryHoldsNeverAsksTheBackend() async throws {

@@ -1,6 +1,9 @@
 import Foundation
 import SluiceCore
-@testable import SluiceRegistry
+import SluiceRegistry
+import SluiceRuntime
+@testable import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Against a real PostgreSQL server: `SLUICE_TEST_POSTGRES_URL` (scripts/start-test-postgres.sh
@@ -38,9 +41,9 @@ struct PostgresStoreTests {
     }
 
     @Test func twoReplicasShareOneRegistry() async throws {
-        let folder = try folder(["t/.keep": ""])
+        let folder = try TemporaryFolder.create(["t/.keep": ""])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let registry = try Registry(transformationsRoot: folder + "/t", librariesRoot: folder + "/lib", languages: languages)
+        let registry = try Registry(transformationsRoot: folder + "/t", librariesRoot: folder + "/lib", languages: Engines.languages)
         let first = Catalog(store: try await store(), folder: registry, liveTTL: .zero)
         let second = Catalog(store: try await store(), folder: registry, liveTTL: .zero)
         let name = "shared-\(UUID().uuidString.prefix(8))"

@@ -180,11 +180,3 @@ public final class PostgresStore: VersionStore {
         return "\(error)"
     }
 }
-
-/// The store a `--store` value names: a `postgres://` URL, else a SQLite file path.
-public func openStore(_ location: String) async throws -> any VersionStore {
-    if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-        return try await PostgresStore(url: location)
-    }
-    return try SQLiteStore(path: location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location)
-}

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 
 /// Transformations and libraries managed over the native API, kept in a `VersionStore`:
 /// creating them, publishing code as new content-addressed versions (the same code gives the same
@@ -178,7 +179,7 @@ public final class Catalog: @unchecked Sendable {
         guard let language = Language(name: item.language) else { throw .invalid("library \(name) has an unknown language") }
         guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("the code is empty") }
         let source = LibrarySource(importName: name, language: language, fileName: "\(name).\(language.fileExtension)", code: code)
-        let id = Self.libraryID(source)
+        let id = source.contentID
         let document = (try? JSONEncoder().encode(LibraryDocument(source))) ?? Data()
         let created = try await storeCall { try await store.addVersion(.library, name: name, id: id, document: document) }
         try await storeCall { try await store.setLive(.library, name: name, id: id) }
@@ -300,12 +301,6 @@ public final class Catalog: @unchecked Sendable {
             libraries: libraries, limits: document.limits, description: document.description, origin: document.origin)
         guard version.id == expectedID else { throw .store("version \(expectedID) in the store does not match its content (it hashes to \(version.id))") }
         return version
-    }
-
-    static func libraryID(_ source: LibrarySource) -> String {
-        var hasher = SHA256()
-        for field in ["sluice-library/1", source.importName, source.language.rawValue, source.fileName, source.code] { hasher.field(field) }
-        return "lv" + hasher.hexDigest().prefix(24)
     }
 
     static func isValidName(_ name: String) -> Bool {

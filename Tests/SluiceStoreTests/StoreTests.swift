@@ -1,11 +1,14 @@
 import Foundation
 import SluiceCore
-@testable import SluiceRegistry
+import SluiceRegistry
+import SluiceRuntime
+@testable import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @Suite struct SQLiteStoreTests {
     @Test func itemsVersionsAndLivePointersPersistAcrossReopening() async throws {
-        let root = try folder([:])
+        let root = try TemporaryFolder.create([:])
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/nested/registry.sqlite"
         do {
@@ -35,8 +38,8 @@ import Testing
 
 @Suite struct CatalogTests {
     func catalog(_ files: [String: String] = [:]) throws -> (Catalog, String) {
-        let root = try folder(files.merging(["t/.keep": ""]) { $1 })
-        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
+        let root = try TemporaryFolder.create(files.merging(["t/.keep": ""]) { $1 })
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
         return (Catalog(store: try SQLiteStore(path: root + "/store.sqlite"), folder: registry, liveTTL: .zero), root)
     }
 
@@ -101,4 +104,47 @@ import Testing
         let document = String(decoding: Catalog.encode(version), as: UTF8.self).replacingOccurrences(of: "return e;", with: "return null;")
         await #expect(throws: Catalog.Failure.self) { try Catalog.decode(Data(document.utf8), expectedID: version.id) }
     }
+
+    /// issue 12, row 7: a legacy version keeps its code version (and so its id) in the store.
+    @Test func aLegacyVersionSurvivesTheStore() throws {
+        let source = TransformationSource(name: "legacy", language: .javascript, fileName: "transform.js",
+                                          code: "function transform(events) { return events; }", codeVersion: .legacy)
+        let version = TransformationVersion(source: source, libraries: [], origin: "test")
+        let stored = try Catalog.decode(Catalog.encode(version), expectedID: version.id)
+        #expect(stored.source.codeVersion == .legacy)
+        #expect(stored == version)
+    }
+
+    /// The catalog as the resolver's middle source: by id or by name, not found for anything
+    /// else, unavailable when the store fails (never not found: the data plane must retry).
+    @Test func asAVersionSourceItFindsIDsAndNamesAndIsUnavailableWhenTheStoreFails() async throws {
+        let (catalog, root) = try catalog()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try await catalog.createTransformation(name: "x", language: "javascript", description: nil)
+        let version = try await catalog.publishCode(name: "x", code: "export function transformEvent(e) { return e; }").version
+        let fresh = Catalog(store: catalog.store, folder: catalog.folder, liveTTL: .zero)
+        #expect(await onAThread { fresh.lookUp(version.id, libraryVersionIDs: []) } == .found(version))
+        #expect(await onAThread { fresh.lookUp("x", libraryVersionIDs: ["ignored"]) } == .found(version))
+        #expect(await onAThread { fresh.lookUp("y", libraryVersionIDs: []) } == .missing("y"))
+        let broken = Catalog(store: FailingStore(), folder: catalog.folder)
+        #expect(await onAThread { broken.lookUp("x", libraryVersionIDs: []) } == .unavailable("the store is down"))
+    }
+}
+
+/// `body` on a plain thread, as the engine workers call the catalog (its lookups wait for the
+/// store, which must not happen on the cooperative pool).
+func onAThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in startThread { continuation.resume(returning: body()) } }
+}
+
+/// A store whose every call fails, as a database that went away does.
+struct FailingStore: VersionStore {
+    var location: String { "failing:" }
+    func create(_ item: StoredItem) async throws -> Bool { throw StoreError("the store is down") }
+    func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem? { throw StoreError("the store is down") }
+    func items(_ kind: ItemKind) async throws -> [StoredItem] { throw StoreError("the store is down") }
+    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool { throw StoreError("the store is down") }
+    func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { throw StoreError("the store is down") }
+    func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { throw StoreError("the store is down") }
+    func setLive(_ kind: ItemKind, name: String, id: String) async throws { throw StoreError("the store is down") }
 }
