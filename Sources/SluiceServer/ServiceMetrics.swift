@@ -165,7 +165,7 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         let outcome = switch lookup {
         case .found: "ok"
         case .notFound: "not_found"
-        case .unavailable: "transient"
+        case .unavailable: "unavailable"
         case .invalid: "invalid"
         }
         count("sluice_config_backend_lookups_total", [("outcome", outcome)])

@@ -141,7 +141,7 @@ final class FakeConfigBackend: @unchecked Sendable {
         #expect(handler.handle(body: Self.request("tv9"), filterCode: false).status == 809)
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         for line in [#"sluice_config_backend_lookups_total{outcome="ok"} 2"#, #"sluice_config_backend_lookups_total{outcome="not_found"} 1"#,
-                     #"sluice_config_backend_lookups_total{outcome="invalid"} 1"#, #"sluice_config_backend_lookups_total{outcome="transient"} 1"#] {
+                     #"sluice_config_backend_lookups_total{outcome="invalid"} 1"#, #"sluice_config_backend_lookups_total{outcome="unavailable"} 1"#] {
             #expect(exposition.contains(line), "\(line) in \(exposition)")
         }
     }

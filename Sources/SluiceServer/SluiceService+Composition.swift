@@ -1,0 +1,56 @@
+import Logging
+import SluiceCore
+import SluiceRegistry
+import SluiceRuntime
+
+/// The composition root's wiring: where user code runs and where versions come from are decided
+/// here, once, and every handler then uses the same seam.
+extension SluiceService {
+    /// The engine pool: threads with handlers over the executor chosen at start-up (the worker
+    /// processes, or in-process engines) and the one version resolver (the folders, the API's
+    /// store, the config backend, in that order).
+    func enginePool() -> EnginePool {
+        let logger = configuration.logger
+        let metrics = self.metrics
+        let executors = EnginePool.executors(processes: processes, workers: configuration.workers, cacheLimits: configuration.cacheLimits,
+                                             metrics: metrics)
+        // Where versions come from, in order: the folders, the API's store, the config backend.
+        let sources: [(any VersionSource)?] = [registry, catalog, configBackend]
+        let versions = ChainedVersionSources(sources.compactMap { $0 }, observer: { metrics.versionLookup(from: $0, $1) })
+        let resolver = WorkerResolver(versions: versions, limits: configuration.limits)
+        var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
+        if let configBackend {
+            libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }
+        }
+        let pool = EnginePool(threads: executors.threads, makeExecutor: executors.make, resolver: resolver, metrics: metrics, logger: logger,
+                              limits: configuration.limits, recorder: recorder, toolingLibraries: catalog.libraryProvider(),
+                              libraryVersions: libraryVersions,
+                              breaker: breaker, fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
+        return pool
+    }
+
+    /// Watches the transformations and libraries folders every `interval`: new versions are
+    /// archived in the store and logged.
+    func watchFolders(every interval: Duration) {
+        let logger = configuration.logger
+        let metrics = self.metrics
+        let catalog = self.catalog
+        let registry = self.registry
+        registry.startWatching(every: interval) { change in
+            metrics.reload(updated: change.updated.count)
+            let updated = registry.live.filter { change.updated.contains($0.name) }
+            if !updated.isEmpty {
+                Task {
+                    do { try await catalog.archive(updated) } catch {
+                        logger.error("cannot archive new versions in the store", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            for name in change.updated {
+                logger.info("new version", metadata: ["transformation.name": "\(name)", "transformation.version": "\(change.versionIDs[name] ?? "?")"])
+            }
+            for name in change.removed { logger.info("transformation removed", metadata: ["transformation.name": "\(name)"]) }
+            for problem in change.problems { logger.warning("skipped", metadata: ["error": "\(problem)"]) }
+        }
+    }
+}
