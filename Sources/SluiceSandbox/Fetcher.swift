@@ -339,7 +339,7 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
 /// dropped. At most ``maximumPending`` lookups wait at once, so a resolver outage cannot pile up
 /// threads: past that, a lookup fails at once.
 final class TimedLookups: @unchecked Sendable {
-    // @unchecked: `pending` is guarded by `mutex`.
+    // @unchecked: `pending` is guarded by `lock`.
     static let maximumPending = 64
 
     enum Outcome { case answered([IPAddress]), timedOut, busy }
@@ -353,30 +353,26 @@ final class TimedLookups: @unchecked Sendable {
     }
 
     private let resolver: @Sendable (String) -> [IPAddress]
-    private var mutex = pthread_mutex_t()
+    private let lock = ThreadLock()
     private var pending = 0
 
     init(resolver: @escaping @Sendable (String) -> [IPAddress]) {
         self.resolver = resolver
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// `host`'s addresses, unless `deadline` (CLOCK_MONOTONIC nanoseconds) passes first.
     func resolve(_ host: String, deadline: UInt64) -> Outcome {
-        pthread_mutex_lock(&mutex)
-        guard pending < Self.maximumPending else {
-            pthread_mutex_unlock(&mutex)
-            return .busy
+        let admitted = lock.withLock {
+            guard pending < Self.maximumPending else { return false }
+            pending += 1
+            return true
         }
-        pending += 1
-        pthread_mutex_unlock(&mutex)
+        guard admitted else { return .busy }
         let lookup = Lookup()
         startThread { [self, resolver] in
             lookup.answers = resolver(host)
             sem_post(&lookup.semaphore)
-            pthread_mutex_lock(&mutex)
-            pending -= 1
-            pthread_mutex_unlock(&mutex)
+            lock.withLock { pending -= 1 }
         }
         // sem_timedwait takes a CLOCK_REALTIME instant.
         let now = monotonicNanoseconds()
