@@ -344,12 +344,11 @@ final class TimedLookups: @unchecked Sendable {
 
     enum Outcome { case answered([IPAddress]), timedOut, busy }
 
-    /// One lookup: the answer is written before the semaphore is posted.
+    /// One lookup: its answer, once there is one, guarded by `lock`.
     private final class Lookup: @unchecked Sendable {
-        var semaphore = sem_t()
-        var answers: [IPAddress] = []
-        init() { sem_init(&semaphore, 0, 0) }
-        deinit { sem_destroy(&semaphore) }
+        let lock = ThreadLock()
+        let answered = ThreadCondition()
+        var answers: [IPAddress]?
     }
 
     private let resolver: @Sendable (String) -> [IPAddress]
@@ -370,21 +369,20 @@ final class TimedLookups: @unchecked Sendable {
         guard admitted else { return .busy }
         let lookup = Lookup()
         startThread { [self, resolver] in
-            lookup.answers = resolver(host)
-            sem_post(&lookup.semaphore)
+            let answers = resolver(host)
+            lookup.lock.withLock {
+                lookup.answers = answers
+                lookup.answered.signal()
+            }
             lock.withLock { pending -= 1 }
         }
-        // sem_timedwait takes a CLOCK_REALTIME instant.
-        let now = monotonicNanoseconds()
-        let remaining = deadline > now ? deadline - now : 0
-        var instant = timespec()
-        clock_gettime(CLOCK_REALTIME, &instant)
-        let total = UInt64(instant.tv_nsec) + remaining % 1_000_000_000
-        instant.tv_sec += Int(remaining / 1_000_000_000) + Int(total / 1_000_000_000)
-        instant.tv_nsec = Int(total % 1_000_000_000)
-        while sem_timedwait(&lookup.semaphore, &instant) != 0 {
-            if errno != EINTR { return .timedOut }
+        lookup.lock.lock()
+        defer { lookup.lock.unlock() }
+        while true {
+            if let answers = lookup.answers { return .answered(answers) }
+            let now = monotonicNanoseconds()
+            guard now < deadline else { return .timedOut }
+            lookup.answered.wait(lookup.lock, nanoseconds: deadline - now)
         }
-        return .answered(lookup.answers)
     }
 }
