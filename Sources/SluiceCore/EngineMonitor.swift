@@ -17,7 +17,7 @@ import Glibc
 /// input was running before it ends: the server then gives that input its terminal time-limit
 /// error and runs the inputs after it on a fresh worker.
 public final class EngineMonitor: @unchecked Sendable {
-    // @unchecked: all state is guarded by `mutex`; `control` points at memory the engine thread
+    // @unchecked: all state is guarded by `lock`; `control` points at memory the engine thread
     // writes, read here as plain 32-bit loads (a torn or stale value only delays detection).
     /// Grace after the time limit before the process is ended (default 2 s: in-process, ending the
     /// process ends the whole run, so the engines' own stops — within ~10–60 ms, later on a
@@ -92,7 +92,7 @@ public final class EngineMonitor: @unchecked Sendable {
         _exit(exitStatus)
     }
 
-    private var mutex = pthread_mutex_t()
+    private let lock = ThreadLock()
     private var control: UnsafeMutablePointer<Int32>?
     private var limitNanoseconds: UInt64 = 0
     private var transformation = ""
@@ -102,19 +102,13 @@ public final class EngineMonitor: @unchecked Sendable {
     private var cpuClock = clockid_t(CLOCK_THREAD_CPUTIME_ID)
     /// The engine thread's CPU time when the current state was first seen past its limit.
     private var cpuAtLimit: UInt64?
-    private var thread = pthread_t()
     private var started = false
 
-    nonisolated(unsafe) private static var registryMutex = pthread_mutex_t()
+    private static let registryLock = ThreadLock()
     nonisolated(unsafe) private static var monitors: [EngineMonitor] = []
-    private static let registryReady: Void = { pthread_mutex_init(&registryMutex, nil) }()
 
     public init() {
-        pthread_mutex_init(&mutex, nil)
-        Self.registryReady
-        pthread_mutex_lock(&Self.registryMutex)
-        Self.monitors.append(self)
-        pthread_mutex_unlock(&Self.registryMutex)
+        Self.registryLock.withLock { Self.monitors.append(self) }
     }
 
     /// Watches a batch whose calls publish their state at `control` (two Int32 words: sequence,
@@ -123,7 +117,7 @@ public final class EngineMonitor: @unchecked Sendable {
     public func watch(control: UnsafeMutablePointer<Int32>, limits: Limits, transformation: String) {
         var clock = clockid_t(CLOCK_THREAD_CPUTIME_ID)
         if pthread_getcpuclockid(pthread_self(), &clock) != 0 { clock = clockid_t(CLOCK_THREAD_CPUTIME_ID) }
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         cpuClock = clock
         cpuAtLimit = nil
         self.control = control
@@ -133,22 +127,19 @@ public final class EngineMonitor: @unchecked Sendable {
         since = monotonicNanoseconds()
         let needsThread = !started
         started = true
-        pthread_mutex_unlock(&mutex)
-        if needsThread { startThread() }
+        lock.unlock()
+        if needsThread { startThread { [self] in loop() } }
     }
 
     public func stopWatching() {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         control = nil
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
     }
 
     /// The call a watched batch is running, if any engine of this process is running one.
     public static var current: RunningCall? {
-        registryReady
-        pthread_mutex_lock(&registryMutex)
-        let all = monitors
-        pthread_mutex_unlock(&registryMutex)
+        let all = registryLock.withLock { monitors }
         for monitor in all {
             if let call = monitor.running { return call }
         }
@@ -156,28 +147,18 @@ public final class EngineMonitor: @unchecked Sendable {
     }
 
     private var running: RunningCall? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         guard let control else { return nil }
         return RunningCall(sequence: control[0], inputIndex: Int(control[1]))
-    }
-
-    private func startThread() {
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { argument in
-            let monitor = Unmanaged<EngineMonitor>.fromOpaque(argument!).takeRetainedValue()
-            monitor.loop()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(thread)
     }
 
     private func loop() {
         while true {
             usleep(Self.samplingInterval)
-            pthread_mutex_lock(&mutex)
+            lock.lock()
             guard let control else {
-                pthread_mutex_unlock(&mutex)
+                lock.unlock()
                 continue
             }
             let state = (control[0], control[1])
@@ -186,12 +167,12 @@ public final class EngineMonitor: @unchecked Sendable {
                 lastState = state
                 since = now
                 cpuAtLimit = nil
-                pthread_mutex_unlock(&mutex)
+                lock.unlock()
                 continue
             }
             let elapsed = now &- since
             guard elapsed > Self.baseAllowance(for: state, limit: limitNanoseconds) else {
-                pthread_mutex_unlock(&mutex)
+                lock.unlock()
                 continue
             }
             // Past the limit: ended once the engine thread has burned the CPU grace since, or the
@@ -200,14 +181,14 @@ public final class EngineMonitor: @unchecked Sendable {
             let atLimit = cpuAtLimit ?? cpu
             cpuAtLimit = atLimit
             guard elapsed > Self.allowance(for: state, limit: limitNanoseconds) || cpu &- atLimit > Self.cpuGrace else {
-                pthread_mutex_unlock(&mutex)
+                lock.unlock()
                 continue
             }
             let stuck = StuckCall(transformation: transformation, sequence: state.0, inputIndex: Int(state.1),
                                   inUserCode: state.0 != 0, elapsedNanoseconds: now &- since,
                                   limitMilliseconds: Int(limitNanoseconds / 1_000_000))
             self.control = nil
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             Self.stuckHandler(stuck)
         }
     }

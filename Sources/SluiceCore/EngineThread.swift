@@ -11,8 +11,8 @@ import Darwin
 /// The thread gets a 16 MB stack so deep (but bounded) recursion in user code reaches
 /// JavaScriptCore's own stack-overflow check rather than the end of the stack.
 public final class EngineThread: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ThreadLock()
+    private let condition = ThreadCondition()
     private var queue: [() -> Void] = []
     private var thread = pthread_t()
     /// The thread's pthread handle (for signalling it).
@@ -21,29 +21,17 @@ public final class EngineThread: @unchecked Sendable {
     public static let stackSize = 16 << 20
 
     public init(name: String) {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
         threadID = pthread_t()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setstacksize(&attributes, Self.stackSize)
-        let box = Unmanaged.passRetained(self)
-        let result = pthread_create(&thread, &attributes, { argument in
-            let engineThread = Unmanaged<EngineThread>.fromOpaque(argument!).takeRetainedValue()
-            engineThread.runLoop()
-            return nil
-        }, box.toOpaque())
-        pthread_attr_destroy(&attributes)
-        precondition(result == 0, "pthread_create failed: \(result)")
+        thread = startThread(stackSize: Self.stackSize) { [self] in runLoop() }
         threadID = thread
     }
 
     private func runLoop() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
+            lock.lock()
+            while queue.isEmpty { condition.wait(lock) }
             let work = queue.removeFirst()
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             work()
         }
     }
@@ -75,41 +63,32 @@ public final class EngineThread: @unchecked Sendable {
     }
 
     private func enqueue(_ work: @escaping () -> Void) {
-        pthread_mutex_lock(&mutex)
-        queue.append(work)
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.withLock {
+            queue.append(work)
+            condition.signal()
+        }
     }
 }
 
 /// A one-shot result handed from the engine thread to a waiting caller.
 private final class Completion<T>: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    // @unchecked: `value` is guarded by `lock`.
+    private let lock = ThreadLock()
+    private let condition = ThreadCondition()
     private var value: T?
 
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(&mutex)
-        pthread_cond_destroy(&condition)
-    }
-
     func complete(_ result: T) {
-        pthread_mutex_lock(&mutex)
-        value = result
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.withLock {
+            value = result
+            condition.signal()
+        }
     }
 
     func wait() -> T {
-        pthread_mutex_lock(&mutex)
-        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        lock.lock()
+        while value == nil { condition.wait(lock) }
         let result = value!
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
         return result
     }
 }

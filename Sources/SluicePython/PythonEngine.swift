@@ -120,16 +120,11 @@ final class PythonObject {
 /// (`time.sleep`) and the regular-expression engine.
 enum DeadlineTicker {
     static func start(thread: pthread_t, signal: Int32) {
-        let context = UnsafeMutablePointer<(pthread_t, Int32)>.allocate(capacity: 1)
-        context.initialize(to: (thread, signal))
-        var ticker = pthread_t()
-        pthread_create(&ticker, nil, { argument in
-            let (target, signal) = argument!.assumingMemoryBound(to: (pthread_t, Int32).self).pointee
+        startThread {
             while true {
                 usleep(5_000)
-                if sluice_deadline_passed() != 0 { pthread_kill(target, signal) }
+                if sluice_deadline_passed() != 0 { pthread_kill(thread, signal) }
             }
-        }, context)
-        pthread_detach(ticker)
+        }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SluiceCore
 
 /// Small file helpers over the C library (no Foundation in the runtime's hot paths).
 package enum FileSystem {
@@ -15,20 +16,19 @@ package enum FileSystem {
         package var description: String { "\(path): \(reason)" }
     }
 
-    package static func errnoText() -> String { String(cString: strerror(errno)) }
-
     /// The whole file as bytes.
     package static func readBytes(_ path: String) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Error(path: path, reason: errnoText()) }
+        guard descriptor >= 0 else { throw Error(path: path, reason: SystemError("open").reason) }
         defer { close(descriptor) }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Error(path: path, reason: errnoText())
+            let count: Int
+            do throws(SystemError) {
+                count = try SystemError.retryingOnInterrupt("read") { chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) } }
+            } catch {
+                throw Error(path: path, reason: error.reason)
             }
             if count == 0 { break }
             result.append(contentsOf: chunk[0..<count])
@@ -52,7 +52,7 @@ package enum FileSystem {
 
     /// Names of the entries of a directory, sorted, without `.` and `..`.
     package static func list(_ path: String) throws -> [String] {
-        guard let directory = opendir(path) else { throw Error(path: path, reason: errnoText()) }
+        guard let directory = opendir(path) else { throw Error(path: path, reason: SystemError("opendir").reason) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {

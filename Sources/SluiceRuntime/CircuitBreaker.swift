@@ -78,7 +78,7 @@ public final class CircuitBreaker: @unchecked Sendable {
     private let observer: @Sendable (Transition) -> Void
     /// The monotonic clock, in nanoseconds (tests pass their own).
     private let clock: @Sendable () -> UInt64
-    private var mutex = pthread_mutex_t()
+    private let mutex = ThreadLock()
     private var versions: [String: Tracker] = [:]
 
     /// Counts of one version in buckets of a tenth of the window.
@@ -104,14 +104,13 @@ public final class CircuitBreaker: @unchecked Sendable {
         self.configuration = configuration
         self.clock = clock
         self.observer = observer
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// Whether a batch of `version` may run now.
     public func admit(version: String, transformation: String) -> Admission {
         guard configuration.enabled else { return .run(probe: false) }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         guard var tracker = versions[version] else { return .run(probe: false) }
         let now = clock()
         switch tracker.state {
@@ -131,8 +130,8 @@ public final class CircuitBreaker: @unchecked Sendable {
     /// worker process; `probe` as ``admit(version:transformation:)`` said.
     public func record(version: String, transformation: String, events: Int, limitHits: Int, workerEndings: Int, probe: Bool) {
         guard configuration.enabled, events > 0 else { return }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         let now = clock()
         // Only versions with faults are followed; once followed, every batch counts.
         guard limitHits > 0 || workerEndings > 0 || versions[version] != nil else { return }
@@ -184,8 +183,8 @@ public final class CircuitBreaker: @unchecked Sendable {
     /// Makes `version` healthy again at once (an operator's decision); false when it was healthy.
     @discardableResult
     public func reset(version: String) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         guard var tracker = versions.removeValue(forKey: version) else { return false }
         let from = tracker.state
         tracker.state = .healthy
@@ -196,8 +195,8 @@ public final class CircuitBreaker: @unchecked Sendable {
 
     /// Every version that is not healthy, most severe first.
     public var statuses: [Status] {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         let order: [State: Int] = [.disabled: 0, .probing: 1, .degraded: 2, .healthy: 3]
         return versions.compactMap { version, tracker in tracker.state == .healthy ? nil : status(version, tracker) }
             .sorted { (order[$0.state]!, $0.version) < (order[$1.state]!, $1.version) }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceRegistry
 import SluiceSandbox
@@ -22,32 +19,27 @@ public protocol CompileObserver: Sendable {
 /// a caller that wants engines on several cores uses one executor per thread (as the service's
 /// in-process mode does).
 public final class InProcessExecutor: BatchExecutor, @unchecked Sendable {
-    // @unchecked: `cache` is guarded by `mutex`.
+    // @unchecked: `cache` is guarded by `lock`.
     public let runtime: Runtime
     private let cache: CompiledCache<Result<any CompiledTransformation, CompileError>>
     private let observer: (any CompileObserver)?
-    private var mutex = pthread_mutex_t()
+    private let lock = ThreadLock()
 
     public init(runtime: Runtime = Runtime(libraries: NoLibraries()), cacheLimits: CacheLimits = CacheLimits(),
                 observer: (any CompileObserver)? = nil) {
         self.runtime = runtime
         self.observer = observer
         cache = CompiledCache(limits: cacheLimits)
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// The program with content id `id` as compiled earlier, or nil when it is not in the cache.
     public func cached(_ id: String) -> Result<any CompiledTransformation, CompileError>? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return cache.value(for: id)
+        lock.withLock { cache.value(for: id) }
     }
 
     /// `program` compiled, from the cache or now.
     public func compiled(_ program: Program) -> Result<any CompiledTransformation, CompileError> {
-        pthread_mutex_lock(&mutex)
-        let cached = program.ephemeral ? nil : cache.value(for: program.id)
-        pthread_mutex_unlock(&mutex)
+        let cached = program.ephemeral ? nil : lock.withLock { cache.value(for: program.id) }
         if !program.ephemeral { observer?.cacheLookup(hit: cached != nil) }
         if let cached { return cached }
         let start = ContinuousClock.now
@@ -58,12 +50,12 @@ public final class InProcessExecutor: BatchExecutor, @unchecked Sendable {
             var failed = false
             if case .failure = compiled { failed = true }
             observer?.compiled(transformation: program.source.name, version: program.id, duration: ContinuousClock.now - start, failed: failed)
-            pthread_mutex_lock(&mutex)
-            let evictions = cache.evictions
-            cache.insert(compiled, for: program.id,
-                         bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
-            let evicted = cache.evictions - evictions
-            pthread_mutex_unlock(&mutex)
+            let evicted = lock.withLock {
+                let evictions = cache.evictions
+                cache.insert(compiled, for: program.id,
+                             bytes: program.source.code.utf8.count + program.libraries.reduce(0) { $0 + $1.code.utf8.count })
+                return cache.evictions - evictions
+            }
             if evicted > 0 { observer?.cacheEvictions(evicted) }
         }
         return compiled

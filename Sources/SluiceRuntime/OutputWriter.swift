@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SluiceCore
 import SluiceRegistry
 
 /// Buffered writes to a file descriptor (standard output by default), flushed at 1 MiB — or,
@@ -49,14 +50,14 @@ public final class OutputWriter {
         }
         var offset = 0
         while offset < buffer.count {
-            let count = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
+            do throws(SystemError) {
+                offset += try SystemError.retryingOnInterrupt("write") {
+                    buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+                }
+            } catch {
                 buffer.removeAll(keepingCapacity: true)
-                throw FileSystem.Error(path: "output", reason: reason)
+                throw FileSystem.Error(path: "output", reason: error.reason)
             }
-            offset += count
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -11,22 +11,19 @@ import SluiceSandbox
 final class Heartbeat: @unchecked Sendable {
     // @unchecked: `interval` is read and written under `mutex`.
     private let channel: FrameChannel
-    private var mutex = pthread_mutex_t()
+    private let mutex = ThreadLock()
     /// Nanoseconds between heartbeats while a batch runs; nil while idle.
     private var interval: UInt64?
 
     init(channel: FrameChannel) {
         self.channel = channel
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// Starts heartbeats every `interval` nanoseconds (nil stops them): the usual 250 ms, or 10 ms
     /// while a batch is run again after a lost worker, when the server must know precisely
     /// whether a call was running.
     func busy(every interval: UInt64?) {
-        pthread_mutex_lock(&mutex)
-        self.interval = interval
-        pthread_mutex_unlock(&mutex)
+        mutex.withLock { self.interval = interval }
     }
 
     func start() {
@@ -34,9 +31,7 @@ final class Heartbeat: @unchecked Sendable {
             var sent: UInt64 = 0
             while true {
                 usleep(5_000)
-                pthread_mutex_lock(&mutex)
-                let interval = self.interval
-                pthread_mutex_unlock(&mutex)
+                let interval = mutex.withLock { self.interval }
                 guard let interval else {
                     sent = 0
                     continue

@@ -28,10 +28,10 @@ public enum Confinement {
         var report: [Mechanism] = []
         report.append(sluice_set_no_new_privs() == 0
             ? Mechanism(name: "no_new_privs", active: true, detail: "execve can never gain privileges (setuid binaries, file capabilities)")
-            : Mechanism(name: "no_new_privs", active: false, detail: "prctl refused: \(errorText())"))
+            : Mechanism(name: "no_new_privs", active: false, detail: SystemError("prctl refused").description))
         report.append(sluice_set_not_dumpable() == 0
             ? Mechanism(name: "not_dumpable", active: true, detail: "no core dumps; other processes of the user cannot ptrace or read its memory")
-            : Mechanism(name: "not_dumpable", active: false, detail: "prctl refused: \(errorText())"))
+            : Mechanism(name: "not_dumpable", active: false, detail: SystemError("prctl refused").description))
         report.append(setLimit(RLIMIT_CORE_VALUE, 0, name: "rlimit_core", detail: "core files of size 0"))
         report.append(setLimit(RLIMIT_NOFILE_VALUE, UInt(maximumDescriptors), name: "rlimit_nofile",
                                detail: "at most \(maximumDescriptors) open descriptors"))
@@ -49,7 +49,7 @@ public enum Confinement {
         var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
         return setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) == 0
             ? Mechanism(name: name, active: true, detail: detail)
-            : Mechanism(name: name, active: false, detail: "setrlimit refused: \(errorText())")
+            : Mechanism(name: name, active: false, detail: SystemError("setrlimit refused").description)
     }
 
     /// System calls the filter refuses with EPERM: no files opened, no sockets, no processes, no
@@ -106,14 +106,12 @@ public enum Confinement {
         }
         let loaded = seccomp_load(context)
         guard loaded == 0 else {
-            return Mechanism(name: "seccomp", active: false, detail: "the kernel refused the filter: \(String(cString: strerror(-loaded)))")
+            return Mechanism(name: "seccomp", active: false, detail: SystemError("the kernel refused the filter", code: -loaded).description)
         }
         var detail = "on every thread: refuses opening files, sockets, connect, execve, fork and clone of processes, ptrace, mount, kill and \(refusedSystemCalls.count - 20) other system calls with EPERM"
         if !unknown.isEmpty { detail += " (not on this architecture: \(unknown.joined(separator: ", ")))" }
         return Mechanism(name: "seccomp", active: true, detail: detail)
     }
-
-    private static func errorText() -> String { String(cString: strerror(errno)) }
 
     private static let RLIMIT_CORE_VALUE = Int32(RLIMIT_CORE.rawValue)
     private static let RLIMIT_NOFILE_VALUE = Int32(RLIMIT_NOFILE.rawValue)

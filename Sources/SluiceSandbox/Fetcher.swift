@@ -339,56 +339,50 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
 /// dropped. At most ``maximumPending`` lookups wait at once, so a resolver outage cannot pile up
 /// threads: past that, a lookup fails at once.
 final class TimedLookups: @unchecked Sendable {
-    // @unchecked: `pending` is guarded by `mutex`.
+    // @unchecked: `pending` is guarded by `lock`.
     static let maximumPending = 64
 
     enum Outcome { case answered([IPAddress]), timedOut, busy }
 
-    /// One lookup: the answer is written before the semaphore is posted.
+    /// One lookup: its answer, once there is one, guarded by `lock`.
     private final class Lookup: @unchecked Sendable {
-        var semaphore = sem_t()
-        var answers: [IPAddress] = []
-        init() { sem_init(&semaphore, 0, 0) }
-        deinit { sem_destroy(&semaphore) }
+        let lock = ThreadLock()
+        let answered = ThreadCondition()
+        var answers: [IPAddress]?
     }
 
     private let resolver: @Sendable (String) -> [IPAddress]
-    private var mutex = pthread_mutex_t()
+    private let lock = ThreadLock()
     private var pending = 0
 
     init(resolver: @escaping @Sendable (String) -> [IPAddress]) {
         self.resolver = resolver
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// `host`'s addresses, unless `deadline` (CLOCK_MONOTONIC nanoseconds) passes first.
     func resolve(_ host: String, deadline: UInt64) -> Outcome {
-        pthread_mutex_lock(&mutex)
-        guard pending < Self.maximumPending else {
-            pthread_mutex_unlock(&mutex)
-            return .busy
+        let admitted = lock.withLock {
+            guard pending < Self.maximumPending else { return false }
+            pending += 1
+            return true
         }
-        pending += 1
-        pthread_mutex_unlock(&mutex)
+        guard admitted else { return .busy }
         let lookup = Lookup()
         startThread { [self, resolver] in
-            lookup.answers = resolver(host)
-            sem_post(&lookup.semaphore)
-            pthread_mutex_lock(&mutex)
-            pending -= 1
-            pthread_mutex_unlock(&mutex)
+            let answers = resolver(host)
+            lookup.lock.withLock {
+                lookup.answers = answers
+                lookup.answered.signal()
+            }
+            lock.withLock { pending -= 1 }
         }
-        // sem_timedwait takes a CLOCK_REALTIME instant.
-        let now = monotonicNanoseconds()
-        let remaining = deadline > now ? deadline - now : 0
-        var instant = timespec()
-        clock_gettime(CLOCK_REALTIME, &instant)
-        let total = UInt64(instant.tv_nsec) + remaining % 1_000_000_000
-        instant.tv_sec += Int(remaining / 1_000_000_000) + Int(total / 1_000_000_000)
-        instant.tv_nsec = Int(total % 1_000_000_000)
-        while sem_timedwait(&lookup.semaphore, &instant) != 0 {
-            if errno != EINTR { return .timedOut }
+        lookup.lock.lock()
+        defer { lookup.lock.unlock() }
+        while true {
+            if let answers = lookup.answers { return .answered(answers) }
+            let now = monotonicNanoseconds()
+            guard now < deadline else { return .timedOut }
+            lookup.answered.wait(lookup.lock, nanoseconds: deadline - now)
         }
-        return .answered(lookup.answers)
     }
 }

@@ -110,13 +110,12 @@ public final class FrameChannel: @unchecked Sendable {
     // @unchecked: one user at a time (the pool checks a worker out to one thread; the worker's
     // own writes are serialised by `writeLock`).
     public let descriptor: Int32
-    private var writeLock = pthread_mutex_t()
+    private let writeLock = ThreadLock()
     /// Largest frame accepted (256 MiB): a length past it means a corrupt stream.
     public static let maximumFrame = 256 << 20
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
-        pthread_mutex_init(&writeLock, nil)
     }
 
     /// How a read or write ended when it did not complete.
@@ -141,8 +140,8 @@ public final class FrameChannel: @unchecked Sendable {
     /// in one `sendmsg` from where they are (no copy into a frame buffer).
     public func send(type: UInt8, payload: [UInt8], deadline: UInt64? = nil) throws(Failure) {
         var header: (UInt32, UInt8) = (UInt32(payload.count + 1).littleEndian, type)
-        pthread_mutex_lock(&writeLock)
-        defer { pthread_mutex_unlock(&writeLock) }
+        writeLock.lock()
+        defer { writeLock.unlock() }
         let headerSize = 5
         let total = headerSize + payload.count
         var sent = 0
@@ -176,7 +175,7 @@ public final class FrameChannel: @unchecked Sendable {
             }
             if count < 0 && errno == EINTR { continue }
             if count < 0 && (errno == EPIPE || errno == ECONNRESET) { throw .closed }
-            throw .system("send: \(String(cString: strerror(errno)))")
+            throw .system(SystemError("send").description)
         }
     }
 
@@ -217,7 +216,7 @@ public final class FrameChannel: @unchecked Sendable {
             }
             if errno == EINTR { continue }
             if errno == ECONNRESET { throw .closed }
-            throw .system("recv: \(String(cString: strerror(errno)))")
+            throw .system(SystemError("recv").description)
         }
     }
 
@@ -232,7 +231,7 @@ public final class FrameChannel: @unchecked Sendable {
             var poller = pollfd(fd: descriptor, events: events, revents: 0)
             let ready = poll(&poller, 1, timeout)
             if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw .system("poll: \(String(cString: strerror(errno)))") }
+            if ready < 0 && errno != EINTR { throw .system(SystemError("poll").description) }
         }
     }
 
@@ -249,8 +248,8 @@ public final class FrameChannel: @unchecked Sendable {
 
     /// Closes the descriptor (once; later calls do nothing).
     public func close() {
-        pthread_mutex_lock(&writeLock)
-        defer { pthread_mutex_unlock(&writeLock) }
+        writeLock.lock()
+        defer { writeLock.unlock() }
         guard !closed else { return }
         closed = true
         _ = Glibc.close(descriptor)

@@ -84,9 +84,9 @@ public final class WorkerPool: @unchecked Sendable {
 
     public let configuration: Configuration
     private let observer: @Sendable (Event) -> Void
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
-    private var keeperCondition = pthread_cond_t()
+    private let mutex = ThreadLock()
+    private let condition = ThreadCondition()
+    private let keeperCondition = ThreadCondition()
     private var slots: [Slot]
     private var spares: [WorkerProcess] = []
     private var clock: UInt64 = 0
@@ -99,9 +99,6 @@ public final class WorkerPool: @unchecked Sendable {
     public init(configuration: Configuration = Configuration(), observer: @escaping @Sendable (Event) -> Void = { _ in }) throws(FrameChannel.Failure) {
         self.configuration = configuration
         self.observer = observer
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-        pthread_cond_init(&keeperCondition, nil)
         slots = (0..<max(1, configuration.count)).map { Slot(index: $0) }
         for slot in slots {
             let (process, hello, duration) = try start()
@@ -147,7 +144,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// the idle workers, so one that died between batches (killed, out of memory) is replaced at
     /// once instead of failing the next batch sent to it.
     private func keep() {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         while !shuttingDown {
             removeDeadIdleWorkers()
             spares.removeAll { spare in
@@ -163,19 +160,19 @@ public final class WorkerPool: @unchecked Sendable {
                 vacant.warm = [:]
                 replacements += 1
                 observer(.promoted(slot: vacant.index, pid: spare.pid))
-                pthread_cond_broadcast(&condition)
+                condition.broadcast()
                 continue
             }
             let wantSpare = vacant == nil && spares.count < configuration.spares
             guard let slot = vacant ?? (wantSpare ? Slot(index: -1) : nil) else {
                 let next = slots.filter { $0.process == nil && !$0.busy }.map(\.restartAt).min()
-                wait(on: &keeperCondition, nanoseconds: min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval))
+                keeperCondition.wait(mutex, nanoseconds: min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval))
                 continue
             }
             slot.busy = true  // reserved while starting
-            pthread_mutex_unlock(&mutex)
+            mutex.unlock()
             let result = Result { () throws(FrameChannel.Failure) in try start() }
-            pthread_mutex_lock(&mutex)
+            mutex.lock()
             slot.busy = false
             switch result {
             case .success(let (process, hello, duration)) where slot.index < 0:
@@ -191,29 +188,19 @@ public final class WorkerPool: @unchecked Sendable {
             case .failure(let failure) where slot.index < 0:
                 observer(.failedToStart(slot: -1, reason: failure.description))
                 // Do not spin on spares that cannot start: the slots' own back-off paces retries.
-                wait(on: &keeperCondition, nanoseconds: 1_000_000_000)
+                keeperCondition.wait(mutex, nanoseconds: 1_000_000_000)
             case .failure(let failure):
                 slot.quickDeaths += 1
                 slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
                 observer(.failedToStart(slot: slot.index, reason: failure.description))
             }
-            pthread_cond_broadcast(&condition)
+            condition.broadcast()
         }
-        pthread_mutex_unlock(&mutex)
+        mutex.unlock()
     }
 
     /// How often the keeper looks for idle workers that died (10 ms).
     static let idleCheckInterval: UInt64 = 10_000_000
-
-    /// Waits on `condition` (with the pool's lock held) for at most `nanoseconds`.
-    private func wait(on condition: inout pthread_cond_t, nanoseconds: UInt64) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let total = UInt64(deadline.tv_nsec) + nanoseconds
-        deadline.tv_sec += Int(total / 1_000_000_000)
-        deadline.tv_nsec = Int(total % 1_000_000_000)
-        pthread_cond_timedwait(&condition, &mutex, &deadline)
-    }
 
     /// Takes idle workers that died (killed, out of memory) out of their slots; under the lock.
     private func removeDeadIdleWorkers() {
@@ -232,7 +219,7 @@ public final class WorkerPool: @unchecked Sendable {
         slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0
         slot.restartAt = monotonicNanoseconds() + Self.backoff(slot.quickDeaths)
         observer(.lost(slot: slot.index, pid: process.pid, reason: reason))
-        pthread_cond_signal(&keeperCondition)
+        keeperCondition.signal()
     }
 
     /// Nanoseconds to wait before restarting a worker that died within a second of its start
@@ -533,8 +520,8 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func checkout(_ programID: String) -> Slot? {
         let deadline = monotonicNanoseconds() + UInt64(configuration.checkoutTimeout.millisecondsValue * 1_000_000)
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         while true {
             removeDeadIdleWorkers()
             let free = slots.filter { !$0.busy && $0.process != nil }
@@ -544,13 +531,13 @@ public final class WorkerPool: @unchecked Sendable {
             }
             let now = monotonicNanoseconds()
             guard now < deadline, !shuttingDown else { return nil }
-            wait(on: &condition, nanoseconds: min(deadline - now, 100_000_000))
+            condition.wait(mutex, nanoseconds: min(deadline - now, 100_000_000))
         }
     }
 
     private func checkin(_ slot: Slot, program: Program, failure: String?, residentBytes: Int, tainted: String?) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         slot.busy = false
         guard let process = slot.process else { return }
         if let failure {
@@ -566,10 +553,10 @@ public final class WorkerPool: @unchecked Sendable {
                 observer(.recycled(slot: slot.index, pid: process.pid, residentBytes: residentBytes))
             }
             // Stopping waits for the worker to leave: not under the lock.
-            pthread_mutex_unlock(&mutex)
+            mutex.unlock()
             process.stop()
-            pthread_mutex_lock(&mutex)
-            pthread_cond_signal(&keeperCondition)
+            mutex.lock()
+            keeperCondition.signal()
         } else {
             slot.quickDeaths = 0
             if !program.ephemeral {
@@ -577,13 +564,13 @@ public final class WorkerPool: @unchecked Sendable {
                 slot.warm[program.id] = clock
             }
         }
-        pthread_cond_broadcast(&condition)
+        condition.broadcast()
     }
 
     /// Workers, how many are ready and busy, replacements so far and the active confinement.
     public var status: Status {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         return Status(workers: slots.count, ready: slots.filter { $0.process != nil }.count,
                       busy: slots.filter { $0.busy && $0.process != nil }.count, replacements: replacements,
                       spares: spares.count, mechanisms: lastMechanisms)
@@ -591,21 +578,21 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// The pids of the running workers (tests kill one on purpose).
     public var pids: [Int32] {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         return slots.compactMap { $0.process?.pid }
     }
 
     /// Stops every worker (each leaves when its channel closes).
     public func shutdown() {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         shuttingDown = true
         let processes = slots.compactMap(\.process) + spares
         for slot in slots { slot.process = nil }
         spares.removeAll()
-        pthread_cond_broadcast(&keeperCondition)
-        pthread_cond_broadcast(&condition)
-        pthread_mutex_unlock(&mutex)
+        keeperCondition.broadcast()
+        condition.broadcast()
+        mutex.unlock()
         for process in processes { process.stop(grace: 500_000_000) }
     }
 }

@@ -30,7 +30,7 @@ public final class WorkerProcess: @unchecked Sendable {
     public static func spawn(executable: String, arguments: [String]) throws(FrameChannel.Failure) -> WorkerProcess {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw .system("socketpair: \(String(cString: strerror(errno)))")
+            throw .system(SystemError("socketpair").description)
         }
         let serverEnd = pair[0]
         var workerEnd = pair[1]
@@ -78,7 +78,7 @@ public final class WorkerProcess: @unchecked Sendable {
         let status = posix_spawn(&pid, executable, &actions, nil, argv, environment)
         guard status == 0 else {
             _ = close(serverEnd)
-            throw .system("could not start \(executable): \(String(cString: strerror(status)))")
+            throw .system(SystemError("could not start \(executable)", code: status).description)
         }
         return WorkerProcess(pid: pid, channel: FrameChannel(descriptor: serverEnd), inheritedDescriptorsClosed: closesInherited)
     }
@@ -108,7 +108,7 @@ public final class WorkerProcess: @unchecked Sendable {
     public func reap() -> String {
         guard !reaped else { return "already reaped" }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? SystemError.retryingOnInterrupt("waitpid") { waitpid(pid, &status, 0) }
         reaped = true
         channel.close()
         return Self.describe(status)

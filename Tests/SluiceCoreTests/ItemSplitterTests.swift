@@ -34,12 +34,45 @@ import Testing
         #expect(try split("[ ]", chunk: 1).isEmpty)
     }
 
-    @Test func structuralErrorsNameTheByte() {
-        #expect(throws: RawJSONError(offset: 8, reason: "the JSON array is not closed with ]")) { try split(#"[{"a":1}"#, chunk: 3) }
-        #expect(throws: RawJSONError(offset: 9, reason: "expected , or ] after an element")) { try split(#"[{"a":1} {"b":2}]"#, chunk: 3) }
-        #expect(throws: RawJSONError(offset: 1, reason: "expected an element before ,")) { try split("[,1]", chunk: 3) }
-        #expect(throws: RawJSONError(offset: 4, reason: "unexpected text after the JSON array")) { try split("[1] x", chunk: 3) }
+    /// Through `feed`/`finish` (items only), a piece that cannot be an item ends the stream: the
+    /// items before it come out, then the next call throws it with its line and starting byte.
+    @Test func malformedPiecesNameTheirLineAndByte() {
+        #expect(throws: RawJSONError(offset: 1, reason: "line 1: unterminated JSON array (missing ']')")) { try split(#"[{"a":1}"#, chunk: 3) }
+        #expect(throws: RawJSONError(offset: 0, reason: "line 1: empty array element")) { try split("[,1]", chunk: 3) }
+        #expect(throws: RawJSONError(offset: 4, reason: "line 1: unexpected data after the end of the JSON array")) { try split("[1] x", chunk: 3) }
+        #expect(throws: RawJSONError(offset: 4, reason: "line 2: unbalanced '}' in array element")) { try split("[1,\n{}}]", chunk: 2) }
         var small = ItemSplitter(maximumItemBytes: 4)
-        #expect(throws: RawJSONError.self) { try small.feed(Array("{\"abc\":1}\n".utf8)) }
+        #expect((try? small.feed(Array("1\n{\"abc\":1}\n2\n".utf8))) == [Array("1".utf8)])
+        #expect(throws: RawJSONError(offset: 2, reason: "line 2: item is larger than the 4-byte item cap")) { try small.finish() }
+    }
+
+    /// A missing `,` between elements leaves one element that is not valid JSON: the engine reports
+    /// it as that event's error, the stream goes on.
+    @Test func elementsWithoutACommaAreOneInvalidItem() throws {
+        #expect(try split(#"[{"a":1} {"b":2}, 3]"#, chunk: 3) == [#"{"a":1} {"b":2}"#, "3"])
+    }
+
+    @Test func recordsCarryLinesAndMalformedPiecesDoNotStopTheStream() {
+        var splitter = ItemSplitter(maximumItemBytes: 8)
+        var records = splitter.split(Array("[\n 1,\n \"0123456789\",,\n".utf8))
+        records += splitter.split(Array(" {\"k\":2} ]".utf8))
+        records += splitter.end()
+        #expect(records == [
+            .item(InputItem(json: Array("1".utf8), line: 2)),
+            .malformed(line: 3, message: "line 3: item is larger than the 8-byte item cap"),
+            .malformed(line: 3, message: "line 3: empty array element"),
+            .item(InputItem(json: Array(#"{"k":2}"#.utf8), line: 4)),
+        ])
+        #expect(splitter.isFinished)
+    }
+
+    @Test func splittingStopsOnceEnoughRecordsArePending() {
+        var splitter = ItemSplitter()
+        let bytes = Array("1\n2\n3\n".utf8)
+        var records: [InputRecord] = []
+        let consumed = bytes.withUnsafeBufferPointer { splitter.split($0, into: &records, upTo: 2) }
+        #expect(consumed == 4)
+        #expect(records.count == 2)
+        #expect(splitter.offset == 4)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import Testing
 @testable import SluiceRuntime
 
@@ -55,6 +56,14 @@ private func records(_ bytes: [UInt8], cap: Int = InputReader.defaultMaximumItem
         let reader = InputReader(fileDescriptor: descriptor, maximumItemBytes: cap, bufferSize: bufferSize)
         let viaDescriptor = try readAll(reader)
         #expect(viaDescriptor == expected, "buffer size \(bufferSize)", sourceLocation: sourceLocation)
+        // The push entry point (the /v1 streaming run) splits the same bytes into the same records.
+        var splitter = ItemSplitter(maximumItemBytes: cap)
+        var pushed: [InputRecord] = []
+        for start in stride(from: 0, to: bytes.count, by: bufferSize) {
+            pushed += splitter.split(bytes[start ..< min(start + bufferSize, bytes.count)])
+        }
+        pushed += splitter.end()
+        #expect(pushed == expected, "pushed in chunks of \(bufferSize)", sourceLocation: sourceLocation)
     }
     return expected
 }
@@ -188,9 +197,9 @@ private func records(_ text: String, cap: Int = InputReader.defaultMaximumItemBy
     }
 
     @Test func capMessagesUseTheLargestExactUnit() throws {
-        #expect(InputReader.describeCap(16 << 20) == "16 MB")
-        #expect(InputReader.describeCap(64 << 10) == "64 KB")
-        #expect(InputReader.describeCap(100) == "100-byte")
+        #expect(ItemSplitter.describeCap(16 << 20) == "16 MB")
+        #expect(ItemSplitter.describeCap(64 << 10) == "64 KB")
+        #expect(ItemSplitter.describeCap(100) == "100-byte")
         let line = [UInt8](repeating: UInt8(ascii: "7"), count: (1 << 20) + 1)
         let reader = InputReader(bytes: line + [0x0A] + Array("8".utf8), maximumItemBytes: 1 << 20)
         #expect(try readAll(reader) == [

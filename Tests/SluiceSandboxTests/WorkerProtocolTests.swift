@@ -158,23 +158,21 @@ import Testing
     }
 }
 
-/// A plain thread with join (the frame test needs a writer blocked on a full socket).
-private final class Thread: @unchecked Sendable {
-    private var thread = pthread_t()
+/// A thread with join (the frame test needs a writer blocked on a full socket).
+private final class Thread: Sendable {
     private let body: @Sendable () -> Void
+    private let finished = BoundedQueue<Void>(capacity: 1)
 
     init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 
     func start() {
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { argument in
-            let owner = Unmanaged<Thread>.fromOpaque(argument!).takeRetainedValue()
-            owner.body()
-            return nil
-        }, box.toOpaque())
+        startThread { [self] in
+            body()
+            finished.push(())
+        }
     }
 
-    func join() { pthread_join(thread, nil) }
+    func join() { finished.pop() }
 }
 
 extension Array where Element == UInt8 {
