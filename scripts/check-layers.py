@@ -10,7 +10,12 @@ target declared after it, up to the next such comment. Then, for every non-test 
   it declares (so NIO, GRDB, Hummingbird, ArgumentParser, ... stay where Package.swift put them);
 - each system-library (C) target has exactly one Swift importer module.
 
-Usage: scripts/check-layers.py [package root]   (exit status 1 and one line per violation)
+It also keeps docs/architecture.md's layer table true: the table between the markers
+`<!-- layers:begin -->` and `<!-- layers:end -->` must be the one this script prints with
+`--table` (regenerate it with `--write-table`).
+
+Usage: scripts/check-layers.py [--table | --write-table] [package root]
+       (exit status 1 and one line per violation)
 """
 import json
 import os
@@ -18,7 +23,9 @@ import re
 import subprocess
 import sys
 
-root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+options = [argument for argument in sys.argv[1:] if argument.startswith("--")]
+positional = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
+root = positional[0] if positional else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 os.chdir(root)
 
 manifest = json.loads(subprocess.run(["swift", "package", "dump-package"], check=True, capture_output=True, text=True).stdout)
@@ -124,6 +131,32 @@ for target in source_targets:
 for module, importers in sorted(c_importers.items()):
     if len(importers) > 1:
         problems.append(f"{module} (C) is imported by {', '.join(sorted(importers))}: a C library has exactly one Swift importer")
+
+def layer_table():
+    """The layers as a Markdown table: each layer's modules, what each depends on in the package."""
+    lines = ["| layer | module | depends on (package modules) |", "|---|---|---|"]
+    for name, layer in sorted(layer_of.items(), key=lambda item: (item[1], list(layer_of).index(item[0]))):
+        dependencies = sorted(d for d in target_dependencies(targets[name]) if d in layer_of)
+        lines.append(f"| {layer} | `{name}` | {', '.join(f'`{d}`' for d in dependencies) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+if "--table" in options:
+    print(layer_table(), end="")
+    sys.exit(0)
+
+document = "docs/architecture.md"
+begin, end = "<!-- layers:begin -->\n", "<!-- layers:end -->"
+if os.path.exists(document):
+    text = open(document, encoding="utf-8").read()
+    if begin in text and end in text:
+        current = text[text.index(begin) + len(begin):text.index(end)]
+        if "--write-table" in options:
+            open(document, "w", encoding="utf-8").write(text.replace(current, layer_table()))
+        elif current != layer_table():
+            problems.append(f"{document}: the layer table is not the one Package.swift gives (scripts/check-layers.py --write-table rewrites it)")
+    else:
+        problems.append(f"{document}: no layer table between {begin.strip()} and {end}")
 
 for problem in problems:
     print(problem)
