@@ -50,13 +50,7 @@ public struct RudderCase: Sendable {
 extension SnapshotRunner {
     /// Runs a RudderStack CLI test case.
     public func run(_ rudderCase: RudderCase) -> CaseReport {
-        let start = ContinuousClock.now
-        var outcomes: OutcomeTally?
-        var report = runRudder(rudderCase, outcomes: &outcomes)
-        report.outcomes = outcomes
-        let elapsed = ContinuousClock.now - start
-        report.seconds = elapsed.secondsValue
-        return report
+        timed { runRudder(rudderCase, outcomes: &$0) }
     }
 
     /// Runs the case and compares; `outcomes` gets the run's tally when it ran.

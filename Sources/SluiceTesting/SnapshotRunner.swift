@@ -49,12 +49,16 @@ public final class SnapshotRunner {
     }
 
     public func run(_ snapshot: SnapshotCase) -> CaseReport {
+        timed { compare(snapshot, outcomes: &$0) }
+    }
+
+    /// The report of `check` with its run's tally (when it ran) and how long it took.
+    func timed(_ check: (inout OutcomeTally?) -> CaseReport) -> CaseReport {
         let start = ContinuousClock.now
         var outcomes: OutcomeTally?
-        var report = compare(snapshot, outcomes: &outcomes)
+        var report = check(&outcomes)
         report.outcomes = outcomes
-        let elapsed = ContinuousClock.now - start
-        report.seconds = elapsed.secondsValue
+        report.seconds = (ContinuousClock.now - start).secondsValue
         return report
     }
 
