@@ -142,8 +142,8 @@ let package = Package(
             dependencies: ["SluiceJavaScript", "SluiceRuntime"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython"], swiftSettings: swiftSettings),
-        // Helpers shared by test targets (a loopback HTTP server that needs no Swift concurrency).
+        .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
+        // Helpers shared by test targets (engine runs rendered as lines, loopback HTTP servers that need no Swift concurrency).
         .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox", "SluiceTestSupport",
                                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -151,12 +151,12 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceTesting", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "HTTPTypes", package: "swift-http-types")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceTestingTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceTesting", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceSandbox", "SluiceTestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// Events at the edges of JSON pass through the identity transformation unchanged, or fail alone
@@ -37,45 +38,5 @@ import Testing
             #"1 output {"n":2}"#,
         ])
         #expect(String(decoding: result.results[0].metadata, as: UTF8.self) == #"{"messageId":"deep","sourceId":"s"}"#)
-    }
-
-    @Test(arguments: [
-        #"{"id":12345678901234567890}"#,
-        #"{"id":-98765432109876543210,"ok":9007199254740991,"next":9007199254740993}"#,
-        #"{"list":[18446744073709551615,1,{"deep":[123456789012345678901234567890]}],"s":"12345678901234567890"}"#,
-        #"{"huge":1"# + String(repeating: "0", count: 399) + #","negative":-7"# + String(repeating: "3", count: 399) + "}",
-        #"{"same":[12345678901234567890,12345678901234567890],"exact":1000000000000000000,"small":12}"#,
-    ])
-    func integersBeyondTwoToThe53KeepTheirDigits(_ input: String) throws {
-        #expect(try lines(Self.identity, [input, #"{"n":2}"#]) == ["0 output \(input)", #"1 output {"n":2}"#])
-    }
-
-    @Test func integersKeepTheirDigitsInTransformBatchAndInEnvelopes() throws {
-        let code = "export function transformBatch(events) { return events.map((e) => ({ ...e, kind: typeof e.id })); }"
-        let inputs = [
-            #"{"message":{"messageId":"a","id":12345678901234567890},"metadata":{"messageId":"a","jobId":98765432109876543210}}"#,
-            #"{"messageId":"b","id":-12345678901234567891}"#,
-        ]
-        let result = try runJavaScript(code, inputs)
-        #expect(result.results.map { render($0) } == [
-            #"0 output {"messageId":"a","id":12345678901234567890,"kind":"number"}"#,
-            #"1 output {"messageId":"b","id":-12345678901234567891,"kind":"number"}"#,
-        ])
-        #expect(String(decoding: result.results[0].metadata, as: UTF8.self) == #"{"messageId":"a","jobId":98765432109876543210}"#)
-    }
-
-    /// What JavaScript numbers cannot do: two different integers of one input that are the same
-    /// double cannot be told apart, and arithmetic on a big integer gives a double.
-    @Test func whatCannotBeKeptExactIsDocumented() throws {
-        #expect(try lines(Self.identity, [
-            #"{"a":12345678901234567890,"b":12345678901234567891}"#, #"{"a":12345678901234567890,"b":12345678901234567000}"#,
-        ]) == [
-            "0 unserializable_result: the input's integers 12345678901234567890 and 12345678901234567891 are the same JavaScript number (12345678901234567000), so the output cannot say which one it holds",
-            "1 unserializable_result: the input's integers 12345678901234567890 and 12345678901234567000 are the same JavaScript number (12345678901234567000), so the output cannot say which one it holds",
-        ])
-        let arithmetic = "export function transformEvent(e) { return { next: e.id + 1, same: e.id }; }"
-        #expect(try lines(arithmetic, [#"{"id":12345678901234567890}"#]) == [#"0 output {"next":12345678901234567890,"same":12345678901234567890}"#])
-        let fraction = #"{"f":0.1000000000000000055511151231257827}"#
-        #expect(try lines(Self.identity, [fraction]) == [#"0 output {"f":0.1}"#])
     }
 }

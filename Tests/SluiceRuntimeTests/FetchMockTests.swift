@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 @Suite struct FetchMocks {

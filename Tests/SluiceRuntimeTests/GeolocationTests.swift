@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// `geolocation(ip)` in both languages (issue 12, row 6), against a fetch handler standing in for

@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// Built-ins a hostile call replaces for the calls after it in the same batch.

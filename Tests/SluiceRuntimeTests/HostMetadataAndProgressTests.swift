@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 private let envelopes = [

@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// Libraries used by the import tests.

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// A version pins exactly the libraries its engine links: the registry's walk and the engine's

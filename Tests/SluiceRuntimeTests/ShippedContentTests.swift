@@ -1,16 +1,12 @@
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceTestSupport
 import Testing
 
 /// The repository's own `libraries/` and `transformations/`, loaded as the CLI loads them.
 enum Repository {
-    /// The package root, found from this file's path.
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/SluiceRuntimeTests/ShippedContentTests.swift
-        return parts.joined(separator: "/")
-    }()
+    static let root = PackageRoot.path
     static let runtime = Runtime(libraries: LibraryDirectory(root: root + "/libraries", languages: Engines.languages))
 }
 

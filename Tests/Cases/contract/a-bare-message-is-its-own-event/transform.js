@@ -1,0 +1,1 @@
+export function transformEvent(event, metadata) { return {event, meta: metadata(event)}; }

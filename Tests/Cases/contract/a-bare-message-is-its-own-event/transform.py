@@ -1,0 +1,2 @@
+def transformEvent(event, metadata):
+    return {"event": event, "meta": metadata(event)}

@@ -1,0 +1,2 @@
+def transformBatch(events, metadata):
+    return events + [{"messageId": "new", "made": True}]

@@ -1,0 +1,2 @@
+const config = JSON.parse('{bad');
+export function transformEvent(e) { return e; }

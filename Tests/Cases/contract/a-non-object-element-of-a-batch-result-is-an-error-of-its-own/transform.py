@@ -1,0 +1,2 @@
+def transformBatch(events, metadata):
+    return [events[0], "oops"]

@@ -1,0 +1,1 @@
+export function transformEvent(event, metadata) { event.seen = metadata(event).sourceId; return event; }

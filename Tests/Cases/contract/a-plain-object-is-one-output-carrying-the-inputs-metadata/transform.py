@@ -1,0 +1,3 @@
+def transformEvent(event, metadata):
+    event["seen"] = metadata(event).get("sourceId")
+    return event

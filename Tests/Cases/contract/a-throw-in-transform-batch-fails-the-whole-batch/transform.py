@@ -1,0 +1,2 @@
+def transformBatch(events, metadata):
+    raise ValueError("too many")

@@ -1,0 +1,2 @@
+def transformEvent(event, metadata):
+    return [{"ok": True}, 5] if event["n"] == 1 else [event, [1]]

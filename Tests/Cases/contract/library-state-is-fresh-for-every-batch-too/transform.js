@@ -1,0 +1,2 @@
+import { next } from "counter";
+export function transformEvent(e) { return {n: next()}; }

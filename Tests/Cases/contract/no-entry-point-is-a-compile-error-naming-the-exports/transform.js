@@ -1,0 +1,1 @@
+export function transform(e) { return e; }

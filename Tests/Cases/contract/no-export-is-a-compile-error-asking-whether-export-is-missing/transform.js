@@ -1,0 +1,1 @@
+function transformEvent(e) { return e; }

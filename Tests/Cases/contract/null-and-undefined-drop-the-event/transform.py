@@ -1,0 +1,3 @@
+def transformEvent(event, metadata):
+    if event["n"] == 1:
+        return None

@@ -1,0 +1,1 @@
+export function transformEvent(e) { return e; }

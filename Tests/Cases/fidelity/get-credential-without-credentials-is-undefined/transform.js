@@ -1,0 +1,1 @@
+export function transformEvent(e) { return { key: getCredential('apiKey'), missing: getCredential('nope') ?? 'undefined', notString: getCredential(5) ?? 'undefined' }; }

@@ -1,0 +1,2 @@
+def transformEvent(event, metadata):
+    return {"s": str(event["n"])}

@@ -1,0 +1,2 @@
+for (;;) {}
+export function transformEvent(e) { return e; }

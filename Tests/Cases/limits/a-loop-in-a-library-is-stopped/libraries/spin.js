@@ -1,0 +1,1 @@
+export function spin() { for (;;) {} }

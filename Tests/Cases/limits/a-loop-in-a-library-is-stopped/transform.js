@@ -1,0 +1,2 @@
+import { spin } from "spin";
+export function transformEvent(e) { spin(); }

@@ -1,0 +1,1 @@
+export function transformEvent(e) { try { for (;;) {} } catch (x) { return {caught: true}; } }

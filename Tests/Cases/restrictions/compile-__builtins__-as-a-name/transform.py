@@ -1,0 +1,4 @@
+x = __builtins__
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,4 @@
+x = object.__getattribute__(len, 'x')
+
+def transformEvent(event, metadata):
+    return event

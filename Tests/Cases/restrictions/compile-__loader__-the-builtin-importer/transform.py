@@ -1,0 +1,4 @@
+x = __loader__.load_module('posix')
+
+def transformEvent(event, metadata):
+    return event

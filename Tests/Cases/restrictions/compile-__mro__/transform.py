@@ -1,0 +1,4 @@
+x = int.__mro__
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,4 @@
+x = log.__reduce__()
+
+def transformEvent(event, metadata):
+    return event

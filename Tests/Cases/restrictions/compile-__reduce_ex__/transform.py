@@ -1,0 +1,4 @@
+x = [].__reduce_ex__(4)
+
+def transformEvent(event, metadata):
+    return event

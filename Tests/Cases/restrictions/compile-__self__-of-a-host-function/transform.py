@@ -1,0 +1,4 @@
+x = log.__self__
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,4 @@
+x = __spec__
+
+def transformEvent(event, metadata):
+    return event

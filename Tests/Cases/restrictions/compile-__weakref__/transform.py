@@ -1,0 +1,7 @@
+class C:
+    pass
+
+x = C().__weakref__
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,6 @@
+match len:
+    case object(__self__=found):
+        pass
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,8 @@
+class C:
+    pass
+
+c = C()
+c.__dict__ = {}
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,7 @@
+async def c():
+    pass
+
+x = c().cr_frame
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,5 @@
+def f(frame):
+    return frame.f_builtins
+
+def transformEvent(event, metadata):
+    return event

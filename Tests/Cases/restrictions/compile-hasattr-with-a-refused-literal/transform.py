@@ -1,0 +1,4 @@
+x = hasattr(len, '__self__')
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,4 @@
+x = int.mro()
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,5 @@
+from operator import methodcaller
+x = methodcaller('__reduce__')
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,7 @@
+try:
+    1 / 0
+except Exception as error:
+    x = error.__traceback__.tb_next
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,4 @@
+x = __sluice_dict__
+
+def transformEvent(event, metadata):
+    return event

@@ -1,0 +1,2 @@
+def frames(error):
+    return error.__traceback__.tb_frame

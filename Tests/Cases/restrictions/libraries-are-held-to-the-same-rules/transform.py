@@ -1,0 +1,4 @@
+import sneaky
+
+def transformEvent(e, m):
+    return e

@@ -1,0 +1,4 @@
+def transformEvent(event, metadata):
+    import base64
+    base64.main()
+    return {}

@@ -1,0 +1,4 @@
+def transformEvent(event, metadata):
+    import calendar
+    calendar.main(['calendar'])
+    return {}

@@ -1,0 +1,3 @@
+def transformEvent(event, metadata):
+    import dataclasses
+    return {'x': str(dataclasses.builtins.open)}

@@ -1,0 +1,2 @@
+def transformEvent(event, metadata):
+    return {'x': str(getattr(int, '__dict__'))}

@@ -1,0 +1,3 @@
+def transformEvent(event, metadata):
+    import random
+    return {'x': str(random._os.system)}

@@ -1,0 +1,3 @@
+def transformEvent(event, metadata):
+    import typing
+    return {'x': str(typing.sys.modules['os'])}
