@@ -7,7 +7,7 @@ import SluiceStore
 /// Sluice's own API under `/v1` (docs/openapi.yaml), independent of the HTTP library:
 /// transformations and libraries, their versions and live pointers. Transformations from the
 /// folder are listed and readable here but changed only in the folder; the API's own live in the
-/// catalog's store. Running by name streams, so it lives with the routes (`Server.swift`).
+/// catalog's store. Running by name streams, so it lives with the routes (`NativeRoutes.swift`).
 public struct NativeAPI: Sendable {
     public let catalog: Catalog
     public let registry: Registry
