@@ -115,7 +115,7 @@ let package = Package(
         // Layer 5: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
         .target(
             name: "SluiceBenchmarks",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceServer"],
+            dependencies: ["SluiceCore", "SluiceJavaScript", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceServer"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

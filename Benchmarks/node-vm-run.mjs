@@ -26,6 +26,15 @@
 //                     transformBatch), as a production runtime would. Default 4000. 0 disables the
 //                     limit, which is only useful to measure what arming it costs.
 //   --stats           print events, seconds and events/second to stderr.
+//   --direct          instead of the run: the direct-call peer of `sluice bench` (issue 17). The
+//                     events are read into memory first; then, timed in rounds of at least
+//                     --seconds each (--rounds of them, median reported), each event's text is
+//                     JSON.parse-d, the function called and the result JSON.stringify-ed inside the
+//                     context — nothing else (no timeout, no result lines). Prints one JSON line:
+//                     {"mode":"direct","events":N,"eventsPerSecond":…,"min":…,"max":…}.
+//   --floor           like --direct, but only JSON.parse + JSON.stringify of each event (V8's own
+//                     JSON floor for the same events).
+//   --rounds N, --seconds S   rounds and minimum seconds per round for --direct/--floor (5, 1).
 //
 // How it works, and where it differs from a real ES-module runtime:
 //  * `vm.SourceTextModule` needs --experimental-vm-modules, so modules are turned into scripts by
@@ -77,7 +86,7 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { transformation: null, events: null, libraries: null, timeoutMs: 4000, stats: false };
+  const opts = { transformation: null, events: null, libraries: null, timeoutMs: 4000, stats: false, measure: null, rounds: 5, seconds: 1 };
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -90,6 +99,10 @@ function parseArgs(argv) {
     else if (a === "--timeout-ms") opts.timeoutMs = Number(value());
     else if (a.startsWith("--timeout-ms=")) opts.timeoutMs = Number(a.slice(13));
     else if (a === "--stats") opts.stats = true;
+    else if (a === "--direct") opts.measure = "direct";
+    else if (a === "--floor") opts.measure = "floor";
+    else if (a === "--rounds") opts.rounds = Number(value());
+    else if (a === "--seconds") opts.seconds = Number(value());
     else if (a === "-h" || a === "--help") usage();
     else if (a.startsWith("--")) usage(`unknown option ${a}`);
     else positional.push(a);
@@ -323,6 +336,28 @@ globalThis.__import = function (name) {
     return s + finish(r);
   };
 
+  // The direct-call peer (--direct / --floor): the work a runtime cannot avoid, nothing else.
+  g.__measure = function (lines, mode, minimumMs) {
+    const n = lines.length;
+    let done = 0;
+    const start = Date.now();
+    let elapsed = 0;
+    do {
+      if (mode === "floor") {
+        for (let i = 0; i < n; i++) stringify(parse(lines[i]));
+      } else {
+        for (let i = 0; i < n; i++) {
+          const [msg, meta] = unwrap(parse(lines[i]));
+          const r = fn(msg, function metadata() { return meta; });
+          if (r !== undefined) stringify(r);
+        }
+      }
+      done += n;
+      elapsed = Date.now() - start;
+    } while (elapsed < minimumMs);
+    return done / (elapsed / 1000);
+  };
+
   // Error lines for the call in progress, used after it hit the time limit.
   g.__timeoutLines = function (text) {
     let s = "";
@@ -353,6 +388,24 @@ async function main() {
     const detail = e instanceof LoadError ? e.message : e && e.stack ? e.stack : String(e);
     process.stderr.write(`node-vm-run: cannot load ${opts.transformation}: ${detail}\n`);
     process.exit(1);
+  }
+
+  if (opts.measure) {
+    if (mode !== "event") {
+      process.stderr.write("node-vm-run: --direct and --floor measure transformEvent only\n");
+      process.exit(2);
+    }
+    sandbox.__lines = fs.readFileSync(opts.events, "utf8").split("\n").filter((line) => line.length > 0);
+    const measureScript = new vm.Script(`__measure(__lines, ${JSON.stringify(opts.measure)}, ${Math.round(opts.seconds * 1000)})`);
+    measureScript.runInContext(ctx); // warm-up round
+    const rates = [];
+    for (let round = 0; round < Math.max(1, opts.rounds); round++) rates.push(measureScript.runInContext(ctx));
+    rates.sort((a, b) => a - b);
+    process.stdout.write(JSON.stringify({
+      mode: opts.measure, events: sandbox.__lines.length, eventsPerSecond: Math.round(rates[rates.length >> 1]),
+      min: Math.round(rates[0]), max: Math.round(rates[rates.length - 1]),
+    }) + "\n");
+    return;
   }
 
   const callScript = new vm.Script(mode === "event" ? "__run(__line)" : "__runBatch(__lines)", {

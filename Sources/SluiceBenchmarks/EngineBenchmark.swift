@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceJavaScript
 import SluiceRegistry
 import SluiceRuntime
 import SluiceServer
@@ -17,6 +18,10 @@ public struct EngineBenchmark {
         public var rounds = 5
         /// Also run the events as `/customTransform` request bodies through the service's handler.
         public var customTransform = false
+        /// For JavaScript workloads, also measure the peers in the same run: Node's `vm` calling
+        /// the same `transformEvent` directly (`Benchmarks/node-vm-run.mjs --direct`, when `node`
+        /// is installed) and JavaScriptCore's own JSON floor (``JSONFloor``).
+        public var peers = true
         public init() {}
     }
 
@@ -32,6 +37,17 @@ public struct EngineBenchmark {
         public var customTransform: (eventsPerSecond: Double, overheadPercent: Double, parsingPercent: Double)?
         /// Events per second of the same work in a plain CPython loop (Python workloads).
         public var plainCPython: Double?
+        /// Events per second of Node's `vm` calling the same function directly (JavaScript
+        /// `transformEvent` workloads, when `node` is installed).
+        public var nodeDirect: Double?
+        /// Events per second of `JSON.stringify(JSON.parse(event))` alone in one JavaScriptCore
+        /// context (JavaScript workloads).
+        public var jsonFloor: Double?
+
+        /// Sluice's rate over Node's direct call (≥ 1: Sluice is as fast or faster).
+        public var ratioToNode: Double? { nodeDirect.map { median / $0 } }
+        /// Sluice's per-event cost over JavaScriptCore's JSON floor (1: nothing but the JSON work).
+        public var costOverFloor: Double? { jsonFloor.map { $0 / median } }
 
         public var median: Double { rates[rates.count / 2] }
 
@@ -46,6 +62,10 @@ public struct EngineBenchmark {
                 row["customTransformParsingPercent"] = customTransform.parsingPercent.rounded()
             }
             if let plainCPython { row["plainCPythonEventsPerSecond"] = plainCPython }
+            if let nodeDirect { row["nodeDirectEventsPerSecond"] = nodeDirect.rounded() }
+            if let ratioToNode { row["ratioToNode"] = (ratioToNode * 100).rounded() / 100 }
+            if let jsonFloor { row["jscJSONFloorEventsPerSecond"] = jsonFloor.rounded() }
+            if let costOverFloor { row["costOverJSCFloor"] = (costOverFloor * 100).rounded() / 100 }
             return row
         }
     }
@@ -109,6 +129,10 @@ public struct EngineBenchmark {
                                       (handlerTime.millisecondsValue / engineTime.millisecondsValue - 1) * 100,
                                       parseTime.millisecondsValue / engineTime.millisecondsValue * 100)
         }
+        if language == .javascript, options.peers {
+            result.jsonFloor = JSONFloor.eventsPerSecond(items, seconds: options.seconds, rounds: options.rounds)
+            if !compiled.isBatch { result.nodeDirect = try nodeDirect(workload: workload.path(name, language: language), items: items) }
+        }
         if language == .python {
             result.plainCPython = try plainPythonLoop(workload: workload.path(name, language: language), items: items,
                                                       seconds: options.seconds * Double(options.rounds))
@@ -120,21 +144,48 @@ public struct EngineBenchmark {
     func plainPythonLoop(workload path: String, items: [JSONText], seconds: Double) throws -> Double? {
         let script = "Benchmarks/python_plain_loop.py"
         guard FileManager.default.fileExists(atPath: script) else { return nil }
+        let python = FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env"
+        let output = try withEventsFile(items) { eventsPath in
+            try Self.run(python, (python == "/usr/bin/env" ? ["python3"] : []) + [script, path, eventsPath, workload.librariesDirectory, "--seconds", String(seconds)])
+        }
+        return Double(output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Events per second of `Benchmarks/node-vm-run.mjs --direct` on the same events, or nil when
+    /// `node` or the script is missing.
+    func nodeDirect(workload path: String, items: [JSONText]) throws -> Double? {
+        let script = "Benchmarks/node-vm-run.mjs"
+        guard FileManager.default.fileExists(atPath: script),
+              let node = ["/usr/bin/node", "/usr/local/bin/node"].first(where: FileManager.default.isExecutableFile(atPath:)) else { return nil }
+        let output = try withEventsFile(items) { eventsPath in
+            try Self.run(node, [script, path, eventsPath, "--libraries", workload.librariesDirectory, "--direct",
+                                "--rounds", String(options.rounds), "--seconds", String(options.seconds)])
+        }
+        let answer = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        return (answer?["eventsPerSecond"] as? NSNumber)?.doubleValue
+    }
+
+    /// Runs `body` with `items` written to a temporary NDJSON file.
+    func withEventsFile<T>(_ items: [JSONText], _ body: (String) throws -> T) throws -> T {
         let eventsPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(getpid()).ndjson")
         var data = Data()
         for item in items { data.append(contentsOf: item); data.append(0x0A) }
         try data.write(to: eventsPath)
         defer { try? FileManager.default.removeItem(at: eventsPath) }
+        return try body(eventsPath.path)
+    }
+
+    /// Runs `executable` with `arguments` and returns its standard output.
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env")
-        process.arguments = (process.executableURL!.path == "/usr/bin/env" ? ["python3"] : [])
-            + [script, path, eventsPath.path, workload.librariesDirectory, "--seconds", String(seconds)]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Events per second of `pass` (which handles `events` events), one rate per round, sorted:

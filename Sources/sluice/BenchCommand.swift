@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("custom-transform"), help: "Also run the events as /customTransform request bodies (gen_events.py --format customTransform, one request per batch) through the service's request handling, without the network, and report its cost over the engine's.")
     var customTransform = false
 
+    @Flag(name: .customLong("no-peers"), help: "JavaScript: skip the peers measured beside each workload (Node's vm calling the same transformEvent directly, Benchmarks/node-vm-run.mjs --direct, when node is installed; JavaScriptCore's own JSON.parse + JSON.stringify floor).")
+    var noPeers = false
+
     @Option(name: .customLong("worker-replacement"), help: "Instead of the workloads: kill a worker process this many times (SIGKILL, while idle) and report how long the pool takes to have a replacement ready, and a worker's start-up time.")
     var workerReplacement: Int = 0
 
@@ -59,6 +62,7 @@ struct BenchCommand: ParsableCommand {
         options.seconds = seconds
         options.rounds = rounds
         options.customTransform = customTransform
+        options.peers = !noPeers
         let benchmark = EngineBenchmark(workload: workload, options: options)
 
         var rows: [[String: Any]] = []
@@ -75,6 +79,15 @@ struct BenchCommand: ParsableCommand {
                                       result.compileMilliseconds, result.median, result.rates.first!, result.rates.last!, result.outputsPerPass)
             if let plain = result.plainCPython { line += String(format: "   %8.0f (%.2fx the cost)", plain, plain / result.median) }
             print(line)
+            if let floor = result.jsonFloor {
+                var peers = String(format: "  peers: JavaScriptCore's JSON floor %8.0f events/s (Sluice's per-event cost is %.2fx it)", floor, result.costOverFloor ?? 0)
+                if let node = result.nodeDirect, let ratio = result.ratioToNode {
+                    peers += String(format: "; Node vm direct call %8.0f events/s (Sluice at %.2fx)", node, ratio)
+                } else if !result.workload.isEmpty, language == .javascript {
+                    peers += "; Node vm direct call: not measured (node not installed, or a transformBatch workload)"
+                }
+                print(peers)
+            }
             if let handler = result.customTransform {
                 print(String(format: "  /customTransform handling: %8.0f events/s; parsing, grouping and mapping add %.0f%% to the time spent in the engine (parsing alone %.0f%%)",
                              handler.eventsPerSecond, handler.overheadPercent, handler.parsingPercent))
