@@ -5,9 +5,9 @@
 /// `workers` threads running `work`; `consume` runs on the calling thread and receives every
 /// item with its result **in the order the items were produced**, whichever worker finished
 /// first. With one worker this is the three-stage pipeline the runner always had (read, engine,
-/// write, one item apart).
+/// write, a few items apart).
 ///
-/// Memory is bounded: at most `window` items (default `2 × workers`) are between being produced
+/// Memory is bounded: at most `window` items (default `4 × workers`) are between being produced
 /// and being consumed — queued, being worked on, or finished and waiting for an earlier one.
 /// The reader waits for a free place before producing the next item. Since workers take items
 /// oldest first, the item the consumer waits for is always queued or being worked on, so the
@@ -36,10 +36,11 @@ public final class OrderedPipeline<Item, Output>: @unchecked Sendable {
     private var threadsRunning = 0
 
     /// A pipeline with `workers` parallel workers (at least 1) and at most `window` items in
-    /// flight (default and minimum: `2 × workers`).
+    /// flight (default `4 × workers`, at least `2 × workers`): room for finished items to wait
+    /// while the consumer, which shares the cores with the workers, catches up.
     public init(workers: Int, window: Int? = nil) {
         self.workers = max(1, workers)
-        self.window = max(2 * self.workers, window ?? 0)
+        self.window = max(2 * self.workers, window ?? 4 * self.workers)
     }
 
     /// Runs the pipeline to its end; see the type's documentation.

@@ -41,7 +41,7 @@ public struct StreamSummary: Sendable, Hashable {
 /// - `{"dropped": true, "metadata": {...}}`
 /// - with logs: `{"log": "...", "messageId": "..."}` before the results of the event that logged it.
 ///
-/// Memory stays bounded by about two batches of input and their results per job (the pipeline's
+/// Memory stays bounded by about four batches of input and their results per job (the pipeline's
 /// window).
 public struct EventStreamRunner {
     public let options: StreamOptions
@@ -73,7 +73,7 @@ public struct EventStreamRunner {
     /// run as a pipeline (``OrderedPipeline``): one thread reads and forms batches exactly as a
     /// single engine would, ``StreamOptions/jobs`` threads run batches at once, and this thread
     /// writes each batch's results in input order — so the output is the same byte for byte
-    /// whatever the number of jobs. Memory holds about two batches per job.
+    /// whatever the number of jobs. Memory holds about four batches per job.
     public func run(input: InputReader, output: OutputWriter) throws -> StreamSummary {
         let batchSize = max(1, options.batchSize)
         var summary = StreamSummary()

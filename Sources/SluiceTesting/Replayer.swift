@@ -34,7 +34,7 @@ public struct ReplaySummary: Sendable, Codable {
 
 /// Replays recordings through a candidate transformation and compares, per event, with the
 /// recorded results or with a second transformation run side by side. Streams: memory holds about
-/// two batches per job, the path histogram and the kept examples.
+/// four batches per job, the path histogram and the kept examples.
 public final class Replayer {
     public struct Options: Sendable {
         public var batchSize = 200

@@ -11,14 +11,14 @@ import Testing
         return item * 10
     }
 
-    @Test(arguments: [1, 2, 3, 5])
-    func resultsComeInProductionOrderAndTheWindowBoundsWhatIsInFlight(workers: Int) throws {
+    @Test(arguments: [(1, nil), (2, nil), (3, 6), (5, 10)] as [(Int, Int?)])
+    func resultsComeInProductionOrderAndTheWindowBoundsWhatIsInFlight(workers: Int, window: Int?) throws {
         let lock = ThreadLock()
         var produced = 0
         var consumed: [Int] = []
         var largestGap = 0
         var running = 0, mostRunning = 0
-        try OrderedPipeline<Int, Int>(workers: workers).run(
+        try OrderedPipeline<Int, Int>(workers: workers, window: window).run(
             produce: {
                 lock.withLock {
                     guard produced < 200 else { return nil }
@@ -40,7 +40,7 @@ import Testing
                 lock.withLock { consumed.append(item) }
             })
         #expect(consumed == Array(0..<200))
-        #expect(largestGap < 2 * workers, "at most 2 × workers items in flight")
+        #expect(largestGap < (window ?? 4 * workers), "at most the window's items in flight")
         #expect(mostRunning <= workers)
         if workers > 1 { #expect(mostRunning > 1, "workers ran at once") }
     }
