@@ -40,20 +40,3 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 }
-
-/// A flag one stage raises to tell the others to stop early (say, the output went away).
-public final class StopFlag: @unchecked Sendable {
-    // @unchecked: `raised` is guarded by `lock`.
-    private let lock = ThreadLock()
-    private var raised = false
-
-    public init() {}
-
-    public func raise() {
-        lock.withLock { raised = true }
-    }
-
-    public var isRaised: Bool {
-        lock.withLock { raised }
-    }
-}

@@ -11,7 +11,12 @@ public struct StreamOptions: Sendable {
     public var credentials: [String: String] = [:]
     /// Write `{"log": …, "messageId": …}` lines before each event's results.
     public var includeLogs = false
-    /// Fixed clocks and seeded randomness (test and replay runs).
+    /// Batches run at once (engines or worker processes in parallel); results are still written
+    /// in input order, the same bytes as with 1. The executor must run batches concurrently for
+    /// this to help (``WorkerPool``, ``InProcessExecutorPool``).
+    public var jobs = 1
+    /// Fixed clocks and seeded randomness (test and replay runs); the clock and the random
+    /// sequence restart with every batch, so results do not depend on which engine ran a batch.
     public var determinism: Determinism?
     /// `fetch` mocks (test runs), see ``Batch/fetchMocks``.
     public var fetchMocks: String?
@@ -36,7 +41,8 @@ public struct StreamSummary: Sendable, Hashable {
 /// - `{"dropped": true, "metadata": {...}}`
 /// - with logs: `{"log": "...", "messageId": "..."}` before the results of the event that logged it.
 ///
-/// Memory stays bounded by a few batches of input and their results (the pipeline's queues).
+/// Memory stays bounded by about four batches of input and their results per job (the pipeline's
+/// window).
 public struct EventStreamRunner {
     public let options: StreamOptions
     /// Runs one batch (the engines in this process, or worker processes).
@@ -63,78 +69,44 @@ public struct EventStreamRunner {
         var malformedBefore: [Int: [(line: Int, message: String)]] = [:]
     }
 
-    /// Streams `input` through the transformation into `output`. Reading, the engine and writing
-    /// run as a pipeline on three threads (the engine's own, one reading and one writing, one
-    /// batch apart), so a two-core machine overlaps the work; memory holds a few batches.
+    /// Streams `input` through the transformation into `output`. Reading, the engines and writing
+    /// run as a pipeline (``OrderedPipeline``): one thread reads and forms batches exactly as a
+    /// single engine would, ``StreamOptions/jobs`` threads run batches at once, and this thread
+    /// writes each batch's results in input order — so the output is the same byte for byte
+    /// whatever the number of jobs. Memory holds about four batches per job.
     public func run(input: InputReader, output: OutputWriter) throws -> StreamSummary {
         let batchSize = max(1, options.batchSize)
-        let toEngine = BoundedQueue<Result<Prepared?, any Error>>(capacity: 2)
-        let toWriter = BoundedQueue<(Prepared, BatchResult)?>(capacity: 2)
-        let finished = BoundedQueue<Result<StreamSummary, any Error>>(capacity: 1)
-        let stop = StopFlag()  // raised by the writer when the output fails
-        let reader = UncheckedBox(input)
-        startThread {
-            do {
-                while !stop.isRaised {
-                    let records = try reader.value.next(upTo: batchSize)
-                    if records.isEmpty { break }
-                    var prepared = Prepared()
-                    prepared.items.reserveCapacity(records.count)
-                    for record in records {
-                        switch record {
-                        case .item(let item):
-                            prepared.items.append(item.json)
-                            prepared.lines.append(item.line)
-                        case .malformed(let line, let message):
-                            prepared.malformedBefore[prepared.items.count, default: []].append((line, message))
-                        }
+        var summary = StreamSummary()
+        try OrderedPipeline<Prepared, BatchResult>(workers: options.jobs).run(
+            produce: {
+                let records = try input.next(upTo: batchSize)
+                if records.isEmpty { return nil }
+                var prepared = Prepared()
+                prepared.items.reserveCapacity(records.count)
+                for record in records {
+                    switch record {
+                    case .item(let item):
+                        prepared.items.append(item.json)
+                        prepared.lines.append(item.line)
+                    case .malformed(let line, let message):
+                        prepared.malformedBefore[prepared.items.count, default: []].append((line, message))
                     }
-                    toEngine.push(.success(prepared))
                 }
-                toEngine.push(.success(nil))
-            } catch {
-                toEngine.push(.failure(error))
-            }
-        }
-        let writer = UncheckedBox((self, output))
-        startThread {
-            let (runner, output) = writer.value
-            var summary = StreamSummary()
-            var failure: (any Error)?
-            while let (prepared, result) = toWriter.pop() {
-                guard failure == nil else { continue }  // keep draining so the engine never blocks
+                return prepared
+            },
+            work: { [options, execute] prepared in
+                prepared.items.isEmpty
+                    ? BatchResult(results: [], logs: [])
+                    : execute(Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
+                                    fetchMocks: options.fetchMocks))
+            },
+            consume: { prepared, result in
                 summary.outcomes.events += prepared.items.count
                 summary.unmockedRequests += result.unmockedRequests
-                do {
-                    try runner.write(result, lines: prepared.lines, malformedBefore: prepared.malformedBefore,
-                                     inputCount: prepared.items.count, output: output, summary: &summary)
-                } catch {
-                    failure = error
-                    stop.raise()
-                }
-            }
-            if failure == nil {
-                do { try output.flush() } catch { failure = error }
-            }
-            finished.push(failure.map { .failure($0) } ?? .success(summary))
-        }
-        var readFailure: (any Error)?
-        while true {
-            let next = toEngine.pop()
-            guard case .success(let prepared?) = next else {
-                if case .failure(let error) = next { readFailure = error }
-                break
-            }
-            if stop.isRaised { continue }  // the output failed: drain until the reader stops
-            let result = prepared.items.isEmpty
-                ? BatchResult(results: [], logs: [])
-                : execute(Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
-                                fetchMocks: options.fetchMocks))
-            toWriter.push((prepared, result))
-        }
-        toWriter.push(nil)
-        let summary = try finished.pop().get()
-        if let readFailure { throw readFailure }
+                try write(result, lines: prepared.lines, malformedBefore: prepared.malformedBefore,
+                          inputCount: prepared.items.count, output: output, summary: &summary)
+            })
+        try output.flush()
         return summary
     }
 

@@ -33,8 +33,8 @@ public struct ReplaySummary: Sendable, Codable {
 }
 
 /// Replays recordings through a candidate transformation and compares, per event, with the
-/// recorded results or with a second transformation run side by side. Streams: memory holds one
-/// batch, the path histogram and the kept examples.
+/// recorded results or with a second transformation run side by side. Streams: memory holds about
+/// four batches per job, the path histogram and the kept examples.
 public final class Replayer {
     public struct Options: Sendable {
         public var batchSize = 200
@@ -42,6 +42,9 @@ public final class Replayer {
         public var examples = 5
         public var limits: Limits = .defaults
         public var determinism: Determinism? = .testDefaults
+        /// Batches run at once (see ``StreamOptions/jobs``); the report is the same whatever
+        /// the number.
+        public var jobs = 1
         public init() {}
     }
 
@@ -77,69 +80,70 @@ public final class Replayer {
 
     /// Replays every file; `progress(bytesDone, eventsDone)` is called after each batch.
     ///
-    /// Reading and slicing the recordings runs on a second thread, one batch ahead of the engine
-    /// and the comparison, so both cores work.
+    /// Reading and slicing the recordings runs on its own thread, ``Options/jobs`` threads run
+    /// batches through the candidate (and the baseline), and this thread compares each batch in
+    /// recording order (``OrderedPipeline``), so the report does not depend on the number of jobs.
     public func replay(files: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> ReplaySummary {
         var summary = ReplaySummary()
         let start = ContinuousClock.now
-        let queue = BoundedQueue<Result<Prepared?, any Error>>(capacity: 4)
         let batchSize = max(1, options.batchSize)
-        let producer = Thread {
-            do {
-                // Batches run on across files: recordings rotate by size, not at batch
-                // boundaries, and transformBatch sees the same batches as when recorded.
-                var prepared = Prepared()
-                for file in files {
-                    let name = (file as NSString).lastPathComponent
-                    let reader = try InputReader(path: file)
-                    while true {
-                        let records = try reader.next(upTo: batchSize)
-                        if records.isEmpty { break }
-                        for record in records {
-                            guard case .item(let item) = record else {
-                                prepared.unreadable += 1
-                                continue
-                            }
-                            prepared.bytes += item.json.count + 1
-                            guard let parts = RecordingLine.split(item.json) else {
-                                prepared.unreadable += 1
-                                continue
-                            }
-                            prepared.inputs.append(parts.input)
-                            prepared.recorded.append(parts.results)
-                            prepared.locations.append("\(name):\(item.line)")
-                            if prepared.inputs.count == batchSize {
-                                queue.push(.success(prepared))
-                                prepared = Prepared()
-                            }
-                        }
+        // Batches run on across files: recordings rotate by size, not at batch boundaries, and
+        // transformBatch sees the same batches as when recorded.
+        var remainingFiles = files[...]
+        var current: (name: String, reader: InputReader)?
+        var pendingRecords: ArraySlice<InputRecord> = []
+        func nextBatch() throws -> Prepared? {
+            var prepared = Prepared()
+            while prepared.inputs.count < batchSize {
+                if pendingRecords.isEmpty {
+                    if current == nil {
+                        guard let file = remainingFiles.popFirst() else { break }
+                        current = ((file as NSString).lastPathComponent, try InputReader(path: file))
                     }
+                    let records = try current!.reader.next(upTo: batchSize)
+                    if records.isEmpty {
+                        current = nil
+                        continue
+                    }
+                    pendingRecords = records[...]
                 }
-                if !prepared.inputs.isEmpty || prepared.unreadable > 0 { queue.push(.success(prepared)) }
-                queue.push(.success(nil))
-            } catch {
-                queue.push(.failure(error))
+                let record = pendingRecords.removeFirst()
+                guard case .item(let item) = record else {
+                    prepared.unreadable += 1
+                    continue
+                }
+                prepared.bytes += item.json.count + 1
+                guard let parts = RecordingLine.split(item.json) else {
+                    prepared.unreadable += 1
+                    continue
+                }
+                prepared.inputs.append(parts.input)
+                prepared.recorded.append(parts.results)
+                prepared.locations.append("\(current!.name):\(item.line)")
             }
+            return prepared.inputs.isEmpty && prepared.unreadable == 0 ? nil : prepared
         }
-        producer.stackSize = 8 << 20
-        producer.start()
-
         var bytesDone = 0
-        while let prepared = try queue.pop().get() {
-            summary.unreadable += prepared.unreadable
-            bytesDone += prepared.bytes
-            if prepared.inputs.isEmpty { continue }
-            let batch = Batch(items: prepared.inputs, determinism: options.determinism)
-            let count = prepared.inputs.count
-            let candidateResult = candidate(batch)
-            summary.outcomes.add(candidateResult, events: count)
-            let fresh = group(candidateResult, count: count)
-            let reference = baseline.map { group($0(batch), count: count) } ?? prepared.recorded
-            for index in 0..<count {
-                compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
-            }
-            progress(bytesDone, summary.events)
-        }
+        try OrderedPipeline<Prepared, (candidate: BatchResult, baseline: BatchResult?)?>(workers: options.jobs).run(
+            produce: nextBatch,
+            work: { [options, candidate, baseline] prepared in
+                if prepared.inputs.isEmpty { return nil }
+                let batch = Batch(items: prepared.inputs, determinism: options.determinism)
+                return (candidate(batch), baseline.map { $0(batch) })
+            },
+            consume: { prepared, results in
+                summary.unreadable += prepared.unreadable
+                bytesDone += prepared.bytes
+                guard let results else { return }
+                let count = prepared.inputs.count
+                summary.outcomes.add(results.candidate, events: count)
+                let fresh = group(results.candidate, count: count)
+                let reference = results.baseline.map { group($0, count: count) } ?? prepared.recorded
+                for index in 0..<count {
+                    compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
+                }
+                progress(bytesDone, summary.events)
+            })
         let elapsed = ContinuousClock.now - start
         summary.seconds = elapsed.secondsValue
         return summary

@@ -14,34 +14,60 @@ struct IsolationOptions: ParsableArguments {
         """)
     var isolation: String = "processes"
 
+    @Option(help: """
+        Batches run at once (default: the number of cores): worker processes, or in-process engines, in parallel. \
+        Results are written in input order and are the same bytes as with --jobs 1. In-process Python runs one job \
+        (the process has one Python interpreter).
+        """)
+    var jobs: Int = IsolationOptions.cores
+
+    /// The cores this machine has online.
+    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
     func validate() throws {
         guard ["processes", "in-process"].contains(isolation) else {
             throw ValidationError("--isolation must be processes or in-process (got \(isolation))")
         }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
-    /// The executor for this run; call `shutdown()` on the handle when done.
-    func makeExecutor() throws -> ExecutorHandle {
-        if isolation == "in-process" { return ExecutorHandle(executor: InProcessExecutor(), pool: nil) }
+    /// The jobs a run of `programs` gets: ``jobs``, except 1 for in-process Python, whose one
+    /// interpreter per process runs one batch at a time whatever the number of engines.
+    func jobs(for programs: [Program]) -> Int {
+        isolation == "in-process" && programs.contains { $0.source.language == .python } ? 1 : jobs
+    }
+
+    /// The executor for a run of `programs` (``jobs(for:)`` batches at once); call `shutdown()`
+    /// on the handle when done.
+    func makeExecutor(for programs: [Program]) throws -> ExecutorHandle {
+        let jobs = jobs(for: programs)
+        if isolation == "in-process" {
+            let executor: any BatchExecutor = jobs == 1 ? InProcessExecutor() : InProcessExecutorPool(count: jobs)
+            return ExecutorHandle(executor: executor, pool: nil, jobs: jobs)
+        }
         var configuration = WorkerPool.Configuration()
-        configuration.count = 1
+        configuration.count = jobs
         do {
             let pool = try WorkerPool(configuration: configuration)
-            return ExecutorHandle(executor: pool, pool: pool)
+            return ExecutorHandle(executor: pool, pool: pool, jobs: jobs)
         } catch {
             throw CLIError("could not start a worker process (\(error)); --isolation in-process runs without one")
         }
     }
 }
 
-/// The executor of a command, and the worker processes to stop when it is done.
+/// The executor of a command, how many batches it runs at once, and the worker processes to
+/// stop when it is done.
 final class ExecutorHandle {
     let executor: any BatchExecutor
     let pool: WorkerPool?
+    /// Batches to run at once on ``executor``.
+    let jobs: Int
 
-    init(executor: any BatchExecutor, pool: WorkerPool?) {
+    init(executor: any BatchExecutor, pool: WorkerPool?, jobs: Int) {
         self.executor = executor
         self.pool = pool
+        self.jobs = jobs
     }
 
     func shutdown() { pool?.shutdown() }

@@ -45,7 +45,7 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         setenv("TZ", "UTC", 1)
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
-        let handle = try isolation.makeExecutor()
+        let handle = try isolation.makeExecutor(for: [loaded.program])
         defer { handle.shutdown() }
         try loaded.check(on: handle.executor)
         // Open every input first: a missing file creates no recording.
@@ -65,24 +65,38 @@ struct RecordCommand: ParsableCommand {
         let limits = loaded.limits
         var malformed = 0
         var outcomes = OutcomeTally()
-        for reader in readers {
-            while true {
-                let records = try reader.next(upTo: 200)
-                if records.isEmpty { break }
-                let items = records.compactMap { record -> JSONText? in
-                    if case .item(let item) = record { return item.json }
-                    malformed += 1
-                    return nil
+        // Batches of 200 per input file, run --jobs at a time and recorded in input order.
+        var remainingReaders = readers[...]
+        try OrderedPipeline<(items: [JSONText], malformed: Int), BatchResult>(workers: handle.jobs).run(
+            produce: {
+                while let reader = remainingReaders.first {
+                    let records = try reader.next(upTo: 200)
+                    if records.isEmpty {
+                        remainingReaders.removeFirst()
+                        continue
+                    }
+                    var items: [JSONText] = []
+                    for record in records {
+                        if case .item(let item) = record { items.append(item.json) }
+                    }
+                    return (items, records.count - items.count)
                 }
-                if items.isEmpty { continue }
+                return nil
+            },
+            work: { batch in
                 // Recorded with the clocks and seeds replay uses, so an unchanged transformation replays unchanged.
-                let result = handle.executor.results(loaded.program, batch: Batch(items: items, determinism: .testDefaults), limits: limits)
+                batch.items.isEmpty ? BatchResult(results: [], logs: [])
+                    : handle.executor.results(loaded.program, batch: Batch(items: batch.items, determinism: .testDefaults), limits: limits)
+            },
+            consume: { batch, result in
+                malformed += batch.malformed
+                let items = batch.items
+                if items.isEmpty { return }
                 outcomes.add(result, events: items.count)
                 var grouped = [[EventResult]](repeating: [], count: items.count)
                 for eventResult in result.results { grouped[min(eventResult.inputIndex ?? items.count - 1, items.count - 1)].append(eventResult) }
                 for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
-            }
-        }
+            })
         try writer.close()
         var summary = "sluice record: \(outcomes.summary); \(writer.written) recorded in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
         if malformed > 0 { summary += "; \(malformed) input item(s) too large or not items were not recorded" }

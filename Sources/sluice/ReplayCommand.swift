@@ -40,7 +40,7 @@ struct ReplayCommand: ParsableCommand {
         setenv("TZ", "UTC", 1)
         let candidate = try LoadedTransformation(path: transformation, libraries: libraries)
         let baseline = try against.map { try LoadedTransformation(path: $0, libraries: libraries) }
-        let handle = try isolation.makeExecutor()
+        let handle = try isolation.makeExecutor(for: [candidate.program] + (baseline.map { [$0.program] } ?? []))
         defer { handle.shutdown() }
         try candidate.check(on: handle.executor)
         try baseline?.check(on: handle.executor)
@@ -48,6 +48,7 @@ struct ReplayCommand: ParsableCommand {
         options.ignore = ignore
         options.examples = show
         options.limits = candidate.limits
+        options.jobs = handle.jobs
         let replayer = Replayer(executor: handle.executor, candidate: candidate.program,
                                 against: baseline.map { ($0.program, $0.limits) }, options: options)
         let totalBytes = recordings.reduce(0) { total, path in

@@ -50,13 +50,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
-        let handle = try isolation.makeExecutor()
+        let handle = try isolation.makeExecutor(for: [loaded.program])
         defer { handle.shutdown() }
         try loaded.check(on: handle.executor)
 
         var options = StreamOptions()
         options.batchSize = batchSize
         options.includeLogs = logs
+        options.jobs = handle.jobs
         options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
         if let credentials { options.credentials = try Self.loadCredentials(credentials) }
 

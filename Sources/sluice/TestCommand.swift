@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceCore
 import SluiceRuntime
 import SluiceTesting
 
@@ -41,21 +42,21 @@ struct TestCommand: ParsableCommand {
         }
         let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
         if update && inCI { throw CLIError("--update is refused when CI is set: expectations are reviewed, not rewritten, in CI") }
-        let handle = try isolation.makeExecutor()
+        // Cases run --jobs at a time (in-process Python cases take turns on the one interpreter)
+        // and are reported in order.
+        let handle = try isolation.makeExecutor(for: [])
         defer { handle.shutdown() }
         let runner = SnapshotRunner(update: update, recordMissing: !inCI, executor: handle.executor)
         let colour = isatty(1) != 0
         var reports: [CaseReport] = []
-        for snapshot in cases {
-            let report = runner.run(snapshot)
-            reports.append(report)
-            print(Reports.text(report, colour: colour))
-        }
-        for rudderCase in rudderCases {
-            let report = runner.run(rudderCase)
-            reports.append(report)
-            print(Reports.text(report, colour: colour))
-        }
+        var remaining = cases.map { snapshot in { runner.run(snapshot) } } + rudderCases.map { rudderCase in { runner.run(rudderCase) } }
+        try OrderedPipeline<() -> CaseReport, CaseReport>(workers: handle.jobs).run(
+            produce: { remaining.isEmpty ? nil : remaining.removeFirst() },
+            work: { check in check() },
+            consume: { _, report in
+                reports.append(report)
+                print(Reports.text(report, colour: colour))
+            })
         if let junit { try Reports.junit(reports).write(toFile: junit, atomically: true, encoding: .utf8) }
         if let json { try Reports.json(reports).write(to: URL(fileURLWithPath: json)) }
         if cases.isEmpty && rudderCases.isEmpty {
