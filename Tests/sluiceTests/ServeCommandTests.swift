@@ -22,6 +22,7 @@ import Testing
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
             try process.run()
+            ServerProcesses.started(process)
             // Read standard error until the "listening on" line names the port.
             var text = ""
             let deadline = Date().addingTimeInterval(30)
@@ -34,7 +35,10 @@ import Testing
                     self.port = port
                 }
             }
-            guard port > 0 else { throw CLIFailure("the server did not start: \(text)") }
+            guard port > 0 else {
+                process.terminate()
+                throw CLIFailure("the server did not start: \(text)")
+            }
         }
 
         func stop() -> Int32 {
@@ -481,3 +485,27 @@ import Testing
         }
     }
 }
+
+/// Every `sluice serve` the tests started: one still running when the test process exits (held by
+/// a task whose request never returned, so its `Server` was never released) is killed then, so no
+/// server outlives the test run.
+enum ServerProcesses {
+    private static let lock = ThreadLock()
+    nonisolated(unsafe) private static var processes: [Process] = []
+    nonisolated(unsafe) private static var registered = false
+
+    static func started(_ process: Process) {
+        lock.withLock {
+            processes.append(process)
+            if !registered {
+                registered = true
+                atexit { ServerProcesses.killRunning() }
+            }
+        }
+    }
+
+    private static func killRunning() {
+        for process in lock.withLock({ processes }) where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
