@@ -17,13 +17,14 @@ public struct ChainedVersionSources: VersionSource {
     }
 
     public func lookUp(_ idOrName: String, libraryVersionIDs: [String]) -> VersionLookup {
-        var answer = VersionLookup.missing(idOrName)
+        var answer: VersionLookup?
         for source in sources {
             let lookup = source.lookUp(idOrName, libraryVersionIDs: libraryVersionIDs)
             observer?(source, lookup)
             guard case .notFound = lookup else { return lookup }
             answer = lookup
         }
-        return answer
+        // The message is only built when no source was asked (every request runs this).
+        return answer ?? .missing(idOrName)
     }
 }

@@ -17,7 +17,7 @@ extension SluiceService {
         // Where versions come from, in order: the folders, the API's store, the config backend.
         let sources: [(any VersionSource)?] = [registry, catalog, configBackend]
         let versions = ChainedVersionSources(sources.compactMap { $0 }, observer: { metrics.versionLookup(from: $0, $1) })
-        let resolver = WorkerResolver(versions: versions, limits: configuration.limits)
+        let resolver = ServiceResolver(versions: versions, limits: configuration.limits)
         var libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])?
         if let configBackend {
             libraryVersions = { ids, language in try configBackend.libraries(versionIDs: ids, language: language) }

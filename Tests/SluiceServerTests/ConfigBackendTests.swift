@@ -59,7 +59,7 @@ final class FakeConfigBackend: @unchecked Sendable {
         let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout, languages: Engines.languages)
         let runtime = Runtime(libraries: NoLibraries())
         let versions = ChainedVersionSources([registry, client], observer: { metrics?.versionLookup(from: $0, $1) })
-        let resolver = WorkerResolver(versions: versions, limits: .defaults)
+        let resolver = ServiceResolver(versions: versions, limits: .defaults)
         return (CustomTransformHandler(executor: InProcessExecutor(runtime: runtime), resolver: resolver), client)
     }
 

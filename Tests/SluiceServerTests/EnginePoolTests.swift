@@ -33,7 +33,7 @@ import Testing
     }
 }
 
-@Suite struct WorkerResolverTests {
+@Suite struct ServiceResolverTests {
     @Test func resolvesByIdOrNameCompilesWithThePinnedLibrariesAndCachesByContentId() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-pool-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -45,7 +45,7 @@ import Testing
         try write("lib/tagger.js", "export function tag() { return 1; }")
         let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
         let runtime = Runtime(libraries: NoLibraries())
-        let resolver = WorkerResolver(versions: registry, limits: .defaults)
+        let resolver = ServiceResolver(versions: registry, limits: .defaults)
         let lookups = CacheLookups()
         let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime, observer: lookups), resolver: resolver)
         func run(_ version: String) -> String {

@@ -40,7 +40,7 @@ import Testing
         let lines = Lines()
         let runtime = Runtime(libraries: NoLibraries())
         let limits = Limits(timeMilliseconds: 100, memoryMegabytes: 128)
-        let resolver = WorkerResolver(versions: registry, limits: limits)
+        let resolver = ServiceResolver(versions: registry, limits: limits)
         let handler = CustomTransformHandler(executor: InProcessExecutor(runtime: runtime, observer: metrics), resolver: resolver, limits: limits, metrics: metrics,
                                              logger: Logger(label: "sluice") { JSONLogHandler(label: $0, write: lines.append) })
         let body = #"[{"message":{"n":1},"metadata":{"sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"loop"}]}},{"message":{"drop":true},"metadata":{"sourceId":"s","destinationId":"d"}},{"message":{"fail":true},"metadata":{"sourceId":"s","destinationId":"d"}},{"message":{"loop":true},"metadata":{"sourceId":"s","destinationId":"d"}},{"message":{},"metadata":{"sourceId":"s","destinationId":"other"},"destination":{"Transformations":[{"VersionID":"unknown"}]}}]"#

@@ -5,7 +5,7 @@ import SluiceRegistry
 /// API's store, the config backend, in that order — by content id, or by name for the live
 /// version) and answers a version as a program with its pinned libraries and its limits applied
 /// to the service's.
-final class WorkerResolver: VersionResolver, Sendable {
+final class ServiceResolver: VersionResolver, Sendable {
     private let versions: any VersionSource
     private let limits: Limits
 
