@@ -13,32 +13,68 @@
 /// still gives one-line results.
 public enum ItemMetadata {
     static let empty: JSONText = Array("{}".utf8)
-    private static let envelopeKeys: Set<String> = ["message", "metadata", "destination", "libraries", "credentials"]
 
     /// The metadata text of each item, in order.
     public static func texts(of items: [JSONText]) -> [JSONText] {
         items.map(text(of:))
     }
 
-    /// The metadata text of one item.
+    /// The metadata text of one item: one validating pass over the item that notes the
+    /// top-level members the rules need (keys compared as bytes; a key with an escape is
+    /// decoded first), then the metadata's own text.
     public static func text(of item: JSONText) -> JSONText {
-        let end: Int
-        do { end = try RawJSON.valueEnd(item, from: 0) } catch { return empty }
-        guard let start = item.firstIndex(where: { !isSpace($0) }), item[start] == UInt8(ascii: "{"),
-              let members = RawJSON.objectMembers(item, start..<end) else { return empty }
-        let message = members.last { $0.key == "message" }?.value
-        if let message, item[message.lowerBound] == UInt8(ascii: "{"), members.allSatisfy({ envelopeKeys.contains($0.key) }) {
-            guard let metadata = members.last(where: { $0.key == "metadata" })?.value,
-                  item[metadata.lowerBound] == UInt8(ascii: "{") else { return empty }
-            return compacted(item[metadata])
+        item.withUnsafeBufferPointer { bytes -> JSONText in
+            var message: Range<Int>?
+            var metadata: Range<Int>?
+            var messageID: Range<Int>?
+            var onlyEnvelopeKeys = true
+            let isObject = RawJSON.validatingMembers(bytes) { key, value in
+                switch TopLevelKey(bytes, key) {
+                case .message: message = value
+                case .metadata: metadata = value
+                case .envelope: break
+                case .messageID: messageID = value; onlyEnvelopeKeys = false
+                case .other: onlyEnvelopeKeys = false
+                }
+            }
+            guard isObject else { return empty }
+            if let message, bytes[message.lowerBound] == UInt8(ascii: "{"), onlyEnvelopeKeys {
+                guard let metadata, bytes[metadata.lowerBound] == UInt8(ascii: "{") else { return empty }
+                return compacted(bytes[metadata])
+            }
+            guard let messageID, let decoded = RawJSON.decodeString(bytes, messageID) else { return empty }
+            return Array(("{\"messageId\":" + JSONString.encode(decoded) + "}").utf8)
         }
-        guard let messageID = members.last(where: { $0.key == "messageId" })?.value,
-              let decoded = RawJSON.string(item, messageID) else { return empty }
-        return Array(("{\"messageId\":" + JSONString.encode(decoded) + "}").utf8)
+    }
+
+    /// What a top-level key means to the rules.
+    private enum TopLevelKey {
+        case message, metadata, envelope, messageID, other
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: Range<Int>) {
+            let inner = UnsafeBufferPointer(rebasing: bytes[(literal.lowerBound + 1)..<(literal.upperBound - 1)])
+            if inner.contains(UInt8(ascii: "\\")) {
+                let decoded = RawJSON.decodeString(bytes, literal).map { Array($0.utf8) } ?? []
+                self = decoded.withUnsafeBufferPointer { Self(name: $0) }
+            } else {
+                self = Self(name: inner)
+            }
+        }
+
+        private init(name: UnsafeBufferPointer<UInt8>) {
+            func equals(_ word: StaticString) -> Bool {
+                word.utf8CodeUnitCount == name.count && word.withUTF8Buffer { $0.elementsEqual(name) }
+            }
+            if equals("message") { self = .message }
+            else if equals("metadata") { self = .metadata }
+            else if equals("messageId") { self = .messageID }
+            else if equals("destination") || equals("libraries") || equals("credentials") { self = .envelope }
+            else { self = .other }
+        }
     }
 
     /// `text` without whitespace outside strings (JSON text that is already valid).
-    public static func compacted(_ text: ArraySlice<UInt8>) -> JSONText {
+    public static func compacted(_ text: some Collection<UInt8>) -> JSONText {
         guard text.contains(where: isSpace) else { return Array(text) }
         var result: JSONText = []
         result.reserveCapacity(text.count)

@@ -94,6 +94,37 @@ public enum RawJSON {
         }
     }
 
+    /// Validates the value at the start of `bytes` (leading whitespace skipped, anything after it
+    /// ignored, as ``valueEnd(_:from:)``) and, when it is an object, calls `member` with each
+    /// member's key literal (quotes included) and value range, in order, in the same pass. False
+    /// when the value is not valid JSON or not an object (after `member` may have seen some).
+    static func validatingMembers(_ bytes: Bytes, _ member: (_ key: Range<Int>, _ value: Range<Int>) -> Void) -> Bool {
+        var index = skipSpace(bytes, 0)
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
+        index = skipSpace(bytes, index + 1)
+        guard index < bytes.count else { return false }
+        if bytes[index] == UInt8(ascii: "}") { return true }
+        do {
+            while true {
+                let keyStart = index
+                guard index < bytes.count, bytes[index] == quote else { return false }
+                let keyEnd = try stringEnd(bytes, index)
+                let colon = skipSpace(bytes, keyEnd)
+                guard colon < bytes.count, bytes[colon] == UInt8(ascii: ":") else { return false }
+                let valueStart = skipSpace(bytes, colon + 1)
+                let valueEnd = try scanValue(bytes, from: valueStart)
+                member(keyStart..<keyEnd, valueStart..<valueEnd)
+                index = skipSpace(bytes, valueEnd)
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: "}") { return true }
+                guard bytes[index] == UInt8(ascii: ",") else { return false }
+                index = skipSpace(bytes, index + 1)
+            }
+        } catch {
+            return false
+        }
+    }
+
     /// Validates that `bytes` is exactly one JSON value (surrounding whitespace allowed).
     public static func validate(_ bytes: [UInt8]) throws(RawJSONError) {
         try bytes.withUnsafeBufferPointer { (bytes) throws(RawJSONError) in

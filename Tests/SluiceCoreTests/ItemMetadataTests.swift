@@ -35,6 +35,22 @@ import Testing
         #expect(metadata(#"{"messageId":"first","messageId":"second"}"#) == #"{"messageId":"second"}"#)
     }
 
+    @Test func keysWrittenWithEscapesAreTheKeysTheyDecodeTo() {
+        #expect(metadata(#"{"mess\u0061ge":{"a":1},"metad\u0061ta":{"x":1}}"#) == #"{"x":1}"#)
+        #expect(metadata(#"{"message\u0049d":"m3","type":"track"}"#) == #"{"messageId":"m3"}"#)
+        // A key that only starts like an envelope key is another key.
+        #expect(metadata(#"{"message":{"a":1},"metadatas":{"x":1},"messageId":"m4"}"#) == #"{"messageId":"m4"}"#)
+    }
+
+    @Test func anItemInvalidAnywhereHasEmptyMetadataEvenWhenItsMetadataCameFirst() {
+        // The one pass validates every member, nested ones too, not only those the rules read.
+        for item in [#"{"metadata":{"x":1},"message":{"a":[1,2,]}}"#, #"{"metadata":{"x":1},"message":{"a":"\q"}}"#,
+                     #"{"metadata":{"x":1},"message":{"a":01}}"#, "{\"metadata\":{\"x\":1},\"message\":{\"a\":\"tab\there\"}}",
+                     #"{"metadata":{"x":1} "message":{}}"#, #"{"metadata":{"x":1},"message":{}"#] {
+            #expect(metadata(item) == "{}", "\(item)")
+        }
+    }
+
     @Test func invalidItemsAndNonObjectsHaveEmptyMetadata() {
         for item in ["", "nul", "[1,2]", "42", #""text""#, #"{"message":{},"metadata":{"a":1}"#, #"{"message":{},"metadata":[1]}"#] {
             #expect(metadata(item) == "{}", "\(item)")
