@@ -40,7 +40,7 @@ public enum ItemMetadata {
             guard isObject else { return empty }
             if let message, bytes[message.lowerBound] == UInt8(ascii: "{"), onlyEnvelopeKeys {
                 guard let metadata, bytes[metadata.lowerBound] == UInt8(ascii: "{") else { return empty }
-                return compacted(bytes[metadata])
+                return compacted(bytes, metadata)
             }
             guard let messageID, let decoded = RawJSON.decodeString(bytes, messageID) else { return empty }
             return Array(("{\"messageId\":" + JSONString.encode(decoded) + "}").utf8)
@@ -73,28 +73,26 @@ public enum ItemMetadata {
         }
     }
 
-    /// `text` without whitespace outside strings (JSON text that is already valid).
-    public static func compacted(_ text: some Collection<UInt8>) -> JSONText {
-        guard text.contains(where: isSpace) else { return Array(text) }
+    /// The JSON text in `range` of `bytes` (already validated) without whitespace outside
+    /// strings: runs between such whitespace are copied whole, strings skipped eight bytes at a time.
+    static func compacted(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> JSONText {
         var result: JSONText = []
-        result.reserveCapacity(text.count)
-        var inString = false
-        var escaped = false
-        for byte in text {
-            if inString {
-                result.append(byte)
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if !isSpace(byte) {
-                result.append(byte)
-                if byte == UInt8(ascii: "\"") { inString = true }
+        result.reserveCapacity(range.count)
+        var runStart = range.lowerBound
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index = RawJSON.validatedStringEnd(bytes, index, limit: range.upperBound)
+            } else if isSpace(byte) {
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                index += 1
+                runStart = index
+            } else {
+                index += 1
             }
         }
+        result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound]))
         return result
     }
 

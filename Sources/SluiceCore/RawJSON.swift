@@ -310,13 +310,7 @@ public enum RawJSON {
         guard index < limit else { return limit }
         switch bytes[index] {
         case quote:
-            index += 1
-            while index < limit {
-                let byte = bytes[index]
-                if byte == quote { return index + 1 }
-                index += byte == UInt8(ascii: "\\") ? 2 : 1
-            }
-            return limit
+            return validatedStringEnd(bytes, index, limit: limit)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             while index < limit {
@@ -346,6 +340,27 @@ public enum RawJSON {
     }
 
     // MARK: - Scanning
+
+    /// The end of the string literal at `start` in already validated text, eight bytes at a
+    /// time up to each quote or backslash.
+    static func validatedStringEnd(_ bytes: Bytes, _ start: Int, limit: Int) -> Int {
+        var index = start + 1
+        while index < limit {
+            if index + 8 <= limit, let base = bytes.baseAddress {
+                let mask = specialByteMask(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                if mask == 0 {
+                    index += 8
+                    continue
+                }
+                index += mask.trailingZeroBitCount / 8
+            }
+            let byte = bytes[index]
+            if byte == quote { return index + 1 }
+            index += byte == UInt8(ascii: "\\") ? 2 : 1
+        }
+        return limit
+    }
+
 
     private static func skipSpace(_ bytes: Bytes, _ start: Int) -> Int {
         var index = start

@@ -26,6 +26,27 @@ public enum ResultRecords {
             return metadata[index]
         }
         while start < count {
+            // An output (the usual record): its JSON text runs to the end of the record and holds
+            // no separator, so it is taken in one pass without splitting fields.
+            if text[start] == 0x4F {
+                var position = start + 1
+                var index: Int? = 0
+                while position < count, text[position] != 0x1F, text[position] != 0x1E {
+                    if text[position] == 0x2D { index = nil } else if let value = index { index = value * 10 + Int(text[position] &- 0x30) }
+                    position += 1
+                }
+                if position < count, text[position] == 0x1F {
+                    var end = position + 1
+                    while end < count && text[end] != 0x1E { end += 1 }
+                    let output = bytes(UnsafeBufferPointer(rebasing: text[(position + 1)..<end]))
+                    results.append(EventResult(inputIndex: index, outcome: .output(output), metadata: metadataOf(index)))
+                    let order = index ?? Int.max
+                    if order < lastIndex { ordered = false }
+                    lastIndex = order
+                    start = end + 1
+                    continue
+                }
+            }
             var end = start
             while end < count && text[end] != 0x1E { end += 1 }
             let record = UnsafeBufferPointer(rebasing: text[start..<end])
