@@ -345,18 +345,30 @@ public enum RawJSON {
     /// time up to each quote or backslash.
     static func validatedStringEnd(_ bytes: Bytes, _ start: Int, limit: Int) -> Int {
         var index = start + 1
-        while index < limit {
-            if index + 8 <= limit, let base = bytes.baseAddress {
+        while true {
+            index = firstSpecialByte(bytes, from: index, limit: limit)
+            guard index < limit else { return limit }
+            if bytes[index] == quote { return index + 1 }
+            index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+        }
+    }
+
+    /// The index of the first `"`, `\` or control character at or after `index` (`limit` when
+    /// there is none), eight bytes at a time.
+    @inline(__always)
+    static func firstSpecialByte(_ bytes: Bytes, from start: Int, limit: Int) -> Int {
+        var index = start
+        if let base = bytes.baseAddress {
+            while index + 8 <= limit {
                 let mask = specialByteMask(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                if mask == 0 {
-                    index += 8
-                    continue
-                }
-                index += mask.trailingZeroBitCount / 8
+                if mask != 0 { return index + mask.trailingZeroBitCount / 8 }
+                index += 8
             }
+        }
+        while index < limit {
             let byte = bytes[index]
-            if byte == quote { return index + 1 }
-            index += byte == UInt8(ascii: "\\") ? 2 : 1
+            if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+            index += 1
         }
         return limit
     }
@@ -385,15 +397,8 @@ public enum RawJSON {
         guard start < bytes.count, bytes[start] == quote else { throw RawJSONError(offset: start, reason: "expected a string") }
         var index = start + 1
         while index < bytes.count {
-            // Eight bytes at a time: skip to the first quote, backslash or control character.
-            if index + 8 <= bytes.count, let base = bytes.baseAddress {
-                let mask = Self.specialByteMask(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                if mask == 0 {
-                    index += 8
-                    continue
-                }
-                index += mask.trailingZeroBitCount / 8
-            }
+            index = firstSpecialByte(bytes, from: index, limit: bytes.count)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == quote { return index + 1 }
             if byte < 0x20 { throw RawJSONError(offset: index, reason: "control character in a string") }
