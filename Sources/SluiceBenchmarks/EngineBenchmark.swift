@@ -31,6 +31,10 @@ public struct EngineBenchmark {
         public var compileMilliseconds: Double
         /// Events per second of each round, sorted.
         public var rates: [Double]
+        /// Time of one event's call in the engine (``Batch/measuresEventTimes``), in microseconds:
+        /// the median and the 99th percentile over one more pass.
+        public var p50Microseconds = 0.0
+        public var p99Microseconds = 0.0
         public var outputsPerPass: Int
         /// Through `/customTransform` handling: events per second, its cost over the engine's
         /// time and the share of that spent parsing, in percent.
@@ -55,7 +59,8 @@ public struct EngineBenchmark {
         public var row: [String: Any] {
             var row: [String: Any] = ["workload": workload, "compileMilliseconds": compileMilliseconds, "eventsPerSecond": median.rounded(),
                                       "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
-                                      "outputsPerPass": outputsPerPass]
+                                      "outputsPerPass": outputsPerPass,
+                                      "p50Microseconds": (p50Microseconds * 100).rounded() / 100, "p99Microseconds": (p99Microseconds * 100).rounded() / 100]
             if let customTransform {
                 row["customTransformEventsPerSecond"] = customTransform.eventsPerSecond.rounded()
                 row["customTransformOverheadPercent"] = customTransform.overheadPercent.rounded()
@@ -107,6 +112,18 @@ public struct EngineBenchmark {
             }
         }
         var result = Result(workload: name, compileMilliseconds: compileTimes[compileTimes.count / 2], rates: rates, outputsPerPass: outputs)
+        // Time per event: one more pass with each call timed (not part of the rates above).
+        var eventNanoseconds: [UInt64] = []
+        eventNanoseconds.reserveCapacity(items.count)
+        for var batch in batches {
+            batch.measuresEventTimes = true
+            eventNanoseconds += runtime.run(compiled, batch: batch, limits: .defaults).eventNanoseconds
+        }
+        eventNanoseconds.sort()
+        if !eventNanoseconds.isEmpty {
+            result.p50Microseconds = Double(eventNanoseconds[eventNanoseconds.count / 2]) / 1000
+            result.p99Microseconds = Double(eventNanoseconds[min(eventNanoseconds.count - 1, eventNanoseconds.count * 99 / 100)]) / 1000
+        }
         if options.customTransform {
             // The service's path: the same runtime behind the in-process executor, the program
             // linked as a version would be.

@@ -57,6 +57,9 @@ public struct Batch: Sendable {
     /// How often ``progress`` is called at most (default 20 ms): a batch that finishes sooner
     /// never reports progress, so fast batches pay nothing for it.
     public var progressInterval: UInt64 = 20_000_000
+    /// When set (`sluice bench`), the engine measures the time of each input's call into
+    /// ``BatchResult/eventNanoseconds``. In-process only: worker replies do not carry it.
+    public var measuresEventTimes = false
 
     public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items
@@ -115,6 +118,11 @@ public struct BatchResult: Sendable {
     /// in code that cannot be interrupted in-process, or a crash that repeated); each has its
     /// terminal failure among ``results``. Counted by the circuit breaker.
     public var workerEndings: Int = 0
+
+    /// With ``Batch/measuresEventTimes``: per input, the wall-clock time its call took in the
+    /// engine — the user function, its promise jobs and serialising its result — in nanoseconds
+    /// (a `transformBatch` call's time is shared evenly among its inputs). Empty otherwise.
+    public var eventNanoseconds: [UInt64] = []
 
     public init(results: [EventResult], logs: [LogLine], unmockedRequests: [String] = []) {
         self.results = results

@@ -9,13 +9,47 @@
 /// Generic over the code unit (UTF-16 from JavaScriptCore, UTF-8 from CPython); `bytes` turns a
 /// field into UTF-8.
 public enum ResultRecords {
-    /// Appends the records of `text` to `results` and `logs`; a result of input `i` carries
-    /// `metadata[i]` (`{}` for -1; empty when `metadata` is empty: the caller attaches it);
-    /// `ordered` becomes false when results do not come in input order.
+    /// What the records of one batch (or of one progress chunk) say.
+    public struct Parsed {
+        public var results: [EventResult] = []
+        public var logs: [LogLine] = []
+        public var unmockedRequests: [String] = []
+        /// False when results do not come in input order.
+        public var ordered = true
+        /// `T<i>␟<nanoseconds>` records (Python, with ``Batch/measuresEventTimes``): each call's
+        /// time, -1 (nil) for a `transformBatch` call.
+        public var eventTimes: [(index: Int?, nanoseconds: UInt64)] = []
+
+        public init() {}
+
+        /// The batch's result: the failures found before the engine saw an input put in place of
+        /// its results, results in input order, and the call times per input among `inputCount`.
+        public func batchResult(early: [Int: Failure], inputCount: Int) -> BatchResult {
+            var results = self.results
+            ResultRecords.applyEarlyFailures(early, to: &results)
+            if !ordered { results = ResultRecords.inputOrder(results) }
+            var result = BatchResult(results: results, logs: logs, unmockedRequests: unmockedRequests)
+            if !eventTimes.isEmpty {
+                var nanoseconds = [UInt64](repeating: 0, count: inputCount)
+                for time in eventTimes {
+                    if let index = time.index, index < inputCount {
+                        nanoseconds[index] &+= time.nanoseconds
+                    } else if inputCount > 0 {
+                        // A transformBatch call: shared evenly among the inputs.
+                        for position in nanoseconds.indices { nanoseconds[position] &+= time.nanoseconds / UInt64(inputCount) }
+                    }
+                }
+                result.eventNanoseconds = nanoseconds
+            }
+            return result
+        }
+    }
+
+    /// Adds the records of `text` to `parsed`; a result of input `i` carries `metadata[i]` (`{}`
+    /// for -1; empty when `metadata` is empty: the caller attaches it).
     @inlinable
     public static func parse<Unit: FixedWidthInteger & UnsignedInteger>(
-        _ text: UnsafeBufferPointer<Unit>, metadata: [JSONText], results: inout [EventResult], logs: inout [LogLine],
-        unmockedRequests: inout [String], ordered: inout Bool, bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
+        _ text: UnsafeBufferPointer<Unit>, metadata: [JSONText], into parsed: inout Parsed, bytes: (UnsafeBufferPointer<Unit>) -> [UInt8]
     ) {
         var start = 0
         let count = text.count
@@ -39,9 +73,9 @@ public enum ResultRecords {
                     var end = position + 1
                     while end < count && text[end] != 0x1E { end += 1 }
                     let output = bytes(UnsafeBufferPointer(rebasing: text[(position + 1)..<end]))
-                    results.append(EventResult(inputIndex: index, outcome: .output(output), metadata: metadataOf(index)))
+                    parsed.results.append(EventResult(inputIndex: index, outcome: .output(output), metadata: metadataOf(index)))
                     let order = index ?? Int.max
-                    if order < lastIndex { ordered = false }
+                    if order < lastIndex { parsed.ordered = false }
                     lastIndex = order
                     start = end + 1
                     continue
@@ -75,33 +109,37 @@ public enum ResultRecords {
                 if unit == 0x2D { index = nil; break }  // "-1": no input
                 index = index! * 10 + Int(unit &- 0x30)
             }
-            let before = results.count
+            let before = parsed.results.count
             switch record[0] {
             case 0x4F where fieldCount >= 2:  // O
-                results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadataOf(index)))
+                parsed.results.append(EventResult(inputIndex: index, outcome: .output(bytes(field(1))), metadata: metadataOf(index)))
             case 0x44:  // D
-                results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadataOf(index)))
+                parsed.results.append(EventResult(inputIndex: index, outcome: .dropped, metadata: metadataOf(index)))
             case 0x45 where fieldCount >= 3, 0x42 where fieldCount >= 3:  // E, B
                 let kind = String(decoding: bytes(field(1)), as: UTF8.self)
                 let literal = bytes(field(2))
                 let message = JSONString.decode(literal) ?? String(decoding: literal, as: UTF8.self)
                 let failure = Failure(.named(kind), message, coversBatch: record[0] == 0x42)
-                results.append(EventResult(inputIndex: index, outcome: .failed(failure), metadata: metadataOf(index)))
+                parsed.results.append(EventResult(inputIndex: index, outcome: .failed(failure), metadata: metadataOf(index)))
             case 0x4C where fieldCount >= 3:  // L
                 let messageIdField = field(2)
-                logs.append(LogLine(
+                parsed.logs.append(LogLine(
                     inputIndex: index,
                     messageId: messageIdField.isEmpty ? nil : JSONString.decode(bytes(messageIdField)),
                     text: JSONString.decode(bytes(field(1))) ?? ""
                 ))
+            case 0x54 where fieldCount >= 2:  // T: a call's time
+                var nanoseconds: UInt64 = 0
+                for unit in field(1) { nanoseconds = nanoseconds &* 10 &+ UInt64(unit &- 0x30) }
+                parsed.eventTimes.append((index, nanoseconds))
             case 0x46 where fieldCount >= 2:  // F: a request no mock answered
-                if let request = JSONString.decode(bytes(field(1))) { unmockedRequests.append(request) }
+                if let request = JSONString.decode(bytes(field(1))) { parsed.unmockedRequests.append(request) }
             default:
                 break
             }
-            if results.count > before {
+            if parsed.results.count > before {
                 let position = index ?? Int.max
-                if position < lastIndex { ordered = false }
+                if position < lastIndex { parsed.ordered = false }
                 lastIndex = position
             }
         }

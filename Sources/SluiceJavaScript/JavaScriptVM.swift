@@ -260,10 +260,17 @@ final class JavaScriptVM {
         // Such a call gets the time-limit error all the same: an event's outcome must not depend
         // on whether its overrun was interruptible, nor on the grace a worker process has.
         var overran: Set<Int> = []
+        var eventNanoseconds = batch.measuresEventTimes ? [UInt64](repeating: 0, count: batch.items.count) : []
+        var batchCallNanoseconds: UInt64 = 0
         while true {
             exception = nil
             let stepStart = monotonicNanoseconds()
             let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
+            if !eventNanoseconds.isEmpty {
+                // The step ran (or went on with) the call `control[1]` names: -1 is a transformBatch call.
+                let elapsed = monotonicNanoseconds() &- stepStart, index = Int(script.control[1])
+                if index >= 0 && index < eventNanoseconds.count { eventNanoseconds[index] &+= elapsed } else { batchCallNanoseconds &+= elapsed }
+            }
             if let fired = watchdog.takeFired() {
                 recordLimit(fired, script: script, limits: limits)
                 continue
@@ -309,6 +316,10 @@ final class JavaScriptVM {
         defer { JSStringRelease(string) }
         var result = records(string, metadata: metadata, early: early)
         Self.failOverruns(overran, in: &result, message: limits.timeLimitMessage)
+        if script.isBatch && !eventNanoseconds.isEmpty {
+            eventNanoseconds = eventNanoseconds.map { _ in batchCallNanoseconds / UInt64(eventNanoseconds.count) }
+        }
+        result.eventNanoseconds = eventNanoseconds
         return result
     }
 
@@ -334,17 +345,12 @@ final class JavaScriptVM {
     /// The results in the driver's record text, with each input's metadata and the failures
     /// found before the engine saw the input, in input order.
     private func records(_ string: JSStringRef, metadata: [JSONText], early: [Int: Failure]) -> BatchResult {
-        var results: [EventResult] = []
-        var logs: [LogLine] = []
-        var unmocked: [String] = []
-        var ordered = true
+        var parsed = ResultRecords.Parsed()
         ResultRecords.parse(
             UnsafeBufferPointer(start: JSStringGetCharactersPtr(string), count: JSStringGetLength(string)), metadata: metadata,
-            results: &results, logs: &logs, unmockedRequests: &unmocked, ordered: &ordered, bytes: OutputText.bytes
+            into: &parsed, bytes: OutputText.bytes
         )
-        ResultRecords.applyEarlyFailures(early, to: &results)
-        if !ordered { results = ResultRecords.inputOrder(results) }
-        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
+        return parsed.batchResult(early: early, inputCount: metadata.count)
     }
 
     /// `hostFetch(invocation, url, method, headers, body)` from the driver: blocks while the

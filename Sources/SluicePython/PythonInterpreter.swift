@@ -221,22 +221,24 @@ final class PythonInterpreter {
               let budget = sluice_integer(Int64(limits.memoryMegabytes) << 20),
               let determinism = makeString(batch.determinism?.json ?? ""),
               let mocks = makeString(batch.fetchMocks ?? ""),
-              let progressInterval = sluice_integer(batch.progress == nil ? 0 : Int64(clamping: batch.progressInterval)) else {
+              let progressInterval = sluice_integer(batch.progress == nil ? 0 : Int64(clamping: batch.progressInterval)),
+              let measuresTimes = sluice_integer(batch.measuresEventTimes ? 1 : 0) else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer {
-            for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks, progressInterval] { sluice_decref(object) }
+            for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks, progressInterval, measuresTimes] { sluice_decref(object) }
         }
         let metadata = batch.itemMetadata
         if let progress = batch.progress {
             let earlyFailures = early
-            currentPythonProgress = { text in progress(Self.records(text, metadata: metadata, early: earlyFailures)) }
+            let inputCount = batch.items.count
+            currentPythonProgress = { text in progress(Self.records(text, metadata: metadata, early: earlyFailures, inputCount: inputCount)) }
         }
         defer { currentPythonProgress = nil }
         sluice_call_index_set(-1)
         monitor.watch(control: UnsafeMutablePointer(mutating: sluice_call_sequence()), limits: limits, transformation: name)
-        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks, progressInterval]
-        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 8) }
+        var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks, progressInterval, measuresTimes]
+        let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 9) }
         monitor.stopWatching()
         guard let output else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
@@ -249,23 +251,16 @@ final class PythonInterpreter {
         }
         defer { sluice_decref(owner) }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            Self.records(UnsafeBufferPointer(start: bytes, count: length), metadata: metadata, early: early)
+            Self.records(UnsafeBufferPointer(start: bytes, count: length), metadata: metadata, early: early, inputCount: batch.items.count)
         }
     }
 
     /// The results in the driver's record text, with each input's metadata and the failures
     /// found before the engine saw the input, in input order.
-    static func records(_ text: UnsafeBufferPointer<UInt8>, metadata: [JSONText], early: [Int: Failure]) -> BatchResult {
-        var results: [EventResult] = []
-        var logs: [LogLine] = []
-        var unmocked: [String] = []
-        var ordered = true
-        ResultRecords.parse(text, metadata: metadata, results: &results, logs: &logs, unmockedRequests: &unmocked, ordered: &ordered) {
-            Array($0)
-        }
-        ResultRecords.applyEarlyFailures(early, to: &results)
-        if !ordered { results = ResultRecords.inputOrder(results) }
-        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
+    static func records(_ text: UnsafeBufferPointer<UInt8>, metadata: [JSONText], early: [Int: Failure], inputCount: Int) -> BatchResult {
+        var parsed = ResultRecords.Parsed()
+        ResultRecords.parse(text, metadata: metadata, into: &parsed) { Array($0) }
+        return parsed.batchResult(early: early, inputCount: inputCount)
     }
 
 

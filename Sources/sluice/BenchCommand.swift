@@ -66,37 +66,62 @@ struct BenchCommand: ParsableCommand {
         let benchmark = EngineBenchmark(workload: workload, options: options)
 
         var rows: [[String: Any]] = []
-        if !json {
-            print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed")
-            print("workload       compile (median)   events/s, one thread: median (min–max of \(rounds) rounds)   outputs per pass" + (language == .python ? "   plain CPython loop" : ""))
-        }
+        var results: [EngineBenchmark.Result] = []
         for name in names {
+            if !json { FileHandle.standardError.write(Data("measuring \(name)…\n".utf8)) }
             let result = try benchmark.measure(name, language: language, items: items, requestBodies: requestBodies)
             rows.append(result.row)
-            guard !json else { continue }
-            let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
-            var line = label + String(format: " %7.2f ms          %8.0f  (%6.0f–%6.0f)                          %d",
-                                      result.compileMilliseconds, result.median, result.rates.first!, result.rates.last!, result.outputsPerPass)
-            if let plain = result.plainCPython { line += String(format: "   %8.0f (%.2fx the cost)", plain, plain / result.median) }
-            print(line)
-            if let floor = result.jsonFloor {
-                var peers = String(format: "  peers: JavaScriptCore's JSON floor %8.0f events/s (Sluice's per-event cost is %.2fx it)", floor, result.costOverFloor ?? 0)
-                if let node = result.nodeDirect, let ratio = result.ratioToNode {
-                    peers += String(format: "; Node vm direct call %8.0f events/s (Sluice at %.2fx)", node, ratio)
-                } else if !result.workload.isEmpty, language == .javascript {
-                    peers += "; Node vm direct call: not measured (node not installed, or a transformBatch workload)"
+            results.append(result)
+        }
+        if !json {
+            print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed; one engine on one thread (per core); events/s: median of \(rounds) rounds (min–max)")
+            print(Self.table(results, language: language))
+            for result in results {
+                if let handler = result.customTransform {
+                    print(String(format: "%@: /customTransform handling %.0f events/s; parsing, grouping and mapping add %.0f%% to the time spent in the engine (parsing alone %.0f%%)",
+                                 result.workload, handler.eventsPerSecond, handler.overheadPercent, handler.parsingPercent))
                 }
-                print(peers)
             }
-            if let handler = result.customTransform {
-                print(String(format: "  /customTransform handling: %8.0f events/s; parsing, grouping and mapping add %.0f%% to the time spent in the engine (parsing alone %.0f%%)",
-                             handler.eventsPerSecond, handler.overheadPercent, handler.parsingPercent))
+            if language == .javascript, !noPeers, !results.contains(where: { $0.nodeDirect != nil }) {
+                print("Node vm direct call: not measured (node is not installed, or only transformBatch workloads ran)")
             }
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: ["batchSize": batchSize, "results": rows], options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// The figures users compare, one row per workload.
+    static func table(_ results: [EngineBenchmark.Result], language: Language) -> String {
+        func number(_ value: Double?) -> String {
+            guard let value else { return "–" }
+            return String(format: "%.0f", value)
+        }
+        func ratio(_ value: Double?) -> String { value.map { String(format: "%.2fx", $0) } ?? "–" }
+        var header = ["workload", "compile", "events/s (min–max)", "p50 µs", "p99 µs"]
+        header += language == .javascript
+            ? ["Node vm direct", "Sluice/Node", "JSC JSON floor", "cost/floor"]
+            : ["plain CPython", "Sluice/plain"]
+        var rows = [header]
+        for result in results {
+            var row = [result.workload, String(format: "%.2f ms", result.compileMilliseconds),
+                       "\(number(result.median)) (\(number(result.rates.first))–\(number(result.rates.last)))",
+                       String(format: "%.1f", result.p50Microseconds), String(format: "%.1f", result.p99Microseconds)]
+            if language == .javascript {
+                row += [number(result.nodeDirect), ratio(result.ratioToNode), number(result.jsonFloor), ratio(result.costOverFloor)]
+            } else {
+                row += [number(result.plainCPython), ratio(result.plainCPython.map { result.median / $0 })]
+            }
+            rows.append(row)
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + padding : padding + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 
     func benchWorkerReplacement(times: Int) throws {

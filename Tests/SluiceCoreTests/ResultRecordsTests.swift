@@ -2,12 +2,7 @@ import SluiceCore
 import Testing
 
 @Suite struct ResultRecordsTests {
-    private struct Parsed {
-        var results: [EventResult] = []
-        var logs: [LogLine] = []
-        var unmocked: [String] = []
-        var ordered = true
-    }
+    private typealias Parsed = ResultRecords.Parsed
 
     /// Parses `text` as the JavaScript engine hands it over (UTF-16) and as CPython does (UTF-8).
     private func parse(_ text: String, metadata: [String]) -> [Parsed] {
@@ -15,14 +10,12 @@ import Testing
         var parsed: [Parsed] = []
         var utf16 = Parsed()
         Array(text.utf16).withUnsafeBufferPointer { units in
-            ResultRecords.parse(units, metadata: metadataTexts, results: &utf16.results, logs: &utf16.logs,
-                                unmockedRequests: &utf16.unmocked, ordered: &utf16.ordered) { Array(String(decoding: $0, as: UTF16.self).utf8) }
+            ResultRecords.parse(units, metadata: metadataTexts, into: &utf16) { Array(String(decoding: $0, as: UTF16.self).utf8) }
         }
         parsed.append(utf16)
         var utf8 = Parsed()
         Array(text.utf8).withUnsafeBufferPointer { bytes in
-            ResultRecords.parse(bytes, metadata: metadataTexts, results: &utf8.results, logs: &utf8.logs,
-                                unmockedRequests: &utf8.unmocked, ordered: &utf8.ordered) { Array($0) }
+            ResultRecords.parse(bytes, metadata: metadataTexts, into: &utf8) { Array($0) }
         }
         parsed.append(utf8)
         return parsed
@@ -48,10 +41,20 @@ import Testing
                 #"none output {"new":true} {}"#, #"3 invalid_result (batch) not an array {"i":3}"#,
             ])
             #expect(parsed.logs.map { "\($0.inputIndex ?? -1) \($0.messageId ?? "-") \($0.text)" } == ["0 m0 hé\n"])
-            #expect(parsed.unmocked == ["GET https://x"])
+            #expect(parsed.unmockedRequests == ["GET https://x"])
             // Input 3 comes after the output that belongs to no input.
             #expect(!parsed.ordered)
         }
+    }
+
+    @Test func callTimesAddUpPerInputAndABatchCallsTimeIsShared() {
+        for parsed in parse("\u{1E}T0\u{1F}1500\u{1E}O0\u{1F}{}\u{1E}T2\u{1F}70\u{1E}T2\u{1F}30\u{1E}T-1\u{1F}900", metadata: []) {
+            #expect(parsed.results.count == 1)
+            #expect(parsed.batchResult(early: [:], inputCount: 3).eventNanoseconds == [1800, 300, 400])
+            #expect(parsed.batchResult(early: [:], inputCount: 0).eventNanoseconds == [])
+        }
+        // Without T records there are no times.
+        #expect(parse("\u{1E}O0\u{1F}{}", metadata: [])[0].batchResult(early: [:], inputCount: 1).eventNanoseconds.isEmpty)
     }
 
     @Test func resultsInInputOrderAreSaidToBeOrderedAndEmptyRecordsAreSkipped() {

@@ -27,6 +27,7 @@ class _Batch:
         self.fetch_mocks = None
         self.unmocked = []
         self.progress_interval_ns = 0
+        self.measures_times = False  # `T<index>␟<nanoseconds>` records: each call's time (sluice bench)
         self.entry = None
         self.builtins = None
         self.modules = None
@@ -408,11 +409,16 @@ class _Batch:
             self.current = index
             self.current_message = message
             mark = len(out)
+            started = _monotonic_ns() if self.measures_times else 0
             failure = self.guarded(index, self.call_event, index)
+            elapsed = _monotonic_ns() - started if started else 0
             self.current = -1
             self.current_message = None
             if failure is not None:
                 del out[mark:]
+            if started:
+                out += ("T", str(index), _US, str(elapsed), _RS)
+            if failure is not None:
                 self.fail(index, failure)
                 if failure[0] == "memory_limit":
                     # Release what the module instance holds: evaluate it afresh.
@@ -471,9 +477,14 @@ class _Batch:
         if not self.batch_events:
             return
         mark = len(self.out)
+        started = _monotonic_ns() if self.measures_times else 0
         failure = self.guarded(-1, self.call_batch)
+        elapsed = _monotonic_ns() - started if started else 0
         if failure:
             del self.out[mark:]
+        if started:
+            self.out += ("T", "-1", _US, str(elapsed), _RS)
+        if failure:
             letter = "B" if failure[0] == "exception" else "E"
             for index, item in enumerate(self.items):
                 if item[0] is not None:

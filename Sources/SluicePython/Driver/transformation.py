@@ -89,9 +89,10 @@ class Transformation:
     # -- one batch ---------------------------------------------------------------------------
 
     def run(self, text, count, credentials_json, time_limit_ns, memory_budget, determinism_json="", mocks_json="",
-            progress_interval_ns=0):
+            progress_interval_ns=0, measures_times=False):
         batch = _Batch(self, text, count, credentials_json, time_limit_ns, memory_budget)
         batch.progress_interval_ns = progress_interval_ns
+        batch.measures_times = measures_times
         if determinism_json:
             batch.determinism = _loads(determinism_json)
         if mocks_json:
