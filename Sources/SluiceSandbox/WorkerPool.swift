@@ -35,7 +35,7 @@ public final class WorkerPool: @unchecked Sendable {
         /// How long a new worker may take to say hello (default 10 s).
         public var startTimeout: Duration = .seconds(10)
         /// Started, warmed and confined workers kept in reserve (default 1): a lost worker's slot
-        /// takes one at once instead of waiting the ~150 ms a worker needs to start, and a new
+        /// takes one at once instead of waiting the 40–300 ms a worker needs to start, and a new
         /// spare starts in the background. Each costs an idle process's memory.
         public var spares = 1
         /// The languages whose engines every worker starts (default: JavaScript). A batch of a
