@@ -103,9 +103,10 @@ public final class WorkerPool: @unchecked Sendable {
     private var spares: [(process: WorkerProcess, languages: Set<Language>)] = []
     /// The languages new workers start: the configuration's and every language a batch needed.
     private var languages: Set<Language>
-    /// Why the last worker start failed, until one succeeds (a batch in a language no worker
-    /// has gets it at once rather than waiting for a worker that cannot start).
-    private var startFailure: String?
+    /// Why the last worker start failed and the languages it was to start, until a start
+    /// succeeds (a batch in a language no worker has gets it at once rather than waiting for a
+    /// worker that cannot start).
+    private var startFailure: (languages: Set<Language>, reason: String)?
     private var clock: UInt64 = 0
     private var replacements = 0
     private var lastMechanisms: [Mechanism] = []
@@ -223,7 +224,7 @@ public final class WorkerPool: @unchecked Sendable {
             let result = Result { () throws(FrameChannel.Failure) in try start(languages: starting) }
             mutex.lock()
             slot.busy = false
-            if case .failure(let failure) = result { startFailure = failure.description } else { startFailure = nil }
+            if case .failure(let failure) = result { startFailure = (starting, failure.description) } else { startFailure = nil }
             switch result {
             case .success(let (process, hello, duration)) where slot.index < 0:
                 lastMechanisms = hello.mechanisms
@@ -591,8 +592,9 @@ public final class WorkerPool: @unchecked Sendable {
                 chosen.busy = true
                 return .success(chosen)
             }
-            if let startFailure, !slots.contains(where: { $0.process != nil && $0.languages.contains(language) }) {
-                return .failure(CheckoutFailure(reason: "no worker process with the \(language.rawValue) engine could start: \(startFailure)"))
+            if let startFailure, startFailure.languages.contains(language),
+               !slots.contains(where: { $0.process != nil && $0.languages.contains(language) }) {
+                return .failure(CheckoutFailure(reason: "no worker process with the \(language.rawValue) engine could start: \(startFailure.reason)"))
             }
             let now = monotonicNanoseconds()
             guard now < deadline, !shuttingDown else {
