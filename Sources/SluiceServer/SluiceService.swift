@@ -79,6 +79,8 @@ public struct SluiceService {
         }
         if case .processes(var poolConfiguration) = configuration.isolation {
             poolConfiguration.fetch = fetch
+            // The folder's transformations run from the first request: their languages start with the workers.
+            poolConfiguration.languages.formUnion(registry.live.map(\.source.language))
             processes = try await Self.startProcesses(poolConfiguration, logger: configuration.logger, metrics: metrics)
         } else {
             processes = nil

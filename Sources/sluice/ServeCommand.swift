@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
     var isolation: String?
     @Option(name: .customLong("worker-recycle-mb"), help: "Replace a worker process whose resident memory is past this after a batch (default 1024).")
     var workerRecycleMegabytes: Int?
-    @Option(name: .customLong("worker-languages"), help: "The languages whose engines every worker process starts, comma-separated (default javascript). A program in another language makes the pool replace idle workers with ones that start it too; its first batch waits for the first (~0.3 s). Python costs each worker ~21 MB and ~0.25 s of start-up.")
+    @Option(name: .customLong("worker-languages"), help: "The languages whose engines every worker process starts, comma-separated (default javascript), besides those of the folder's transformations. A program in another language makes the pool replace idle workers with ones that start it too; its first batch waits for the first (~0.3 s). Python costs each worker ~21 MB and ~0.25 s of start-up.")
     var workerLanguages: String?
     @Option(help: "Where API-published transformations and libraries are kept: a SQLite file (default .sluice/registry.sqlite) or a postgres:// URL shared by replicas.")
     var store: String?
