@@ -61,7 +61,7 @@ public struct WorkerReplacementBenchmark {
 }
 
 /// Start-up durations reported by the pool's observer (another thread).
-private final class StartTimes: @unchecked Sendable {
+final class StartTimes: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private let lock = NSLock()
     private var durations: [Duration] = []

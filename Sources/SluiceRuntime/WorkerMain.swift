@@ -7,14 +7,18 @@ import SluiceSandbox
 /// The body of `sluice worker`: a child of `sluice serve` that runs user code for it.
 ///
 /// In order (it starts with stdio and the channel only: the server's spawn closed the rest): start
-/// every registered engine and load what user code may later need (``TransformationEngine/warmUp()``:
-/// the standard-library modules Python transformations may import; the resident-memory reader);
+/// the engines of the languages the server asked for (`--languages`; a confined process could not
+/// start another later: Python reads its standard library from files) and load what user code may
+/// later need (``TransformationEngine/warmUp()``: the standard-library modules Python
+/// transformations may import; the resident-memory reader);
 /// confine itself (``Confinement/apply(maximumDescriptors:)``); say hello with the confinement
 /// report; then answer ``RunRequest`` frames on descriptor 3 until the server closes it. Compiled
 /// programs are kept in an LRU cache; a request for a program the worker does not have gets
 /// ``RunReply/needsCode``.
 public enum WorkerMain {
-    public static func run(cacheLimits: CacheLimits = CacheLimits()) -> Int32 {
+    /// Runs the worker with the engines of `languages` (a request for a program in another
+    /// language gets a compile failure: the pool never sends one).
+    public static func run(cacheLimits: CacheLimits = CacheLimits(), languages: Set<Language> = Set(Language.allCases)) -> Int32 {
         let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
         // Here a call past its limit in code the engine cannot interrupt costs only this process,
         // and its event gets the same time-limit error: end it soon after the limit (a call the
@@ -32,7 +36,7 @@ public enum WorkerMain {
             _ = text.withCString { write(2, $0, strlen($0)) }
             _exit(EngineMonitor.exitStatus)
         }
-        let runtime = Runtime(libraries: NoLibraries())
+        let runtime = Runtime(libraries: NoLibraries(), engines: Engines.registrations.filter { languages.contains($0.support.language) })
         if let problem = warmUp(runtime) {
             report("sluice worker \(getpid()): could not start: \(problem)")
             return 1
@@ -88,7 +92,7 @@ public enum WorkerMain {
         }
     }
 
-    /// Starts every registered engine and loads, while files can still be opened, everything
+    /// Starts the runtime's engines and loads, while files can still be opened, everything
     /// user code may use later (``TransformationEngine/warmUp()``). Returns why that failed, or nil.
     private static func warmUp(_ runtime: Runtime) -> String? {
         _ = ResidentMemory.bytes()

@@ -35,9 +35,16 @@ public final class WorkerPool: @unchecked Sendable {
         /// How long a new worker may take to say hello (default 10 s).
         public var startTimeout: Duration = .seconds(10)
         /// Started, warmed and confined workers kept in reserve (default 1): a lost worker's slot
-        /// takes one at once instead of waiting the ~150 ms a worker needs to start, and a new
+        /// takes one at once instead of waiting the 40–300 ms a worker needs to start, and a new
         /// spare starts in the background. Each costs an idle process's memory.
         public var spares = 1
+        /// The languages whose engines every worker starts (default: JavaScript). A batch of a
+        /// program in another language adds its language to the pool's: idle workers are then
+        /// replaced, one at a time, by workers that start it too, and that batch waits for the
+        /// first (a worker's start-up, ~0.3 s with Python). An engine costs a worker its memory
+        /// from the start — Python ~21 MB private and ~0.25 s of start-up, JavaScript ~5 MB —
+        /// so a pool that never runs Python never pays for it (docs/sandbox.md, "Start-up").
+        public var languages: Set<Language> = [.javascript]
 
         public init() {}
     }
@@ -47,6 +54,9 @@ public final class WorkerPool: @unchecked Sendable {
         case started(slot: Int, pid: Int32, duration: Duration)
         /// A spare took the place of a lost worker.
         case promoted(slot: Int, pid: Int32)
+        /// A spare that starts more languages took the place of an idle worker that lacked one
+        /// a program needed (``Configuration/languages``).
+        case widened(slot: Int, pid: Int32, languages: [Language])
         case failedToStart(slot: Int, reason: String)
         /// A worker was lost: `reason` says how (killed after silence, died with a signal, …).
         case lost(slot: Int, pid: Int32, reason: String)
@@ -73,6 +83,8 @@ public final class WorkerPool: @unchecked Sendable {
     private final class Slot {
         let index: Int
         var process: WorkerProcess?
+        /// The languages whose engines ``process`` started.
+        var languages: Set<Language> = []
         var busy = false
         /// Programs this worker has compiled (as far as the server knows), with last use.
         var warm: [String: UInt64] = [:]
@@ -88,7 +100,13 @@ public final class WorkerPool: @unchecked Sendable {
     private let condition = ThreadCondition()
     private let keeperCondition = ThreadCondition()
     private var slots: [Slot]
-    private var spares: [WorkerProcess] = []
+    private var spares: [(process: WorkerProcess, languages: Set<Language>)] = []
+    /// The languages new workers start: the configuration's and every language a batch needed.
+    private var languages: Set<Language>
+    /// Why the last worker start failed and the languages it was to start, until a start
+    /// succeeds (a batch in a language no worker has gets it at once rather than waiting for a
+    /// worker that cannot start).
+    private var startFailure: (languages: Set<Language>, reason: String)?
     private var clock: UInt64 = 0
     private var replacements = 0
     private var lastMechanisms: [Mechanism] = []
@@ -100,9 +118,11 @@ public final class WorkerPool: @unchecked Sendable {
         self.configuration = configuration
         self.observer = observer
         slots = (0..<max(1, configuration.count)).map { Slot(index: $0) }
+        languages = configuration.languages
         for slot in slots {
-            let (process, hello, duration) = try start()
+            let (process, hello, duration) = try start(languages: languages)
             slot.process = process
+            slot.languages = languages
             lastMechanisms = hello.mechanisms
             observer(.started(slot: slot.index, pid: process.pid, duration: duration))
         }
@@ -117,10 +137,11 @@ public final class WorkerPool: @unchecked Sendable {
         return count > 0 ? String(cString: buffer) : CommandLine.arguments[0]
     }
 
-    /// Starts one worker and waits for its hello.
-    private func start() throws(FrameChannel.Failure) -> (WorkerProcess, Hello, Duration) {
+    /// Starts one worker with the engines of `languages` and waits for its hello.
+    private func start(languages: Set<Language>) throws(FrameChannel.Failure) -> (WorkerProcess, Hello, Duration) {
         let begin = monotonicNanoseconds()
-        let process = try WorkerProcess.spawn(executable: configuration.executable, arguments: configuration.arguments)
+        let names = languages.map(\.rawValue).sorted().joined(separator: ",")
+        let process = try WorkerProcess.spawn(executable: configuration.executable, arguments: configuration.arguments + ["--languages", names])
         do throws(FrameChannel.Failure) {
             let frame = try process.channel.receive(deadline: begin + UInt64(configuration.startTimeout.millisecondsValue * 1_000_000))
             guard frame.type == FrameType.hello else { throw FrameChannel.Failure.system("worker sent frame \(frame.type) before hello") }
@@ -129,12 +150,14 @@ public final class WorkerPool: @unchecked Sendable {
             hello.mechanisms.insert(Confinement.inheritedDescriptors(closedAtSpawn: process.inheritedDescriptorsClosed), at: 0)
             return (process, hello, .nanoseconds(Int64(monotonicNanoseconds() - begin)))
         } catch {
-            process.kill()
+            // How it ended is read before the kill (which reaps it): a worker that closed its
+            // channel is exiting, its status says why (`exit status 1`).
             let reason: String = switch error {
             case .closed: "the worker exited during start-up (\(process.reap()))"
             case .timedOut: "the worker did not start within \(configuration.startTimeout)"
             case .system(let message): message
             }
+            process.kill()
             throw .system(reason)
         }
     }
@@ -148,39 +171,68 @@ public final class WorkerPool: @unchecked Sendable {
         while !shuttingDown {
             removeDeadIdleWorkers()
             spares.removeAll { spare in
-                guard spare.channel.peerClosed else { return false }
-                observer(.lost(slot: -1, pid: spare.pid, reason: "spare worker process \(spare.pid) ended (\(spare.reap()))"))
+                guard spare.process.channel.peerClosed else { return false }
+                observer(.lost(slot: -1, pid: spare.process.pid, reason: "spare worker process \(spare.process.pid) ended (\(spare.process.reap()))"))
                 return true
+            }
+            // A spare without a language the pool now runs is of no use: stopped, and one that
+            // starts every language is started below.
+            let narrow = spares.filter { !$0.languages.isSuperset(of: languages) }
+            if !narrow.isEmpty {
+                spares.removeAll { !$0.languages.isSuperset(of: languages) }
+                mutex.unlock()
+                for spare in narrow { spare.process.stop() }
+                mutex.lock()
+                continue
             }
             let now = monotonicNanoseconds()
             let vacant = slots.first(where: { $0.process == nil && !$0.busy && $0.restartAt <= now })
             if let vacant, !spares.isEmpty {
                 let spare = spares.removeFirst()
-                vacant.process = spare
+                vacant.process = spare.process
+                vacant.languages = spare.languages
                 vacant.warm = [:]
                 replacements += 1
-                observer(.promoted(slot: vacant.index, pid: spare.pid))
+                observer(.promoted(slot: vacant.index, pid: spare.process.pid))
                 condition.broadcast()
                 continue
             }
-            let wantSpare = vacant == nil && spares.count < configuration.spares
+            // An idle worker without a language the pool now runs gives its place to a spare that
+            // has it (one at a time, so the others keep serving meanwhile).
+            let lacking = slots.filter { $0.process != nil && !$0.languages.isSuperset(of: languages) }
+            if let narrowest = lacking.first(where: { !$0.busy }), !spares.isEmpty, let old = narrowest.process {
+                let spare = spares.removeFirst()
+                narrowest.process = spare.process
+                narrowest.languages = spare.languages
+                narrowest.warm = [:]
+                observer(.widened(slot: narrowest.index, pid: spare.process.pid, languages: spare.languages.sorted { $0.rawValue < $1.rawValue }))
+                condition.broadcast()
+                mutex.unlock()
+                old.stop()
+                mutex.lock()
+                continue
+            }
+            let wantSpare = vacant == nil && (spares.count < configuration.spares || (!lacking.isEmpty && spares.isEmpty))
             guard let slot = vacant ?? (wantSpare ? Slot(index: -1) : nil) else {
                 let next = slots.filter { $0.process == nil && !$0.busy }.map(\.restartAt).min()
                 keeperCondition.wait(mutex, nanoseconds: min(next.map { $0 > now ? $0 - now : 1_000_000 } ?? Self.idleCheckInterval, Self.idleCheckInterval))
                 continue
             }
             slot.busy = true  // reserved while starting
+            let starting = languages
             mutex.unlock()
-            let result = Result { () throws(FrameChannel.Failure) in try start() }
+            let result = Result { () throws(FrameChannel.Failure) in try start(languages: starting) }
             mutex.lock()
             slot.busy = false
+            if case .failure(let failure) = result { startFailure = (starting, failure.description) } else { startFailure = nil }
             switch result {
             case .success(let (process, hello, duration)) where slot.index < 0:
                 lastMechanisms = hello.mechanisms
                 observer(.started(slot: -1, pid: process.pid, duration: duration))
-                if shuttingDown { process.kill() } else { spares.append(process) }
+                if shuttingDown { process.kill() } else { spares.append((process, starting)) }
             case .success(let (process, hello, duration)):
                 slot.process = process
+                slot.languages = starting
                 slot.warm = [:]
                 replacements += 1
                 lastMechanisms = hello.mechanisms
@@ -402,8 +454,10 @@ public final class WorkerPool: @unchecked Sendable {
         -> (results: BatchResult, ending: AttemptEnding) {
         var collected = BatchResult(results: [], logs: [])
         let metadata = batch.itemMetadata
-        guard let slot = checkout(program.id) else {
-            return (collected, .unavailable("no worker process available within \(configuration.checkoutTimeout)"))
+        let slot: Slot
+        switch checkout(program) {
+        case .success(let chosen): slot = chosen
+        case .failure(let failure): return (collected, .unavailable(failure.reason))
         }
         let process = slot.process!
         var shipCode = slot.warm[program.id] == nil
@@ -518,19 +572,34 @@ public final class WorkerPool: @unchecked Sendable {
         return (collected, ending)
     }
 
-    private func checkout(_ programID: String) -> Slot? {
+    /// Why no worker could be had for a batch.
+    private struct CheckoutFailure: Error {
+        let reason: String
+    }
+
+    /// A free worker that starts `program`'s language, the one that has it compiled if any. A
+    /// language no worker starts yet is added to the pool's: the keeper widens idle workers.
+    private func checkout(_ program: Program) -> Result<Slot, CheckoutFailure> {
         let deadline = monotonicNanoseconds() + UInt64(configuration.checkoutTimeout.millisecondsValue * 1_000_000)
+        let language = program.source.language
         mutex.lock()
         defer { mutex.unlock() }
+        if languages.insert(language).inserted { keeperCondition.signal() }
         while true {
             removeDeadIdleWorkers()
-            let free = slots.filter { !$0.busy && $0.process != nil }
-            if let chosen = free.first(where: { $0.warm[programID] != nil }) ?? free.min(by: { $0.warm.count < $1.warm.count }) {
+            let free = slots.filter { !$0.busy && $0.process != nil && $0.languages.contains(language) }
+            if let chosen = free.first(where: { $0.warm[program.id] != nil }) ?? free.min(by: { $0.warm.count < $1.warm.count }) {
                 chosen.busy = true
-                return chosen
+                return .success(chosen)
+            }
+            if let startFailure, startFailure.languages.contains(language),
+               !slots.contains(where: { $0.process != nil && $0.languages.contains(language) }) {
+                return .failure(CheckoutFailure(reason: "no worker process with the \(language.rawValue) engine could start: \(startFailure.reason)"))
             }
             let now = monotonicNanoseconds()
-            guard now < deadline, !shuttingDown else { return nil }
+            guard now < deadline, !shuttingDown else {
+                return .failure(CheckoutFailure(reason: "no worker process available within \(configuration.checkoutTimeout)"))
+            }
             condition.wait(mutex, nanoseconds: min(deadline - now, 100_000_000))
         }
     }
@@ -587,7 +656,7 @@ public final class WorkerPool: @unchecked Sendable {
     public func shutdown() {
         mutex.lock()
         shuttingDown = true
-        let processes = slots.compactMap(\.process) + spares
+        let processes = slots.compactMap(\.process) + spares.map(\.process)
         for slot in slots { slot.process = nil }
         spares.removeAll()
         keeperCondition.broadcast()

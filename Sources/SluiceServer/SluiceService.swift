@@ -79,6 +79,8 @@ public struct SluiceService {
         }
         if case .processes(var poolConfiguration) = configuration.isolation {
             poolConfiguration.fetch = fetch
+            // The folder's transformations run from the first request: their languages start with the workers.
+            poolConfiguration.languages.formUnion(registry.live.map(\.source.language))
             processes = try await Self.startProcesses(poolConfiguration, logger: configuration.logger, metrics: metrics)
         } else {
             processes = nil
@@ -124,6 +126,11 @@ public struct SluiceService {
             case .promoted(let slot, let pid):
                 metrics.workerEvent("promoted")
                 logger.info("spare worker took a lost worker's place", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)"])
+            case .widened(let slot, let pid, let languages):
+                metrics.workerEvent("widened")
+                logger.info("worker replaced by one that starts more languages", metadata: [
+                    "worker.slot": name(slot), "worker.pid": "\(pid)", "worker.languages": "\(languages.map(\.rawValue).joined(separator: ","))",
+                ])
             case .failedToStart(let slot, let reason):
                 metrics.workerEvent("failed_to_start")
                 logger.error("worker failed to start", metadata: ["worker.slot": name(slot), "error": "\(reason)"])

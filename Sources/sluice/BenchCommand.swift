@@ -48,8 +48,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --worker-replacement: spare workers kept ready (default 1, as sluice serve).")
     var spares: Int = 1
 
+    @Option(name: .customLong("workers-memory"), help: "Instead of the workloads: start pools of this many idle worker processes with no engine, JavaScript, Python and both, and report each worker's memory (resident, proportional, private anonymous, file-backed; idle and after a batch) and start-up time.")
+    var workersMemory: Int = 0
+
     func run() throws {
         if workerReplacement > 0 { return try benchWorkerReplacement(times: workerReplacement) }
+        if workersMemory > 0 { return try benchWorkersMemory(workers: workersMemory) }
         let workload: ReferenceWorkload
         do { workload = try ReferenceWorkload(directory: benchDirectory ?? ReferenceWorkload.defaultDirectory) } catch { throw CLIError("\(error)") }
         guard let language = Language(name: language) else { throw CLIError("--language must be javascript or python") }

@@ -47,6 +47,7 @@ struct IsolationOptions: ParsableArguments {
         }
         var configuration = WorkerPool.Configuration()
         configuration.count = jobs
+        configuration.languages = Set(programs.map(\.source.language))
         do {
             let pool = try WorkerPool(configuration: configuration)
             return ExecutorHandle(executor: pool, pool: pool, jobs: jobs)

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SluiceCore
 import SluiceRuntime
 
 struct WorkerCommand: ParsableCommand {
@@ -15,11 +17,28 @@ struct WorkerCommand: ParsableCommand {
     var cacheCount = 256
     @Option(name: .customLong("cache-mb"), help: "Source megabytes of compiled programs kept (default 64).")
     var cacheMegabytes = 64
+    @Option(help: "The languages whose engines to start, comma-separated (default: every registered language); the server asks for the ones its programs need.")
+    var languages: String?
+
+    func validate() throws {
+        if let languages, Self.parse(languages) == nil { throw ValidationError("--languages: unknown language in \(languages)") }
+    }
 
     func run() throws {
         var limits = CacheLimits()
         limits.count = cacheCount
         limits.bytes = cacheMegabytes << 20
-        throw ExitCode(WorkerMain.run(cacheLimits: limits))
+        throw ExitCode(WorkerMain.run(cacheLimits: limits, languages: languages.flatMap(Self.parse) ?? Set(Language.allCases)))
+    }
+
+    /// `javascript,python` (or any of ``Language``'s names) as languages; nil when a name is not
+    /// one (an empty list starts no engine).
+    static func parse(_ list: String) -> Set<Language>? {
+        var languages: Set<Language> = []
+        for name in list.split(separator: ",") {
+            guard let language = Language(name: name.trimmingCharacters(in: .whitespaces)) else { return nil }
+            languages.insert(language)
+        }
+        return languages
     }
 }

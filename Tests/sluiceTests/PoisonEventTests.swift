@@ -14,6 +14,7 @@ let poisonPool: WorkerPool = {
     var configuration = WorkerPool.Configuration()
     configuration.executable = sluiceBinary.path
     configuration.count = 1
+    configuration.languages = Set(Language.allCases)  // as a pool that has run both
     return try! WorkerPool(configuration: configuration)
 }()
 
@@ -182,6 +183,7 @@ let poisonCases = [
         var configuration = WorkerPool.Configuration()
         configuration.executable = sluiceBinary.path
         configuration.count = 1
+        configuration.languages = Set(Language.allCases)
         return try WorkerPool(configuration: configuration)
     }
 

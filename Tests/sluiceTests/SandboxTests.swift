@@ -14,6 +14,7 @@ let hostilePool: WorkerPool = {
     var configuration = WorkerPool.Configuration()
     configuration.executable = sluiceBinary.path
     configuration.count = 1
+    configuration.languages = Set(Language.allCases)  // every case's worker has both engines
     configuration.grace = .milliseconds(2500)
     // The server side of fetch, faked: `slow.test` answers only when the call's time is up (a
     // slow loris), `canned.test` answers at once. The real guard is FetcherTests' subject.
