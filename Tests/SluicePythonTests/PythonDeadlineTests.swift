@@ -18,6 +18,22 @@ import Testing
         #expect(elapsed < 8 * 100 + 400, "took \(elapsed) ms")
     }
 
+    /// The deadline passes inside one C call (the JSON encoder serialising the result) that then
+    /// fails with a MemoryError: the signal is handled only at the driver's next call — while it
+    /// asks whether that MemoryError was the limit's — and once escaped the driver as an
+    /// `engine` failure. It is the call's time limit (or, on a fast machine, its memory limit).
+    @Test func aDeadlinePassingInsideCCodeThatThenRunsOutOfMemoryIsALimitNotAnEngineFault() throws {
+        let code = "def transformEvent(event, metadata):\n    return {'x': ['y' * 100] * 3_000_000}\n"
+        for _ in 0..<3 {
+            let (lines, _) = try timedLines(code, ["{}", #"{"n":1}"#], on: PythonEngine.shared,
+                                            limits: Limits(timeMilliseconds: 20, memoryMegabytes: 64))
+            #expect(lines.count == 2)
+            for (index, line) in lines.enumerated() {
+                #expect(line == "\(index) time_limit: time limit of 20 ms exceeded" || line == "\(index) memory_limit: memory limit of 64 MB exceeded", "\(line)")
+            }
+        }
+    }
+
     @Test func innocentEventsBetweenLoopingOnesKeepTheirOutputs() throws {
         var inputs: [String] = []
         var expected: [String] = []

@@ -264,17 +264,23 @@ class _Batch:
         or the failure (kind, message)."""
         _enter(self.time_limit_ns, self.memory_budget, index)
         try:
-            function(*arguments)
-            return None
+            try:
+                function(*arguments)
+                return None
+            except TimeLimitExceeded:
+                return ("time_limit", None)
+            except MemoryError as error:
+                if _memory_exceeded():
+                    return ("memory_limit", None)
+                return ("exception", self.describe(error))
+            except BaseException as error:
+                # Its text is the user's code too (__str__): still inside the call's limits.
+                return ("exception", self.describe(error))
         except TimeLimitExceeded:
+            # The deadline's signal, pending since the user's code ran, is handled at the first
+            # call the handlers above make (_memory_exceeded, describe): the call is still armed,
+            # so it raises in this frame. The call ran out of time all the same.
             return ("time_limit", None)
-        except MemoryError as error:
-            if _memory_exceeded():
-                return ("memory_limit", None)
-            return ("exception", self.describe(error))
-        except BaseException as error:
-            # Its text is the user's code too (__str__): still inside the call's limits.
-            return ("exception", self.describe(error))
         finally:
             _leave()
 
@@ -337,15 +343,17 @@ class _Batch:
         """_loads_slowly under the input's limits (converting a large integer takes time)."""
         _enter(self.time_limit_ns, self.memory_budget, index)
         try:
-            return _loads_slowly(part, self.integers)
+            try:
+                return _loads_slowly(part, self.integers)
+            except MemoryError:
+                if _memory_exceeded():
+                    return _Invalid(f"memory limit of {self.memory_budget >> 20} MB exceeded", "memory_limit")
+                return _Invalid("invalid JSON: out of memory")
+            except (ValueError, RecursionError) as error:
+                return _Invalid(f"invalid JSON: {error}")
         except TimeLimitExceeded:
+            # Also when the deadline's pending signal is handled inside a handler above (guarded).
             return _Invalid(f"time limit of {self.time_limit_ns // 1_000_000} ms exceeded", "time_limit")
-        except MemoryError:
-            if _memory_exceeded():
-                return _Invalid(f"memory limit of {self.memory_budget >> 20} MB exceeded", "memory_limit")
-            return _Invalid("invalid JSON: out of memory")
-        except (ValueError, RecursionError) as error:
-            return _Invalid(f"invalid JSON: {error}")
         finally:
             _leave()
 
