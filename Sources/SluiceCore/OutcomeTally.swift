@@ -78,7 +78,7 @@ public struct OutcomeTally: Sendable, Hashable {
     /// `1000 events → 980 outputs, 15 dropped, 5 failed (2 exception, 1 time_limit, 2 invalid_input)`:
     /// the line the CLI summaries and reports print (the kinds only when something failed).
     public var summary: String {
-        var line = "\(events) event\(events == 1 ? "" : "s") → \(outputs) output\(outputs == 1 ? "" : "s"), \(dropped) dropped, \(failed) failed"
+        var line = "\(Wording.counted(events, "event")) → \(Wording.counted(outputs, "output")), \(dropped) dropped, \(failed) failed"
         if failed > 0 {
             line += " (" + failureCounts.map { "\($0.count) \($0.kind.name)" }.joined(separator: ", ") + ")"
         }

@@ -73,8 +73,9 @@ public struct EventStreamRunner {
     /// run as a pipeline (``OrderedPipeline``): one thread reads and forms batches exactly as a
     /// single engine would, ``StreamOptions/jobs`` threads run batches at once, and this thread
     /// writes each batch's results in input order — so the output is the same byte for byte
-    /// whatever the number of jobs. Memory holds about four batches per job.
-    public func run(input: InputReader, output: OutputWriter) throws -> StreamSummary {
+    /// whatever the number of jobs. Memory holds about four batches per job. `progress` hears the
+    /// tally so far after each batch is written (on this thread); an error it throws ends the run.
+    public func run(input: InputReader, output: OutputWriter, progress: ((OutcomeTally) throws -> Void)? = nil) throws -> StreamSummary {
         let batchSize = max(1, options.batchSize)
         var summary = StreamSummary()
         try OrderedPipeline<Prepared, BatchResult>(workers: options.jobs).run(
@@ -105,6 +106,7 @@ public struct EventStreamRunner {
                 summary.unmockedRequests += result.unmockedRequests
                 try write(result, lines: prepared.lines, malformedBefore: prepared.malformedBefore,
                           inputCount: prepared.items.count, output: output, summary: &summary)
+                try progress?(summary.outcomes)
             })
         try output.flush()
         return summary

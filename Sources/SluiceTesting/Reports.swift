@@ -15,7 +15,7 @@ public enum Reports {
         var lines = [colour ? "\(paint)\(mark)\(reset) \(report.id)" : "\(mark) \(report.id)"]
         if report.status == .updated {
             lines[0] += report.differences.isEmpty
-                ? " (updated)" : " (updated: \(report.differences.count) difference\(report.differences.count == 1 ? "" : "s"))"
+                ? " (updated)" : " (updated: \(Wording.counted(report.differences.count, "difference")))"
         }
         if let message = report.message { lines.append("    " + message) }
         for difference in report.differences.prefix(50) {
@@ -72,7 +72,7 @@ public enum Reports {
             var element = #"    <testcase classname="\#(className)" name="\#(name)" time="\#(format(report.seconds))""#
             if report.isFailure {
                 let detail = ([report.message].compactMap { $0 } + report.differences.map(\.description)).joined(separator: "\n")
-                let summary = report.status == .failed ? "\(report.differences.count) difference(s)" : report.status.rawValue
+                let summary = report.status == .failed ? Wording.counted(report.differences.count, "difference") : report.status.rawValue
                 element += ">\n      <failure message=\"\(escape(summary))\">\(escape(detail))</failure>\n    </testcase>"
             } else {
                 element += "/>"

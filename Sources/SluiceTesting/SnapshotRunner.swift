@@ -79,7 +79,7 @@ public final class SnapshotRunner {
                 if recordMissing {
                     try Data(actual).write(to: URL(fileURLWithPath: snapshot.expectedPath))
                     return CaseReport(id: snapshot.id, status: .recorded,
-                                      message: "no \(SnapshotCase.expectedFileName): recorded \(actualValues.count) lines; review and commit it (the case fails until then)")
+                                      message: "no \(SnapshotCase.expectedFileName): recorded \(Wording.counted(actualValues.count, "line")); review and commit it (the case fails until then)")
                 }
                 return CaseReport(id: snapshot.id, status: .error, message: "no \(SnapshotCase.expectedFileName) (not recorded in CI)")
             }
@@ -93,7 +93,7 @@ public final class SnapshotRunner {
             }
             let withoutKind = Self.linesWithoutKind(differences)
             return CaseReport(id: snapshot.id, status: .failed, differences: differences, message: withoutKind == 0 ? nil
-                : "\(withoutKind) error line(s) of \(SnapshotCase.expectedFileName) have no \"kind\" (written before result lines carried it): sluice test --update adds it")
+                : "\(Wording.counted(withoutKind, "error line")) of \(SnapshotCase.expectedFileName) \(withoutKind == 1 ? "has" : "have") no \"kind\" (written before result lines carried it): sluice test --update adds it")
         } catch {
             return CaseReport(id: snapshot.id, status: .error, message: "\(error)")
         }

@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             results.append(result)
         }
         if !json {
-            print("sluice bench: \(items.count) events (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed; one engine on one thread (per core); events/s: median of \(rounds) rounds (min–max)")
+            print("sluice bench: \(Wording.counted(items.count, "event")) (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed; one engine on one thread (per core); events/s: median of \(rounds) rounds (min–max)")
             print(Self.table(results, language: language))
             for result in results {
                 if let handler = result.customTransform {
@@ -137,7 +137,7 @@ struct BenchCommand: ParsableCommand {
                           sorted[min(sorted.count - 1, sorted.count * 9 / 10)], last)
         }
         let resident = result.residentBytes.map { "\($0 >> 20) MB" } ?? "?"
-        print("sluice bench --worker-replacement \(times): one worker process and \(result.spares) spare(s), SIGKILL while idle; an idle worker's resident memory: \(resident)")
+        print("sluice bench --worker-replacement \(times): one worker process and \(Wording.counted(result.spares, "spare")), SIGKILL while idle; an idle worker's resident memory: \(resident)")
         print("  kill -> replacement ready:        \(summary(result.ready))")
         print("  kill -> first batch answered:     \(summary(result.served))")
         print("  worker start (spawn -> hello):    \(summary(result.starts))")

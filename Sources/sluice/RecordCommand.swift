@@ -98,8 +98,8 @@ struct RecordCommand: ParsableCommand {
                 for (index, item) in items.enumerated() { try writer.append(input: item, results: grouped[index]) }
             })
         try writer.close()
-        var summary = "sluice record: \(outcomes.summary); \(writer.written) recorded in \(writer.files.count) file(s): \(writer.files.joined(separator: ", "))"
-        if malformed > 0 { summary += "; \(malformed) input item(s) too large or not items were not recorded" }
+        var summary = "sluice record: \(outcomes.summary); \(writer.written) recorded in \(Wording.counted(writer.files.count, "file")): \(writer.files.joined(separator: ", "))"
+        if malformed > 0 { summary += "; \(Wording.counted(malformed, "input item")) too large or not an item: not recorded" }
         FileHandle.standardError.write(Data((summary + "\n").utf8))
     }
 }

@@ -76,7 +76,7 @@ struct ReplayCommand: ParsableCommand {
             print(Self.text(summary))
         }
         if summary.events == 0 || summary.unreadable > 0 {
-            FileHandle.standardError.write(Data("sluice replay: \(summary.events == 0 ? "no events replayed" : "\(summary.unreadable) line(s) are not recordings"): is this a file from sluice record?\n".utf8))
+            FileHandle.standardError.write(Data("sluice replay: \(summary.events == 0 ? "no events replayed" : "\(Wording.counted(summary.unreadable, "line")) \(summary.unreadable == 1 ? "is not a recording" : "are not recordings")"): is this a file from sluice record?\n".utf8))
             throw ExitCode(1)
         }
         if summary.differs { throw ExitCode(1) }
@@ -84,7 +84,7 @@ struct ReplayCommand: ParsableCommand {
 
     static func text(_ summary: ReplaySummary) -> String {
         var lines = [
-            "replayed \(summary.events) events in \(String(format: "%.2f", summary.seconds)) s (\(Int(Double(summary.events) / max(summary.seconds, 0.000_001))) events/s)",
+            "replayed \(Wording.counted(summary.events, "event")) in \(String(format: "%.2f", summary.seconds)) s (\(Int(Double(summary.events) / max(summary.seconds, 0.000_001))) events/s)",
             "  candidate      \(summary.outcomes.summary)",
             "  unchanged      \(summary.unchanged)",
             "  changed        \(summary.changed)",

@@ -13,7 +13,7 @@ struct RunCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A transformation file (.js) or folder.")
+    @Argument(help: "A transformation file (.js or .py) or folder.")
     var transformation: String
 
     @Option(name: .long, help: "Library folder (default: the nearest libraries/ folder above the transformation, else ./libraries).")
@@ -37,8 +37,14 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print the lines logged with log(...).")
     var logs = false
 
-    @Flag(name: .long, help: "Do not print the summary to standard error.")
+    @Flag(name: .long, help: "Do not print the summary (or the progress line) to standard error.")
     var quiet = false
+
+    @Flag(name: .customLong("fail-on-error"), help: "Exit with status 1 when any event failed (any error line).")
+    var failOnError = false
+
+    @Flag(name: .long, help: "Keep running: run again whenever the transformation, a library it imports, the input or the credentials file changes (needs --input FILE; Ctrl-C stops).")
+    var watch = false
 
     @OptionGroup var isolation: IsolationOptions
 
@@ -46,18 +52,29 @@ struct RunCommand: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let timeLimit, timeLimit < 1 { throw ValidationError("--time-limit-ms must be at least 1") }
         if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit-mb must be at least 1") }
+        if watch && input == "-" { throw ValidationError("--watch needs --input FILE: standard input cannot be read again") }
     }
 
     func run() throws {
+        var handle: ExecutorHandle?
+        defer { handle?.shutdown() }
+        if watch { return try watchLoop(handle: &handle) }
+        let summary = try runOnce(handle: &handle)
+        if failOnError && summary.outcomes.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Loads the transformation, streams the input through it and prints the summary; starts
+    /// `handle` on the first call. `stop` is asked after every batch (the run ends when it says so).
+    private func runOnce(handle: inout ExecutorHandle?, stop: @escaping () -> Bool = { false }) throws -> StreamSummary {
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
-        let handle = try isolation.makeExecutor(for: [loaded.program])
-        defer { handle.shutdown() }
-        try loaded.check(on: handle.executor)
+        if handle == nil { handle = try isolation.makeExecutor(for: [loaded.program]) }
+        let executor = handle!.executor
+        try loaded.check(on: executor)
 
         var options = StreamOptions()
         options.batchSize = batchSize
         options.includeLogs = logs
-        options.jobs = handle.jobs
+        options.jobs = handle!.jobs
         options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
         if let credentials { options.credentials = try Self.loadCredentials(credentials) }
 
@@ -67,15 +84,64 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot read input: \(error)")
         }
+        let style = TerminalStyle.resolve(mode: .auto, stdoutIsTerminal: isatty(1) != 0, stderrIsTerminal: isatty(2) != 0,
+                                          environment: ProcessInfo.processInfo.environment, quiet: quiet)
+        let progress = style.showsProgress ? ProgressLine { FileHandle.standardError.write(Data($0.utf8)) } : nil
+        defer { progress?.finish() }
         let started = ContinuousClock.now
-        let summary = try EventStreamRunner(executor: handle.executor, program: loaded.program, options: options)
-            .run(input: reader, output: OutputWriter())
+        let summary = try EventStreamRunner(executor: executor, program: loaded.program, options: options)
+            .run(input: reader, output: OutputWriter()) { outcomes in
+                progress?.update(outcomes)
+                if stop() { throw WatchInterruption.Stop() }
+            }
         let elapsed = ContinuousClock.now - started
+        progress?.finish()
         if !quiet {
             let seconds = elapsed.secondsValue
             var line = "sluice run: " + summary.outcomes.summary
             line += String(format: " in %.3f s", seconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        return summary
+    }
+
+    /// Runs, then runs again after each change to what the run depends on, until Ctrl-C. A
+    /// transformation that does not load or compile is reported and watched until it does.
+    private func watchLoop(handle: inout ExecutorHandle?) throws {
+        let libraryRoot = libraries ?? LibraryDirectory.nearestRoot(to: transformation)
+        let inputs = Set(([input] + (credentials.map { [$0] } ?? [])).map(FolderWatcher.absolute))
+        let watcher = try FolderWatcher(paths: [transformation, libraryRoot] + inputs.sorted())
+        let interruption = WatchInterruption(stopping: watcher)
+        let clears = TerminalStyle.resolve(mode: .auto, stdoutIsTerminal: isatty(1) != 0, stderrIsTerminal: isatty(2) != 0,
+                                           environment: ProcessInfo.processInfo.environment).clearsScreen
+        var dependencies = TransformationDependencies(transformation: transformation, libraryRoot: libraryRoot, languages: Engines.languages)
+        /// One run and its report; false when Ctrl-C ended it.
+        func runAgain() -> Bool {
+            do {
+                _ = try runOnce(handle: &handle, stop: { interruption.isInterrupted })
+            } catch is WatchInterruption.Stop {
+                return false
+            } catch {
+                FileHandle.standardError.write(Data("sluice run: \(error)\n".utf8))
+            }
+            FileHandle.standardError.write(Data((WatchText.waiting + "\n").utf8))
+            return true
+        }
+        guard runAgain() else { return }
+        while let changes = watcher.next() {
+            // What the transformation depends on now, and what it depended on before the change.
+            let current = TransformationDependencies(transformation: transformation, libraryRoot: libraryRoot, languages: Engines.languages)
+            let relevant = changes.overflowed || changes.paths.contains { path in
+                inputs.contains(path) || current.isAffected(by: path) || dependencies.isAffected(by: path)
+            }
+            dependencies = current
+            guard relevant else { continue }
+            if clears {
+                print(TerminalStyle.clearScreen, terminator: "")
+                fflush(nil)  // standard output, before the results, which are written to the descriptor directly
+            }
+            FileHandle.standardError.write(Data((WatchText.changed(changes) + "\n").utf8))
+            guard runAgain() else { return }
         }
     }
 

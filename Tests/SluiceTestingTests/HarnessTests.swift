@@ -141,7 +141,7 @@ func project(transformation: String = "export function transformEvent(e) { e.see
         let report = SnapshotRunner().run(snapshot)
         #expect(report.status == .failed)
         #expect(report.differences.map(\.description) == [#"+ $[1].kind = "exception""#])
-        #expect(report.message == #"1 error line(s) of expected.ndjson have no "kind" (written before result lines carried it): sluice test --update adds it"#)
+        #expect(report.message == #"1 error line of expected.ndjson has no "kind" (written before result lines carried it): sluice test --update adds it"#)
         #expect(SnapshotRunner(update: true).run(snapshot).status == .updated)
         let migrated = try String(contentsOfFile: snapshot.expectedPath, encoding: .utf8)
         #expect(migrated == old.replacingOccurrences(of: #"1:67)","metadata""#, with: #"1:67)","kind":"exception","metadata""#))
