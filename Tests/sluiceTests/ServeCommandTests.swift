@@ -34,16 +34,34 @@ import Testing
                    let port = Int(line.split(separator: ":").last ?? "") {
                     self.port = port
                 }
+                // With --log-format json: {"message":"listening","port":N,…}.
+                if let line = text.split(separator: "\n").first(where: { $0.contains(#""message":"listening""#) }),
+                   let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let port = object["port"] as? Int {
+                    self.port = port
+                }
             }
             guard port > 0 else {
                 process.terminate()
                 throw CLIFailure("the server did not start: \(text)")
             }
+            // Standard error from here on is kept for tests that read the log (``log``).
+            logLock.withLock { logText = text }
+            errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                guard let self, !data.isEmpty else { return }
+                self.logLock.withLock { self.logText += String(decoding: data, as: UTF8.self) }
+            }
         }
+
+        private let logLock = ThreadLock()
+        private var logText = ""
+        /// What the server has written to standard error so far.
+        var log: String { logLock.withLock { logText } }
 
         func stop() -> Int32 {
             process.terminate()
             process.waitUntilExit()
+            errors.fileHandleForReading.readabilityHandler = nil
             return process.terminationStatus
         }
 
@@ -53,6 +71,7 @@ import Testing
                 process.terminate()
                 process.waitUntilExit()
             }
+            errors.fileHandleForReading.readabilityHandler = nil
         }
 
         func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
