@@ -44,19 +44,29 @@ import Testing
                 process.terminate()
                 throw CLIFailure("the server did not start: \(text)")
             }
-            // Standard error from here on is kept for tests that read the log (``log``).
             logLock.withLock { logText = text }
-            errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                guard let self, !data.isEmpty else { return }
-                self.logLock.withLock { self.logText += String(decoding: data, as: UTF8.self) }
-            }
         }
 
         private let logLock = ThreadLock()
         private var logText = ""
-        /// What the server has written to standard error so far.
-        var log: String { logLock.withLock { logText } }
+        private var capturing = false
+        /// What the server has written to standard error so far: the start-up lines, and from the
+        /// first call on, what follows (read in the background; tests that read ``errors``
+        /// themselves never call this).
+        var log: String {
+            let start = logLock.withLock { () -> Bool in
+                defer { capturing = true }
+                return !capturing
+            }
+            if start {
+                errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                    let data = handle.availableData
+                    guard let self, !data.isEmpty else { return }
+                    self.logLock.withLock { self.logText += String(decoding: data, as: UTF8.self) }
+                }
+            }
+            return logLock.withLock { logText }
+        }
 
         func stop() -> Int32 {
             process.terminate()

@@ -35,6 +35,7 @@ import Testing
         let root = try folder(["tag/transform.js": "export function transformEvent(e) { e.v = 1; return e; }"])
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try Server(transformations: root, arguments: ["--workers", "1", "--reload-interval-ms", "100"])
+        _ = server.log  // from here on, everything it writes
         let request = ServeCommand.request(version: "tag", messages: [#"{"n":1}"#])
         #expect(try await server.post("/customTransform", request).body.contains(#""v":1"#))
         #expect(try Self.json(try await server.get("/health").body)["reloadErrors"] as? [Any] != nil)
@@ -101,7 +102,9 @@ import Testing
         let root = try folder(["tag/transform.js": "export function transformEvent(e) { return e; }"])
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try Server(transformations: root, arguments: ["--workers", "1", "--log-format", "json"])
+        _ = server.log  // from here on, everything it writes
         #expect(try await server.post("/customTransform", ServeCommand.request(version: "tag", messages: [#"{"n":1}"#])).status == 200)
+        try await Task.sleep(for: .milliseconds(300))
         let lines = Self.completeLines(server.log)
         #expect(server.stop() == 0)
         #expect(lines.count >= 4)
