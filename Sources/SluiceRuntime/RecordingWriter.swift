@@ -72,14 +72,12 @@ public final class RecordingWriter {
             line += #","raw":true"#.utf8
         } else {
             line += #"{"input":"#.utf8
-            line += try redactInput(Self.singleLine(input))
+            line += try Self.recordedInput(input, options: options)
         }
         line += #","results":["#.utf8
         for (position, result) in results.enumerated() {
             if position > 0 { line.append(UInt8(ascii: ",")) }
-            var resultLine: [UInt8] = []
-            ResultLine.append(result, to: &resultLine)
-            line += try redactResult(resultLine)
+            line += try Self.recordedResult(result, options: options)
         }
         line += "]}\n".utf8
         try write(line)
@@ -134,8 +132,10 @@ public final class RecordingWriter {
         return Double(hash) / Double(UInt32.max) < rate
     }
 
-    /// Credential values are always removed; configured paths are redacted.
-    private func redactInput(_ input: JSONText) throws -> JSONText {
+    /// The input as a recording holds it (and as replay feeds it): on one line, credential
+    /// values always removed, the configured paths redacted.
+    public static func recordedInput(_ input: JSONText, options: Options) throws -> JSONText {
+        let input = try singleLine(input)
         let hasCredentials = input.firstRange(of: Array(#""credentials""#.utf8)) != nil
         guard hasCredentials || !options.redact.isEmpty else { return input }
         guard var value = try? JSONSerialization.jsonObject(with: Data(input), options: [.fragmentsAllowed]) else { return input }
@@ -151,7 +151,10 @@ public final class RecordingWriter {
         return Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
     }
 
-    private func redactResult(_ line: [UInt8]) throws -> [UInt8] {
+    /// A result's line as a recording holds it: `$.message…` redaction paths applied to its `output`.
+    public static func recordedResult(_ result: EventResult, options: Options) throws -> [UInt8] {
+        var line: [UInt8] = []
+        ResultLine.append(result, to: &line)
         let paths = options.redact.compactMap { path -> [String]? in
             let components = PathPattern(path).components
             guard components.count >= 2, components[1] == "message" else { return nil }

@@ -7,11 +7,12 @@ extension WorkerMain {
     /// The reply, and the language of the code that ran (nil when none did). Programs are
     /// compiled once by `executor` (which keeps them in its cache); a request that names a program
     /// the worker does not have gets ``RunReply/needsCode``.
-    static func handle(_ request: RunRequest, executor: InProcessExecutor) -> (RunReply, Language?) {
+    static func handle(_ request: RunRequest, executor: InProcessExecutor, reports: CompileReports? = nil) -> (RunReply, Language?) {
         let compiled: Result<any CompiledTransformation, CompileError>
         if let program = request.program {
             compiled = executor.compiled(program)
         } else if let cached = executor.cached(request.programID) {
+            reports?.cacheLookup(hit: true)
             compiled = cached
         } else {
             return (.needsCode, nil)

@@ -18,7 +18,10 @@ import SluiceSandbox
 public enum WorkerMain {
     /// Runs the worker with the engines of `languages` (a request for a program in another
     /// language gets a compile failure: the pool never sends one).
-    public static func run(cacheLimits: CacheLimits = CacheLimits(), languages: Set<Language> = Set(Language.allCases)) -> Int32 {
+    /// With `jsonLogs`, the lines it writes to the shared standard error are JSON log lines like
+    /// the server's (`sluice serve --log-format json`).
+    public static func run(cacheLimits: CacheLimits = CacheLimits(), languages: Set<Language> = Set(Language.allCases), jsonLogs: Bool = false) -> Int32 {
+        self.jsonLogs = jsonLogs
         let channel = FrameChannel(descriptor: Confinement.channelDescriptor)
         // Here a call past its limit in code the engine cannot interrupt costs only this process,
         // and its event gets the same time-limit error: end it soon after the limit (a call the
@@ -32,8 +35,8 @@ public enum WorkerMain {
             // yet (they come every 250 ms; a call is ended here ~60 ms past its limit): the last frame
             // before the end names the call, so the server condemns that input and no other.
             try? channel.send(type: FrameType.heartbeat, payload: CallState(sequence: stuck.sequence, inputIndex: stuck.inputIndex).encoded())
-            let text = stuck.message + "; ending worker process \(getpid()): that event gets its time-limit error and the batch goes on without it.\n"
-            _ = text.withCString { write(2, $0, strlen($0)) }
+            report(stuck.message + "; ending worker process \(getpid()): that event gets its time-limit error and the batch goes on without it.",
+                   level: "warning")
             _exit(EngineMonitor.exitStatus)
         }
         let runtime = Runtime(libraries: NoLibraries(), engines: Engines.registrations.filter { languages.contains($0.support.language) })
@@ -54,7 +57,8 @@ public enum WorkerMain {
         }
         let heartbeat = Heartbeat(channel: channel)
         heartbeat.start()
-        let executor = InProcessExecutor(runtime: runtime, cacheLimits: cacheLimits)
+        let compileReports = CompileReports()
+        let executor = InProcessExecutor(runtime: runtime, cacheLimits: cacheLimits, observer: compileReports)
         while true {
             let frame: (type: UInt8, payload: [UInt8])
             do {
@@ -75,7 +79,7 @@ public enum WorkerMain {
             }
             connect(&request, to: channel)
             heartbeat.busy(every: request.progressInterval == 0 ? 10_000_000 : WorkerTiming.heartbeatInterval)
-            let (reply, language) = handle(request, executor: executor)
+            let (reply, language) = handle(request, executor: executor, reports: compileReports)
             // Code that escaped its engine's restrictions could have changed what every later
             // tenant's code runs (Python; JavaScript evaluates every batch in a fresh global
             // object): such a worker asks to be replaced.
@@ -85,7 +89,8 @@ public enum WorkerMain {
             }
             heartbeat.busy(every: nil)
             do {
-                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted))
+                try channel.send(type: FrameType.reply, payload: reply.encoded(residentBytes: ResidentMemory.bytes(), tainted: tainted,
+                                                                                compile: compileReports.take()))
             } catch {
                 return 0
             }
@@ -102,8 +107,46 @@ public enum WorkerMain {
         return nil
     }
 
-    private static func report(_ line: String) {
-        let text = line + "\n"
-        _ = text.withCString { write(2, $0, strlen($0)) }
+    /// What the executor's cache did for the current request, for the reply (the server counts it).
+    final class CompileReports: CompileObserver, @unchecked Sendable {
+        // @unchecked: guarded by `lock` (one request at a time, but the observer is called from the executor).
+        private let lock = ThreadLock()
+        private var current = CompileReport()
+
+        func cacheLookup(hit: Bool) { lock.withLock { current.cacheHit = hit } }
+
+        func compiled(transformation: String, version: String, duration: Duration, failed: Bool) {
+            let nanoseconds = Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
+            lock.withLock {
+                current.compileNanoseconds = nanoseconds
+                current.compileFailed = failed
+            }
+        }
+
+        func cacheEvictions(_ count: Int) { lock.withLock { current.evictions += count } }
+
+        /// The request's report, and a fresh one for the next.
+        func take() -> CompileReport {
+            lock.withLock {
+                defer { current = CompileReport() }
+                return current
+            }
+        }
+    }
+
+    /// Set once at the start of ``run(cacheLimits:languages:jsonLogs:)``, before any other thread reads it.
+    nonisolated(unsafe) private static var jsonLogs = false
+
+    /// One line on standard error (shared with the server): plain, or a JSON log line naming the worker's pid.
+    private static func report(_ line: String, level: String = "error") {
+        var bytes: [UInt8]
+        if jsonLogs {
+            bytes = JSONLogLine.opening(level: level, label: "sluice.worker", message: line)
+            bytes += #","worker.pid":\#(getpid())}"#.utf8
+        } else {
+            bytes = Array(line.utf8)
+        }
+        bytes.append(0x0A)
+        _ = String(decoding: bytes, as: UTF8.self).withCString { write(2, $0, strlen($0)) }
     }
 }

@@ -66,6 +66,9 @@ public final class WorkerPool: @unchecked Sendable {
         /// An input's call forced its worker to be ended (or killed it twice): it got its terminal
         /// failure and the batch's other inputs ran on. `inputIndex` -1: every unfinished input.
         case poisoned(programID: String, inputIndex: Int, reason: String)
+        /// What a worker's compiled-code cache did for a batch of `program` (a lookup, a compile,
+        /// evictions), so the server counts compiles and cache use across its workers.
+        case compiled(programID: String, transformation: String, report: CompileReport)
     }
 
     /// What `/health` shows.
@@ -519,10 +522,13 @@ public final class WorkerPool: @unchecked Sendable {
                     default:
                         throw FrameChannel.Failure.system("unexpected frame \(frame.type)")
                     }
-                    let decoded: (reply: RunReply, residentBytes: Int, tainted: String?)
+                    let decoded: (reply: RunReply, residentBytes: Int, tainted: String?, compile: CompileReport)
                     do { decoded = try RunReply.decode(frame.payload, metadata: metadata) } catch { throw FrameChannel.Failure.system("bad reply: \(error)") }
                     residentBytes = decoded.residentBytes
                     tainted = decoded.tainted
+                    if !decoded.compile.isEmpty {
+                        observer(.compiled(programID: program.id, transformation: program.source.name, report: decoded.compile))
+                    }
                     switch decoded.reply {
                     case .needsCode where !shipCode:
                         shipCode = true

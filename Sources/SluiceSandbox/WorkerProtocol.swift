@@ -274,6 +274,49 @@ public struct RunRequest: Sendable {
     }
 }
 
+/// What a worker's compiled-code cache did for one request (the server's metrics count it,
+/// as the in-process executor reports it directly).
+public struct CompileReport: Sendable, Hashable {
+    /// The cache lookup: true a hit, false a miss, nil none (a program not cached, or no code ran).
+    public var cacheHit: Bool?
+    /// How long compiling took, when the program was compiled for this request.
+    public var compileNanoseconds: Int?
+    /// Whether that compile failed.
+    public var compileFailed = false
+    /// Programs evicted to make room.
+    public var evictions = 0
+
+    public init(cacheHit: Bool? = nil, compileNanoseconds: Int? = nil, compileFailed: Bool = false, evictions: Int = 0) {
+        self.cacheHit = cacheHit
+        self.compileNanoseconds = compileNanoseconds
+        self.compileFailed = compileFailed
+        self.evictions = evictions
+    }
+
+    /// Nothing to report.
+    public var isEmpty: Bool { cacheHit == nil && compileNanoseconds == nil && evictions == 0 }
+
+    func encode(into writer: inout WireWriter) {
+        writer.byte(cacheHit == nil ? 0 : cacheHit! ? 1 : 2)
+        writer.int(compileNanoseconds ?? -1)
+        writer.bool(compileFailed)
+        writer.int(evictions)
+    }
+
+    init(decoding reader: inout WireReader) throws(ProtocolError) {
+        switch try reader.byte() {
+        case 0: cacheHit = nil
+        case 1: cacheHit = true
+        case 2: cacheHit = false
+        default: throw ProtocolError("bad cache lookup")
+        }
+        let nanoseconds = try reader.int()
+        compileNanoseconds = nanoseconds < 0 ? nil : nanoseconds
+        compileFailed = try reader.bool()
+        evictions = max(0, try reader.int())
+    }
+}
+
 /// Worker → server: how a run ended.
 public enum RunReply: Sendable {
     /// The batch ran: every input has its results (those not already sent as progress).
@@ -286,13 +329,15 @@ public enum RunReply: Sendable {
 
     /// The reply with the worker's resident memory and, when `tainted` says why, the worker's
     /// request to be replaced after this batch (its code changed state other tenants share).
-    /// Results carry no metadata: the server attaches each input's own.
-    public func encoded(residentBytes: Int, tainted: String? = nil) -> [UInt8] {
+    /// Results carry no metadata: the server attaches each input's own. `compile` says what the
+    /// worker's compiled-code cache did.
+    public func encoded(residentBytes: Int, tainted: String? = nil, compile: CompileReport = CompileReport()) -> [UInt8] {
         var capacity = 64
         if case .ran(let result) = self { capacity += ResultCoding.capacity(of: result) }
         var writer = WireWriter(capacity: capacity)
         writer.int(residentBytes)
         writer.optionalString(tainted)
+        compile.encode(into: &writer)
         switch self {
         case .ran(let result):
             writer.byte(0)
@@ -309,17 +354,18 @@ public enum RunReply: Sendable {
     /// The reply, the worker's resident memory after the batch, and why it must be replaced, if it
     /// must. Each result of input `i` gets `metadata[i]` (the request's ``Batch/itemMetadata``).
     public static func decode(_ bytes: [UInt8], metadata: [JSONText] = [])
-        throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?) {
+        throws(ProtocolError) -> (reply: RunReply, residentBytes: Int, tainted: String?, compile: CompileReport) {
         var reader = WireReader(bytes)
         let resident = try reader.int()
         let tainted = try reader.optionalString()
+        let compile = try CompileReport(decoding: &reader)
         switch try reader.byte() {
         case 0:
-            return (.ran(try ResultCoding.decode(&reader, metadata: metadata)), resident, tainted)
+            return (.ran(try ResultCoding.decode(&reader, metadata: metadata)), resident, tainted, compile)
         case 1:
-            return (.compileFailed(try reader.string()), resident, tainted)
+            return (.compileFailed(try reader.string()), resident, tainted, compile)
         case 2:
-            return (.needsCode, resident, tainted)
+            return (.needsCode, resident, tainted, compile)
         default:
             throw ProtocolError("bad reply kind")
         }

@@ -236,7 +236,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let peer = context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         policy.logger.info("request timed out", metadata: [
             "connection.timeout": "\(timeout.rawValue)", "connection.peer": "\(peer)",
-            "limit_ms": "\(Int(limit(of: timeout).millisecondsValue))", "response": "\(response)",
+            "limit_ms": .stringConvertible(Int(limit(of: timeout).millisecondsValue)), "response": "\(response)",
         ])
     }
 

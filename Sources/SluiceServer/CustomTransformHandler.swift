@@ -137,7 +137,7 @@ public struct CustomTransformHandler: Sendable {
         metrics?.rudderUnresolved(Self.rudderLabels(group), status: status, events: group.count)
         guard let logger, failure.kind != .notFound else { return }
         var metadata: Logger.Metadata = ["transformation.version": "\(version)", "call.outcome": "\(failure.kind.name)",
-                                         "events": "\(group.count)", "error": "\(failure.message)"]
+                                         "events": .stringConvertible(group.count), "error": "\(failure.message)"]
         if let transformation { metadata["transformation.name"] = "\(transformation)" }
         if failure.kind.isRetryable {
             logger.error("batch failed", metadata: metadata)
@@ -151,7 +151,7 @@ public struct CustomTransformHandler: Sendable {
         for (kind, count) in OutcomeTally(result, events: 0).failureCounts where kind.isLimit {
             logger.warning("limit hit", metadata: [
                 "transformation.name": "\(transformation)", "transformation.version": "\(version)",
-                "call.outcome": "\(kind.name)", "events": "\(count)",
+                "call.outcome": "\(kind.name)", "events": .stringConvertible(count),
             ])
         }
     }

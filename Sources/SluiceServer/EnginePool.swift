@@ -17,6 +17,8 @@ public final class EnginePool: Sendable {
     public let workers: Int
     /// Requests that may wait for a worker; past that, 503 (the server's own threads never wait).
     public let queueCapacity: Int
+    /// Where the handlers count what they run.
+    public let metrics: ServiceMetrics?
 
     /// Where user code runs, chosen once: with worker processes every thread shares the pool
     /// (two threads per process let one parse and map while the other waits); in process, each
@@ -34,6 +36,7 @@ public final class EnginePool: Sendable {
                 libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])? = nil, breaker: CircuitBreaker? = nil,
                 fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
         workers = max(1, threads)
+        self.metrics = metrics
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
@@ -60,9 +63,24 @@ public final class EnginePool: Sendable {
         public let customTransform: CustomTransformHandler
         public let tooling: ToolingHandler
 
-        /// Runs one batch of a version under its own limits (applied to the service's).
+        /// Runs one batch of a version under its own limits (applied to the service's); a batch
+        /// with events is counted in the version's metrics (an empty one only compiles).
         public func run(_ version: TransformationVersion, items: [JSONText]) -> Execution {
-            customTransform.executor.run(Program(version), batch: Batch(items: items), limits: version.limits.applied(to: customTransform.limits))
+            let start = ContinuousClock.now
+            let execution = customTransform.executor.run(Program(version), batch: Batch(items: items),
+                                                         limits: version.limits.applied(to: customTransform.limits))
+            if !items.isEmpty, let metrics = customTransform.metrics {
+                metrics.batch(transformation: version.name, version: version.id, inputs: items.count, result: execution.results(for: Batch(items: items)),
+                              duration: ContinuousClock.now - start)
+            }
+            return execution
+        }
+
+        /// Why `version` does not compile, or nil when it does — or when it could not be tried
+        /// (no worker free, a lost worker: that says nothing about the code).
+        public func compileFailure(_ version: TransformationVersion) -> String? {
+            guard case .failed(let failure) = run(version, items: []), failure.kind == .compile else { return nil }
+            return failure.message
         }
     }
 

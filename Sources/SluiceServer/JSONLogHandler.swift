@@ -7,9 +7,11 @@ import SluiceCore
 
 /// swift-log lines as JSON objects, one per line on standard error, for log shippers:
 /// `{"time":"2026-11-21T18:31:12.345Z","level":"warning","label":"sluice","message":"limit hit",
-/// "transformation.name":"mask-pii","transformation.version":"sv…","call.outcome":"time_limit","events":"1"}`.
+/// "transformation.name":"mask-pii","transformation.version":"sv…","call.outcome":"time_limit","events":1}`.
 /// Metadata keys are stable (see docs/http.md); a metadata key never overrides `time`, `level`,
-/// `label` or `message`.
+/// `label` or `message`. Values keep their types: a `.stringConvertible` integer or floating-point
+/// number is a JSON number, a boolean a JSON boolean, `.array` and `.dictionary` JSON arrays and
+/// objects; everything else is a string.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -30,14 +32,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line: [UInt8] = Array(#"{"time":"#.utf8)
-        JSONString.append(Self.timestamp(), to: &line)
-        line += #","level":"#.utf8
-        JSONString.append(event.level.rawValue, to: &line)
-        line += #","label":"#.utf8
-        JSONString.append(label, to: &line)
-        line += #","message":"#.utf8
-        JSONString.append(event.message.description, to: &line)
+        var line = JSONLogLine.opening(level: event.level.rawValue, label: label, message: event.message.description)
         let reserved: Set<String> = ["time", "level", "label", "message"]
         var merged = metadata
         for (key, value) in event.metadata ?? [:] { merged[key] = value }
@@ -45,19 +40,42 @@ public struct JSONLogHandler: LogHandler {
             line.append(UInt8(ascii: ","))
             JSONString.append(key, to: &line)
             line.append(UInt8(ascii: ":"))
-            JSONString.append(merged[key]!.description, to: &line)
+            Self.append(merged[key]!, to: &line)
         }
         line += "}\n".utf8
         write(line)
     }
 
-    private static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(now.tv_nsec / 1_000_000))
+    /// A metadata value as JSON, typed (see the type's documentation).
+    static func append(_ value: Logger.MetadataValue, to line: inout [UInt8]) {
+        switch value {
+        case .string(let text):
+            JSONString.append(text, to: &line)
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let flag as Bool: line += (flag ? "true" : "false").utf8
+            case let number as any BinaryInteger: line += "\(number)".utf8
+            case let number as Double where number.isFinite: line += "\(number)".utf8
+            case let number as Float where number.isFinite: line += "\(number)".utf8
+            default: JSONString.append(convertible.description, to: &line)
+            }
+        case .array(let values):
+            line.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                append(element, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        case .dictionary(let members):
+            line.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                JSONString.append(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                append(members[key]!, to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
+        }
     }
+
 }

@@ -23,8 +23,8 @@ struct MemoryFenceMiddleware<Context: RequestContext>: RouterMiddleware {
         let endpoint = ResponseTimeMiddleware<Context>.endpoints.contains(request.uri.path) ? request.uri.path : "other"
         metrics.fenced(endpoint: endpoint)
         logger.warning("memory fence: request refused", metadata: [
-            "http.path": "\(request.uri.path)", "memory.resident_bytes": "\(fence.residentBytes)",
-            "memory.threshold_bytes": "\(fence.configuration.thresholdBytes)",
+            "http.path": "\(request.uri.path)", "memory.resident_bytes": .stringConvertible(fence.residentBytes),
+            "memory.threshold_bytes": .stringConvertible(fence.configuration.thresholdBytes),
         ])
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"

@@ -100,6 +100,7 @@ struct NativeRoutes: Sendable {
         }
         guard check.status == 200 else { return SluiceService.response(check) }
         let pool = self.pool
+        pool.metrics?.v1Run(transformation: version.name)
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"
         headers[HTTPField.Name("X-Sluice-Version")!] = version.id

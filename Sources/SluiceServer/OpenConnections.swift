@@ -46,7 +46,7 @@ public final class OpenConnections: @unchecked Sendable {
         if !admitted { metrics.connectionRejected() }
         if let rejectionsToLog {
             logger.warning("connection limit reached: new connections are refused", metadata: [
-                "connections.limit": "\(limit)", "connections.rejected": "\(rejectionsToLog)",
+                "connections.limit": .stringConvertible(limit), "connections.rejected": .stringConvertible(rejectionsToLog),
             ])
         }
         return admitted

@@ -1,39 +1,84 @@
 import Foundation
-import Metrics
 import Prometheus
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
-/// The service's metrics, recorded through swift-metrics into its own Prometheus registry (no
-/// global bootstrap, so several services — tests — can live in one process) and exposed at
-/// `GET /metrics`. Names and labels are stable; docs/http.md lists them.
+/// The service's metrics, recorded into its own Prometheus registry (no global bootstrap, so
+/// several services — tests — can live in one process) and exposed at `GET /metrics`, each
+/// family with a `# HELP` line (``help``). Names and labels are stable; docs/http.md lists them.
 public final class ServiceMetrics: CompileObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
-    private let openConnectionsGauge: Metrics.Gauge
+    private let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+        .seconds(5), .seconds(10),
+    ]
 
     public init() {
         registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
-            .seconds(5), .seconds(10),
-        ]
-        self.factory = factory
-        openConnectionsGauge = Metrics.Gauge(label: "sluice_http_connections_open", factory: factory)
-        openConnectionsGauge.record(0)
+        gauge("sluice_http_connections_open", [], 0)
+        gauge("sluice_reload_errors", [], 0)
+    }
+
+    /// The `# HELP` text of every family the service records.
+    static let help: [String: String] = [
+        "sluice_events_in_total": "Events a version was run on (/customTransform and /v1 runs), by transformation and version.",
+        "sluice_events_out_total": "Output events a version produced.",
+        "sluice_events_dropped_total": "Events a version dropped.",
+        "sluice_events_failed_total": "Events that failed, by failure kind (docs/outcomes.md).",
+        "sluice_limit_hits_total": "Events that hit the time or memory limit, by limit.",
+        "sluice_batch_duration_seconds": "Time to run one batch of a version.",
+        "sluice_v1_runs_total": "Streamed runs by name (POST /v1/transformations/{name}/run), by transformation.",
+        "transformer_user_transform_requests": "Event groups run, under rudder-transformer's name.",
+        "transformer_user_transform_input_events": "Events in, under rudder-transformer's name.",
+        "transformer_user_transform_output_events": "Events out, under rudder-transformer's name.",
+        "transformer_user_transform_errors": "Events that failed, under rudder-transformer's name and labels.",
+        "transformer_user_transform_function_latency": "Time to run a group, under rudder-transformer's name and labels.",
+        "sluice_unresolved_events_total": "Events whose group never ran (unknown version, compile error, outage, lost worker, refused), by kind and item status.",
+        "sluice_compile_duration_seconds": "Time to compile a version (in a worker process, or in process), by transformation and version.",
+        "sluice_compile_failures_total": "Versions that failed to compile, by transformation and version.",
+        "sluice_compiled_cache_lookups_total": "Compiled-code cache lookups, by result (hit, miss), from every worker.",
+        "sluice_compiled_cache_evictions_total": "Compiled versions evicted from a cache to make room, from every worker.",
+        "sluice_worker_events_total": "Worker process events (started, promoted, widened, failed_to_start, lost, tainted, recycled).",
+        "sluice_worker_start_seconds": "Time for a worker process to start, warm up, confine itself and say hello.",
+        "sluice_poison_events_total": "Events whose call forced their worker process to be ended, by version.",
+        "sluice_breaker_transitions_total": "Circuit breaker state changes, by the state entered.",
+        "sluice_fetch_total": "Fetches by user code, by outcome.",
+        "sluice_fetch_duration_seconds": "Time of a fetch by user code, by outcome.",
+        "transformer_fetch_call_duration": "Time of a fetch by user code, under rudder-transformer's name.",
+        "sluice_geolocation_total": "geolocation(ip) lookups, by outcome.",
+        "sluice_geolocation_duration_seconds": "Time of a geolocation(ip) lookup, by outcome.",
+        "transformer_geo_call_duration": "Time of a geolocation lookup, under rudder-transformer's name.",
+        "sluice_config_backend_lookups_total": "Version lookups at the rudder config backend, by outcome.",
+        "sluice_memory_fenced_requests_total": "Requests refused by the memory fence, by endpoint.",
+        "sluice_http_requests_total": "HTTP requests answered, by endpoint and status.",
+        "sluice_http_request_duration_seconds": "Time to answer an HTTP request, by endpoint.",
+        "sluice_http_connections_open": "HTTP connections open now.",
+        "sluice_http_connections_rejected_total": "Connections turned away past the connection cap.",
+        "sluice_http_connection_timeouts_total": "Connections closed by a timeout (header, body, idle).",
+        "sluice_registry_reloads_total": "Reloads of the transformations and libraries folders that changed something.",
+        "sluice_registry_versions_created_total": "New live versions from the folders.",
+        "sluice_reload_errors": "Folder transformations whose changed files do not compile or load now (their last good version is served).",
+        "sluice_reload_failures_total": "Changed folder transformations found not to compile or load, by transformation.",
+    ]
+
+    private func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? "")
     }
 
     private func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1) {
         guard amount > 0 else { return }
-        Counter(label: name, dimensions: labels, factory: factory).increment(by: amount)
+        registry.makeCounter(descriptor: descriptor(name), labels: labels).increment(by: Int64(amount))
     }
 
     private func time(_ name: String, _ labels: [(String, String)], _ duration: Duration) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        Timer(label: name, dimensions: labels, factory: factory).recordNanoseconds(nanoseconds)
+        registry.makeDurationHistogram(descriptor: descriptor(name), labels: labels, buckets: buckets).record(duration)
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)], _ value: Int) {
+        registry.makeGauge(descriptor: descriptor(name), labels: labels).set(to: Double(value))
     }
 
     /// One batch of a version: events in, and what became of them (``OutcomeTally``); failed
@@ -150,6 +195,15 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         time("transformer_geo_call_duration", [("isSuccess", outcome == "ok" ? "true" : "false")], duration)
     }
 
+    /// What a worker process's compiled-code cache did for one batch (the same series as in process).
+    func workerCompile(transformation: String, version: String, report: CompileReport) {
+        if let hit = report.cacheHit { cacheLookup(hit: hit) }
+        if let nanoseconds = report.compileNanoseconds {
+            compiled(transformation: transformation, version: version, duration: .nanoseconds(nanoseconds), failed: report.compileFailed)
+        }
+        cacheEvictions(report.evictions)
+    }
+
     public func cacheLookup(hit: Bool) {
         count("sluice_compiled_cache_lookups_total", [("result", hit ? "hit" : "miss")])
     }
@@ -183,7 +237,7 @@ public final class ServiceMetrics: CompileObserver, Sendable {
 
     /// HTTP connections open now (admitted under the cap).
     func openConnections(_ count: Int) {
-        openConnectionsGauge.record(count)
+        gauge("sluice_http_connections_open", [], count)
     }
 
     /// A connection turned away past the connection cap.
@@ -199,6 +253,21 @@ public final class ServiceMetrics: CompileObserver, Sendable {
     public func reload(updated: Int) {
         count("sluice_registry_reloads_total", [])
         count("sluice_registry_versions_created_total", [], by: updated)
+    }
+
+    /// A changed folder transformation that does not compile or load (its last good version stays live).
+    func reloadFailure(transformation: String) {
+        count("sluice_reload_failures_total", [("transformation", transformation)])
+    }
+
+    /// Folder transformations whose files do not compile or load now.
+    func reloadErrors(_ number: Int) {
+        gauge("sluice_reload_errors", [], number)
+    }
+
+    /// One streamed run by name under `/v1` (its batches count as the version's events too).
+    func v1Run(transformation: String) {
+        count("sluice_v1_runs_total", [("transformation", transformation)])
     }
 
     /// The Prometheus text exposition.

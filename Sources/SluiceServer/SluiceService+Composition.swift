@@ -30,13 +30,21 @@ extension SluiceService {
     }
 
     /// Watches the transformations and libraries folders every `interval`: new versions are
-    /// archived in the store and logged.
-    func watchFolders(every interval: Duration) {
+    /// compiled on `pool` before they go live (one that does not compile leaves the last good
+    /// version live and is a reload error in `/health`, the log and the metrics), archived in the
+    /// store and logged.
+    func watchFolders(every interval: Duration, pool: EnginePool) {
         let logger = configuration.logger
         let metrics = self.metrics
         let catalog = self.catalog
         let registry = self.registry
-        registry.startWatching(every: interval) { change in
+        // Compiled by a worker (the watcher is a plain thread, so it may wait); a check that
+        // could not run (no worker free) lets the version go live, where requests report it.
+        let check: Registry.VersionCheck = { version in
+            guard let answer = try? waitFor({ await pool.performValue { $0.compileFailure(version) } }), let error = answer else { return nil }
+            return error
+        }
+        registry.startWatching(every: interval, check: check) { change in
             metrics.reload(updated: change.updated.count)
             let updated = registry.live.filter { change.updated.contains($0.name) }
             if !updated.isEmpty {
@@ -50,7 +58,20 @@ extension SluiceService {
                 logger.info("new version", metadata: ["transformation.name": "\(name)", "transformation.version": "\(change.versionIDs[name] ?? "?")"])
             }
             for name in change.removed { logger.info("transformation removed", metadata: ["transformation.name": "\(name)"]) }
-            for problem in change.problems { logger.warning("skipped", metadata: ["error": "\(problem)"]) }
+            // A folder that does not load is a reload error, logged once below.
+            for problem in change.problems where !change.newErrors.contains(where: { problem.hasSuffix($0.error) }) {
+                logger.warning("skipped", metadata: ["error": "\(problem)"])
+            }
+            for error in change.newErrors {
+                metrics.reloadFailure(transformation: error.transformation)
+                var metadata: Logger.Metadata = ["transformation.name": "\(error.transformation)", "file": "\(error.file)", "error": "\(error.error)"]
+                if let serving = error.serving { metadata["transformation.version"] = "\(serving)" }
+                let message: Logger.Message = error.serving == nil
+                    ? "transformation does not load or compile" : "changed transformation does not load or compile; its last good version stays live"
+                logger.warning(message, metadata: metadata)
+            }
+            for name in change.clearedErrors { logger.notice("transformation reloads again", metadata: ["transformation.name": "\(name)"]) }
+            metrics.reloadErrors(registry.reloadErrors.count)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
 
@@ -8,15 +9,17 @@ import SluiceSandbox
 extension SluiceService {
     /// `/health`: the service, its version, where user code runs, its open connections and their
     /// limit and, with worker processes, how many are ready and which confinement mechanisms are
-    /// active. 503 while no worker is ready.
-    static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker, fence: MemoryFence? = nil) -> Response {
+    /// active, and the folder's transformations whose changed files do not compile or load
+    /// (`reloadErrors`; their last good version is served). 503 while no worker is ready.
+    static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker, fence: MemoryFence? = nil,
+                       reloadErrors: [Registry.ReloadError] = []) -> Response {
         var body = Array(#"{"service":"#.utf8)
         let statuses = breaker.statuses
         let memory = fence.map { fence in
             #""memory":{"residentBytes":\#(fence.residentBytes),"fenceBytes":\#(fence.configuration.thresholdBytes),"fencing":\#(fence.isFencing)},"#
         } ?? ""
         let connectionFigures = memory + #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
-            + String(decoding: Self.breakerJSON(statuses), as: UTF8.self) + "}"
+            + String(decoding: Self.breakerJSON(statuses), as: UTF8.self) + "}," + String(decoding: Self.reloadErrorsJSON(reloadErrors), as: UTF8.self)
         guard let processes else {
             body += #""UP","version":"\#(Self.version)","isolation":"in-process",\#(connectionFigures)}"#.utf8
             return Self.json(200, body)
@@ -33,6 +36,17 @@ extension SluiceService {
         }
         body += "}}".utf8
         return Self.json(status.ready > 0 ? 200 : 503, body)
+    }
+
+    /// `"reloadErrors":[{"transformation","file","error","since","serving"}]` (`serving`: the
+    /// version still live, null when there was none to keep).
+    static func reloadErrorsJSON(_ errors: [Registry.ReloadError]) -> [UInt8] {
+        let list: [[String: Any]] = errors.map { error in
+            ["transformation": error.transformation, "file": error.file, "error": error.error,
+             "since": CircuitBreaker.timestamp(error.since.timeIntervalSince1970), "serving": error.serving ?? NSNull()]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return Array(#""reloadErrors":"#.utf8) + Array(data)
     }
 
     /// The breakers that are not healthy, as a JSON array (`/health`, `/v1/breakers`).

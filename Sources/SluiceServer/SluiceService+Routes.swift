@@ -16,7 +16,7 @@ extension SluiceService {
         let logger = configuration.logger
         let metrics = self.metrics
         let pool = enginePool()
-        if let interval = configuration.reloadInterval { watchFolders(every: interval) }
+        if let interval = configuration.reloadInterval { watchFolders(every: interval, pool: pool) }
         let maximumBodyBytes = configuration.maximumBodyBytes
         let router = Router()
         router.add(middleware: ResponseTimeMiddleware(metrics: metrics, instanceID: Self.instanceID))
@@ -31,7 +31,10 @@ extension SluiceService {
         let processes = self.processes
         let connections = self.connections
         let breaker = self.breaker
-        router.get("health") { _, _ -> Response in Self.health(processes, connections: connections, breaker: breaker, fence: fence) }
+        let registry = self.registry
+        router.get("health") { _, _ -> Response in
+            Self.health(processes, connections: connections, breaker: breaker, fence: fence, reloadErrors: registry.reloadErrors)
+        }
         // rudder-server reads these from a transformer (rudder-transformer answers them as text).
         router.get("features") { _, _ -> Response in
             var headers = HTTPFields()

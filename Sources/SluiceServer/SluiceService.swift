@@ -37,8 +37,11 @@ public struct SluiceService {
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot, languages: Engines.languages)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
         configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout, languages: Engines.languages) }
-        catalog = Catalog(store: try await openStore(configuration.storePath), folder: registry)
-        try await catalog.archive(registry.live)
+        let store = try await openStore(configuration.storePath, logger: configuration.logger)
+        if !(store is SQLiteStore) { configuration.logger.info("API store connected", metadata: ["store.location": "\(store.location)"]) }
+        catalog = Catalog(store: store, folder: registry)
+        // Not a reason to create the store: a service that never publishes or sees a change leaves no file.
+        try await catalog.archive(registry.live, createStore: false)
         let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)
         let metrics = self.metrics
         let logger = configuration.logger
@@ -117,38 +120,40 @@ public struct SluiceService {
     /// Starts the worker processes on a thread of their own (starting blocks until each says hello).
     static func startProcesses(_ configuration: WorkerPool.Configuration, logger: Logger, metrics: ServiceMetrics) async throws -> WorkerPool {
         let observer: @Sendable (WorkerPool.Event) -> Void = { event in
-            func name(_ slot: Int) -> Logger.MetadataValue { slot < 0 ? "spare" : "\(slot)" }
+            func name(_ slot: Int) -> Logger.MetadataValue { slot < 0 ? "spare" : .stringConvertible(slot) }
             switch event {
             case .started(let slot, let pid, let duration):
                 metrics.workerEvent("started", startDuration: duration)
-                logger.info("worker started", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)",
-                                                          "duration_ms": "\(Int(duration.millisecondsValue.rounded()))"])
+                logger.info("worker started", metadata: ["worker.slot": name(slot), "worker.pid": .stringConvertible(pid),
+                                                          "duration_ms": .stringConvertible(Int(duration.millisecondsValue.rounded()))])
             case .promoted(let slot, let pid):
                 metrics.workerEvent("promoted")
-                logger.info("spare worker took a lost worker's place", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)"])
+                logger.info("spare worker took a lost worker's place", metadata: ["worker.slot": name(slot), "worker.pid": .stringConvertible(pid)])
             case .widened(let slot, let pid, let languages):
                 metrics.workerEvent("widened")
                 logger.info("worker replaced by one that starts more languages", metadata: [
-                    "worker.slot": name(slot), "worker.pid": "\(pid)", "worker.languages": "\(languages.map(\.rawValue).joined(separator: ","))",
+                    "worker.slot": name(slot), "worker.pid": .stringConvertible(pid), "worker.languages": "\(languages.map(\.rawValue).joined(separator: ","))",
                 ])
             case .failedToStart(let slot, let reason):
                 metrics.workerEvent("failed_to_start")
                 logger.error("worker failed to start", metadata: ["worker.slot": name(slot), "error": "\(reason)"])
             case .lost(let slot, let pid, let reason):
                 metrics.workerEvent("lost")
-                logger.error("worker lost", metadata: ["worker.slot": name(slot), "worker.pid": "\(pid)", "error": "\(reason)"])
+                logger.error("worker lost", metadata: ["worker.slot": name(slot), "worker.pid": .stringConvertible(pid), "error": "\(reason)"])
             case .tainted(let slot, let pid, let reason):
                 metrics.workerEvent("tainted")
-                logger.warning("worker replaced", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)", "error": "\(reason)"])
+                logger.warning("worker replaced", metadata: ["worker.slot": .stringConvertible(slot), "worker.pid": .stringConvertible(pid), "error": "\(reason)"])
             case .poisoned(let programID, let inputIndex, let reason):
                 metrics.poisonEvent(version: programID)
                 logger.warning("poison event isolated", metadata: [
-                    "transformation.version": "\(programID)", "event.index": "\(inputIndex)", "error": "\(reason)",
+                    "transformation.version": "\(programID)", "event.index": .stringConvertible(inputIndex), "error": "\(reason)",
                 ])
             case .recycled(let slot, let pid, let residentBytes):
                 metrics.workerEvent("recycled")
-                logger.info("worker recycled", metadata: ["worker.slot": "\(slot)", "worker.pid": "\(pid)",
-                                                           "resident_mb": "\(residentBytes >> 20)"])
+                logger.info("worker recycled", metadata: ["worker.slot": .stringConvertible(slot), "worker.pid": .stringConvertible(pid),
+                                                           "resident_mb": .stringConvertible(residentBytes >> 20)])
+            case .compiled(let programID, let transformation, let report):
+                metrics.workerCompile(transformation: transformation, version: programID, report: report)
             }
         }
         let pool = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerPool, any Error>) in
@@ -160,10 +165,17 @@ public struct SluiceService {
                 }
             }
         }
-        for mechanism in pool.status.mechanisms {
-            logger.log(level: mechanism.active ? .info : .warning, "worker confinement",
-                       metadata: ["mechanism": "\(mechanism.name)", "active": "\(mechanism.active)", "detail": "\(mechanism.detail)"])
+        // Each mechanism's detail at debug (an inactive one is a warning), and one summary.
+        let mechanisms = pool.status.mechanisms
+        for mechanism in mechanisms {
+            logger.log(level: mechanism.active ? .debug : .warning, "worker confinement",
+                       metadata: ["mechanism": "\(mechanism.name)", "active": .stringConvertible(mechanism.active), "detail": "\(mechanism.detail)"])
         }
+        logger.info("worker processes confined", metadata: [
+            "workers": .stringConvertible(configuration.count),
+            "confinement.active": .array(mechanisms.filter(\.active).map { "\($0.name)" }),
+            "confinement.inactive": .array(mechanisms.filter { !$0.active }.map { "\($0.name)" }),
+        ])
         return pool
     }
 

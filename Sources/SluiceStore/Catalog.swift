@@ -30,6 +30,9 @@ public final class Catalog: @unchecked Sendable {
     private let lock = NSLock()
     private var versionCache: [String: TransformationVersion] = [:]
     private var liveCache: [String: (id: String?, read: ContinuousClock.Instant)] = [:]
+    /// Folder versions archived while the store did not exist yet (``VersionStore/isCreated``),
+    /// written with the first thing published.
+    private var pendingArchive: [TransformationVersion] = []
     private let liveTTL: Duration
 
     public init(store: any VersionStore, folder: Registry, liveTTL: Duration = .seconds(1)) {
@@ -47,6 +50,7 @@ public final class Catalog: @unchecked Sendable {
         guard let parsed = Language(name: language) else { throw .invalid("unknown language \"\(language)\" (use javascript, python or pythonfaas)") }
         if folder.version(name) != nil { throw .conflict("\(name) is managed in the transformations folder") }
         let item = StoredItem(kind: .transformation, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
+        try await writePendingArchive()
         guard try await storeCall({ try await store.create(item) }) else { throw .conflict("transformation \(name) already exists") }
         return item
     }
@@ -106,16 +110,40 @@ public final class Catalog: @unchecked Sendable {
 
     /// Keeps folder versions in the store too, so a data plane still naming an old content id
     /// after an edit and a restart gets the code it was configured with. Idempotent.
-    public func archive(_ versions: [TransformationVersion]) async throws(Failure) {
+    /// With `createStore` false (the folder's versions at start-up), a store that does not exist
+    /// yet is not created for this: the versions wait in memory and are written with the first
+    /// thing published, or the first folder change (a replaced version is history worth keeping).
+    public func archive(_ versions: [TransformationVersion], createStore: Bool = true) async throws(Failure) {
+        guard createStore || store.isCreated else {
+            lock.withLock {
+                for version in versions {
+                    versionCache[version.id] = version
+                    if !pendingArchive.contains(where: { $0.id == version.id }) { pendingArchive.append(version) }
+                }
+            }
+            return
+        }
+        try await writePendingArchive()
         for version in versions {
             _ = try await storeCall { try await store.addVersion(.transformation, name: version.name, id: version.id, document: Self.encode(version)) }
             lock.withLock { versionCache[version.id] = version }
         }
     }
 
-    /// The archived versions of a folder transformation (oldest first).
+    /// The archived versions of a folder transformation (oldest first). Versions waiting for the
+    /// store to exist are not listed: until a change, the folder has only its live version.
     public func archivedVersions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
         try await storeCall { try await store.versions(.transformation, name: name) }
+    }
+
+    /// Writes the folder versions archived before the store existed (see ``archive(_:)``).
+    private func writePendingArchive() async throws(Failure) {
+        let pending = lock.withLock { pendingArchive }
+        guard !pending.isEmpty else { return }
+        for version in pending {
+            _ = try await storeCall { try await store.addVersion(.transformation, name: version.name, id: version.id, document: Self.encode(version)) }
+        }
+        lock.withLock { pendingArchive.removeAll { waiting in pending.contains { $0.id == waiting.id } } }
     }
 
     /// A stored transformation version by content id.
@@ -160,6 +188,7 @@ public final class Catalog: @unchecked Sendable {
             throw .conflict("library \(name) is managed in the libraries folder")
         }
         let item = StoredItem(kind: .library, name: name, language: parsed.rawValue, description: description, createdAt: storeTimestamp())
+        try await writePendingArchive()
         guard try await storeCall({ try await store.create(item) }) else { throw .conflict("library \(name) already exists") }
         return item
     }

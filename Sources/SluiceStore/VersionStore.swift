@@ -21,6 +21,13 @@ public protocol VersionStore: Sendable {
     func setLive(_ kind: ItemKind, name: String, id: String) async throws
     /// A short description for logs: `sqlite:PATH` or `postgres://host/db`.
     var location: String { get }
+    /// Whether the store exists yet: a store created on its first write (SQLite) is not until
+    /// something is published, and the catalog keeps folder versions in memory until then.
+    var isCreated: Bool { get }
+}
+
+extension VersionStore {
+    public var isCreated: Bool { true }
 }
 
 public enum ItemKind: String, Sendable, Codable {

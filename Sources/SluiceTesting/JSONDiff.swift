@@ -4,7 +4,7 @@ import SluiceCore
 /// A structural difference between two JSON values, at a path such as `$[3].output.total`.
 public struct JSONDifference: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
-        /// Both have the path, with different values (JSON text of each).
+        /// Both have the path, with different values (compact JSON text of each).
         case changed(expected: String, actual: String)
         /// The expectation has it; the result does not.
         case missing(expected: String)
@@ -14,19 +14,106 @@ public struct JSONDifference: Sendable, Hashable, CustomStringConvertible {
 
     public var path: String
     public var kind: Kind
+    /// The input event the differing result line belongs to, when it is known.
+    public var event: EventReference?
 
-    public init(path: String, kind: Kind) {
+    public init(path: String, kind: Kind, event: EventReference? = nil) {
         self.path = path
         self.kind = kind
+        self.event = event
     }
 
-    /// `$.total: 10 → 12`, `$[3]: missing`, `+ $.extra`.
+    /// `$.total: 10 → 12`, `$[3]: missing`, `+ $.extra` (values shortened to 120 characters).
     public var description: String {
         switch kind {
-        case .changed(let expected, let actual): "\(path): \(expected) → \(actual)"
+        case .changed(let expected, let actual): "\(path): \(JSONDiff.shortened(expected)) → \(JSONDiff.shortened(actual))"
         case .missing: "\(path): missing"
-        case .added(let actual): "+ \(path) = \(actual)"
+        case .added(let actual): "+ \(path) = \(JSONDiff.shortened(actual))"
         }
+    }
+
+    /// `{"path", "expected", "actual"}` with the values themselves (not text); a side that does
+    /// not have the path is left out. With the event: `"event": {"line", "messageId"}`.
+    public var jsonObject: [String: Any] {
+        var object: [String: Any] = ["path": path]
+        func value(_ text: String) -> Any {
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
+        }
+        switch kind {
+        case .changed(let expected, let actual):
+            object["expected"] = value(expected)
+            object["actual"] = value(actual)
+        case .missing(let expected): object["expected"] = value(expected)
+        case .added(let actual): object["actual"] = value(actual)
+        }
+        if let event { object["event"] = event.jsonObject }
+        return object
+    }
+}
+
+/// Which input event a result belongs to: the line of the input file it starts on and its
+/// `messageId` (either may be unknown).
+public struct EventReference: Sendable, Hashable, CustomStringConvertible {
+    /// The line of the input (or recording) file the event starts on.
+    public var line: Int?
+    public var messageId: String?
+    /// The file, for events of several files (recordings).
+    public var file: String?
+
+    public init(line: Int?, messageId: String?, file: String? = nil) {
+        self.line = line
+        self.messageId = messageId
+        self.file = file
+    }
+
+    /// `input line 3, messageId m-3`; `t-0001.ndjson:3, messageId m-3` with a file.
+    public var description: String {
+        var parts: [String] = []
+        if let line { parts.append(file.map { "\($0):\(line)" } ?? "input line \(line)") }
+        if let messageId { parts.append("messageId \(messageId)") }
+        return parts.isEmpty ? "an event" : parts.joined(separator: ", ")
+    }
+
+    public var jsonObject: [String: Any] {
+        var object: [String: Any] = [:]
+        if let line { object["line"] = line }
+        if let messageId { object["messageId"] = messageId }
+        if let file { object["file"] = file }
+        return object
+    }
+
+    /// The `messageId` of an input item's metadata (the rules of ``ItemMetadata``), nil when it has none.
+    public static func messageId(ofInput item: JSONText) -> String? {
+        let metadata = ItemMetadata.text(of: item)
+        return (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any])?["messageId"] as? String
+    }
+
+    /// The `messageId` a result line carries: its metadata's, or a log line's own.
+    static func messageId(ofResult line: Any) -> String? {
+        guard let object = line as? [String: Any] else { return nil }
+        return (object["metadata"] as? [String: Any])?["messageId"] as? String ?? object["messageId"] as? String
+    }
+
+    /// `differences` between lists of result lines, each with the event of the line it is in:
+    /// the line's `messageId` (the actual line's, else the expected one's) found among `inputs`.
+    public static func annotate(_ differences: [JSONDifference], expected: [Any], actual: [Any],
+                                inputs: [(line: Int, messageId: String?)]) -> [JSONDifference] {
+        var lineOf: [String: Int] = [:]
+        for input in inputs.reversed() { if let id = input.messageId { lineOf[id] = input.line } }
+        return differences.map { difference in
+            guard let index = resultIndex(difference.path) else { return difference }
+            let line: Any? = index < actual.count ? actual[index] : index < expected.count ? expected[index] : nil
+            guard let line, let id = messageId(ofResult: line) else { return difference }
+            var annotated = difference
+            annotated.event = EventReference(line: lineOf[id], messageId: id)
+            return annotated
+        }
+    }
+
+    /// `3` for `$[3].output.total`.
+    static func resultIndex(_ path: String) -> Int? {
+        guard path.hasPrefix("$["), let close = path.firstIndex(of: "]") else { return nil }
+        return Int(path[path.index(path.startIndex, offsetBy: 2)..<close])
     }
 }
 
@@ -91,21 +178,23 @@ public enum JSONDiff {
         String(cString: number.objCType) == "c"
     }
 
-    /// Compact JSON text of a value, shortened to 120 characters.
+    /// Compact JSON text of a value.
     public static func text(_ value: Any) -> String {
-        let full: String
         if let string = value as? String {
-            full = String(decoding: (try? JSONSerialization.data(withJSONObject: [string], options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
+            return String(decoding: (try? JSONSerialization.data(withJSONObject: [string], options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
                 .dropFirst().dropLast().description
         } else if value is NSNull {
-            full = "null"
+            return "null"
         } else if let number = value as? NSNumber {
-            full = isBoolean(number) ? (number.boolValue ? "true" : "false") : number.description
+            return isBoolean(number) ? (number.boolValue ? "true" : "false") : number.description
         } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) {
-            full = String(decoding: data, as: UTF8.self)
-        } else {
-            full = "\(value)"
+            return String(decoding: data, as: UTF8.self)
         }
-        return full.count > 120 ? String(full.prefix(117)) + "…" : full
+        return "\(value)"
+    }
+
+    /// `text` shortened to 120 characters, for a line of a report.
+    static func shortened(_ text: String) -> String {
+        text.count > 120 ? String(text.prefix(117)) + "…" : text
     }
 }

@@ -1,15 +1,18 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
 
 /// What a replay found, per input event.
-public struct ReplaySummary: Sendable, Codable {
-    public struct Example: Sendable, Codable {
+public struct ReplaySummary: Sendable {
+    public struct Example: Sendable {
         /// `<file>:<line>` of the recorded event.
         public var location: String
+        /// The recorded event: its recording file and line, and its `messageId`.
+        public var event: EventReference
         public var kind: String
-        public var differences: [String]
+        public var differences: [JSONDifference]
     }
 
     public var events = 0
@@ -18,6 +21,8 @@ public struct ReplaySummary: Sendable, Codable {
     public var unchanged = 0
     public var changed = 0
     public var newlyDropped = 0
+    /// Events that were dropped and now give output.
+    public var newlyProduced = 0
     public var newlyFailing = 0
     public var newlyPassing = 0
     /// Recording lines that are not recordings (reported, not replayed).
@@ -29,7 +34,7 @@ public struct ReplaySummary: Sendable, Codable {
     public var seconds = 0.0
 
     /// True when any event's results differ.
-    public var differs: Bool { changed + newlyDropped + newlyFailing + newlyPassing > 0 }
+    public var differs: Bool { changed + newlyDropped + newlyProduced + newlyFailing + newlyPassing > 0 }
 }
 
 /// Replays recordings through a candidate transformation and compares, per event, with the
@@ -69,11 +74,29 @@ public final class Replayer {
         self.options = options
     }
 
+    /// The recording files `paths` name: a file as it is, a folder as every `.ndjson` file in it
+    /// (by name, so a recording's rotated files stay in order). A folder without any is an error.
+    public static func recordingFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw LoadError("\(path): no such file or folder") }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") }.sorted()
+            guard !names.isEmpty else { throw LoadError("\(path): no recordings (.ndjson files from sluice record or serve --record) in this folder") }
+            files += names.map { (path.hasSuffix("/") ? path : path + "/") + $0 }
+        }
+        return files
+    }
+
     /// A batch read from the recordings, ready for the engine.
     private struct Prepared {
         var inputs: [JSONText] = []
         var recorded: [[[UInt8]]] = []
-        var locations: [String] = []
+        var locations: [(file: String, line: Int)] = []
         var unreadable = 0
         var bytes = 0
     }
@@ -119,7 +142,7 @@ public final class Replayer {
                 }
                 prepared.inputs.append(parts.input)
                 prepared.recorded.append(parts.results)
-                prepared.locations.append("\(current!.name):\(item.line)")
+                prepared.locations.append((current!.name, item.line))
             }
             return prepared.inputs.isEmpty && prepared.unreadable == 0 ? nil : prepared
         }
@@ -140,7 +163,7 @@ public final class Replayer {
                 let fresh = group(results.candidate, count: count)
                 let reference = results.baseline.map { group($0, count: count) } ?? prepared.recorded
                 for index in 0..<count {
-                    compare(reference[index], fresh[index], location: prepared.locations[index], into: &summary)
+                    compare(reference[index], fresh[index], input: prepared.inputs[index], location: prepared.locations[index], into: &summary)
                 }
                 progress(bytesDone, summary.events)
             })
@@ -160,7 +183,8 @@ public final class Replayer {
         return grouped
     }
 
-    private func compare(_ expected: [[UInt8]], _ actual: [[UInt8]], location: String, into summary: inout ReplaySummary) {
+    private func compare(_ expected: [[UInt8]], _ actual: [[UInt8]], input: JSONText, location: (file: String, line: Int),
+                         into summary: inout ReplaySummary) {
         summary.events += 1
         if expected == actual {
             summary.unchanged += 1
@@ -188,6 +212,9 @@ public final class Replayer {
         } else if before.contains("output") && !after.contains("output") && after.contains("dropped") {
             kind = "newly dropped"
             summary.newlyDropped += 1
+        } else if !before.contains("output") && before.contains("dropped") && after.contains("output") {
+            kind = "newly produced"
+            summary.newlyProduced += 1
         } else {
             kind = "changed"
             summary.changed += 1
@@ -196,7 +223,9 @@ public final class Replayer {
             summary.paths[Self.generalise(difference.path), default: 0] += 1
         }
         if summary.examples.count < options.examples {
-            summary.examples.append(.init(location: location, kind: kind, differences: differences.prefix(20).map(\.description)))
+            let event = EventReference(line: location.line, messageId: EventReference.messageId(ofInput: input), file: location.file)
+            summary.examples.append(.init(location: "\(location.file):\(location.line)", event: event, kind: kind,
+                                          differences: differences.prefix(20).map { JSONDifference(path: $0.path, kind: $0.kind, event: event) }))
         }
     }
 

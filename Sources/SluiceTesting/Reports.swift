@@ -18,8 +18,12 @@ public enum Reports {
                 ? " (updated)" : " (updated: \(Wording.counted(report.differences.count, "difference")))"
         }
         if let message = report.message { lines.append("    " + message) }
+        // Differences under the event they are in (`input line 3, messageId m-3:`), in order.
+        var currentEvent: EventReference?
         for difference in report.differences.prefix(50) {
-            let line = "    " + difference.description
+            if let event = difference.event, event != currentEvent { lines.append("    \(event):") }
+            currentEvent = difference.event
+            let line = (difference.event == nil ? "    " : "      ") + difference.description
             if !colour {
                 lines.append(line)
                 continue
@@ -71,7 +75,9 @@ public enum Reports {
             let className = escape(parts.first ?? report.id), name = escape(parts.count > 1 ? parts[1] : report.id)
             var element = #"    <testcase classname="\#(className)" name="\#(name)" time="\#(format(report.seconds))""#
             if report.isFailure {
-                let detail = ([report.message].compactMap { $0 } + report.differences.map(\.description)).joined(separator: "\n")
+                let detail = ([report.message].compactMap { $0 } + report.differences.map { difference in
+                    difference.event.map { "\($0): \(difference.description)" } ?? difference.description
+                }).joined(separator: "\n")
                 let summary = report.status == .failed ? Wording.counted(report.differences.count, "difference") : report.status.rawValue
                 element += ">\n      <failure message=\"\(escape(summary))\">\(escape(detail))</failure>\n    </testcase>"
             } else {
@@ -83,13 +89,14 @@ public enum Reports {
         return xml
     }
 
-    /// A JSON document: counts and every case with its status, differences, message and outcomes
-    /// (``OutcomeTally`` by outcome name), and the outcomes of all cases.
+    /// A JSON document: counts and every case with its status, differences (``JSONDifference/jsonObject``:
+    /// `{path, expected, actual, event}`), message and outcomes (``OutcomeTally`` by outcome
+    /// name), and the outcomes of all cases.
     public static func json(_ reports: [CaseReport]) throws -> Data {
         let failed = reports.filter(\.isFailure).count
         let cases: [[String: Any]] = reports.map { report in
             var entry: [String: Any] = ["id": report.id, "status": report.status.rawValue, "seconds": report.seconds,
-                                        "differences": report.differences.map(\.description)]
+                                        "differences": report.differences.map(\.jsonObject)]
             if let message = report.message { entry["message"] = message }
             if let outcomes = report.outcomes { entry["outcomes"] = object(outcomes) }
             return entry

@@ -85,7 +85,8 @@ public final class SnapshotRunner {
             }
             let expectedBytes = Array(try Data(contentsOf: URL(fileURLWithPath: snapshot.expectedPath)))
             let expectedValues = try parseLines(expectedBytes, file: snapshot.expectedPath)
-            let differences = JSONDiff.differences(expected: expectedValues, actual: actualValues, ignore: settings.ignore ?? [])
+            let differences = EventReference.annotate(JSONDiff.differences(expected: expectedValues, actual: actualValues, ignore: settings.ignore ?? []),
+                                                      expected: expectedValues, actual: actualValues, inputs: Self.inputEvents(snapshot.inputPath))
             if differences.isEmpty { return CaseReport(id: snapshot.id, status: .passed) }
             if update {
                 try Data(actual).write(to: URL(fileURLWithPath: snapshot.expectedPath))
@@ -97,6 +98,18 @@ public final class SnapshotRunner {
         } catch {
             return CaseReport(id: snapshot.id, status: .error, message: "\(error)")
         }
+    }
+
+    /// Each input item's line and `messageId`, to name the event a difference is in.
+    static func inputEvents(_ path: String) -> [(line: Int, messageId: String?)] {
+        guard let reader = try? InputReader(path: path) else { return [] }
+        var events: [(line: Int, messageId: String?)] = []
+        while let records = try? reader.next(upTo: 256), !records.isEmpty {
+            for record in records {
+                if case .item(let item) = record { events.append((item.line, EventReference.messageId(ofInput: item.json))) }
+            }
+        }
+        return events
     }
 
     /// How many differences are a `"kind"` a result line has and its expected line lacks.

@@ -9,11 +9,11 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay recordings through a transformation and report what changed.",
         discussion: """
-        Compares each recorded event's results with the candidate's (or, with --against, with a second transformation run side by side): unchanged, changed, newly dropped, newly failing, newly passing; the paths that changed most; the first differences in full. Clocks are fixed and randomness seeded as in sluice test. Exit status 1 when anything differs.
+        Compares each recorded event's results with the candidate's (or, with --against, with a second transformation run side by side): unchanged, changed, newly dropped, newly produced (was dropped, now output), newly failing, newly passing; the paths that changed most; the first differences in full, each named by its recording file and line and its messageId. A folder argument replays every recording (.ndjson) in it. Clocks are fixed and randomness seeded as in sluice test. Exit status 1 when anything differs.
         """
     )
 
-    @Argument(help: "Recording files (from sluice record).")
+    @Argument(help: "Recording files (from sluice record or serve --record), or folders of them.")
     var recordings: [String]
 
     @Option(name: .long, help: "The candidate transformation (file or folder).")
@@ -31,7 +31,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "How many differing events to show in full.")
     var show: Int = 5
 
-    @Flag(name: .long, help: "Print the report as JSON.")
+    @Flag(name: .long, help: "Print the report as JSON (differences as {path, expected, actual} objects).")
     var json = false
 
     @OptionGroup var isolation: IsolationOptions
@@ -51,13 +51,15 @@ struct ReplayCommand: ParsableCommand {
         options.jobs = handle.jobs
         let replayer = Replayer(executor: handle.executor, candidate: candidate.program,
                                 against: baseline.map { ($0.program, $0.limits) }, options: options)
-        let totalBytes = recordings.reduce(0) { total, path in
+        let files: [String]
+        do { files = try Replayer.recordingFiles(recordings) } catch { throw CLIError("\(error)") }
+        let totalBytes = files.reduce(0) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         }
         let terminal = isatty(2) != 0 && !json
         let started = Date()
         var lastDraw = Date.distantPast
-        let summary = try replayer.replay(files: recordings) { bytes, events in
+        let summary = try replayer.replay(files: files) { bytes, events in
             guard terminal, Date().timeIntervalSince(lastDraw) > 0.25 else { return }
             lastDraw = Date()
             let elapsed = max(Date().timeIntervalSince(started), 0.001)
@@ -69,43 +71,14 @@ struct ReplayCommand: ParsableCommand {
         }
         if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            print(String(decoding: try ReplayReport.json(summary), as: UTF8.self))
         } else {
-            print(Self.text(summary))
+            print(ReplayReport.text(summary))
         }
         if summary.events == 0 || summary.unreadable > 0 {
             FileHandle.standardError.write(Data("sluice replay: \(summary.events == 0 ? "no events replayed" : "\(Wording.counted(summary.unreadable, "line")) \(summary.unreadable == 1 ? "is not a recording" : "are not recordings")"): is this a file from sluice record?\n".utf8))
             throw ExitCode(1)
         }
         if summary.differs { throw ExitCode(1) }
-    }
-
-    static func text(_ summary: ReplaySummary) -> String {
-        var lines = [
-            "replayed \(Wording.counted(summary.events, "event")) in \(String(format: "%.2f", summary.seconds)) s (\(Int(Double(summary.events) / max(summary.seconds, 0.000_001))) events/s)",
-            "  candidate      \(summary.outcomes.summary)",
-            "  unchanged      \(summary.unchanged)",
-            "  changed        \(summary.changed)",
-            "  newly dropped  \(summary.newlyDropped)",
-            "  newly failing  \(summary.newlyFailing)",
-            "  newly passing  \(summary.newlyPassing)",
-        ]
-        if summary.unreadable > 0 { lines.append("  unreadable lines \(summary.unreadable)") }
-        if !summary.paths.isEmpty {
-            lines.append("paths that changed most:")
-            let top = summary.paths.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10)
-            let widest = top.map(\.value).max() ?? 1
-            for (path, count) in top {
-                let bar = String(repeating: "▇", count: max(1, count * 20 / widest))
-                lines.append("  \(String(count).padding(toLength: 8, withPad: " ", startingAt: 0)) \(bar) \(path)")
-            }
-        }
-        for example in summary.examples {
-            lines.append("\(example.location) (\(example.kind)):")
-            lines += example.differences.map { "    " + $0 }
-        }
-        return lines.joined(separator: "\n")
     }
 }

@@ -242,6 +242,7 @@ struct ServeCommand: AsyncParsableCommand {
             let recycle = try integer(workerRecycleMegabytes, "SLUICE_WORKER_RECYCLE_MB", "the worker recycle threshold") ?? 1024
             guard recycle >= 1 else { throw ValidationError("the worker recycle threshold must be at least 1 MB") }
             pool.recycleResidentBytes = recycle << 20
+            if format == "json" { pool.arguments += ["--log-format", "json"] }
             if let list = workerLanguages ?? environment["SLUICE_WORKER_LANGUAGES"] {
                 guard let languages = WorkerCommand.parse(list) else { throw ValidationError("--worker-languages must name javascript and/or python (got \(list))") }
                 pool.languages = languages
@@ -253,30 +254,52 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--isolation must be processes or in-process, not \(isolationName)")
         }
 
+        // Start-up lines: plain text, or with --log-format json log lines like every other.
+        let json = format == "json"
+        let startup = logger
+        @Sendable func announce(_ text: String, _ message: Logger.Message, _ metadata: Logger.Metadata = [:], level: Logger.Level = .info) {
+            if json { startup.log(level: level, message, metadata: metadata) } else { FileHandle.standardError.write(Data("sluice serve: \(text)\n".utf8)) }
+        }
+        func fail(_ message: String) -> any Error {
+            guard json else { return CLIError(message) }
+            startup.critical("\(message)")
+            return ExitCode(1)
+        }
+        // A port in use is reported before any worker process starts.
+        if let problem = await ListenCheck.problem(host: configuration.host, port: configuration.port) { throw fail(problem) }
         let service: SluiceService
         do {
             service = try await SluiceService(configuration: configuration)
         } catch {
-            throw CLIError("cannot start: \(error)")
+            throw fail("cannot start: \(error)")
         }
-        for problem in service.registry.problems { FileHandle.standardError.write(Data("sluice serve: skipped \(problem)\n".utf8)) }
+        for problem in service.registry.problems { announce("skipped \(problem)", "skipped", ["error": "\(problem)"], level: .warning) }
         let live = service.registry.live
-        FileHandle.standardError.write(Data("sluice serve: \(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(isolationName == "processes" ? "worker processes" : "in-process workers"), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB, at most \(configuration.maximumConnections) connections\n".utf8))
+        let workerKind = isolationName == "processes" ? "worker processes" : "in-process workers"
+        announce("\(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(workerKind), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB, at most \(configuration.maximumConnections) connections",
+                 "serving", ["transformations": .stringConvertible(live.count), "transformations.folder": "\(configuration.transformationsRoot)",
+                             "workers": .stringConvertible(configuration.workers), "isolation": "\(isolationName)",
+                             "limits.time_ms": .stringConvertible(configuration.limits.timeMilliseconds),
+                             "limits.memory_mb": .stringConvertible(configuration.limits.memoryMegabytes),
+                             "connections.limit": .stringConvertible(configuration.maximumConnections)])
         if let url = configuration.configBackendURL {
-            FileHandle.standardError.write(Data("sluice serve: unknown version ids are fetched from the config backend \(url)\n".utf8))
+            announce("unknown version ids are fetched from the config backend \(url)", "config backend", ["config_backend.url": "\(url)"])
         }
-        for version in live { FileHandle.standardError.write(Data("sluice serve:   \(version.name) \(version.id)\n".utf8)) }
+        for version in live {
+            announce("  \(version.name) \(version.id)", "transformation", ["transformation.name": "\(version.name)", "transformation.version": "\(version.id)"])
+        }
         let host = configuration.host
         let app = service.application { port in
-            FileHandle.standardError.write(Data("sluice serve: listening on \(host):\(port)\n".utf8))
+            announce("listening on \(host):\(port)", "listening", ["address": "\(host)", "port": .stringConvertible(port)])
         }
         if let recording = configuration.recording {
-            FileHandle.standardError.write(Data("sluice serve: recording \(Int(recording.sampleRate * 100))% of /customTransform events to \(recording.directory)\n".utf8))
+            announce("recording \(Int(recording.sampleRate * 100))% of /customTransform events to \(recording.directory)", "recording",
+                     ["record.directory": "\(recording.directory)", "record.sample": .stringConvertible(recording.sampleRate)])
         }
         defer {
             if let recorder = service.recorder {
                 recorder.close()
-                for problem in recorder.errors { FileHandle.standardError.write(Data("sluice serve: \(problem)\n".utf8)) }
+                for problem in recorder.errors { announce(problem, "recording problem", ["error": "\(problem)"], level: .error) }
             }
         }
         defer { service.processes?.shutdown() }

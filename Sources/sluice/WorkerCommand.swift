@@ -20,7 +20,11 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "The languages whose engines to start, comma-separated (default: every registered language); the server asks for the ones its programs need.")
     var languages: String?
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json: how the lines it writes to standard error look.")
+    var logFormat = "text"
+
     func validate() throws {
+        if !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
         if let languages, Self.parse(languages) == nil { throw ValidationError("--languages: unknown language in \(languages)") }
     }
 
@@ -28,7 +32,8 @@ struct WorkerCommand: ParsableCommand {
         var limits = CacheLimits()
         limits.count = cacheCount
         limits.bytes = cacheMegabytes << 20
-        throw ExitCode(WorkerMain.run(cacheLimits: limits, languages: languages.flatMap(Self.parse) ?? Set(Language.allCases)))
+        throw ExitCode(WorkerMain.run(cacheLimits: limits, languages: languages.flatMap(Self.parse) ?? Set(Language.allCases),
+                                        jsonLogs: logFormat == "json"))
     }
 
     /// `javascript,python` (or any of ``Language``'s names) as languages; nil when a name is not

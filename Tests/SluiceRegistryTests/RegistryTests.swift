@@ -179,3 +179,72 @@ func write(_ files: [String: String], under root: String) throws { try Temporary
         #expect(registry.version("a")?.id != old)
     }
 }
+
+/// Hot reload keeps the last good version live: a changed file that fails the check (the
+/// service's: it compiles), or a folder that stops loading, is a reload error until it is fixed.
+@Suite struct ReloadErrorTests {
+    /// A stand-in for compiling: code containing `BROKEN` does not compile, naming its file.
+    static let check: Registry.VersionCheck = { version in
+        version.source.code.contains("BROKEN") ? "SyntaxError: Unexpected identifier 'BROKEN' at \(version.source.fileName):1:1" : nil
+    }
+
+    @Test func aChangeThatDoesNotCompileKeepsTheLastGoodVersionUntilItIsFixed() throws {
+        let root = try folder(["t/a/transform.js": "export function transformEvent(e) { e.v = 1; return e; }", "lib/.keep": ""])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
+        registry.checkNewVersions(with: Self.check)
+        let good = try #require(registry.version("a"))
+
+        try write(["t/a/transform.js": "export function transformEvent(e) { BROKEN }"], under: root)
+        let broken = registry.reload()
+        #expect(broken.updated.isEmpty, "nothing new went live")
+        #expect(registry.version("a")?.id == good.id)
+        let error = try #require(registry.reloadErrors.first)
+        #expect(registry.reloadErrors.count == 1)
+        #expect(error.transformation == "a" && error.file == root + "/t/a/transform.js" && error.serving == good.id)
+        #expect(error.error.contains("BROKEN") && error.error.contains("transform.js:1:1"))
+        #expect(broken.newErrors == [error])
+
+        // Another reload (another file changed) keeps the error and when it began.
+        try write(["t/b/transform.js": "export function transformEvent(e) { return e; }"], under: root)
+        let again = registry.reload()
+        #expect(again.newErrors.isEmpty && registry.reloadErrors == [error] && registry.version("a")?.id == good.id)
+
+        try write(["t/a/transform.js": "export function transformEvent(e) { e.v = 2; return e; }"], under: root)
+        let fixed = registry.reload()
+        #expect(fixed.updated == ["a"] && fixed.clearedErrors == ["a"])
+        #expect(registry.reloadErrors.isEmpty)
+        #expect(registry.version("a")?.source.code.contains("e.v = 2") == true)
+    }
+
+    @Test func aFolderThatStopsLoadingKeepsServingItsLastVersion() throws {
+        let root = try folder(["t/a/transform.js": "export function transformEvent(e) { return e; }", "lib/.keep": ""])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
+        registry.checkNewVersions(with: Self.check)
+        let good = try #require(registry.version("a"))
+        try write(["t/a/transformation.json": #"{"language": "cobol"}"#], under: root)
+        let change = registry.reload()
+        #expect(change.removed.isEmpty && registry.version("a")?.id == good.id)
+        let error = try #require(registry.reloadErrors.first)
+        #expect(error.file == root + "/t/a/transformation.json" && error.error.contains("unknown language") && error.serving == good.id)
+        try FileManager.default.removeItem(atPath: root + "/t/a/transformation.json")
+        #expect(registry.reload().clearedErrors == ["a"] && registry.reloadErrors.isEmpty)
+    }
+
+    @Test func aVersionThatFailsWithNothingToKeepIsServedAndListed() throws {
+        let root = try folder(["t/a/transform.js": "export function transformEvent(e) { BROKEN }", "lib/.keep": ""])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: languages)
+        registry.checkNewVersions(with: Self.check)
+        let change = registry.checkLive()
+        #expect(change.newErrors.map(\.transformation) == ["a"] && change.newErrors.first?.serving == nil)
+        #expect(registry.version("a") != nil, "with nothing better, requests get its compile error")
+        // Still broken after an unrelated reload; cleared once fixed.
+        try write(["t/b/transform.js": "export function transformEvent(e) { return e; }"], under: root)
+        registry.reload()
+        #expect(registry.reloadErrors.map(\.transformation) == ["a"])
+        try write(["t/a/transform.js": "export function transformEvent(e) { return e; }"], under: root)
+        #expect(registry.reload().clearedErrors == ["a"])
+    }
+}

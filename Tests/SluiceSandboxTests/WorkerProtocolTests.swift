@@ -181,3 +181,16 @@ extension Array where Element == UInt8 {
         return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 }
+
+/// A worker reports what its compiled-code cache did in each reply, so the server can count it.
+@Suite struct CompileReportTests {
+    @Test func theReportTravelsWithEveryReplyKind() throws {
+        let report = CompileReport(cacheHit: false, compileNanoseconds: 1_234_567, compileFailed: true, evictions: 3)
+        let failed = try RunReply.decode(RunReply.compileFailed("SyntaxError").encoded(residentBytes: 1, compile: report))
+        #expect(failed.compile == report)
+        let ran = try RunReply.decode(RunReply.ran(BatchResult(results: [], logs: [])).encoded(residentBytes: 1, compile: CompileReport(cacheHit: true)))
+        #expect(ran.compile == CompileReport(cacheHit: true) && !ran.compile.isEmpty)
+        let none = try RunReply.decode(RunReply.needsCode.encoded(residentBytes: 0))
+        #expect(none.compile.isEmpty)
+    }
+}

@@ -34,6 +34,25 @@ import Testing
     @Test func anUnwritableLocationIsAClearError() {
         #expect(throws: StoreError.self) { try SQLiteStore(path: "/proc/sluice/registry.sqlite") }
     }
+
+    /// Nothing is created until something is written: reads answer as an empty store does.
+    @Test func theFileIsCreatedByTheFirstWrite() async throws {
+        let root = try TemporaryFolder.create([:])
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/.sluice/registry.sqlite"
+        let store = try SQLiteStore(path: path)
+        #expect(!store.isCreated)
+        #expect(try await store.items(.transformation).isEmpty)
+        #expect(try await store.item(.transformation, "a") == nil)
+        #expect(try await store.versions(.transformation, name: "a").isEmpty)
+        #expect(try await store.document(.transformation, id: "sv1") == nil)
+        #expect(!FileManager.default.fileExists(atPath: root + "/.sluice"), "reads create nothing")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty, "the probe file is gone")
+        #expect(try await store.create(StoredItem(kind: .transformation, name: "a", language: "javascript", description: nil, createdAt: "t")))
+        #expect(store.isCreated && FileManager.default.fileExists(atPath: path))
+        #expect(try SQLiteStore(path: path).isCreated, "an existing file is opened at once")
+    }
 }
 
 @Suite struct CatalogTests {
@@ -41,6 +60,29 @@ import Testing
         let root = try TemporaryFolder.create(files.merging(["t/.keep": ""]) { $1 })
         let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
         return (Catalog(store: try SQLiteStore(path: root + "/store.sqlite"), folder: registry, liveTTL: .zero), root)
+    }
+
+    /// The folder's versions at start-up wait in memory until something is published (or the
+    /// folder changes): starting a service creates no store.
+    @Test func folderVersionsAtStartUpDoNotCreateTheStore() async throws {
+        let root = try TemporaryFolder.create(["t/a/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
+        let store = try SQLiteStore(path: root + "/.sluice/registry.sqlite")
+        let catalog = Catalog(store: store, folder: registry, liveTTL: .zero)
+        let version = try #require(registry.version("a"))
+        try await catalog.archive(registry.live, createStore: false)
+        #expect(!store.isCreated)
+        #expect(try await catalog.archivedVersions(of: "a").isEmpty)
+        #expect(try await catalog.version(id: version.id)?.id == version.id)
+        _ = try await catalog.createTransformation(name: "api", language: "javascript", description: nil)
+        #expect(store.isCreated)
+        #expect(try await store.versions(.transformation, name: "a").map(\.id) == [version.id], "written with the first publish")
+        #expect(try await catalog.archivedVersions(of: "a").map(\.id) == [version.id])
+        // A folder change while serving is history worth keeping: it creates the store.
+        let other = try SQLiteStore(path: root + "/other/registry.sqlite")
+        try await Catalog(store: other, folder: registry, liveTTL: .zero).archive(registry.live)
+        #expect(other.isCreated)
     }
 
     @Test func sameCodeSameVersionNewCodeNewVersionAndPublishRollsBack() async throws {

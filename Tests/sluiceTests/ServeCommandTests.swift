@@ -34,16 +34,44 @@ import Testing
                    let port = Int(line.split(separator: ":").last ?? "") {
                     self.port = port
                 }
+                // With --log-format json: {"message":"listening","port":N,…}.
+                if let line = text.split(separator: "\n").first(where: { $0.contains(#""message":"listening""#) }),
+                   let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let port = object["port"] as? Int {
+                    self.port = port
+                }
             }
             guard port > 0 else {
                 process.terminate()
                 throw CLIFailure("the server did not start: \(text)")
             }
+            logLock.withLock { logText = text }
+        }
+
+        private let logLock = ThreadLock()
+        private var logText = ""
+        private var capturing = false
+        /// What the server has written to standard error so far: the start-up lines, and from the
+        /// first call on, what follows (read in the background; tests that read ``errors``
+        /// themselves never call this).
+        var log: String {
+            let start = logLock.withLock { () -> Bool in
+                defer { capturing = true }
+                return !capturing
+            }
+            if start {
+                errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                    let data = handle.availableData
+                    guard let self, !data.isEmpty else { return }
+                    self.logLock.withLock { self.logText += String(decoding: data, as: UTF8.self) }
+                }
+            }
+            return logLock.withLock { logText }
         }
 
         func stop() -> Int32 {
             process.terminate()
             process.waitUntilExit()
+            errors.fileHandleForReading.readabilityHandler = nil
             return process.terminationStatus
         }
 
@@ -53,6 +81,7 @@ import Testing
                 process.terminate()
                 process.waitUntilExit()
             }
+            errors.fileHandleForReading.readabilityHandler = nil
         }
 
         func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: HTTPURLResponse) {
