@@ -207,6 +207,8 @@ public struct RunRequest: Sendable {
                 writer.string(library.fileName)
                 writer.string(library.code)
             }
+            writer.int(program.libraryPlaces.count)
+            for place in program.libraryPlaces { writer.string(place) }
         }
         writer.int(limits.timeMilliseconds)
         writer.int(limits.memoryMegabytes)
@@ -249,7 +251,11 @@ public struct RunRequest: Sendable {
                 libraries.append(LibrarySource(importName: try reader.string(), language: try language(try reader.string()),
                                                fileName: try reader.string(), code: try reader.string()))
             }
-            program = Program(id: programID, source: source, libraries: libraries, ephemeral: ephemeral)
+            var places: [String] = []
+            for _ in 0..<(try reader.count(minimumSize: 8)) { places.append(try reader.string()) }
+            var decoded = Program(id: programID, source: source, libraries: libraries, ephemeral: ephemeral)
+            decoded.libraryPlaces = places
+            program = decoded
         } else {
             program = nil
         }
