@@ -8,7 +8,7 @@ public struct StreamOptions: Sendable {
     /// Default 200, the batch size rudder-server sends.
     public var batchSize: Int = 200
     public var limits: Limits = .defaults
-    public var credentials: [String: String] = [:]
+    public var credentials: [String: CredentialValue] = [:]
     /// Write `{"log": …, "messageId": …}` lines before each event's results.
     public var includeLogs = false
     /// Batches run at once (engines or worker processes in parallel); results are still written

@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Input file, or - for standard input.")
     var input: String = "-"
 
-    @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key).")
+    @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key) (values keep their JSON types).")
     var credentials: String?
 
     @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000, or the manifest's).")
@@ -59,7 +59,13 @@ struct RunCommand: ParsableCommand {
         options.includeLogs = logs
         options.jobs = handle.jobs
         options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
-        if let credentials { options.credentials = try Self.loadCredentials(credentials) }
+        if let credentials {
+            do {
+                options.credentials = try CredentialsFile.load(path: credentials)
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
 
         let reader: InputReader
         do {
@@ -77,24 +83,6 @@ struct RunCommand: ParsableCommand {
             line += String(format: " in %.3f s", seconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-    }
-
-    static func loadCredentials(_ path: String) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("cannot read credentials file \(path)")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIError("\(path): credentials must be a JSON object of key → value")
-        }
-        var result: [String: String] = [:]
-        for (key, value) in object {
-            switch value {
-            case let string as String: result[key] = string
-            case let number as NSNumber: result[key] = number.stringValue
-            default: throw CLIError("\(path): the value of credential \"\(key)\" must be a string")
-            }
-        }
-        return result
     }
 }
 
