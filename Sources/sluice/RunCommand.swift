@@ -3,6 +3,8 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
+import SluiceTesting
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +27,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key) (values keep their JSON types).")
     var credentials: String?
 
+    @Option(name: .customLong("fetch-mocks"), help: ArgumentHelp("Answer fetch, fetchV2 and geolocation from this JSON object of URL → {\"status\", \"headers\", \"body\"} (a snapshot case's \"fetch\" format); other URLs fail.", valueName: "file"))
+    var fetchMocks: String?
+
+    @Flag(name: .customLong("allow-net"), help: "Let fetch and fetchV2 make real requests, through the service's egress guard (SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY apply).")
+    var allowNet = false
+
     @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000, or the manifest's).")
     var timeLimit: Int?
 
@@ -46,26 +54,27 @@ struct RunCommand: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let timeLimit, timeLimit < 1 { throw ValidationError("--time-limit-ms must be at least 1") }
         if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit-mb must be at least 1") }
+        if fetchMocks != nil && allowNet { throw ValidationError("--fetch-mocks and --allow-net exclude each other: mocks answer every fetch") }
     }
 
     func run() throws {
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
-        let handle = try isolation.makeExecutor(for: [loaded.program])
+        var options = StreamOptions()
+        do {
+            if let credentials { options.credentials = try CredentialsFile.load(path: credentials) }
+            if let fetchMocks { options.fetchMocks = try FetchMockFile.load(path: fetchMocks) }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        options.fetch = try allowNet ? Self.networkFetch() : nil
+        let handle = try isolation.makeExecutor(for: [loaded.program], fetch: options.fetch)
         defer { handle.shutdown() }
         try loaded.check(on: handle.executor)
 
-        var options = StreamOptions()
         options.batchSize = batchSize
         options.includeLogs = logs
         options.jobs = handle.jobs
         options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
-        if let credentials {
-            do {
-                options.credentials = try CredentialsFile.load(path: credentials)
-            } catch {
-                throw CLIError("\(error)")
-            }
-        }
 
         let reader: InputReader
         do {
@@ -82,6 +91,19 @@ struct RunCommand: ParsableCommand {
             var line = "sluice run: " + summary.outcomes.summary
             line += String(format: " in %.3f s", seconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        if !summary.unmockedRequests.isEmpty {
+            let requests = Array(Set(summary.unmockedRequests)).sorted().joined(separator: ", ")
+            FileHandle.standardError.write(Data("sluice run: no mock in \(fetchMocks ?? "--fetch-mocks") for \(requests) (those fetches failed)\n".utf8))
+        }
+    }
+
+    /// Real requests through the egress guard, under the service's policy variables.
+    static func networkFetch() throws -> FetchHandler {
+        do {
+            return Fetcher(policy: try EgressPolicy.fromEnvironment(ProcessInfo.processInfo.environment)).userCodeHandler
+        } catch {
+            throw CLIError("\(error)")
         }
     }
 }
