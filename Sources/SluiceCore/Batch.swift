@@ -24,12 +24,12 @@ public struct Batch: Sendable {
     /// envelope or a bare message. An object is an envelope when it has a `message` object and
     /// no keys besides `message`, `metadata`, `destination`, `libraries` and `credentials`.
     public var items: [JSONText]
-    /// Values for `getCredential(key)`: the request's (in `/customTransform`, the group's first
-    /// event that carries any).
-    public var credentials: [String: String]
+    /// Values for `getCredential(key)`, with their JSON types: the request's (in
+    /// `/customTransform`, the group's first event that carries any).
+    public var credentials: [String: CredentialValue]
     /// Credentials of single events, by index into ``items``: while an event's call runs,
     /// `getCredential` reads its own credentials when it carries them, else ``credentials``.
-    public var eventCredentials: [Int: [String: String]] = [:]
+    public var eventCredentials: [Int: [String: CredentialValue]] = [:]
     /// When set (test and replay runs), clocks and random numbers are fixed for the batch.
     public var determinism: Determinism?
     /// When set (test runs), `fetch` and `fetchV2` answer from these mocks and nothing else: a
@@ -61,11 +61,16 @@ public struct Batch: Sendable {
     /// ``BatchResult/eventNanoseconds``. In-process only: worker replies do not carry it.
     public var measuresEventTimes = false
 
-    public init(items: [JSONText], credentials: [String: String] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
+    public init(items: [JSONText], credentials: [String: CredentialValue] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items
         self.credentials = credentials
         self.determinism = determinism
         self.fetchMocks = fetchMocks
+    }
+
+    /// A batch whose credentials are all strings.
+    public init(items: [JSONText], credentials: [String: String], determinism: Determinism? = nil, fetchMocks: String? = nil) {
+        self.init(items: items, credentials: credentials.mapValues { CredentialValue($0) }, determinism: determinism, fetchMocks: fetchMocks)
     }
 
     /// The credentials for the engines' drivers, or "" when there are none: a JSON object of the
@@ -73,17 +78,12 @@ public struct Batch: Sendable {
     /// mapping each such event's index to its object (a key no credential can clash with).
     public var credentialsJSON: String {
         guard !credentials.isEmpty || !eventCredentials.isEmpty else { return "" }
-        var members = credentials.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
+        var members = credentials.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + $0.value.json }
         if !eventCredentials.isEmpty {
             members.append(#""\u0000":{"# + eventCredentials.sorted { $0.key < $1.key }
-                .map { "\"\($0.key)\":" + Self.object($0.value) }.joined(separator: ",") + "}")
+                .map { "\"\($0.key)\":" + CredentialValue.object($0.value) }.joined(separator: ",") + "}")
         }
         return "{" + members.joined(separator: ",") + "}"
-    }
-
-    private static func object(_ map: [String: String]) -> String {
-        "{" + map.sorted { $0.key < $1.key }.map { JSONString.encode($0.key) + ":" + JSONString.encode($0.value) }
-            .joined(separator: ",") + "}"
     }
 
     /// The metadata text results of item `i` carry, per item (empty when ``attachesMetadata``
@@ -95,7 +95,7 @@ public struct Batch: Sendable {
 
     /// Every credential value of the batch (the request's and the events'), for redaction.
     public var credentialValues: [String] {
-        Array(credentials.values) + eventCredentials.values.flatMap(\.values)
+        (Array(credentials.values) + eventCredentials.values.flatMap(\.values)).map(\.text)
     }
 }
 

@@ -60,6 +60,13 @@ public struct FetchFailure: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// Why a fetch fails where nothing performs requests: `sluice run` without `--fetch-mocks`
+    /// or `--allow-net` (`sluice test` answers from each case's mocks; the service always
+    /// performs fetches).
+    public static let unavailableOffline = FetchFailure(
+        kind: "unavailable",
+        message: "fetch is not available in this run: give sluice run --fetch-mocks FILE (answers from mocked responses, as a test case's \"fetch\") or --allow-net (real requests through the egress guard)")
 }
 
 /// Performs fetches for user code: given the request and the nanoseconds the call has left,
@@ -95,7 +102,7 @@ public final class FetchBridge: @unchecked Sendable {
                              remainingNanoseconds: remainingNanoseconds)
         }
         guard let handler else {
-            return Self.failure(kind: "unavailable", "fetch is not available in this run (sluice run and sluice test have no network; give the test case fetch mocks)")
+            return Self.failure(kind: FetchFailure.unavailableOffline.kind, FetchFailure.unavailableOffline.userMessage)
         }
         let count = (calls[invocation] ?? 0) + 1
         calls[invocation] = count

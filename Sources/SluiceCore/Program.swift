@@ -8,6 +8,9 @@ public struct Program: Sendable {
     public var libraries: [LibrarySource]
     /// Compiled for one request only (tooling endpoints) and not kept in the worker's cache.
     public var ephemeral: Bool
+    /// Where ``libraries`` were looked up (``LibraryProvider/searchedPlaces``), for the message of
+    /// an import that found nothing; not part of the content id.
+    public var libraryPlaces: [String] = []
 
     public init(id: String, source: TransformationSource, libraries: [LibrarySource], ephemeral: Bool = false) {
         self.id = id

@@ -58,6 +58,22 @@ public struct LibrarySource: Sendable, Hashable {
 public protocol LibraryProvider: Sendable {
     /// The library imported as `importName` in `language`, or nil when there is none.
     func library(importName: String, language: Language) throws -> LibrarySource?
+
+    /// Where this provider looks, as a user can find it (a folder's absolute path), for the
+    /// message of an import that found nothing. Default: nowhere to name.
+    var searchedPlaces: [String] { get }
+}
+
+extension LibraryProvider {
+    public var searchedPlaces: [String] { [] }
+
+    /// ` (imported by transform.py; libraries searched: /work/p/libraries)`: the end of both
+    /// engines' message for an import no library answers.
+    public func missingLibraryContext(importedBy fileName: String) -> String {
+        let places = searchedPlaces
+        return places.isEmpty ? " (imported by \(fileName))"
+            : " (imported by \(fileName); libraries searched: \(places.joined(separator: ", ")))"
+    }
 }
 
 /// A provider with no libraries.
@@ -69,10 +85,13 @@ public struct NoLibraries: LibraryProvider {
 /// A provider over a fixed set of libraries (tests, API-published code).
 public struct InMemoryLibraries: LibraryProvider {
     public var libraries: [String: LibrarySource]
-    public init(_ libraries: [LibrarySource]) {
+    public let searchedPlaces: [String]
+    /// `searchedPlaces`: where the libraries were found (a pinned version's folder).
+    public init(_ libraries: [LibrarySource], searchedPlaces: [String] = []) {
         var byName: [String: LibrarySource] = [:]
         for library in libraries { byName["\(library.language.rawValue):\(library.importName)"] = library }
         self.libraries = byName
+        self.searchedPlaces = searchedPlaces
     }
     public func library(importName: String, language: Language) throws -> LibrarySource? {
         libraries["\(language.rawValue):\(importName)"]

@@ -99,7 +99,8 @@ struct ModuleLinker {
                     throw CompileError("import from \(specifier) failed. \(error)")
                 }
                 guard let library else {
-                    throw CompileError("import from \(specifier) failed. Module not found.")
+                    throw CompileError("import from \(specifier) failed. Module not found."
+                        + libraries.missingLibraryContext(importedBy: fileName))
                 }
                 let index = try add(
                     code: library.code, fileName: library.fileName, importName: specifier, importChain: chain

@@ -169,7 +169,7 @@ final class PythonInterpreter {
             case "refused":
                 throw CompileError("ImportError: import of '\(item.name)' is not allowed in transformations (\(fileName))")
             default:
-                throw CompileError("ModuleNotFoundError: No module named '\(item.name)' (imported by \(fileName))")
+                throw CompileError("ModuleNotFoundError: No module named '\(item.name)'" + libraries.missingLibraryContext(importedBy: fileName))
             }
         }
     }

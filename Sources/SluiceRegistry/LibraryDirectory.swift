@@ -21,6 +21,11 @@ public struct LibraryDirectory: LibraryProvider {
         self.languages = languages
     }
 
+    /// The folder, as an absolute path.
+    public var searchedPlaces: [String] {
+        [URL(fileURLWithPath: root).standardizedFileURL.path]
+    }
+
     public func library(importName: String, language: Language) throws -> LibrarySource? {
         guard Self.isValidImportName(importName), let support = languages[language] else { return nil }
         for relative in support.libraryFileNames(importName: importName) {

@@ -53,12 +53,15 @@ public struct RudderProject: Sendable {
         for file in try yamlFiles(below: path) {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains("rudder/v1") else { continue }
             for document in try documents(in: text, file: file) {
-                guard document["version"] as? String == "rudder/v1", let kind = document["kind"] as? String else { continue }
+                guard document["version"] as? String == "rudder/v1", let kind = document["kind"] as? String,
+                      let specKeys = specKeys[kind] else { continue }
+                try checkKeys(document, documentKeys, in: "", file: file)
+                try checkKeys(document["metadata"], metadataKeys, in: "metadata", file: file)
+                try checkKeys(document["spec"], specKeys, in: "spec", file: file)
                 let spec = document["spec"] as? [String: Any] ?? [:]
                 switch kind {
                 case "transformation": project.transformations.append(try transformation(spec, file: file))
-                case "transformation-library": project.libraries.append(try library(spec, file: file))
-                default: continue
+                default: project.libraries.append(try library(spec, file: file))
                 }
             }
         }
@@ -74,6 +77,26 @@ public struct RudderProject: Sendable {
     }
 
     // MARK: - Parsing
+
+    /// The keys rudder-cli accepts (its `specs` package, which decodes strictly): a resource
+    /// file's own, its `metadata`'s, and each kind's `spec`'s.
+    static let documentKeys = ["version", "kind", "metadata", "spec"]
+    static let metadataKeys = ["name", "import"]
+    static let specKeys = [
+        "transformation": ["id", "name", "description", "language", "code", "file", "tests"],
+        "transformation-library": ["id", "name", "description", "language", "code", "file", "import_name"],
+    ]
+    static let testKeys = ["name", "input", "output"]
+
+    /// Throws for the first key of `value` (when it is a mapping) that is not in `valid`, naming
+    /// it with its place (`spec.langauge`), the file and the closest valid key.
+    static func checkKeys(_ value: Any?, _ valid: [String], in place: String, file: String) throws {
+        guard let mapping = value as? [String: Any] else { return }
+        for key in mapping.keys.sorted() where !valid.contains(key) {
+            let name = place.isEmpty ? key : "\(place).\(key)"
+            throw LoadError("\(file): unknown key \"\(name)\" \(SettingsFile.suggestion(for: key, among: valid))")
+        }
+    }
 
     private static func documents(in text: String, file: String) throws -> [[String: Any]] {
         do {
@@ -94,6 +117,7 @@ public struct RudderProject: Sendable {
             guard let test = entry as? [String: Any], let suiteName = test["name"] as? String, !suiteName.isEmpty else {
                 throw LoadError("\(file): spec.tests[\(index)] needs a non-empty name")
             }
+            try checkKeys(test, testKeys, in: "spec.tests[\(index)]", file: file)
             suites.append(TestSuite(
                 name: suiteName,
                 inputDirectory: resolve(test["input"] as? String ?? "./input", in: directory),

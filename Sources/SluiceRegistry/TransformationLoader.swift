@@ -22,6 +22,9 @@ public struct LimitsOverride: Sendable, Codable, Hashable {
         self.memoryMegabytes = memoryMegabytes
     }
 
+    /// The keys of a `"limits"` object in a settings file.
+    public static let schema = SettingsSchema.object(["timeMilliseconds": .any, "memoryMegabytes": .any])
+
     /// `base` with the fields this override sets replaced.
     public func applied(to base: Limits) -> Limits {
         Limits(
@@ -53,6 +56,12 @@ public struct TransformationManifest: Codable, Sendable, Hashable {
     public var tests: String?
 
     public static let fileName = "transformation.json"
+
+    /// The keys the manifest may have: any other is an error naming the closest of these.
+    public static let schema = SettingsSchema.object([
+        "name": .any, "language": .any, "codeVersion": .any, "entry": .any, "description": .any,
+        "limits": LimitsOverride.schema, "tests": .any,
+    ])
 
     /// The snapshot-case folder of the transformation folder `directory`: the manifest's `tests`
     /// when it names a folder inside, else `tests`.
@@ -109,12 +118,10 @@ public enum TransformationLoader {
         var manifest = TransformationManifest()
         let manifestPath = folder + "/" + TransformationManifest.fileName
         if FileSystem.kind(of: manifestPath) == .file {
-            let bytes = try FileSystem.readBytes(manifestPath)
-            do {
-                manifest = try JSONDecoder().decode(TransformationManifest.self, from: Data(bytes))
-            } catch {
-                throw LoadError("\(manifestPath): invalid manifest: \(describe(error))")
-            }
+            let file = try SettingsFile(path: manifestPath)
+            guard file.isObject else { throw LoadError("\(manifestPath): the manifest must be a JSON object") }
+            try file.check(TransformationManifest.schema)
+            manifest = try file.decode(TransformationManifest.self)
         }
         let entry: String
         if let declared = manifest.entry {
@@ -187,16 +194,5 @@ public enum TransformationLoader {
     static func baseName(_ path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.keyNotFound(_, let context), DecodingError.dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        default:
-            return "\(error)"
-        }
     }
 }

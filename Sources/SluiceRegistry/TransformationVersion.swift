@@ -19,6 +19,9 @@ public struct TransformationVersion: Sendable, Hashable {
     public let description: String?
     /// Where it came from: a folder, a YAML file, or `store`.
     public let origin: String
+    /// Where its libraries were looked up (``LibraryProvider/searchedPlaces``), for the message of
+    /// an import that found nothing; not part of the id.
+    public var libraryPlaces: [String] = []
 
     public init(source: TransformationSource, libraries: [LibrarySource], limits: LimitsOverride = LimitsOverride(),
                 description: String? = nil, origin: String) {
@@ -38,9 +41,11 @@ public struct TransformationVersion: Sendable, Hashable {
     /// those its engine would look up, as `languages` knows them (``LanguageTable/linkedLibraries(of:from:)``).
     public static func linking(_ source: TransformationSource, from libraries: any LibraryProvider, languages: LanguageTable,
                                limits: LimitsOverride = LimitsOverride(), description: String? = nil, origin: String) throws -> TransformationVersion {
-        TransformationVersion(
+        var version = TransformationVersion(
             source: source, libraries: try languages.linkedLibraries(of: source, from: libraries),
             limits: limits, description: description, origin: origin)
+        version.libraryPlaces = libraries.searchedPlaces
+        return version
     }
 
     static func contentID(source: TransformationSource, libraries: [LibrarySource], limits: LimitsOverride) -> String {
@@ -61,6 +66,8 @@ public struct TransformationVersion: Sendable, Hashable {
 public struct ChainedLibraries: LibraryProvider {
     public let providers: [any LibraryProvider]
     public init(_ providers: [any LibraryProvider]) { self.providers = providers }
+
+    public var searchedPlaces: [String] { providers.flatMap(\.searchedPlaces) }
 
     public func library(importName: String, language: Language) throws -> LibrarySource? {
         for provider in providers {

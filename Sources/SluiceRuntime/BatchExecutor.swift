@@ -54,5 +54,6 @@ extension Program {
     /// The program of a version: its code and pinned libraries under its content id.
     public init(_ version: TransformationVersion, ephemeral: Bool = false) {
         self.init(id: version.id, source: version.source, libraries: version.libraries, ephemeral: ephemeral)
+        libraryPlaces = version.libraryPlaces
     }
 }

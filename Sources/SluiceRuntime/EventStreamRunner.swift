@@ -8,7 +8,7 @@ public struct StreamOptions: Sendable {
     /// Default 200, the batch size rudder-server sends.
     public var batchSize: Int = 200
     public var limits: Limits = .defaults
-    public var credentials: [String: String] = [:]
+    public var credentials: [String: CredentialValue] = [:]
     /// Write `{"log": …, "messageId": …}` lines before each event's results.
     public var includeLogs = false
     /// Batches run at once (engines or worker processes in parallel); results are still written
@@ -18,8 +18,12 @@ public struct StreamOptions: Sendable {
     /// Fixed clocks and seeded randomness (test and replay runs); the clock and the random
     /// sequence restart with every batch, so results do not depend on which engine ran a batch.
     public var determinism: Determinism?
-    /// `fetch` mocks (test runs), see ``Batch/fetchMocks``.
+    /// `fetch` mocks (test runs, `sluice run --fetch-mocks`), see ``Batch/fetchMocks``.
     public var fetchMocks: String?
+    /// Performs real fetches of code running in this process when there are no mocks (`sluice
+    /// run --allow-net`); worker processes use their pool's. Nil: fetches fail, see
+    /// ``FetchFailure/unavailableOffline``.
+    public var fetch: FetchHandler?
 
     public init() {}
 }
@@ -96,10 +100,11 @@ public struct EventStreamRunner {
                 return prepared
             },
             work: { [options, execute] prepared in
-                prepared.items.isEmpty
-                    ? BatchResult(results: [], logs: [])
-                    : execute(Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
-                                    fetchMocks: options.fetchMocks))
+                guard !prepared.items.isEmpty else { return BatchResult(results: [], logs: []) }
+                var batch = Batch(items: prepared.items, credentials: options.credentials, determinism: options.determinism,
+                                  fetchMocks: options.fetchMocks)
+                batch.fetch = options.fetch
+                return execute(batch)
             },
             consume: { prepared, result in
                 summary.outcomes.events += prepared.items.count

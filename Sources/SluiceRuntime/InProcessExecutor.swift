@@ -44,7 +44,7 @@ public final class InProcessExecutor: BatchExecutor, @unchecked Sendable {
         if let cached { return cached }
         let start = ContinuousClock.now
         let compiled = Result { () throws(CompileError) in
-            try runtime.compile(program.source, libraries: InMemoryLibraries(program.libraries))
+            try runtime.compile(program.source, libraries: InMemoryLibraries(program.libraries, searchedPlaces: program.libraryPlaces))
         }
         if !program.ephemeral {
             var failed = false

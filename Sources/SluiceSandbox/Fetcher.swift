@@ -53,6 +53,18 @@ public final class Fetcher: Sendable {
         lookups = TimedLookups(resolver: resolver)
     }
 
+    /// User code's fetches performed by this fetcher, for a run with no geolocation service
+    /// (`sluice run --allow-net`): `fetch`/`fetchV2` go through the egress guard, `geolocation(ip)`
+    /// fails with ``Geolocation/unavailableMessage``.
+    public var userCodeHandler: FetchHandler {
+        { [self] request, remaining in
+            guard request.purpose == .fetch else {
+                return .failure(FetchFailure(kind: "unavailable", message: Geolocation.unavailableMessage))
+            }
+            return fetch(request, remainingNanoseconds: remaining)
+        }
+    }
+
     /// Fetches `request`, giving up after the smaller of ``FetchLimits/timeout`` and `remainingNanoseconds`.
     public func fetch(_ request: FetchRequest, remainingNanoseconds: UInt64) -> Result<FetchResponse, FetchFailure> {
         let budget = min(UInt64(limits.timeout.millisecondsValue * 1_000_000), remainingNanoseconds)

@@ -510,7 +510,8 @@ public final class WorkerPool: @unchecked Sendable {
                         do {
                             let call = try FetchCall.decodeRequest(frame.payload)
                             result = configuration.fetch?(call.request, call.remainingNanoseconds)
-                                ?? .failure(FetchFailure(kind: "unavailable", message: "fetch is not available in this service"))
+                                ?? .failure(call.request.purpose == .geolocation
+                                    ? FetchFailure(kind: "unavailable", message: Geolocation.unavailableMessage) : .unavailableOffline)
                         } catch {
                             throw FrameChannel.Failure.system("bad fetch frame: \(error)")
                         }

@@ -207,16 +207,18 @@ public struct RunRequest: Sendable {
                 writer.string(library.fileName)
                 writer.string(library.code)
             }
+            writer.int(program.libraryPlaces.count)
+            for place in program.libraryPlaces { writer.string(place) }
         }
         writer.int(limits.timeMilliseconds)
         writer.int(limits.memoryMegabytes)
         writer.int(batch.items.count)
         for item in batch.items { writer.data(item) }
-        writer.map(batch.credentials)
+        writer.map(batch.credentials.mapValues(\.json))
         writer.int(batch.eventCredentials.count)
         for (index, credentials) in batch.eventCredentials.sorted(by: { $0.key < $1.key }) {
             writer.int(index)
-            writer.map(credentials)
+            writer.map(credentials.mapValues(\.json))
         }
         writer.bool(batch.determinism != nil)
         if let determinism = batch.determinism {
@@ -249,7 +251,11 @@ public struct RunRequest: Sendable {
                 libraries.append(LibrarySource(importName: try reader.string(), language: try language(try reader.string()),
                                                fileName: try reader.string(), code: try reader.string()))
             }
-            program = Program(id: programID, source: source, libraries: libraries, ephemeral: ephemeral)
+            var places: [String] = []
+            for _ in 0..<(try reader.count(minimumSize: 8)) { places.append(try reader.string()) }
+            var decoded = Program(id: programID, source: source, libraries: libraries, ephemeral: ephemeral)
+            decoded.libraryPlaces = places
+            program = decoded
         } else {
             program = nil
         }
@@ -258,11 +264,11 @@ public struct RunRequest: Sendable {
         var items: [JSONText] = []
         items.reserveCapacity(count)
         for _ in 0..<count { items.append(try reader.data()) }
-        var batch = Batch(items: items, credentials: try reader.map())
+        var batch = Batch(items: items, credentials: try reader.map().mapValues { CredentialValue(json: $0) })
         let perEvent = try reader.count(minimumSize: 16)
         for _ in 0..<perEvent {
             let index = try reader.int()
-            batch.eventCredentials[index] = try reader.map()
+            batch.eventCredentials[index] = try reader.map().mapValues { CredentialValue(json: $0) }
         }
         if try reader.bool() {
             batch.determinism = Determinism(now: Int64(try reader.int()), seed: UInt32(truncatingIfNeeded: try reader.int()))

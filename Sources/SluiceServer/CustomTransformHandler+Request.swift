@@ -36,7 +36,7 @@ extension CustomTransformHandler {
         var batch = Batch(items: group.map(\.envelope))
         // Each envelope ends with its metadata text (see `parse`).
         batch.metadataTexts = group.map(\.metadata)
-        var requestCredentials: [String: String]?
+        var requestCredentials: [String: CredentialValue]?
         for (index, input) in group.enumerated() {
             guard let range = input.credentials else { continue }
             let credentials = credentialMap(body, range)
@@ -128,14 +128,14 @@ extension CustomTransformHandler {
         }
     }
 
-    /// `credentials[]` as `key` → `value`.
-    private static func credentialMap(_ body: [UInt8], _ credentials: Range<Int>) -> [String: String] {
-        var map: [String: String] = [:]
+    /// `credentials[]` as `key` → `value`, each value with its JSON type (as rudder-transformer
+    /// passes it on).
+    private static func credentialMap(_ body: [UInt8], _ credentials: Range<Int>) -> [String: CredentialValue] {
+        var map: [String: CredentialValue] = [:]
         for credential in RawJSON.elements(body, credentials) ?? [] {
             guard let key = RawJSON.member("key", of: body, in: credential).flatMap({ RawJSON.string(body, $0) }),
                   let value = RawJSON.member("value", of: body, in: credential) else { continue }
-            // Non-string values are passed on as their JSON text.
-            map[key] = RawJSON.string(body, value) ?? String(decoding: body[value], as: UTF8.self)
+            map[key] = CredentialValue(json: String(decoding: body[value], as: UTF8.self))
         }
         return map
     }

@@ -179,11 +179,11 @@ public struct ToolingHandler: Sendable {
         var batch = Batch(items: items)
         batch.metadataTexts = metadataTexts
         let dependencies = request["dependencies"] as? [String: Any] ?? [:]
-        var credentials: [String: String] = [:]
+        var credentials: [String: CredentialValue] = [:]
         for credential in dependencies["credentials"] as? [[String: Any]] ?? [] {
-            guard let key = credential["key"] as? String, let value = credential["value"] else { continue }
-            credentials[key] = value as? String ?? (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard let key = credential["key"] as? String, let value = credential["value"],
+                  let json = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else { continue }
+            credentials[key] = CredentialValue(json: String(decoding: json, as: UTF8.self))
         }
         batch.credentials = credentials
         let name = (revision["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "transformation"

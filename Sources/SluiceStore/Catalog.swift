@@ -254,6 +254,7 @@ public final class Catalog: @unchecked Sendable {
 
     struct LiveLibraries: LibraryProvider {
         let catalog: Catalog
+        var searchedPlaces: [String] { ["the /v1 API's live libraries"] }
         func library(importName: String, language: Language) throws -> LibrarySource? {
             let catalog = self.catalog
             return try waitFor {

@@ -23,33 +23,62 @@ public struct SnapshotCase: Sendable {
     public static let inputFileNames = ["input.json", "input.ndjson"]
 }
 
-/// `case.json` (every key optional):
+/// `case.json` (every key optional; any other key is an error naming the closest valid one):
 ///
 /// ```json
 /// { "description": "orders split into products",
 ///   "ignore": ["$[*].output.receivedAt"],
-///   "credentials": {"apiKey": "test-key"},
+///   "credentials": {"apiKey": "test-key", "retries": 3},
 ///   "limits": {"timeMilliseconds": 500},
 ///   "batchSize": 200,
-///   "now": "2026-01-01T00:00:00Z", "seed": 1 }
+///   "now": "2026-01-01T00:00:00Z", "seed": 1,
+///   "fetch": {"https://api.example.com/u/1": {"status": 200, "body": {"plan": "pro"}}} }
 /// ```
 ///
 /// Clocks are fixed at `now` and random numbers seeded with `seed` (defaults:
-/// ``Determinism/testDefaults``).
+/// ``Determinism/testDefaults``). Credentials keep their JSON types. `fetch` holds the mocked
+/// responses (``FetchMockFile``).
 ///
 /// `ignore` paths address the list of result lines: `$[2].output.context.ip`; `*` matches any key
 /// and `[*]` any index.
-public struct CaseSettings: Codable, Sendable {
+public struct CaseSettings: Decodable, Sendable {
     public var description: String?
     public var ignore: [String]?
-    public var credentials: [String: String]?
+    public var credentials: [String: CredentialValue]?
     public var limits: LimitsOverride?
     public var batchSize: Int?
     /// The fixed clock, as an ISO 8601 instant.
     public var now: String?
     public var seed: UInt32?
+    /// The `"fetch"` mocks as the JSON text the engines take; nil when the case has none.
+    public var fetchMocks: String?
+
+    /// The keys `case.json` may have.
+    public static let schema = SettingsSchema.object([
+        "description": .any, "ignore": .any, "credentials": .map(.any), "limits": LimitsOverride.schema,
+        "batchSize": .any, "now": .any, "seed": .any, "fetch": FetchMockFile.schema,
+    ])
+
+    private enum CodingKeys: String, CodingKey {
+        case description, ignore, credentials, limits, batchSize, now, seed
+    }
 
     public init() {}
+
+    /// The settings of a `case.json`, read strictly: unknown keys, malformed JSON and values of the
+    /// wrong type are errors naming the file and the key; credentials keep the JSON text they
+    /// have in the file.
+    public init(file: SettingsFile) throws {
+        guard file.isObject else { throw LoadError("\(file.path): case settings must be a JSON object") }
+        try file.check(Self.schema)
+        self = try file.decode(CaseSettings.self)
+        if let range = RawJSON.member("credentials", of: file.bytes, in: file.root) {
+            credentials = try CredentialsFile.credentials(in: file, range: range)
+        }
+        if let range = RawJSON.member("fetch", of: file.bytes, in: file.root) {
+            fetchMocks = try FetchMockFile.mocks(in: file, range: range, name: "fetch")
+        }
+    }
 
     /// The determinism this case runs with.
     public func determinism() throws -> Determinism {

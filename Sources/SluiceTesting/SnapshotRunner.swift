@@ -123,12 +123,8 @@ public final class SnapshotRunner {
     }
 
     private func loadSettings(_ snapshot: SnapshotCase) throws -> CaseSettings {
-        guard let data = FileManager.default.contents(atPath: snapshot.settingsPath) else { return CaseSettings() }
-        do {
-            return try JSONDecoder().decode(CaseSettings.self, from: data)
-        } catch {
-            throw LoadError("\(snapshot.settingsPath): invalid case settings: \(error)")
-        }
+        guard FileManager.default.fileExists(atPath: snapshot.settingsPath) else { return CaseSettings() }
+        return try CaseSettings(file: SettingsFile(path: snapshot.settingsPath))
     }
 
     /// Runs the case's input through its transformation; the `sluice run --logs` output.
@@ -144,39 +140,13 @@ public final class SnapshotRunner {
         options.batchSize = max(1, settings.batchSize ?? options.batchSize)
         options.credentials = settings.credentials ?? [:]
         options.determinism = try settings.determinism()
-        options.fetchMocks = try fetchMocks(snapshot)
+        // In a test run every request must be mocked: no "fetch" is no mocks.
+        options.fetchMocks = settings.fetchMocks ?? "{}"
         options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
         let writer = OutputWriter.inMemory()
         let summary = try EventStreamRunner(executor: executor, program: program, options: options)
             .run(input: try InputReader(path: snapshot.inputPath), output: writer)
         return (writer.collected, summary)
-    }
-
-    /// The `"fetch"` object of case.json as JSON text, `{}` when there is none: in a test run
-    /// every request must be mocked.
-    private func fetchMocks(_ snapshot: SnapshotCase) throws -> String {
-        guard let data = FileManager.default.contents(atPath: snapshot.settingsPath),
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let mocks = object["fetch"] else { return "{}" }
-        guard let entries = mocks as? [String: Any] else {
-            throw LoadError("\(snapshot.settingsPath): \"fetch\" must be an object of URL → response")
-        }
-        for (url, entry) in entries {
-            guard let response = entry as? [String: Any] else {
-                throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"] must be an object {\"status\", \"headers\", \"body\"}")
-            }
-            if let status = response["status"] {
-                let number = status as? NSNumber
-                let valid = number.map { !JSONDiff.isBoolean($0) && $0.doubleValue == Double($0.intValue) && (100...599).contains($0.intValue) } ?? false
-                guard valid else {
-                    throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"].status must be an HTTP status number")
-                }
-            }
-            if let headers = response["headers"], !(headers is [String: Any]) {
-                throw LoadError("\(snapshot.settingsPath): fetch[\"\(url)\"].headers must be an object")
-            }
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: mocks, options: [.withoutEscapingSlashes]), as: UTF8.self)
     }
 
     private func parseLines(_ bytes: [UInt8], file: String) throws -> [Any] {

@@ -38,8 +38,9 @@ struct IsolationOptions: ParsableArguments {
     }
 
     /// The executor for a run of `programs` (``jobs(for:)`` batches at once); call `shutdown()`
-    /// on the handle when done.
-    func makeExecutor(for programs: [Program]) throws -> ExecutorHandle {
+    /// on the handle when done. `fetch` performs the workers' fetches (in-process runs take it
+    /// from the batch).
+    func makeExecutor(for programs: [Program], fetch: FetchHandler? = nil) throws -> ExecutorHandle {
         let jobs = jobs(for: programs)
         if isolation == "in-process" {
             let executor: any BatchExecutor = jobs == 1 ? InProcessExecutor() : InProcessExecutorPool(count: jobs)
@@ -48,6 +49,7 @@ struct IsolationOptions: ParsableArguments {
         var configuration = WorkerPool.Configuration()
         configuration.count = jobs
         configuration.languages = Set(programs.map(\.source.language))
+        configuration.fetch = fetch
         do {
             let pool = try WorkerPool(configuration: configuration)
             return ExecutorHandle(executor: pool, pool: pool, jobs: jobs)

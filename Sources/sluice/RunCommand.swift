@@ -3,6 +3,8 @@ import Foundation
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
+import SluiceTesting
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,8 +24,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Input file, or - for standard input.")
     var input: String = "-"
 
-    @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key).")
+    @Option(name: .long, help: "A file holding a JSON object of credential key → value, for getCredential(key) (values keep their JSON types).")
     var credentials: String?
+
+    @Option(name: .customLong("fetch-mocks"), help: ArgumentHelp("Answer fetch, fetchV2 and geolocation from this JSON object of URL → {\"status\", \"headers\", \"body\"} (a snapshot case's \"fetch\" format); other URLs fail.", valueName: "file"))
+    var fetchMocks: String?
+
+    @Flag(name: .customLong("allow-net"), help: "Let fetch and fetchV2 make real requests, through the service's egress guard (SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY apply).")
+    var allowNet = false
 
     @Option(name: .customLong("time-limit-ms"), help: "Time limit per call in milliseconds (default 4000, or the manifest's).")
     var timeLimit: Int?
@@ -53,6 +61,7 @@ struct RunCommand: ParsableCommand {
         if let timeLimit, timeLimit < 1 { throw ValidationError("--time-limit-ms must be at least 1") }
         if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit-mb must be at least 1") }
         if watch && input == "-" { throw ValidationError("--watch needs --input FILE: standard input cannot be read again") }
+        if fetchMocks != nil && allowNet { throw ValidationError("--fetch-mocks and --allow-net exclude each other: mocks answer every fetch") }
     }
 
     func run() throws {
@@ -67,16 +76,22 @@ struct RunCommand: ParsableCommand {
     /// `handle` on the first call. `stop` is asked after every batch (the run ends when it says so).
     private func runOnce(handle: inout ExecutorHandle?, stop: @escaping () -> Bool = { false }) throws -> StreamSummary {
         let loaded = try LoadedTransformation(path: transformation, libraries: libraries)
-        if handle == nil { handle = try isolation.makeExecutor(for: [loaded.program]) }
+        var options = StreamOptions()
+        do {
+            if let credentials { options.credentials = try CredentialsFile.load(path: credentials) }
+            if let fetchMocks { options.fetchMocks = try FetchMockFile.load(path: fetchMocks) }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        options.fetch = try allowNet ? Self.networkFetch() : nil
+        if handle == nil { handle = try isolation.makeExecutor(for: [loaded.program], fetch: options.fetch) }
         let executor = handle!.executor
         try loaded.check(on: executor)
 
-        var options = StreamOptions()
         options.batchSize = batchSize
         options.includeLogs = logs
         options.jobs = handle!.jobs
         options.limits = LimitsOverride(timeMilliseconds: timeLimit, memoryMegabytes: memoryLimit).applied(to: loaded.limits)
-        if let credentials { options.credentials = try Self.loadCredentials(credentials) }
 
         let reader: InputReader
         do {
@@ -102,6 +117,10 @@ struct RunCommand: ParsableCommand {
             line += String(format: " in %.3f s", seconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
+        if !summary.unmockedRequests.isEmpty {
+            let requests = Array(Set(summary.unmockedRequests)).sorted().joined(separator: ", ")
+            FileHandle.standardError.write(Data("sluice run: no mock in \(fetchMocks ?? "--fetch-mocks") for \(requests) (those fetches failed)\n".utf8))
+        }
         return summary
     }
 
@@ -109,7 +128,7 @@ struct RunCommand: ParsableCommand {
     /// transformation that does not load or compile is reported and watched until it does.
     private func watchLoop(handle: inout ExecutorHandle?) throws {
         let libraryRoot = libraries ?? LibraryDirectory.nearestRoot(to: transformation)
-        let inputs = Set(([input] + (credentials.map { [$0] } ?? [])).map(FolderWatcher.absolute))
+        let inputs = Set(([input] + [credentials, fetchMocks].compactMap { $0 }).map(FolderWatcher.absolute))
         let watcher = try FolderWatcher(paths: [transformation, libraryRoot] + inputs.sorted())
         let interruption = WatchInterruption(stopping: watcher)
         let clears = TerminalStyle.resolve(mode: .auto, stdoutIsTerminal: isatty(1) != 0, stderrIsTerminal: isatty(2) != 0,
@@ -145,22 +164,13 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    static func loadCredentials(_ path: String) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("cannot read credentials file \(path)")
+    /// Real requests through the egress guard, under the service's policy variables.
+    static func networkFetch() throws -> FetchHandler {
+        do {
+            return Fetcher(policy: try EgressPolicy.fromEnvironment(ProcessInfo.processInfo.environment)).userCodeHandler
+        } catch {
+            throw CLIError("\(error)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIError("\(path): credentials must be a JSON object of key → value")
-        }
-        var result: [String: String] = [:]
-        for (key, value) in object {
-            switch value {
-            case let string as String: result[key] = string
-            case let number as NSNumber: result[key] = number.stringValue
-            default: throw CLIError("\(path): the value of credential \"\(key)\" must be a string")
-            }
-        }
-        return result
     }
 }
 

@@ -60,7 +60,9 @@ import Testing
         let python = "def transformEvent(e, m):\n    try:\n        fetchV2('https://api.test/ok')\n        error = None\n    except ConnectionError as x:\n        error = str(x)\n    return {'fetched': fetch('https://api.test/ok'), 'error': error}\n"
         for (code, language) in [(javascript, Language.javascript), (python, .python)] {
             let rendered = try run(code, language: language, mocks: nil).results.map { render($0) }
-            #expect(rendered == [#"0 output {"fetched":"ERROR","error":"fetch is not available in this run (sluice run and sluice test have no network; give the test case fetch mocks)"}"#], "\(language)")
+            let message = JSONString.encode(FetchFailure.unavailableOffline.userMessage)
+            #expect(rendered == [#"0 output {"fetched":"ERROR","error":"# + message + "}"], "\(language)")
+            #expect(message.contains("--fetch-mocks") && message.contains("--allow-net"))
         }
     }
 }

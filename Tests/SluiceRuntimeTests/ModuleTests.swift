@@ -119,7 +119,7 @@ func runWithLibraries(_ code: String, _ inputs: [String] = [#"{"v":1}"#]) throws
 @Suite struct ImportFailures {
     @Test func missingLibrary() {
         #expect(compileError("import { x } from \"nowhere\";\nexport function transformEvent(e) { return e; }", runtime: importRuntime)
-            == "import from nowhere failed. Module not found.")
+            == "import from nowhere failed. Module not found. (imported by transform.js)")
     }
 
     @Test func missingLibraryOfALibrary() {
@@ -127,7 +127,7 @@ func runWithLibraries(_ code: String, _ inputs: [String] = [#"{"v":1}"#]) throws
             LibrarySource(importName: "outer", language: .javascript, fileName: "outer.js", code: "import \"inner\";\nexport const o = 1;"),
         ]))
         #expect(compileError("import { o } from \"outer\";\nexport function transformEvent(e) { return e; }", runtime: runtime)
-            == "import from inner failed. Module not found.")
+            == "import from inner failed. Module not found. (imported by outer.js)")
     }
 
     @Test func cycle() {

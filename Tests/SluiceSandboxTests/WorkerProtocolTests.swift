@@ -10,12 +10,17 @@ import Testing
 @Suite struct WorkerProtocolTests {
     @Test func aRunRequestWithCodeCredentialsAndDeterminismRoundTrips() throws {
         var batch = Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8), Array("{}".utf8)], credentials: ["key": "request"])
+        batch.credentials["retries"] = CredentialValue(json: #"{"max": 3}"#)
         batch.eventCredentials[1] = ["key": "own", "other": "x"]
         batch.determinism = Determinism(now: 1_767_225_600_000, seed: 7)
         batch.fetchMocks = #"{"https://a.example/":{"status":200}}"#
         let program = Program(
             id: "sv123", source: TransformationSource(name: "t", language: .python, fileName: "t.py", code: "def transformEvent(e, m):\n    return e\n"),
             libraries: [LibrarySource(importName: "hashing", language: .python, fileName: "hashing.py", code: "x = 1\n")], ephemeral: true)
+        var withPlaces = program
+        withPlaces.libraryPlaces = ["/work/p/libraries", "the /v1 API's live libraries"]
+        #expect(try RunRequest(decoding: RunRequest(programID: "sv123", program: withPlaces, limits: .defaults, batch: batch).encoded())
+            .program?.libraryPlaces == withPlaces.libraryPlaces)
         let request = RunRequest(programID: "sv123", program: program, limits: Limits(timeMilliseconds: 250, memoryMegabytes: 32), batch: batch)
         let decoded = try RunRequest(decoding: request.encoded())
         #expect(decoded.programID == "sv123")
@@ -24,7 +29,8 @@ import Testing
         #expect(decoded.program?.ephemeral == true)
         #expect(decoded.limits == request.limits)
         #expect(decoded.batch.items == batch.items)
-        #expect(decoded.batch.credentials == ["key": "request"])
+        #expect(decoded.batch.credentials == ["key": "request", "retries": CredentialValue(json: #"{"max": 3}"#)])
+        #expect(decoded.program?.libraryPlaces == [])
         #expect(decoded.batch.eventCredentials == [1: ["key": "own", "other": "x"]])
         #expect(decoded.batch.determinism == batch.determinism)
         #expect(decoded.batch.fetchMocks == batch.fetchMocks)

@@ -183,7 +183,7 @@ func folder(_ files: [String: String]) throws -> URL {
         let missing = try sluice(["run", root.appendingPathComponent("t.py").path, "--libraries", root.appendingPathComponent("none").path],
                                  stdin: "{}", environment: environment)
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("ModuleNotFoundError: No module named 'hashing' (imported by t.py)"))
+        #expect(missing.stderr.contains("ModuleNotFoundError: No module named 'hashing' (imported by t.py; libraries searched: \(root.appendingPathComponent("none").standardizedFileURL.path))"))
         let ok = try sluice(["run", root.appendingPathComponent("ok.py").path, "--quiet"], stdin: #"{"a":1}"#, environment: environment)
         #expect(ok.status == 0)
         #expect(ok.lines == [#"{"output":{"a":1,"n":[1]},"metadata":{}}"#])

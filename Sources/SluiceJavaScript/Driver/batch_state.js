@@ -4,6 +4,11 @@ let sequence = 0, running = false;
 let items = null, entry = null, credentials = null, eventCredentials = null;
 // Records finished so far, each preceded by RS (an empty record is skipped by the host).
 let out = "", logs = "", unmocked = "";
+// Characters of log text the batch has logged (JSON-escaped): past LOG_LIMIT, lines are dropped
+// and one line says so, so logging can never outgrow the worker's channel.
+const LOG_LIMIT = 16777216;
+const LOG_LIMIT_LINE = "log output past 16 MB in this batch was dropped";
+let logged = 0;
 let cursor = 0, waiting = false, settled = false, settledValue = undefined, settledError = false;
 let currentIndex = -1, messageIndex = null, instantiating = false;
 // The call whose promise jobs are draining after its result was recorded, and where its records start.

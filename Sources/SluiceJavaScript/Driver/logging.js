@@ -12,11 +12,14 @@ function printable(value) {
 }
 
 function log(...args) {
-  if (!running) return;
+  if (!running || logged > LOG_LIMIT) return;
   let text = "";
   for (let i = 0; i < args.length; i++) text = i === 0 ? formatLogArgument(args[i]) : text + " " + formatLogArgument(args[i]);
   const messageId = currentIndex >= 0 ? items[currentIndex].messageId : undefined;
-  logs = logs + RS + "L" + currentIndex + US + JSONstringify(text) + US + (typeof messageId === "string" ? JSONstringify(messageId) : "");
+  let line = JSONstringify(text);
+  logged = logged + line.length;
+  if (logged > LOG_LIMIT) line = JSONstringify(LOG_LIMIT_LINE);
+  logs = logs + RS + "L" + currentIndex + US + line + US + (typeof messageId === "string" ? JSONstringify(messageId) : "");
 }
 
 function getCredential(key) {

@@ -4,7 +4,7 @@ function begin(text, count, credentialsJSON, nonce, determinismJSON, mocksJSON, 
   installDeterminism(determinismJSON === "" ? null : JSONparse(determinismJSON));
   installFetchMocks(mocksJSON);
   running = true;
-  out = ""; logs = ""; unmocked = "";
+  out = ""; logs = ""; unmocked = ""; logged = 0;
   entry = null;
   items = newList();
   batchMark = -1; drainIndex = -1;

@@ -33,11 +33,15 @@ class _Batch:
         self.modules = None
         self.batch_events = None
         self.used = set()  # names of the views of allowed modules user code got
+        self.printed = []  # what was printed since the last complete line
+        self.logged = 0  # characters of log text logged (JSON-escaped), see _LOG_LIMIT
         self.integers = {}  # integers past the digit limit read from the input: {id: (value, text)}
 
     # -- host functions visible to user code --------------------------------------------------
 
     def log(self, *args):
+        if self.logged > _LOG_LIMIT:
+            return
         parts = []
         for value in args:
             if isinstance(value, str):
@@ -49,11 +53,45 @@ class _Batch:
                     parts.append(_encode_any(value))
                 except Exception:
                     parts.append(str(value))
+        self.log_text(" ".join(parts))
+
+    def log_text(self, text):
+        """One log line of the call running now; past _LOG_LIMIT characters in the batch, one
+        line saying so and nothing more."""
+        if self.logged > _LOG_LIMIT:
+            return
+        line = _encode(text)
+        self.logged += len(line)
+        if self.logged > _LOG_LIMIT:
+            line = _encode(_LOG_LIMIT_LINE)
         message_id = ""
         message = self.current_message
         if message is not None and isinstance(message.get("messageId"), str):
             message_id = _encode(message["messageId"])
-        self.logs += ("L", str(self.current), _US, _encode(" ".join(parts)), _US, message_id, _RS)
+        self.logs += ("L", str(self.current), _US, line, _US, message_id, _RS)
+
+    def print_text(self, text):
+        """What print() (or the standard library) wrote to standard output or error: each
+        complete line is a log line of the call that wrote its end."""
+        if self.logged > _LOG_LIMIT:
+            return
+        if "\n" not in text:
+            if text:
+                self.printed.append(text)
+            return
+        self.printed.append(text)
+        lines = "".join(self.printed).split("\n")
+        tail = lines.pop()  # what follows the last newline: the start of the next line
+        self.printed = [tail] if tail else []
+        for line in lines:
+            self.log_text(line)
+
+    def flush_printed(self):
+        """A line printed without its end, logged when the call that printed it ends."""
+        if self.printed:
+            text = "".join(self.printed)
+            self.printed = []
+            self.log_text(text)
 
     # fetch and fetchV2 answered from mocks (test runs); the real ones come with the sandbox.
     def mocked_response(self, url):
@@ -282,7 +320,16 @@ class _Batch:
             # so it raises in this frame. The call ran out of time all the same.
             return ("time_limit", None)
         finally:
+            self.flush_printed_within_limits()
             _leave()
+
+    def flush_printed_within_limits(self):
+        """flush_printed while the call's limits still hold; a line that cannot be logged within
+        them is dropped."""
+        try:
+            self.flush_printed()
+        except BaseException:
+            self.printed = []
 
     def describe(self, error):
         """The error's text, or a placeholder when producing it fails or is stopped."""
@@ -311,6 +358,9 @@ class _Batch:
         # the batch instead, in release() (the memory limit bounds what a batch can pile up).
         gc.disable()
         _active_batch[0] = self
+        # print() and the standard library's own printing become log lines: nothing user code
+        # writes reaches the process's standard output (a command's NDJSON) or error.
+        sys.stdout = sys.stderr = _PRINTED
         try:
             self.parse()
             if self.load():
@@ -321,6 +371,7 @@ class _Batch:
         finally:
             self.release()
             self.restore_shared_state()
+            sys.stdout, sys.stderr = _REAL_STDOUT, _REAL_STDERR
             _active_batch[0] = None
             gc.enable()
         # After the release: what finalisers logged belongs to this batch.
@@ -377,6 +428,7 @@ class _Batch:
         except BaseException:
             gc.collect(1)
         finally:
+            self.flush_printed_within_limits()
             _leave()
 
     def restore_shared_state(self):
@@ -537,6 +589,49 @@ class _Batch:
         for index, item in enumerate(self.items):
             if index not in produced and item[0] is not None:
                 self.dropped(index)
+
+
+# Characters of log text one batch may log (JSON-escaped): past it, lines are dropped and one
+# line says so, so logging can never outgrow the worker's channel (the JavaScript driver's too).
+_LOG_LIMIT = 16 << 20
+_LOG_LIMIT_LINE = "log output past 16 MB in this batch was dropped"
+
+
+class _PrintedOutput:
+    """sys.stdout and sys.stderr while a batch runs: what is written goes to the batch running
+    now (_Batch.print_text). It holds nothing itself — the batch is looked up at each write — so
+    user code that reached it would reach no batch."""
+    __slots__ = ()
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {_type_name(type(text))}")
+        text = _as_str(text)  # an exact str: a subclass's methods are the user's
+        batch = _active_batch[0]
+        if batch is not None:
+            batch.print_text(text)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+
+_PRINTED = _PrintedOutput()
+_REAL_STDOUT = sys.stdout
+_REAL_STDERR = sys.stderr
 
 
 _CONTAINER_TYPES = frozenset((dict, list))

@@ -6,6 +6,7 @@ import dis
 import _string
 import _struct
 import ast
+import difflib as _difflib
 import functools
 import gc
 import json
