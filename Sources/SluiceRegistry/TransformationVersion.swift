@@ -34,6 +34,18 @@ public struct TransformationVersion: Sendable, Hashable {
         id = Self.contentID(source: source, libraries: sorted, limits: limits)
     }
 
+    /// Equal when everything but ``libraryPlaces`` is: where libraries were looked up is a hint
+    /// for error messages, not content (a version read back from a store has none).
+    public static func == (left: TransformationVersion, right: TransformationVersion) -> Bool {
+        left.id == right.id && left.source == right.source && left.libraries == right.libraries
+            && left.limits == right.limits && left.description == right.description && left.origin == right.origin
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(origin)
+    }
+
     /// The pinned libraries, for compiling this version (never the live folder).
     public var libraryProvider: InMemoryLibraries { InMemoryLibraries(libraries) }
 

@@ -22,6 +22,10 @@ public enum Confinement {
             : Mechanism(name: "no_inherited_fds", active: false, detail: "posix_spawn could not close inherited descriptors; only close-on-exec ones are closed")
     }
 
+    /// Mechanisms a worker never applies, by design (their reports say why): an operator needs no
+    /// warning about them at every start.
+    public static let notAppliedByDesign: Set<String> = ["rlimit_as", "rlimit_nproc"]
+
     /// Applies the rest, in order: no-new-privs, not dumpable, rlimits, then the seccomp filter
     /// (last, since it refuses what the others need). `maximumDescriptors` caps open files.
     public static func apply(maximumDescriptors: Int = 64) -> [Mechanism] {

@@ -165,10 +165,12 @@ public struct SluiceService {
                 }
             }
         }
-        // Each mechanism's detail at debug (an inactive one is a warning), and one summary.
+        // Each mechanism's detail at debug (one that should have applied and did not is a
+        // warning), and one summary.
         let mechanisms = pool.status.mechanisms
         for mechanism in mechanisms {
-            logger.log(level: mechanism.active ? .debug : .warning, "worker confinement",
+            let expected = mechanism.active || Confinement.notAppliedByDesign.contains(mechanism.name)
+            logger.log(level: expected ? .debug : .warning, "worker confinement",
                        metadata: ["mechanism": "\(mechanism.name)", "active": .stringConvertible(mechanism.active), "detail": "\(mechanism.detail)"])
         }
         logger.info("worker processes confined", metadata: [

@@ -276,7 +276,7 @@ struct ServeCommand: AsyncParsableCommand {
         for problem in service.registry.problems { announce("skipped \(problem)", "skipped", ["error": "\(problem)"], level: .warning) }
         let live = service.registry.live
         let workerKind = isolationName == "processes" ? "worker processes" : "in-process workers"
-        announce("\(live.count) transformations from \(configuration.transformationsRoot), \(configuration.workers) \(workerKind), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB, at most \(configuration.maximumConnections) connections",
+        announce("\(Wording.counted(live.count, "transformation")) from \(configuration.transformationsRoot), \(configuration.workers) \(workerKind), limits \(configuration.limits.timeMilliseconds) ms / \(configuration.limits.memoryMegabytes) MB, at most \(configuration.maximumConnections) connections",
                  "serving", ["transformations": .stringConvertible(live.count), "transformations.folder": "\(configuration.transformationsRoot)",
                              "workers": .stringConvertible(configuration.workers), "isolation": "\(isolationName)",
                              "limits.time_ms": .stringConvertible(configuration.limits.timeMilliseconds),

@@ -82,7 +82,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let quiet = try sluice(["test", "--quiet", "--isolation", "in-process"], directory: root)
         #expect(quiet.status == 1)
-        #expect(quiet.lines == ["✗ a/bad", "    $[0].output.seen: false → true", "2 passed, 1 failed; 3 events → 3 outputs, 0 dropped, 0 failed"])
+        #expect(quiet.lines == ["✗ a/bad", "    input line 1, messageId 2:", "      $[0].output.seen: false → true", "2 passed, 1 failed; 3 events → 3 outputs, 0 dropped, 0 failed"])
         let all = try sluice(["test", "--isolation", "in-process"], directory: root)
         #expect(all.lines.filter { $0.hasPrefix("✓") } == ["✓ a/good", "✓ b/only"])
     }
@@ -93,7 +93,7 @@ import Testing
         let escape = "\u{1B}["
         let always = try sluice(["test", "--color", "always", "--isolation", "in-process"], directory: root, environment: ["NO_COLOR": "1"])
         #expect(always.stdout.contains(escape + "32m✓" + escape + "0m a/good"))
-        #expect(always.stdout.contains(escape + "33m    $[0].output.seen: false → true" + escape + "0m"))
+        #expect(always.stdout.contains(escape + "33m      $[0].output.seen: false → true" + escape + "0m"))
         #expect(!(try sluice(["test", "--color", "never", "--isolation", "in-process"], directory: root).stdout.contains(escape)))
         #expect(!(try sluice(["test", "--isolation", "in-process"], directory: root).stdout.contains(escape)))  // a pipe
         let bad = try sluice(["test", "--color", "sometimes"], directory: root)

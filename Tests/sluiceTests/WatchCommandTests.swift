@@ -107,7 +107,8 @@ func isAlive(_ pid: Int32) -> Bool {
 
             changed: libraries/tag.js
             ✗ a/one
-                $[0].output.tag: "v1" → "v2"
+                input line 1, messageId 1:
+                  $[0].output.tag: "v1" → "v2"
             ran 1 case again: 0 passed, 1 failed; 1 event → 1 output, 0 dropped, 0 failed
             all 2 cases: 1 passed, 1 failed; 2 events → 2 outputs, 0 dropped, 0 failed
             \(watching)

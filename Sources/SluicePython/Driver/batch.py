@@ -320,8 +320,14 @@ class _Batch:
             # so it raises in this frame. The call ran out of time all the same.
             return ("time_limit", None)
         finally:
-            self.flush_printed_within_limits()
-            _leave()
+            try:
+                self.flush_printed_within_limits()
+            except TimeLimitExceeded:
+                # Raised in this frame once the flush returned (the deadline's signal is handled
+                # at the next call): what it could not log is dropped, the outcome stands.
+                pass
+            finally:
+                _leave()
 
     def flush_printed_within_limits(self):
         """flush_printed while the call's limits still hold; a line that cannot be logged within
