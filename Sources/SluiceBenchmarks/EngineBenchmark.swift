@@ -75,10 +75,10 @@ public struct EngineBenchmark {
         }
     }
 
-    public let workload: ReferenceWorkload
+    public let workload: BenchWorkload
     public let options: Options
 
-    public init(workload: ReferenceWorkload, options: Options) {
+    public init(workload: BenchWorkload, options: Options) {
         self.workload = workload
         self.options = options
     }

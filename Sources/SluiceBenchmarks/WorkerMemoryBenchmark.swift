@@ -138,17 +138,17 @@ public struct WorkerMemoryBenchmark {
     private func footprints(of pool: WorkerPool) throws -> Footprint {
         usleep(UInt32(settle.millisecondsValue * 1000))
         guard let median = Footprint.median(pool.pids.compactMap { Footprint.read(pid: $0) }) else {
-            throw ReferenceWorkload.Problem("no worker's memory could be read")
+            throw BenchWorkload.Problem("no worker's memory could be read")
         }
         return median
     }
 
     private func runEcho(_ language: Language, on pool: WorkerPool, id: String) throws {
-        guard let support = Engines.languages[language] else { throw ReferenceWorkload.Problem("no engine for \(language.rawValue)") }
+        guard let support = Engines.languages[language] else { throw BenchWorkload.Problem("no engine for \(language.rawValue)") }
         let program = Program(id: "\(id)-\(language.rawValue)", source: support.echoSource(named: id), libraries: [])
         let batch = Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8)])
         guard case .ran = pool.run(program, batch: batch, limits: .defaults) else {
-            throw ReferenceWorkload.Problem("the \(language.rawValue) echo transformation did not run in a worker")
+            throw BenchWorkload.Problem("the \(language.rawValue) echo transformation did not run in a worker")
         }
     }
 }

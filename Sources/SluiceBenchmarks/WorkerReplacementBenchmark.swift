@@ -37,19 +37,19 @@ public struct WorkerReplacementBenchmark {
         let probe = Program(id: "probe", source: TransformationSource(
             name: "probe", language: .javascript, fileName: "probe.js", code: "export function transformEvent(e) { return e; }"), libraries: [])
         let batch = Batch(items: [Array(#"{"message":{"a":1},"metadata":{}}"#.utf8)])
-        guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw ReferenceWorkload.Problem("the probe did not run") }
+        guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw BenchWorkload.Problem("the probe did not run") }
         var ready: [Double] = []
         var served: [Double] = []
         for _ in 0..<times {
             // A steady state: the spare has started (the case the pool is built for).
             while pool.status.spares < configuration.spares { usleep(1000) }
             let before = pool.status.replacements
-            guard let pid = pool.pids.first else { throw ReferenceWorkload.Problem("no worker") }
+            guard let pid = pool.pids.first else { throw BenchWorkload.Problem("no worker") }
             let killed = ContinuousClock.now
             kill(pid, SIGKILL)
             while pool.status.replacements == before || pool.status.ready == 0 { usleep(200) }
             ready.append((ContinuousClock.now - killed).millisecondsValue)
-            guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw ReferenceWorkload.Problem("the replacement did not answer") }
+            guard case .ran = pool.run(probe, batch: batch, limits: .defaults) else { throw BenchWorkload.Problem("the replacement did not answer") }
             served.append((ContinuousClock.now - killed).millisecondsValue)
         }
         let resident = pool.pids.first.flatMap { pid in

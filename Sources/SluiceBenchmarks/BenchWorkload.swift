@@ -1,11 +1,22 @@
 import Foundation
 import SluiceCore
 
-/// The reference benchmark workload (`../shared/bench`): an event generator, transformations per
-/// language in `workloads/`, and the libraries they import in `libraries/`.
-public struct ReferenceWorkload: Sendable {
+/// A benchmark workload: transformations per language in `workloads/`, the libraries they import
+/// in `libraries/`, and the events they run on. Either the reference workload (`../shared/bench`,
+/// kept outside the repository, events from its `gen_events.py`) or Sluice's own small workload
+/// (`Benchmarks/workload`, events from ``GeneratedEvents``), so `sluice bench` runs from a clone.
+public struct BenchWorkload: Sendable {
+    /// Where a workload's events come from.
+    public enum Kind: Sendable, Equatable {
+        /// The folder's `gen_events.py` makes the events (the reference workload).
+        case reference
+        /// The folder has no generator: ``GeneratedEvents`` makes them (Sluice's own workload).
+        case own
+    }
+
     /// The benchmark folder.
     public let directory: String
+    public let kind: Kind
 
     /// Why a benchmark could not be run (a missing folder, a generator that failed).
     public struct Problem: Error, CustomStringConvertible {
@@ -13,16 +24,16 @@ public struct ReferenceWorkload: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// The workload at `directory`; fails when it has no event generator.
+    /// The workload at `directory`: its events come from its `gen_events.py` when it has one
+    /// (``Kind/reference``), else from ``GeneratedEvents`` (``Kind/own``). Fails without `workloads/`.
     public init(directory: String) throws {
-        guard FileManager.default.fileExists(atPath: directory + "/gen_events.py") else {
-            throw Problem("no benchmark workload at \(directory) (expected gen_events.py); pass --bench-directory")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory + "/workloads", isDirectory: &isFolder), isFolder.boolValue else {
+            throw Problem("no benchmark workload at \(directory) (expected a workloads/ folder)")
         }
         self.directory = directory
+        kind = FileManager.default.fileExists(atPath: directory + "/gen_events.py") ? .reference : .own
     }
-
-    /// The default folder: `$SLUICE_BENCH_DIR`, else `../shared/bench`.
-    public static var defaultDirectory: String { ProcessInfo.processInfo.environment["SLUICE_BENCH_DIR"] ?? "../shared/bench" }
 
     public var librariesDirectory: String { directory + "/libraries" }
 
@@ -34,7 +45,7 @@ public struct ReferenceWorkload: Sendable {
             .map { String($0.dropLast(suffix.count)) }
             .filter { selected.isEmpty || selected.contains($0) }
             .sorted()
-        guard !names.isEmpty else { throw Problem("no matching workloads in \(directory)/workloads") }
+        guard !names.isEmpty else { throw Problem("no matching \(language.rawValue) workloads in \(directory)/workloads") }
         return names
     }
 
@@ -48,15 +59,24 @@ public struct ReferenceWorkload: Sendable {
     /// The path of workload `name`'s file.
     public func path(_ name: String, language: Language) -> String { "\(directory)/workloads/\(name).\(language.fileExtension)" }
 
-    /// `count` generated events (seed 1), one JSON object each.
+    /// `count` events (seed 1), one `{"message", "metadata"}` envelope each.
     public func events(count: Int) throws -> [JSONText] {
-        let data = try generate(["--count", String(count), "--seed", "1"])
-        return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        switch kind {
+        case .own:
+            return GeneratedEvents(seed: 1).envelopes(count: count)
+        case .reference:
+            let data = try generate(["--count", String(count), "--seed", "1"])
+            return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        }
     }
 
     /// The same events as `/customTransform` request bodies of `batchSize` events each.
     public func requestBodies(count: Int, batchSize: Int) throws -> [[UInt8]] {
-        let body = try generate(["--count", String(count), "--seed", "1", "--format", "customTransform"])
+        let body: [UInt8]
+        switch kind {
+        case .own: body = GeneratedEvents(seed: 1).customTransformBody(count: count)
+        case .reference: body = try generate(["--count", String(count), "--seed", "1", "--format", "customTransform"])
+        }
         let elements = try RawJSON.arrayElements(body)
         return stride(from: 0, to: elements.count, by: max(1, batchSize)).map { start in
             var request: [UInt8] = [UInt8(ascii: "[")]
@@ -78,7 +98,9 @@ public struct ReferenceWorkload: Sendable {
         try process.run()
         let data = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Problem("gen_events.py failed with status \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw Problem("\(directory)/gen_events.py failed with status \(process.terminationStatus)")
+        }
         return data
     }
 }
