@@ -156,11 +156,12 @@ func isAlive(_ pid: Int32) -> Bool {
         defer { try? FileManager.default.removeItem(at: root) }
         let watching = "watching for changes (Ctrl-C to stop)"
         let command = try RunningCommand(["run", "t.js", "--input", "in.ndjson", "--watch", "--isolation", "in-process"], directory: root)
-        #expect(command.wait { _, err in err.contains(watching) }, "\(command.stderr)")
+        // (Standard output and standard error are read by separate threads: wait for both.)
+        #expect(command.wait { out, err in err.contains(watching) && out.hasSuffix("\n") }, "\(command.stderr)")
         #expect(command.stdout == #"{"output":{"messageId":"1","tag":"v1"},"metadata":{"messageId":"1"}}"# + "\n")
 
         try save(#"export const tag = () => "v2";"#, to: root.appendingPathComponent("libraries/tag.js"))
-        #expect(command.wait { _, err in occurrences(of: watching, in: err) == 2 }, "\(command.stderr)")
+        #expect(command.wait { out, err in occurrences(of: watching, in: err) == 2 && out.contains(#""tag":"v2""#) }, "\(command.stderr)")
         #expect(command.stdout.hasSuffix(#"{"output":{"messageId":"1","tag":"v2"},"metadata":{"messageId":"1"}}"# + "\n"))
         #expect(command.stderr.contains("changed: libraries/tag.js\nsluice run: 1 event → 1 output, 0 dropped, 0 failed in "))
 
