@@ -119,7 +119,10 @@ struct RunCommand: ParsableCommand {
         }
         if !summary.unmockedRequests.isEmpty {
             let requests = Array(Set(summary.unmockedRequests)).sorted().joined(separator: ", ")
-            FileHandle.standardError.write(Data("sluice run: no mock in \(fetchMocks ?? "--fetch-mocks") for \(requests) (those fetches failed)\n".utf8))
+            let message = fetchMocks == nil && !allowNet
+                ? "fetch is not available in this run, so \(requests) failed (fetch gives \"ERROR\"): give --fetch-mocks FILE (mocked responses) or --allow-net (real requests through the egress guard)"
+                : "no mock in \(fetchMocks ?? "--fetch-mocks") for \(requests) (those fetches failed)"
+            FileHandle.standardError.write(Data("sluice run: \(message)\n".utf8))
         }
         return summary
     }

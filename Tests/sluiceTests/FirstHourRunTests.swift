@@ -61,6 +61,20 @@ import Testing
         #expect(failure.contains("--fetch-mocks FILE") && failure.contains("--allow-net"), "\(failure)")
     }
 
+    /// fetch (v1) gives "ERROR" as rudder-transformer's does; the run says why, naming both options.
+    @Test(arguments: ["js", "py"])
+    func aFetchThatGivesErrorForWantOfAnOptionIsExplainedOnStandardError(language: String) throws {
+        let code = language == "js"
+            ? "export async function transformEvent(event) { return { fetched: await fetch(event.url) }; }"
+            : "def transformEvent(event, metadata):\n    return {'fetched': fetch(event['url'])}\n"
+        let root = try folder(["t.\(language)": code])
+        let result = try sluice(["run", path(root, "t.\(language)"), "--quiet"], stdin: #"{"url":"https://api.example.com/u/1"}"#)
+        #expect(result.status == 0)
+        #expect(result.lines == [#"{"output":{"fetched":"ERROR"},"metadata":{}}"#])
+        #expect(result.stderr == "sluice run: fetch is not available in this run, so GET https://api.example.com/u/1 failed (fetch gives \"ERROR\"): give --fetch-mocks FILE (mocked responses) or --allow-net (real requests through the egress guard)\n",
+                "\(result.stderr)")
+    }
+
     @Test func fetchMocksAnswerFetchFetchV2AndGeolocationAndAnUnmockedURLIsReported() throws {
         let root = try folder([
             "t.js": """

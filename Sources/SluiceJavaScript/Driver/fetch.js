@@ -4,8 +4,13 @@ let fetchMocks = null;
 function mockedResponse(key) {
   const response = fetchMocks !== null ? own(fetchMocks, key) : undefined;
   if (response !== null && typeof response === "object") return response;
-  unmocked = unmocked + RS + "F" + currentIndex + US + JSONstringify("GET " + key);
+  noteUnanswered("GET " + key);
   return null;
+}
+// A request nothing could answer (no mock for it, or no fetch at all in this run: `sluice run`
+// without --fetch-mocks or --allow-net), for the run's report: fetch itself only gives "ERROR".
+function noteUnanswered(request) {
+  unmocked = unmocked + RS + "F" + currentIndex + US + JSONstringify(request);
 }
 function mockBody(response) {
   const body = own(response, "body");
@@ -47,6 +52,7 @@ function hostRequest(url, options) {
 function realFetch(url, options) {
   let response;
   try { response = hostRequest(url, options); } catch (e) { return PromiseResolve("ERROR"); }
+  if (response.kind === "unavailable") noteUnanswered("GET " + StringOf(url));
   if (response.error !== undefined || response.status < 200 || response.status >= 300) return PromiseResolve("ERROR");
   try { return PromiseResolve(JSONparse(response.body)); } catch (e) { return PromiseResolve("ERROR"); }
 }

@@ -118,6 +118,9 @@ class _Batch:
         if self.fetch_mocks is None:
             try:
                 response = self.host_request(url, options)
+                if response.get("kind") == "unavailable":
+                    # For the run's report (`sluice run` without --fetch-mocks or --allow-net).
+                    self.unmocked += ("F", str(self.current), _US, _encode("GET " + str(url)), _RS)
                 if "error" in response or not 200 <= response["status"] < 300:
                     return "ERROR"
                 return _loads(response["body"])
