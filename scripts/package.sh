@@ -29,7 +29,10 @@ done
 
 # The static FoundationNetworking (the config backend's URLSession) needs its C part and libcurl
 # named explicitly: the toolchain does not link them by itself.
-flags=(-c "$configuration" --static-swift-stdlib -Xlinker -l_CFURLSessionInterface -Xlinker -lcurl)
+# A build folder of its own: objects compiled for the dynamic runtime (a plain `swift build`) link
+# against it without the static Foundation's dependencies (CoreFoundation), and SwiftPM does not
+# always recompile them when only --static-swift-stdlib changes — so nothing is shared with .build.
+flags=(-c "$configuration" --static-swift-stdlib --scratch-path .build/static -Xlinker -l_CFURLSessionInterface -Xlinker -lcurl)
 echo "== swift build ${flags[*]}" >&2
 swift build "${flags[@]}" --product sluice >&2
 binary="$(swift build "${flags[@]}" --show-bin-path)/sluice"

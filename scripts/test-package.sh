@@ -11,8 +11,8 @@
 #   scripts/test-package.sh --release        # package a release build (what ships), test it
 #   scripts/test-package.sh FILE.tar.gz      # test an existing tarball
 #
-# CI runs the first after `swift build --build-tests`: packaging then only relinks the debug
-# build with the static Swift runtime, instead of a ~13-minute release build on 2 cores. The
+# CI runs the first: a debug build of the `sluice` product in .build/static (package.sh), instead
+# of a ~13-minute release build on 2 cores. The
 # steps are the same as for a release; only the compiler's optimisation differs (docs/install.md).
 set -euo pipefail
 repository="$(cd "$(dirname "$0")/.." && pwd)"
