@@ -28,7 +28,11 @@ public enum Wording {
     }
 
     /// Insertions, deletions, substitutions and swaps of two neighbouring characters needed to
-    /// turn `a` into `b` (the optimal string alignment distance).
+    /// turn `a` into `b` (the optimal string alignment distance), by character.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        editDistance(Array(a), Array(b))
+    }
+
     static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

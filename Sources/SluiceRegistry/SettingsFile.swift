@@ -112,29 +112,12 @@ public struct SettingsFile: Sendable {
         let scored = sorted.map { candidate in
             let other = candidate.lowercased()
             let prefix = !lowered.isEmpty && (lowered.hasPrefix(other) || other.hasPrefix(lowered))
-            return (candidate, prefix ? 0 : editDistance(lowered, other))
+            return (candidate, prefix ? 0 : Wording.editDistance(lowered, other))
         }
         if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, min(key.count, best.0.count) / 3) {
             return "(did you mean \"\(best.0)\"?)"
         }
         return "(valid keys: \(sorted.joined(separator: ", ")))"
-    }
-
-    /// Levenshtein distance between two strings, by character.
-    public static func editDistance(_ left: String, _ right: String) -> Int {
-        let a = Array(left), b = Array(right)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 
     /// The root decoded as `type`, with a decoding error named by the key it is about.

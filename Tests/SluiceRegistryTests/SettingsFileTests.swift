@@ -95,8 +95,8 @@ import Testing
     }
 
     @Test func suggestionsComeByEditDistanceIgnoringCase() {
-        #expect(SettingsFile.editDistance("limts", "limits") == 1)
-        #expect(SettingsFile.editDistance("", "abc") == 3)
+        #expect(Wording.editDistance("limts", "limits") == 1)
+        #expect(Wording.editDistance("", "abc") == 3)
         #expect(SettingsFile.suggestion(for: "batchsize", among: ["batchSize", "seed"]) == "(did you mean \"batchSize\"?)")
         #expect(SettingsFile.suggestion(for: "zzz", among: ["seed", "now"]) == "(valid keys: now, seed)")
     }
