@@ -28,10 +28,12 @@ RUN tar -xzf /tmp/dist/sluice-*.tar.gz -C /opt \
  && /opt/sluice/install.sh --link /usr/local/bin \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --user-group --create-home --home-dir /srv/sluice --shell /usr/sbin/nologin sluice \
+ && groupadd --system --gid 10001 sluice \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /srv/sluice --shell /usr/sbin/nologin sluice \
  && cp -R /opt/sluice/transformations /opt/sluice/libraries /srv/sluice/ \
  && chown -R sluice:sluice /srv/sluice
-USER sluice
+# A numeric user, so Kubernetes' runAsNonRoot can check it (deploy/kubernetes/deployment.yaml).
+USER 10001:10001
 WORKDIR /srv/sluice
 ENV SLUICE_HOST=0.0.0.0 \
     SLUICE_PORT=9090

@@ -20,8 +20,8 @@ public final class WorkerPool: @unchecked Sendable {
         public var executable = WorkerPool.currentExecutable
         /// Arguments after the executable (default `["worker"]`).
         public var arguments = ["worker"]
-        /// Worker processes (default: one per core).
-        public var count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        /// Worker processes (default: one per core this process may use, ``ProcessorBudget``).
+        public var count = ProcessorBudget.cores
         /// Silence past a call's time limit after which a worker is killed (default 3 s: the
         /// worker's own monitor ends a stuck call at the limit plus 0.15 s, first).
         public var grace: Duration = .seconds(3)

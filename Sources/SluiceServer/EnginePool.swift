@@ -109,5 +109,5 @@ public final class EnginePool: Sendable {
         await perform { $0.customTransform.handle(body: body, filterCode: filterCode) }
     }
 
-    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var coreCount: Int { ProcessorBudget.cores }
 }

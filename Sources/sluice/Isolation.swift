@@ -15,14 +15,14 @@ struct IsolationOptions: ParsableArguments {
     var isolation: String = "processes"
 
     @Option(help: """
-        Batches run at once (default: the number of cores): worker processes, or in-process engines, in parallel. \
+        Batches run at once (default: the cores this process may use — its CPU affinity and its cgroup's CPU quota): worker processes, or in-process engines, in parallel. \
         Results are written in input order and are the same bytes as with --jobs 1. In-process Python runs one job \
         (the process has one Python interpreter).
         """)
     var jobs: Int = IsolationOptions.cores
 
-    /// The cores this machine has online.
-    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The cores this process may use (its affinity mask and CPU quota: ``ProcessorBudget``).
+    static var cores: Int { ProcessorBudget.cores }
 
     func validate() throws {
         guard ["processes", "in-process"].contains(isolation) else {

@@ -1,0 +1,38 @@
+import SluiceCore
+import Testing
+
+@Suite struct ProcessorBudgetParts {
+    @Test func aQuotaIsRoundedUpAndMaxMeansNone() {
+        #expect(ProcessorBudget.quotaCores("max 100000\n") == nil)
+        #expect(ProcessorBudget.quotaCores("200000 100000\n") == 2)
+        #expect(ProcessorBudget.quotaCores("150000 100000") == 2)
+        #expect(ProcessorBudget.quotaCores("50000 100000") == 1)
+        #expect(ProcessorBudget.quotaCores("400000 50000") == 8)
+        #expect(ProcessorBudget.quotaCores("") == nil)
+        #expect(ProcessorBudget.quotaCores("garbage") == nil)
+    }
+
+    @Test func theSmallestOfOnlineAffinityAndEveryQuotaOnTheWayToTheRoot() {
+        #expect(ProcessorBudget.cores(online: 16, affinity: 16, quotas: ["max 100000"]) == 16)
+        // A container limited to 2 CPUs on a 16-core node.
+        #expect(ProcessorBudget.cores(online: 16, affinity: 16, quotas: ["200000 100000", "max 100000"]) == 2)
+        // A parent's quota binds the child too.
+        #expect(ProcessorBudget.cores(online: 16, affinity: 16, quotas: ["max 100000", "300000 100000"]) == 3)
+        // taskset -c 0,1 on a machine without quotas.
+        #expect(ProcessorBudget.cores(online: 8, affinity: 2, quotas: []) == 2)
+        #expect(ProcessorBudget.cores(online: 4, affinity: nil, quotas: ["10000 100000"]) == 1)
+        #expect(ProcessorBudget.cores(online: 0, affinity: nil, quotas: []) == 1)
+    }
+
+    @Test func aCPUListIsCounted() {
+        #expect(ProcessorBudget.cpuListCount("0-3,6\n") == 5)
+        #expect(ProcessorBudget.cpuListCount("0") == 1)
+        #expect(ProcessorBudget.cpuListCount("0-1,4-5,9") == 5)
+        #expect(ProcessorBudget.cpuListCount("") == nil)
+        #expect(ProcessorBudget.cpuListCount("3-1") == nil)
+    }
+
+    @Test func thisProcessHasABudgetWithinItsOnlineCores() {
+        #expect(ProcessorBudget.cores >= 1)
+    }
+}
