@@ -179,6 +179,9 @@ import Testing
         let health = try await server.get("/health")
         #expect(health.status == 200)
         #expect(health.body.contains(#""service":"UP""#))
+        // A SQLite store nothing was published to yet: one replica, an empty live set.
+        #expect(health.body.contains(#""store":{"kind":"sqlite","location":"sqlite:"#), "\(health.body)")
+        #expect(health.body.contains(#""state":"not created","lastChange":null,"liveDigest":"e3b0c44298fc1c14","live":{"transformations":0,"libraries":0}"#))
         let version = try await server.get("/version")
         #expect(version.status == 200 && version.body == SluiceVersion.current)
 
