@@ -173,3 +173,89 @@ struct StoreFollowingTests {
         #expect(reopened.storeStatus.liveDigest == published.liveDigest)
     }
 }
+
+/// The fallback, without a PostgreSQL server: a store whose change feed can be refused and whose
+/// reads can fail, over a real SQLite file that a second catalog (another replica) publishes to.
+@Suite struct FeedFallbackTests {
+    final class UnreliableFeed: LiveChangeFeed, @unchecked Sendable {
+        // @unchecked: the switches are guarded by `lock`.
+        let base: SQLiteStore
+        private let lock = NSLock()
+        private var feedUp = false
+        private var reachable = true
+        init(_ base: SQLiteStore) { self.base = base }
+
+        func set(feedUp: Bool? = nil, reachable: Bool? = nil) {
+            lock.withLock {
+                if let feedUp { self.feedUp = feedUp }
+                if let reachable { self.reachable = reachable }
+            }
+        }
+
+        private func check() throws {
+            guard lock.withLock({ reachable }) else { throw StoreError("the store does not answer") }
+        }
+
+        func followLiveChanges(listening: @escaping @Sendable () async -> Void, change: @escaping @Sendable (LiveChange) async -> Void) async throws {
+            guard lock.withLock({ feedUp }) else { throw StoreError("the listening connection was refused") }
+            await listening()
+            while lock.withLock({ feedUp }) { try await Task.sleep(for: .milliseconds(10)) }
+            throw StoreError("the listening connection was closed")
+        }
+
+        func create(_ item: StoredItem) async throws -> Bool { try check(); return try await base.create(item) }
+        func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem? { try check(); return try await base.item(kind, name) }
+        func items(_ kind: ItemKind) async throws -> [StoredItem] { try check(); return try await base.items(kind) }
+        func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool {
+            try check()
+            return try await base.addVersion(kind, name: name, id: id, document: document)
+        }
+        func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { try check(); return try await base.versions(kind, name: name) }
+        func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { try check(); return try await base.document(kind, id: id) }
+        func setLive(_ kind: ItemKind, name: String, id: String) async throws { try check(); try await base.setLive(kind, name: name, id: id) }
+        var location: String { base.location }
+    }
+
+    final class Events: @unchecked Sendable {
+        // @unchecked: `list` is guarded by `lock`.
+        private let lock = NSLock()
+        private var list: [Catalog.FollowEvent] = []
+        func add(_ event: Catalog.FollowEvent) { lock.withLock { list.append(event) } }
+        var states: [Catalog.StoreStatus.State] {
+            lock.withLock { list.compactMap { if case .state(let state, _) = $0 { state } else { nil } } }
+        }
+        var polledChanges: Int { lock.withLock { list.reduce(0) { if case .polled(let changes) = $1 { $0 + changes } else { $0 } } } }
+    }
+
+    @Test func withoutTheFeedTheLiveSetIsPolledAndAnUnreachableStoreShows() async throws {
+        let root = try TemporaryFolder.create(["t/.keep": ""])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
+        let other = Catalog(store: try SQLiteStore(path: root + "/registry.sqlite"), folder: registry)
+        // Creates the file, so both stores read it.
+        _ = try await other.createTransformation(name: "a", language: "javascript", description: nil)
+        let feed = UnreliableFeed(try SQLiteStore(path: root + "/registry.sqlite"))
+        let catalog = Catalog(store: feed, folder: registry, liveTTL: .milliseconds(50))
+        let events = Events()
+        await catalog.startFollowing(observer: events.add)
+        defer { catalog.stopFollowing() }
+        #expect(catalog.storeStatus.state == .polling)
+
+        let version = try await other.publishCode(name: "a", code: StoreFollowingTests.code).version
+        try await StoreFollowingTests.waitUntil("the poll finds the other replica's publish", within: .seconds(5)) {
+            catalog.heardLiveVersion(.transformation, "a") == version.id
+        }
+        #expect(catalog.storeStatus.liveDigest == other.storeStatus.liveDigest)
+        #expect(events.polledChanges >= 1 && catalog.storeStatus.notifications == 0)
+
+        feed.set(reachable: false)
+        try await StoreFollowingTests.waitUntil("the failing store shows", within: .seconds(5)) { catalog.storeStatus.state == .unreachable }
+        feed.set(reachable: true)
+        try await StoreFollowingTests.waitUntil("it answers again", within: .seconds(5)) { catalog.storeStatus.state == .polling }
+        feed.set(feedUp: true)
+        try await StoreFollowingTests.waitUntil("the feed is used once it connects", within: .seconds(10)) { catalog.storeStatus.state == .listening }
+        feed.set(feedUp: false)
+        try await StoreFollowingTests.waitUntil("a lost feed falls back to polling", within: .seconds(5)) { catalog.storeStatus.state == .polling }
+        #expect(Array(events.states.prefix(5)) == [.polling, .unreachable, .polling, .listening, .polling])
+    }
+}
