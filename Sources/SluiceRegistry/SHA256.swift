@@ -85,3 +85,9 @@ struct SHA256 {
         for (index, value) in [a, b, c, d, e, f, g, h].enumerated() { state[index] &+= value }
     }
 }
+
+/// SHA-256 of `bytes` as 64 lower-case hex digits, for digests kept outside the registry (the
+/// store's digest of the live version set).
+public func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+    SHA256.hex(bytes)
+}

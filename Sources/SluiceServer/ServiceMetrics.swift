@@ -20,6 +20,7 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         registry = PrometheusCollectorRegistry()
         gauge("sluice_http_connections_open", [], 0)
         gauge("sluice_reload_errors", [], 0)
+        gauge("sluice_store_listening", [], 0)
     }
 
     /// The `# HELP` text of every family the service records.
@@ -62,6 +63,9 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         "sluice_registry_versions_created_total": "New live versions from the folders.",
         "sluice_reload_errors": "Folder transformations whose changed files do not compile or load now (their last good version is served).",
         "sluice_reload_failures_total": "Changed folder transformations found not to compile or load, by transformation.",
+        "sluice_store_notifications_total": "Live-version changes heard from the PostgreSQL store (LISTEN/NOTIFY), by kind (transformation, library).",
+        "sluice_store_listening": "1 while the PostgreSQL store's changes are pushed (listening), 0 while polling (or with SQLite).",
+        "sluice_store_polled_changes_total": "Live-version changes found by reading the store's live set (at start, on reconnecting, while polling) rather than heard.",
     ]
 
     private func descriptor(_ name: String) -> MetricNameDescriptor {
@@ -263,6 +267,21 @@ public final class ServiceMetrics: CompileObserver, Sendable {
     /// Folder transformations whose files do not compile or load now.
     func reloadErrors(_ number: Int) {
         gauge("sluice_reload_errors", [], number)
+    }
+
+    /// Whether the API store's changes are pushed (1) or polled (0).
+    func storeState(listening: Bool) {
+        gauge("sluice_store_listening", [], listening ? 1 : 0)
+    }
+
+    /// A live-version change heard from the store.
+    func storeNotification(kind: String) {
+        count("sluice_store_notifications_total", [("kind", kind)])
+    }
+
+    /// Live-version changes found by reading the store's live set.
+    func storePolledChanges(_ number: Int) {
+        count("sluice_store_polled_changes_total", [], by: number)
     }
 
     /// One streamed run by name under `/v1` (its batches count as the version's events too).

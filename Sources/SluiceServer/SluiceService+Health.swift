@@ -4,21 +4,23 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import SluiceStore
 
 /// `/health` and the breaker list it shares with `/v1/breakers`.
 extension SluiceService {
     /// `/health`: the service, its version, where user code runs, its open connections and their
     /// limit and, with worker processes, how many are ready and which confinement mechanisms are
     /// active, and the folder's transformations whose changed files do not compile or load
-    /// (`reloadErrors`; their last good version is served). 503 while no worker is ready.
+    /// (`reloadErrors`; their last good version is served), and the API store (`store`: its
+    /// state and live set's digest, ``storeJSON(_:)``). 503 while no worker is ready.
     static func health(_ processes: WorkerPool?, connections: OpenConnections, breaker: CircuitBreaker, fence: MemoryFence? = nil,
-                       reloadErrors: [Registry.ReloadError] = []) -> Response {
+                       reloadErrors: [Registry.ReloadError] = [], store: Catalog.StoreStatus? = nil) -> Response {
         var body = Array(#"{"service":"#.utf8)
         let statuses = breaker.statuses
         let memory = fence.map { fence in
             #""memory":{"residentBytes":\#(fence.residentBytes),"fenceBytes":\#(fence.configuration.thresholdBytes),"fencing":\#(fence.isFencing)},"#
         } ?? ""
-        let connectionFigures = memory + #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
+        let connectionFigures = memory + (store.map(Self.storeJSON) ?? "") + #""connections":{"open":\#(connections.count),"limit":\#(connections.limit)},"breakers":{"degraded":\#(statuses.filter { $0.state == .degraded }.count),"disabled":\#(statuses.filter { $0.state == .disabled || $0.state == .probing }.count),"versions":"#
             + String(decoding: Self.breakerJSON(statuses), as: UTF8.self) + "}," + String(decoding: Self.reloadErrorsJSON(reloadErrors), as: UTF8.self)
         guard let processes else {
             body += #""UP","version":"\#(Self.version)","isolation":"in-process",\#(connectionFigures)}"#.utf8

@@ -32,8 +32,10 @@ extension SluiceService {
         let connections = self.connections
         let breaker = self.breaker
         let registry = self.registry
+        let catalog = self.catalog
         router.get("health") { _, _ -> Response in
-            Self.health(processes, connections: connections, breaker: breaker, fence: fence, reloadErrors: registry.reloadErrors)
+            Self.health(processes, connections: connections, breaker: breaker, fence: fence, reloadErrors: registry.reloadErrors,
+                        store: catalog.storeStatus)
         }
         // rudder-server reads these from a transformer (rudder-transformer answers them as text).
         router.get("features") { _, _ -> Response in

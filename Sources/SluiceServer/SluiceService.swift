@@ -17,7 +17,8 @@ public struct SluiceService {
     /// server stops so the last buffered events reach the files.
     public let recorder: TrafficRecorder?
     public let configBackend: ConfigBackend?
-    /// API-published transformations and libraries (over the SQLite store).
+    /// API-published transformations and libraries (over the SQLite or PostgreSQL store); it
+    /// follows the store's changes until `catalog.stopFollowing()`.
     public let catalog: Catalog
     public let metrics = ServiceMetrics()
     /// The HTTP connections open now, under ``ServerConfiguration/maximumConnections``.
@@ -40,6 +41,7 @@ public struct SluiceService {
         let store = try await openStore(configuration.storePath, logger: configuration.logger)
         if !(store is SQLiteStore) { configuration.logger.info("API store connected", metadata: ["store.location": "\(store.location)"]) }
         catalog = Catalog(store: store, folder: registry)
+        await catalog.startFollowing(observer: Self.storeObserver(logger: configuration.logger, metrics: metrics, location: store.location))
         // Not a reason to create the store: a service that never publishes or sees a change leaves no file.
         try await catalog.archive(registry.live, createStore: false)
         let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)

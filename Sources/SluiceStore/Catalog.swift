@@ -8,8 +8,12 @@ import SluiceRegistry
 /// finding versions for requests. Names the folder registry holds belong to the folder: the API
 /// cannot create or shadow them.
 ///
-/// Decoded versions are cached by id (they never change); live pointers are re-read from the
-/// store at most once a second, so replicas sharing a store see each other's publishes.
+/// Decoded versions are cached by id (they never change). Live pointers are cached too: while the
+/// store pushes changes (PostgreSQL `LISTEN`/`NOTIFY`, see ``startFollowing(observer:)``) a cached
+/// pointer stays valid until a change replaces it, so a publish on one replica is served by the
+/// others within milliseconds; otherwise a pointer is re-read from the store after `liveTTL`.
+/// The catalog also keeps the whole live version set and its digest (``storeStatus``), so
+/// replicas can be compared.
 public final class Catalog: @unchecked Sendable {
     // @unchecked: the caches are guarded by `lock`.
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -27,13 +31,31 @@ public final class Catalog: @unchecked Sendable {
 
     public let store: any VersionStore
     public let folder: Registry
-    private let lock = NSLock()
+    let lock = NSLock()
     private var versionCache: [String: TransformationVersion] = [:]
-    private var liveCache: [String: (id: String?, read: ContinuousClock.Instant)] = [:]
+    private var liveCache: [String: CachedLive] = [:]
+    /// Every item's live version, as last read or heard (see `Catalog+Following.swift`).
+    var liveSet: [LiveKey: LiveEntry] = [:]
+    /// Counts live-pointer writes heard or made here; a read of the store started at sequence `s`
+    /// never overwrites an entry written after `s` (it would bring back an older pointer).
+    var sequence: UInt64 = 0
+    var feedState: StoreStatus.State?
+    var lastChange: Date?
+    var notificationsHeard = 0
+    var liveSummary = LiveSummary([:])
+    var following: Task<Void, Never>?
     /// Folder versions archived while the store did not exist yet (``VersionStore/isCreated``),
     /// written with the first thing published.
     private var pendingArchive: [TransformationVersion] = []
-    private let liveTTL: Duration
+    /// How long a cached live pointer is trusted while changes are not pushed (and how often the
+    /// store is polled then).
+    public let liveTTL: Duration
+
+    struct CachedLive {
+        var id: String?
+        var read: ContinuousClock.Instant
+        var sequence: UInt64
+    }
 
     public init(store: any VersionStore, folder: Registry, liveTTL: Duration = .seconds(1)) {
         self.store = store
@@ -85,11 +107,8 @@ public final class Catalog: @unchecked Sendable {
         }
         let document = Self.encode(version)
         let created = try await storeCall { try await store.addVersion(.transformation, name: name, id: version.id, document: document) }
-        try await storeCall { try await store.setLive(.transformation, name: name, id: version.id) }
-        lock.withLock {
-            versionCache[version.id] = version
-            liveCache[name] = (version.id, ContinuousClock.now)
-        }
+        lock.withLock { versionCache[version.id] = version }
+        try await setLive(LiveChange(kind: .transformation, name: name, liveVersion: version.id))
         return (version, created)
     }
 
@@ -99,8 +118,14 @@ public final class Catalog: @unchecked Sendable {
         guard let stored = try await storeCall({ try await store.document(.transformation, id: versionID) }), stored.name == name else {
             throw .notFound("transformation \(name) has no version \(versionID)")
         }
-        try await storeCall { try await store.setLive(.transformation, name: name, id: versionID) }
-        lock.withLock { liveCache[name] = (versionID, ContinuousClock.now) }
+        try await setLive(LiveChange(kind: .transformation, name: name, liveVersion: versionID))
+    }
+
+    /// Moves a live pointer in the store, then here (unless a newer change was heard meanwhile).
+    private func setLive(_ change: LiveChange) async throws(Failure) {
+        let start = lock.withLock { sequence }
+        try await storeCall { try await store.setLive(change.kind, name: change.name, id: change.liveVersion) }
+        lock.withLock { _ = record(change, since: start) }
     }
 
     public func versions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
@@ -159,11 +184,15 @@ public final class Catalog: @unchecked Sendable {
     public func liveVersion(name: String) async throws(Failure) -> TransformationVersion? {
         let now = ContinuousClock.now
         var liveID: String?
-        if let cached = lock.withLock({ liveCache[name] }), now - cached.read < liveTTL {
+        let (cached, start) = lock.withLock { (liveCache[name].flatMap { isFresh($0, now: now) ? $0 : nil }, sequence) }
+        if let cached {
             liveID = cached.id
         } else {
             liveID = try await transformation(name)?.liveVersion
-            lock.withLock { liveCache[name] = (liveID, now) }
+            lock.withLock {
+                // A change heard while the store answered is newer than the answer.
+                if let entry = liveCache[name], entry.sequence > start { liveID = entry.id } else { liveCache[name] = CachedLive(id: liveID, read: now, sequence: start) }
+            }
         }
         guard let liveID else { return nil }
         return try await version(id: liveID)
@@ -211,7 +240,7 @@ public final class Catalog: @unchecked Sendable {
         let id = source.contentID
         let document = (try? JSONEncoder().encode(LibraryDocument(source))) ?? Data()
         let created = try await storeCall { try await store.addVersion(.library, name: name, id: id, document: document) }
-        try await storeCall { try await store.setLive(.library, name: name, id: id) }
+        try await setLive(LiveChange(kind: .library, name: name, liveVersion: id))
         return (id, created)
     }
 
@@ -220,7 +249,7 @@ public final class Catalog: @unchecked Sendable {
         guard let stored = try await storeCall({ try await store.document(.library, id: versionID) }), stored.name == name else {
             throw .notFound("library \(name) has no version \(versionID)")
         }
-        try await storeCall { try await store.setLive(.library, name: name, id: versionID) }
+        try await setLive(LiveChange(kind: .library, name: name, liveVersion: versionID))
     }
 
     public func libraryVersions(of name: String) async throws(Failure) -> [StoredVersionSummary] {
@@ -266,14 +295,41 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    /// A cached version by id, or a live version read within the last `liveTTL`, without touching
-    /// the store; nil when the store must be asked.
+    /// A cached version by id, or a cached live version (still valid: changes are pushed, or it
+    /// was read within the last `liveTTL`), without touching the store; nil when the store must be asked.
     public func cachedResolve(_ idOrName: String) -> TransformationVersion? {
         lock.withLock {
             if let version = versionCache[idOrName] { return version }
-            if let live = liveCache[idOrName], ContinuousClock.now - live.read < liveTTL, let id = live.id { return versionCache[id] }
+            if let live = liveCache[idOrName], isFresh(live, now: ContinuousClock.now), let id = live.id { return versionCache[id] }
             return nil
         }
+    }
+
+    /// Whether a cached pointer may be used (under `lock`): always while changes are pushed
+    /// (a change replaces it), else for `liveTTL` after it was read.
+    private func isFresh(_ entry: CachedLive, now: ContinuousClock.Instant) -> Bool {
+        feedState == .listening || now - entry.read < liveTTL
+    }
+
+    /// Records a live pointer (under `lock`): a change heard from the store (`since` nil) always,
+    /// one made or read here only when no newer change was recorded after `since`. Keeps the
+    /// transformation's cached pointer, the live set and its digest; true when the live set changed.
+    func record(_ change: LiveChange, since: UInt64?) -> Bool {
+        let key = LiveKey(kind: change.kind, name: change.name)
+        if let since, let entry = liveSet[key], entry.sequence > since { return false }
+        sequence += 1
+        if change.kind == .transformation {
+            if let since, let cached = liveCache[change.name], cached.sequence > since {} else {
+                liveCache[change.name] = CachedLive(id: change.liveVersion, read: ContinuousClock.now, sequence: sequence)
+            }
+        }
+        let changed = liveSet[key]?.id != change.liveVersion
+        liveSet[key] = LiveEntry(id: change.liveVersion, sequence: sequence)
+        if changed {
+            lastChange = Date()
+            liveSummary = LiveSummary(liveSet)
+        }
+        return changed
     }
 
     // MARK: - Documents

@@ -7,16 +7,29 @@ import PostgresNIO
 /// `postgres://user:password@host:port/database` URL (`?sslmode=require` for TLS). Tables are
 /// created on first use (`sluice_items`, `sluice_versions`); inserts are idempotent
 /// (`ON CONFLICT DO NOTHING`), so replicas publishing the same code at once agree on one version.
-public final class PostgresStore: VersionStore {
+///
+/// Moving a live pointer also sends `NOTIFY sluice_changes` (payload ``LiveChange/payload``) in the
+/// same statement, so it is heard exactly when it commits; ``followLiveChanges(listening:change:)``
+/// listens for it on a connection of its own (`application_name` ``listenerApplicationName``).
+public final class PostgresStore: LiveChangeFeed {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     public let location: String
     /// How long one store call may take (connecting included) before it fails.
     public let timeout: Duration
+    /// The notification channel live-pointer changes are sent on.
+    public static let channel = "sluice_changes"
+    /// The `application_name` of the connection that listens for changes (`pg_stat_activity`
+    /// shows it; unique per store object).
+    public let listenerApplicationName: String
+    /// How often the listening connection is checked with a query (a connection cut without a
+    /// word — a lost network — otherwise looks like a quiet one).
+    public let listenerCheckInterval: Duration
+    private let listenerConfiguration: PostgresConnection.Configuration
 
     /// Connects (lazily, through the pool) and creates the tables when missing; throws when the
     /// URL is malformed or the database cannot be reached within `timeout`.
-    public init(url: String, timeout: Duration = .seconds(10)) async throws {
+    public init(url: String, timeout: Duration = .seconds(10), listenerCheckInterval: Duration = .seconds(5)) async throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
               let host = components.host, !host.isEmpty, let user = components.user else {
             throw StoreError("a PostgreSQL store URL looks like postgres://user:password@host:5432/database, not \(url)")
@@ -30,6 +43,13 @@ public final class PostgresStore: VersionStore {
         var logger = Logger(label: "sluice.postgres")
         logger.logLevel = .warning
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        listenerApplicationName = "sluice-listener-" + UUID().uuidString.prefix(8).lowercased()
+        var listenerConfiguration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        listenerConfiguration.options.additionalStartupParameters = [("application_name", listenerApplicationName)]
+        self.listenerConfiguration = listenerConfiguration
+        self.listenerCheckInterval = listenerCheckInterval
         self.client = client
         self.timeout = timeout
         runner = Task { await client.run() }
@@ -124,10 +144,62 @@ public final class PostgresStore: VersionStore {
         }
     }
 
+    /// Moves the pointer and notifies the other replicas in one statement (one transaction: the
+    /// notification is delivered when, and only if, the change commits).
     public func setLive(_ kind: ItemKind, name: String, id: String) async throws {
         try await call { client in
-            try await client.query("UPDATE sluice_items SET live_version = \(id) WHERE kind = \(kind.rawValue) AND name = \(name)")
+            let rows = try await client.query("""
+                WITH changed AS (
+                    UPDATE sluice_items SET live_version = \(id) WHERE kind = \(kind.rawValue) AND name = \(name)
+                    RETURNING kind, name, live_version)
+                SELECT pg_notify(\(Self.channel), kind || E'\\t' || name || E'\\t' || live_version) FROM changed
+                """)
+            _ = try await Self.count(rows)
         }
+    }
+
+    struct ListenerEnded: Error, CustomStringConvertible {
+        var description: String { "the listening connection was closed" }
+    }
+
+    public func followLiveChanges(listening: @escaping @Sendable () async -> Void,
+                                  change: @escaping @Sendable (LiveChange) async -> Void) async throws {
+        let configuration = listenerConfiguration, timeout = self.timeout, checkInterval = listenerCheckInterval
+        var quiet = Logger(label: "sluice.postgres")
+        quiet.logLevel = .warning
+        let logger = quiet
+        let connection: PostgresConnection
+        do {
+            connection = try await Self.within(timeout) { try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger) }
+        } catch {
+            throw StoreError("PostgreSQL store \(location): cannot open the listening connection: \(Self.describe(error))")
+        }
+        do {
+            try await connection.listen(on: Self.channel) { notifications in
+                await listening()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await notification in notifications {
+                            if let heard = LiveChange(payload: notification.payload) { await change(heard) }
+                        }
+                        throw ListenerEnded()
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: checkInterval)
+                            try await Self.within(timeout) { _ = try await connection.query("SELECT 1", logger: logger) }
+                        }
+                    }
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
+            }
+        } catch {
+            try? await connection.close()
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            throw StoreError("PostgreSQL store \(location): the listening connection failed: \(Self.describe(error))")
+        }
+        try? await connection.close()
     }
 
     private func items(query: PostgresQuery) async throws -> [StoredItem] {

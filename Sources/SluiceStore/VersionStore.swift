@@ -30,6 +30,38 @@ extension VersionStore {
     public var isCreated: Bool { true }
 }
 
+/// A store that tells its replicas at once when a live pointer changes (PostgreSQL's
+/// `LISTEN`/`NOTIFY`), so ``Catalog`` can trust its cached pointers instead of re-reading them.
+public protocol LiveChangeFeed: VersionStore {
+    /// Listens on a connection of its own until that connection fails (it throws) or the task is
+    /// cancelled: `listening` is called once changes are being heard (changes made before it may
+    /// have been missed: read the live set again then), `change` with every change heard after.
+    func followLiveChanges(listening: @escaping @Sendable () async -> Void,
+                           change: @escaping @Sendable (LiveChange) async -> Void) async throws
+}
+
+/// A live pointer that changed: an item of `kind` named `name` now serves `liveVersion`.
+public struct LiveChange: Sendable, Equatable {
+    public var kind: ItemKind
+    public var name: String
+    public var liveVersion: String
+
+    public init(kind: ItemKind, name: String, liveVersion: String) {
+        self.kind = kind
+        self.name = name
+        self.liveVersion = liveVersion
+    }
+
+    /// `kind name id`, separated by tabs (names and ids never hold one): the notification's payload.
+    public var payload: String { "\(kind.rawValue)\t\(name)\t\(liveVersion)" }
+
+    public init?(payload: String) {
+        let parts = payload.split(separator: "\t", omittingEmptySubsequences: false)
+        guard parts.count == 3, let kind = ItemKind(rawValue: String(parts[0])), !parts[1].isEmpty, !parts[2].isEmpty else { return nil }
+        self.init(kind: kind, name: String(parts[1]), liveVersion: String(parts[2]))
+    }
+}
+
 public enum ItemKind: String, Sendable, Codable {
     case transformation
     case library

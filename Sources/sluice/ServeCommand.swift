@@ -303,6 +303,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { service.processes?.shutdown() }
+        defer { service.catalog.stopFollowing() }
         // A graceful stop lets requests in flight finish, but not forever: past the grace the
         // workers are stopped (even one spinning in user code), and their requests end as
         // retryable so the data plane sends them again to another replica.

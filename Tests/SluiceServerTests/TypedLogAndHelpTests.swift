@@ -33,6 +33,9 @@ import Testing
         metrics.reloadErrors(1)
         metrics.v1Run(transformation: "t")
         metrics.request(endpoint: "/health", status: 200, duration: .milliseconds(1))
+        metrics.storeState(listening: true)
+        metrics.storeNotification(kind: "library")
+        metrics.storePolledChanges(2)
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(text.contains(#"sluice_compile_duration_seconds_count{transformation="t",version="sv1"} 1"#))
         #expect(text.contains(#"sluice_compile_failures_total{transformation="t",version="sv1"} 1"#))
@@ -40,6 +43,8 @@ import Testing
         #expect(text.contains(#"sluice_compiled_cache_lookups_total{result="hit"} 1"#))
         #expect(text.contains("sluice_compiled_cache_evictions_total 2"))
         #expect(text.contains("sluice_reload_errors 1"))
+        #expect(text.contains("sluice_store_listening 1") && text.contains(#"sluice_store_notifications_total{kind="library"} 1"#))
+        #expect(text.contains("sluice_store_polled_changes_total 2"))
         let lines = text.split(separator: "\n")
         let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
         let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })

@@ -179,6 +179,9 @@ import Testing
         let health = try await server.get("/health")
         #expect(health.status == 200)
         #expect(health.body.contains(#""service":"UP""#))
+        // A SQLite store nothing was published to yet: one replica, an empty live set.
+        #expect(health.body.contains(#""store":{"kind":"sqlite","location":"sqlite:"#), "\(health.body)")
+        #expect(health.body.contains(#""state":"not created","lastChange":null,"liveDigest":"e3b0c44298fc1c14","live":{"transformations":0,"libraries":0}"#))
         let version = try await server.get("/version")
         #expect(version.status == 200 && version.body == SluiceVersion.current)
 
@@ -338,6 +341,55 @@ import Testing
         #expect(listed.status == 200 && listed.body.contains("e.replica = true"))
         let ran = try await second.post("/customTransform", Self.request(version: name, messages: [#"{"n":1}"#]))
         #expect(ran.body.contains(#""replica":true"#))
+        #expect(first.stop() == 0 && second.stop() == 0)
+    }
+
+    /// Replicas that agree at once: the second replica is told of the first's publish by the
+    /// store (LISTEN/NOTIFY, counted in its metrics), and both `/health`s show the same digest.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"] != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func aPublishOnOneReplicaIsHeardByTheOtherAndHealthShowsTheLiveDigest() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"], "CI must provide SLUICE_TEST_POSTGRES_URL")
+        let root = try folder(["placeholder/transform.js": "export function transformEvent(e) { return e; }"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = try Server(transformations: root, arguments: ["--store", url, "--isolation", "in-process", "--workers", "1"])
+        let second = try Server(transformations: root, arguments: ["--store", url, "--isolation", "in-process", "--workers", "1"])
+        func store(_ server: Server) async throws -> [String: Any] {
+            let health = try await server.get("/health")
+            #expect(!health.body.contains("sluice:sluice"), "the store's password never shows")
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any])
+            return try #require(body["store"] as? [String: Any], "\(health.body)")
+        }
+        var deadline = Date().addingTimeInterval(30)
+        func listening(_ server: Server) async throws -> Bool { try await store(server)["state"] as? String == "listening" }
+        while true {
+            let (firstListens, secondListens) = (try await listening(first), try await listening(second))
+            if firstListens && secondListens { break }
+            #expect(Date() < deadline, "both replicas listen")
+            if Date() > deadline { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await store(second)["kind"] as? String == "postgres")
+        #expect((try await store(second)["location"] as? String)?.hasPrefix("postgres://127.0.0.1:5432/") == true)
+        let name = "heard-\(UUID().uuidString.prefix(8))"
+        let created = try await first.post("/v1/transformations", #"{"name":"\#(name)","language":"javascript","code":"export function transformEvent(e) { e.v = 1; return e; }"}"#)
+        #expect(created.status == 201, "\(created.body)")
+        #expect(try await second.post("/customTransform", Self.request(version: name, messages: [#"{"n":1}"#])).body.contains(#""v":1"#))
+        let digestBefore = try await store(second)["liveDigest"] as? String
+        let published = try await first.send("PUT", "/v1/transformations/\(name)/code", "export function transformEvent(e) { e.v = 2; return e; }", headers: ["Content-Type": "text/plain"])
+        #expect(published.status == 201, "\(published.body)")
+        deadline = Date().addingTimeInterval(5)
+        while !(try await second.post("/customTransform", Self.request(version: name, messages: [#"{"n":1}"#])).body.contains(#""v":2"#)) {
+            #expect(Date() < deadline, "the second replica serves the new version")
+            if Date() > deadline { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let metrics = try await second.get("/metrics").body
+        #expect(metrics.contains(#"sluice_store_notifications_total{kind="transformation"}"#), "the change was heard, not polled")
+        #expect(metrics.contains("sluice_store_listening 1"), "\(metrics.split(separator: "\n").filter { $0.contains("sluice_store") })")
+        let (firstStore, secondStore) = (try await store(first), try await store(second))
+        #expect(secondStore["liveDigest"] as? String == firstStore["liveDigest"] as? String)
+        #expect(secondStore["liveDigest"] as? String != digestBefore)
+        #expect((secondStore["notifications"] as? Int ?? 0) >= 1 && secondStore["lastChange"] is String)
         #expect(first.stop() == 0 && second.stop() == 0)
     }
 
