@@ -56,6 +56,8 @@ public final class Catalog: @unchecked Sendable {
         var read: ContinuousClock.Instant
         var sequence: UInt64
     }
+    /// Rollouts read from the store, re-read after `liveTTL` (`Catalog+Rollouts.swift`).
+    let rolloutCache = RolloutCache()
 
     public init(store: any VersionStore, folder: Registry, liveTTL: Duration = .seconds(1)) {
         self.store = store
@@ -403,7 +405,7 @@ public final class Catalog: @unchecked Sendable {
         return true
     }
 
-    private func storeCall<T>(_ body: () async throws -> T) async throws(Failure) -> T {
+    func storeCall<T>(_ body: () async throws -> T) async throws(Failure) -> T {
         do { return try await body() } catch let failure as Failure { throw failure } catch { throw .store("\(error)") }
     }
 }

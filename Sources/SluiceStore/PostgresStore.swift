@@ -91,6 +91,7 @@ public final class PostgresStore: LiveChangeFeed {
                     document TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (kind, id))
                 """, logger: logger)
             try await connection.query("CREATE INDEX IF NOT EXISTS sluice_versions_by_item ON sluice_versions (kind, name, seq)", logger: logger)
+            try await createRolloutTables(connection, logger: logger)
         }
     }
 
@@ -214,13 +215,13 @@ public final class PostgresStore: LiveChangeFeed {
         }
     }
 
-    private static func count(_ rows: PostgresRowSequence) async throws -> Int {
+    static func count(_ rows: PostgresRowSequence) async throws -> Int {
         var count = 0
         for try await _ in rows { count += 1 }
         return count
     }
 
-    private func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let client = self.client
         do { return try await Self.within(timeout) { try await body(client) } } catch { throw StoreError("PostgreSQL store \(location): \(Self.describe(error))") }
     }

@@ -68,6 +68,7 @@ public final class SQLiteStore: VersionStore, @unchecked Sendable {
                     CREATE INDEX versions_by_item ON versions (kind, name, seq);
                     """)
             }
+            registerRolloutMigration(&migrator)
             try migrator.migrate(queue)
             return queue
         } catch {
@@ -130,13 +131,13 @@ public final class SQLiteStore: VersionStore, @unchecked Sendable {
     }
 
     /// `body` over the database; `empty` when the file has not been created yet.
-    private func read<T>(empty: T, _ body: (Database) throws -> T) throws -> T {
+    func read<T>(empty: T, _ body: (Database) throws -> T) throws -> T {
         guard let queue = lock.withLock({ opened }) else { return empty }
         do { return try queue.read(body) } catch { throw StoreError("SQLite store \(path): \(error)") }
     }
 
     /// `body` over the database, created now if it was not.
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         let queue = try lock.withLock { () throws -> DatabaseQueue in
             if let opened { return opened }
             let created = try Self.open(path)

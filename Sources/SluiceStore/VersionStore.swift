@@ -24,6 +24,31 @@ public protocol VersionStore: Sendable {
     /// Whether the store exists yet: a store created on its first write (SQLite) is not until
     /// something is published, and the catalog keeps folder versions in memory until then.
     var isCreated: Bool { get }
+
+    // Canary rollouts (`Catalog+Rollouts.swift` writes and reads the documents).
+
+    /// The rollout document of transformation `name` with its revision, or nil when it never had one.
+    func rollout(_ name: String) async throws -> StoredRollout?
+    /// Every transformation's rollout document, by name.
+    func rollouts() async throws -> [String: StoredRollout]
+    /// Stores `document` as `name`'s rollout, at revision `expectedRevision + 1`, when its revision
+    /// is `expectedRevision` now (0: it has none), and appends `auditEntry` to `name`'s audit list
+    /// in the same transaction; false, and nothing changes, when another write came first.
+    /// Replicas sharing the store agree on every change this way, and each change is audited once.
+    func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool
+    /// `name`'s audit entries, oldest first.
+    func audit(_ name: String) async throws -> [Data]
+}
+
+/// A rollout document as a store keeps it: opaque JSON and the count of its writes.
+public struct StoredRollout: Sendable, Equatable {
+    public var revision: Int
+    public var document: Data
+
+    public init(revision: Int, document: Data) {
+        self.revision = revision
+        self.document = document
+    }
 }
 
 extension VersionStore {

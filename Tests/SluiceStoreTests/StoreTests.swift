@@ -189,4 +189,8 @@ struct FailingStore: VersionStore {
     func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { throw StoreError("the store is down") }
     func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { throw StoreError("the store is down") }
     func setLive(_ kind: ItemKind, name: String, id: String) async throws { throw StoreError("the store is down") }
+    func rollout(_ name: String) async throws -> StoredRollout? { throw StoreError("the store is down") }
+    func rollouts() async throws -> [String: StoredRollout] { throw StoreError("the store is down") }
+    func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool { throw StoreError("the store is down") }
+    func audit(_ name: String) async throws -> [Data] { throw StoreError("the store is down") }
 }
