@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceTesting", "SluiceTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceTestSupport",
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceStore", "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "HTTPTypes", package: "swift-http-types")],
                     swiftSettings: swiftSettings),

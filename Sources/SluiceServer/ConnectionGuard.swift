@@ -49,6 +49,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum Admission { case pending, admitted, refused, closed }
 
+    /// The header every request reaches the routes with: the client's IP address.
+    static let peerHeader = HTTPField.Name("X-Sluice-Peer")!
+
     private let policy: ConnectionPolicy
     private var admission = Admission.pending
     /// Requests whose head has been read and whose response has not ended.
@@ -100,10 +103,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // A refused or timed-out connection's requests go nowhere.
         guard admission == .admitted, !closing else { return }
+        var data = data
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(var head):
             requestsInProgress += 1
             readingRequest = true
+            // The client's address, for the rollout audit list; set here, so no client can send its own.
+            head.headerFields[Self.peerHeader] = context.channel.remoteAddress?.ipAddress ?? "unknown"
+            data = wrapInboundOut(.head(head))
         case .body:
             break
         case .end:

@@ -29,6 +29,9 @@ public struct CustomTransformHandler: Sendable {
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
     /// The circuit breaker per version; nil: every batch runs.
     public var breaker: CircuitBreaker?
+    /// Canary rollouts: a group whose version has one in progress is split between it and the
+    /// candidate (`CustomTransformHandler+Rollout.swift`); nil: no rollouts.
+    public var rollouts: RolloutController?
 
     public init(executor: any BatchExecutor, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil) {
@@ -86,6 +89,10 @@ public struct CustomTransformHandler: Sendable {
             return failure.kind.isRetryable
         }
         let name = program.source.name
+        if let plan = rollouts?.plan(for: program, serviceLimits: self.limits) {
+            return runSplit(group, plan: plan, live: program, liveLimits: limits, versionID: versionID, body: body, filterCode: filterCode,
+                            into: &response, engineTime: &engineTime)
+        }
         var batch = Self.batch(of: group, body: body)
         batch.fetch = fetch
         batch.fetchCallsPerInvocation = fetchCallsPerInvocation
@@ -130,7 +137,7 @@ public struct CustomTransformHandler: Sendable {
 
     /// Every event of the group gets an error item for `failure` (with its kind's status),
     /// counted as unresolved and logged with the kind as `call.outcome`.
-    private func fail(_ group: [Input], _ failure: Failure, version: String, transformation: String? = nil, into response: inout ResponseBuffer) {
+    func fail(_ group: [Input], _ failure: Failure, version: String, transformation: String? = nil, into response: inout ResponseBuffer) {
         let status = failure.kind.rudderItemStatus
         for input in group { response.error(status: status, failure.message, metadata: input.metadata) }
         metrics?.unresolved(kind: failure.kind, status: status, events: group.count)

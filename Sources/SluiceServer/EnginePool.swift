@@ -34,7 +34,8 @@ public final class EnginePool: Sendable {
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil, limits: Limits = .defaults, queueCapacity: Int = 256,
                 recorder: TrafficRecorder? = nil, toolingLibraries: any LibraryProvider = NoLibraries(),
                 libraryVersions: (@Sendable ([String], Language) throws -> [LibrarySource])? = nil, breaker: CircuitBreaker? = nil,
-                fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation) {
+                fetch: FetchHandler? = nil, fetchCallsPerInvocation: Int = FetchLimits().callsPerInvocation,
+                rollouts: RolloutController? = nil) {
         workers = max(1, threads)
         self.metrics = metrics
         self.queueCapacity = max(1, queueCapacity)
@@ -47,6 +48,7 @@ public final class EnginePool: Sendable {
                                                              metrics: metrics, logger: logger)
                 customTransform.fetch = fetch
                 customTransform.breaker = breaker
+                customTransform.rollouts = rollouts
                 customTransform.fetchCallsPerInvocation = fetchCallsPerInvocation
                 var tooling = ToolingHandler(executor: executor, libraries: toolingLibraries, limits: limits)
                 tooling.fetch = fetch

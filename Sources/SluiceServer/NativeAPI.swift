@@ -278,7 +278,10 @@ public struct NativeAPI: Sendable {
         return await pool.performValue { $0.tooling.libraryProblem(code: code, language: language) } ?? "all workers busy; retry later"
     }
 
-    private func failure(_ error: any Error) -> WireResponse {
+    private func failure(_ error: any Error) -> WireResponse { Self.failure(error) }
+
+    /// A catalog failure as the API answers it: 404, 409, 400, or 500 for the store.
+    static func failure(_ error: any Error) -> WireResponse {
         switch error as? Catalog.Failure {
         case .notFound(let message): return .error(404, message)
         case .conflict(let message): return .error(409, message)

@@ -66,6 +66,9 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         "sluice_store_notifications_total": "Live-version changes heard from the PostgreSQL store (LISTEN/NOTIFY), by kind (transformation, library).",
         "sluice_store_listening": "1 while the PostgreSQL store's changes are pushed (listening), 0 while polling (or with SQLite).",
         "sluice_store_polled_changes_total": "Live-version changes found by reading the store's live set (at start, on reconnecting, while polling) rather than heard.",
+        "sluice_rollout_events_total": "Events of a transformation with a canary rollout in progress, by version and role (live, candidate).",
+        "sluice_rollout_rollbacks_total": "Canary rollouts rolled back automatically, by transformation.",
+        "sluice_rollout_changes_total": "Canary rollout changes this replica made (start, step, promote, rollback, abort, supersede), by transformation.",
     ]
 
     private func descriptor(_ name: String) -> MetricNameDescriptor {
@@ -287,6 +290,21 @@ public final class ServiceMetrics: CompileObserver, Sendable {
     /// One streamed run by name under `/v1` (its batches count as the version's events too).
     func v1Run(transformation: String) {
         count("sluice_v1_runs_total", [("transformation", transformation)])
+    }
+
+    /// Events of one share of a group split by a rollout: `role` is `live` or `candidate`.
+    func rolloutEvents(transformation: String, version: String, role: String, events: Int) {
+        count("sluice_rollout_events_total", [("transformation", transformation), ("version", version), ("role", role)], by: events)
+    }
+
+    /// A candidate rolled back because it failed more than the live version.
+    func rolloutRollback(transformation: String) {
+        count("sluice_rollout_rollbacks_total", [("transformation", transformation)])
+    }
+
+    /// A rollout change this replica made (and won, when replicas raced).
+    func rolloutChange(transformation: String, action: String) {
+        count("sluice_rollout_changes_total", [("transformation", transformation), ("action", action)])
     }
 
     /// The Prometheus text exposition.

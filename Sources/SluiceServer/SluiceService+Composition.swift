@@ -25,7 +25,8 @@ extension SluiceService {
         let pool = EnginePool(threads: executors.threads, makeExecutor: executors.make, resolver: resolver, metrics: metrics, logger: logger,
                               limits: configuration.limits, recorder: recorder, toolingLibraries: catalog.libraryProvider(),
                               libraryVersions: libraryVersions,
-                              breaker: breaker, fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation)
+                              breaker: breaker, fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation,
+                              rollouts: rollouts)
         return pool
     }
 

@@ -80,6 +80,8 @@ extension SluiceService {
         }
         NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
             .add(to: router)
+        RolloutRoutes(api: RolloutAPI(controller: rollouts, registry: registry), maximumBodyBytes: maximumBodyBytes).add(to: router)
+        rollouts.run(every: .seconds(1))
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }

@@ -30,6 +30,8 @@ public struct SluiceService {
     public let fetch: FetchHandler
     /// The circuit breaker of `/customTransform` (its state is in `/health` and `/v1/breakers`).
     public let breaker: CircuitBreaker
+    /// Canary rollouts of API transformations (`/v1/transformations/{name}/rollout`).
+    public let rollouts: RolloutController
     public static let version = SluiceVersion.current
 
     public init(configuration: ServerConfiguration) async throws {
@@ -44,6 +46,7 @@ public struct SluiceService {
         await catalog.startFollowing(observer: Self.storeObserver(logger: configuration.logger, metrics: metrics, location: store.location))
         // Not a reason to create the store: a service that never publishes or sees a change leaves no file.
         try await catalog.archive(registry.live, createStore: false)
+        rollouts = RolloutController(catalog: catalog, metrics: self.metrics, logger: configuration.logger, automaticActor: "sluice:" + Self.instanceID)
         let fetcher = Fetcher(policy: configuration.fetchPolicy, limits: configuration.fetchLimits)
         let metrics = self.metrics
         let logger = configuration.logger

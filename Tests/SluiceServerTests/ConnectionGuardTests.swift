@@ -187,7 +187,12 @@ import Testing
 
         // The open ones go on as before; a closed one frees its place.
         try first.writeInbound(Self.post)
-        #expect(try first.readInbound(as: RequestPart.self) == Self.post)
+        guard case .head(var passed) = try first.readInbound(as: RequestPart.self), case .head(let sent) = Self.post else {
+            Issue.record("the request head did not reach the routes")
+            return
+        }
+        passed.headerFields[ConnectionGuard.peerHeader] = nil   // the client's address, added for the routes
+        #expect(passed == sent)
         #expect(first.isActive && second.isActive)
         _ = try second.finish()
         #expect(fixture.policy.connections.count == 1)
