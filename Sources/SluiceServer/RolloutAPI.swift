@@ -30,14 +30,14 @@ public struct RolloutAPI: Sendable {
         do {
             let request = try RolloutRequest(json: object)
             let rollout = try await controller.start(name: name, request, actor: actor)
-            return NativeAPI.json(201, describe(rollout), headers: [("Location", "/v1/transformations/\(name)/rollout")])
+            return NativeAPI.json(201, describe(rollout, counts: controller.counts(of: rollout)), headers: [("Location", "/v1/transformations/\(name)/rollout")])
         } catch {
             return NativeAPI.failure(error)
         }
     }
 
-    /// `GET /v1/transformations/{name}/rollout`: the rollout in progress, or the last one with how
-    /// it ended; 404 when it never had one.
+    /// `GET /v1/transformations/{name}/rollout`: the rollout in progress (with every replica's
+    /// counts), or the last one with how it ended; 404 when it never had one.
     public func get(name: String) async -> WireResponse {
         await answer(name) { try await controller.catalog.storedRollout(name: name) }
     }
@@ -57,7 +57,8 @@ public struct RolloutAPI: Sendable {
     private func answer(_ name: String, _ body: () async throws -> Rollout?) async -> WireResponse {
         do {
             guard let rollout = try await body() else { return try await missing(name) }
-            return NativeAPI.json(200, describe(rollout))
+            let counts = rollout.isActive ? await controller.fleetCounts(of: rollout) : rollout.finalCounts ?? controller.counts(of: rollout)
+            return NativeAPI.json(200, describe(rollout, counts: counts))
         } catch {
             return NativeAPI.failure(error)
         }
@@ -92,14 +93,13 @@ public struct RolloutAPI: Sendable {
         return .error(404, "transformation \(name) has no rollout in progress")
     }
 
-    /// The rollout as the API shows it, with this replica's counts and rates per version.
-    func describe(_ rollout: Rollout) -> [String: Any] {
+    /// The rollout as the API shows it, with `measured` counts and rates per version.
+    func describe(_ rollout: Rollout, counts measured: [String: RolloutCounts]) -> [String: Any] {
         func counts(_ counts: RolloutCounts?) -> Any {
             guard let counts else { return NSNull() }
             return ["version": counts.version, "events": counts.events, "errors": counts.errors, "limitHits": counts.limitHits,
                     "errorRate": counts.errorRate, "limitHitRate": counts.limitHitRate] as [String: Any]
         }
-        let measured = controller.counts(of: rollout)
         var body: [String: Any] = [
             "name": rollout.name, "id": rollout.id, "state": rollout.state.rawValue, "live": rollout.live, "candidate": rollout.candidate,
             "percent": rollout.percent, "startedAt": rollout.startedAt, "startedBy": rollout.startedBy,

@@ -12,20 +12,26 @@ import SluiceStore
 /// whose live version changed some other way. Every change is recorded in the audit list,
 /// logged and counted in the metrics.
 ///
-/// Counts are this replica's: each replica compares the candidate with the live version on the
-/// events it ran, and the first one to find the candidate failing rolls it back for all (the
-/// change is a compare-and-set in the shared store, re-read by every replica within `liveTTL`).
+/// Each replica counts the events it runs and publishes its counts in the store every second;
+/// the timer's rollback check, `GET …/rollout` and the audit list use the sum over every replica
+/// (``fleetCounts(of:)``), and each replica also checks its own counts after every split group,
+/// so a candidate failing badly is rolled back at once. Whoever finds it failing first rolls it
+/// back for all (the change is a compare-and-set in the shared store, re-read by every replica
+/// within `liveTTL`).
 public final class RolloutController: @unchecked Sendable {
-    // @unchecked: `tallies` and `rollingBack` are guarded by `lock`.
+    // @unchecked: `tallies`, `unpublished` and `rollingBack` are guarded by `lock`.
     public let catalog: Catalog
     let metrics: ServiceMetrics?
     let logger: Logger?
-    /// Who the audit list names for changes nobody asked for (steps, rollbacks, supersessions).
+    /// Who the audit list names for changes nobody asked for (steps, rollbacks, supersessions);
+    /// also the name this replica's counts are published under, so unique per process.
     let automaticActor: String
     /// The wall clock steps are due by (a test's own clock in tests).
     let now: @Sendable () -> Date
     private let lock = NSLock()
     private var tallies: [String: (live: OutcomeTally, candidate: OutcomeTally)] = [:]
+    /// Rollouts whose counts changed since this replica last published them.
+    private var unpublished: Set<String> = []
     private var rollingBack: Set<String> = []
 
     public init(catalog: Catalog, metrics: ServiceMetrics? = nil, logger: Logger? = nil, automaticActor: String = "sluice",
@@ -82,6 +88,7 @@ public final class RolloutController: @unchecked Sendable {
             entry.live.add(live)
             entry.candidate.add(candidate)
             tallies[rollout.id] = entry
+            unpublished.insert(rollout.id)
             return Self.counts(rollout, entry)
         }
         metrics?.rolloutEvents(transformation: rollout.name, version: rollout.live, role: "live", events: live.events)
@@ -97,6 +104,23 @@ public final class RolloutController: @unchecked Sendable {
         let entry = lock.withLock { tallies[rollout.id] }
         if entry == nil, let final = rollout.finalCounts { return final }
         return Self.counts(rollout, entry ?? (live: OutcomeTally(), candidate: OutcomeTally()))
+    }
+
+    /// Every replica's counts of `rollout` summed (this replica's published first, when they
+    /// changed); this replica's alone when the store cannot be read.
+    public func fleetCounts(of rollout: Rollout) async -> [String: RolloutCounts] {
+        let local = counts(of: rollout)
+        let publish = lock.withLock { unpublished.remove(rollout.id) != nil }
+        do {
+            if publish { try await catalog.publishCounts(rolloutID: rollout.id, replica: automaticActor, local) }
+            return try await catalog.fleetCounts(rolloutID: rollout.id) ?? local
+        } catch {
+            if publish { _ = lock.withLock { unpublished.insert(rollout.id) } }
+            logger?.warning("rollout counts could not be shared through the store; this replica's are used", metadata: [
+                "transformation.name": "\(rollout.name)", "rollout.id": "\(rollout.id)", "error": "\(error)",
+            ])
+            return local
+        }
     }
 
     private static func counts(_ rollout: Rollout, _ entry: (live: OutcomeTally, candidate: OutcomeTally)) -> [String: RolloutCounts] {
@@ -116,7 +140,7 @@ public final class RolloutController: @unchecked Sendable {
     /// nil when none is in progress.
     public func promote(name: String, actor: String, reason: String? = nil) async throws(Catalog.Failure) -> Rollout? {
         guard let current = try await catalog.storedRollout(name: name), current.isActive else { return nil }
-        let counts = counts(of: current)
+        let counts = await fleetCounts(of: current)
         let promoted = try await catalog.changeRollout(name: name, rolloutID: current.id, action: .promote, actor: actor, reason: reason, counts: counts,
                                                        now: now()) { rollout in
             rollout.state = .promoted
@@ -130,7 +154,7 @@ public final class RolloutController: @unchecked Sendable {
     /// Ends `name`'s rollout in progress; the live version stays. Nil when none is in progress.
     public func abort(name: String, actor: String) async throws(Catalog.Failure) -> Rollout? {
         guard let current = try await catalog.storedRollout(name: name), current.isActive else { return nil }
-        let aborted = try await catalog.changeRollout(name: name, rolloutID: current.id, action: .abort, actor: actor, counts: counts(of: current),
+        let aborted = try await catalog.changeRollout(name: name, rolloutID: current.id, action: .abort, actor: actor, counts: await fleetCounts(of: current),
                                                       now: now()) { $0.state = .aborted }
         if let aborted { changed(aborted, action: .abort, actor: actor, reason: nil) }
         return aborted
@@ -183,12 +207,12 @@ public final class RolloutController: @unchecked Sendable {
         if live != rollout.live {
             let reason = "the live version changed to \(live ?? "none") outside the rollout"
             if let ended = try await catalog.changeRollout(name: rollout.name, rolloutID: rollout.id, action: .supersede, actor: automaticActor,
-                                                           reason: reason, counts: counts(of: rollout), now: now(), { $0.state = .superseded }) {
+                                                           reason: reason, counts: await fleetCounts(of: rollout), now: now(), { $0.state = .superseded }) {
                 changed(ended, action: .supersede, actor: automaticActor, reason: reason)
             }
             return
         }
-        let counts = counts(of: rollout)
+        let counts = await fleetCounts(of: rollout)
         if let reason = rollout.rollback.rollbackReason(live: counts["live"]!, candidate: counts["candidate"]!) {
             guard lock.withLock({ rollingBack.insert(rollout.id).inserted }) else { return }
             await rollBack(rollout, reason: reason, counts: counts)

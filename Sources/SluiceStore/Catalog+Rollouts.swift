@@ -117,6 +117,31 @@ extension Catalog {
         return decoded
     }
 
+    /// Stores this replica's counts of `rolloutID` (by `live` and `candidate`), for the others.
+    public func publishCounts(rolloutID: String, replica: String, _ counts: [String: RolloutCounts]) async throws(Failure) {
+        try await storeCall { try await store.putRolloutCounts(rolloutID, replica: replica, document: Self.encode(counts)) }
+    }
+
+    /// The counts of `rolloutID` summed over every replica that published some (unreadable ones
+    /// left out), by `live` and `candidate`; nil when none has.
+    public func fleetCounts(rolloutID: String) async throws(Failure) -> [String: RolloutCounts]? {
+        let documents = try await storeCall { try await store.rolloutCounts(rolloutID) }
+        var total: [String: RolloutCounts]?
+        for document in documents.values {
+            guard let counts = try? JSONDecoder().decode([String: RolloutCounts].self, from: document) else { continue }
+            var sum = total ?? [:]
+            for (role, part) in counts {
+                var entry = sum[role] ?? RolloutCounts(version: part.version)
+                entry.events += part.events
+                entry.errors += part.errors
+                entry.limitHits += part.limitHits
+                sum[role] = entry
+            }
+            total = sum
+        }
+        return total
+    }
+
     /// A rollout or an audit entry as its stored JSON.
     static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()

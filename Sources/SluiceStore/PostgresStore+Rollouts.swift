@@ -15,6 +15,10 @@ extension PostgresStore {
             CREATE TABLE IF NOT EXISTS sluice_audit (seq BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, entry TEXT NOT NULL)
             """, logger: logger)
         try await connection.query("CREATE INDEX IF NOT EXISTS sluice_audit_by_name ON sluice_audit (name, seq)", logger: logger)
+        try await connection.query("""
+            CREATE TABLE IF NOT EXISTS sluice_rollout_counts (
+                rollout TEXT NOT NULL, replica TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (rollout, replica))
+            """, logger: logger)
     }
 
     public func rollout(_ name: String) async throws -> StoredRollout? {
@@ -62,6 +66,25 @@ extension PostgresStore {
                     """)
             }
             return try await Self.count(rows) == 1
+        }
+    }
+
+    public func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws {
+        let text = String(decoding: document, as: UTF8.self)
+        try await call { client in
+            try await client.query("""
+                INSERT INTO sluice_rollout_counts (rollout, replica, document) VALUES (\(rolloutID), \(replica), \(text))
+                ON CONFLICT (rollout, replica) DO UPDATE SET document = EXCLUDED.document
+                """)
+        }
+    }
+
+    public func rolloutCounts(_ rolloutID: String) async throws -> [String: Data] {
+        try await call { client in
+            var counts: [String: Data] = [:]
+            let rows = try await client.query("SELECT replica, document FROM sluice_rollout_counts WHERE rollout = \(rolloutID)")
+            for try await (replica, document) in rows.decode((String, String).self) { counts[replica] = Data(document.utf8) }
+            return counts
         }
     }
 

@@ -10,6 +10,7 @@ extension SQLiteStore {
                 CREATE TABLE rollouts (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, document BLOB NOT NULL);
                 CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, entry BLOB NOT NULL);
                 CREATE INDEX audit_by_name ON audit (name, seq);
+                CREATE TABLE rollout_counts (rollout TEXT NOT NULL, replica TEXT NOT NULL, document BLOB NOT NULL, PRIMARY KEY (rollout, replica));
                 """)
         }
     }
@@ -43,6 +44,22 @@ extension SQLiteStore {
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: "INSERT INTO audit (name, entry) VALUES (?, ?)", arguments: [name, auditEntry])
             return true
+        }
+    }
+
+    public func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO rollout_counts (rollout, replica, document) VALUES (?, ?, ?)", arguments: [rolloutID, replica, document])
+        }
+    }
+
+    public func rolloutCounts(_ rolloutID: String) async throws -> [String: Data] {
+        try read(empty: [:]) { db in
+            var counts: [String: Data] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT replica, document FROM rollout_counts WHERE rollout = ?", arguments: [rolloutID]) {
+                counts[row["replica"]] = row["document"]
+            }
+            return counts
         }
     }
 

@@ -38,6 +38,10 @@ public protocol VersionStore: Sendable {
     func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool
     /// `name`'s audit entries, oldest first.
     func audit(_ name: String) async throws -> [Data]
+    /// Stores (or replaces) one replica's counts of rollout `rolloutID`.
+    func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws
+    /// Every replica's counts of rollout `rolloutID`, by replica.
+    func rolloutCounts(_ rolloutID: String) async throws -> [String: Data]
 }
 
 /// A rollout document as a store keeps it: opaque JSON and the count of its writes.

@@ -70,8 +70,8 @@ struct RolloutFixture {
 
     /// Sends `items` as one request on a plain thread (the handler waits for the store, as the
     /// engine workers do), and decodes the response's items.
-    func send(_ items: [String], filterCode: Bool = false) async throws -> [[String: Any]] {
-        let handler = self.handler
+    func send(_ items: [String], filterCode: Bool = false, to other: CustomTransformHandler? = nil) async throws -> [[String: Any]] {
+        let handler = other ?? self.handler
         let body = Array(("[" + items.joined(separator: ",") + "]").utf8)
         let response = await onThread { handler.handle(body: body, filterCode: filterCode) }
         #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
@@ -201,6 +201,40 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
         let after = try await fixture.send((1000..<1040).map { RolloutFixture.item(user: "u\($0)", n: $0) })
         #expect(Set(RolloutFixture.ran(after).values) == ["live"])
         #expect(String(decoding: fixture.metrics.exposition(), as: UTF8.self).contains(#"sluice_rollout_rollbacks_total{transformation="canary"} 1"#))
+    }
+
+    @Test func replicasShareTheirCountsAndTheSumDecidesTheRollback() async throws {
+        let fixture = try await RolloutFixture()
+        defer { fixture.remove() }
+        let rollout = try await fixture.start(percent: 50, minEvents: 40)
+        // Another replica: its own catalog over the same store, its own counts.
+        let otherCatalog = Catalog(store: try SQLiteStore(path: fixture.root + "/store.sqlite"), folder: fixture.catalog.folder, liveTTL: .zero)
+        let clock = fixture.clock
+        let other = RolloutController(catalog: otherCatalog, automaticActor: "sluice:other", now: { clock.now })
+        var otherHandler = CustomTransformHandler(executor: InProcessExecutor(runtime: Runtime(libraries: NoLibraries())),
+                                                  resolver: ServiceResolver(versions: otherCatalog, limits: .defaults))
+        otherHandler.rollouts = other
+        // 25 candidate users for each replica, every fourth of whose events fails: neither
+        // replica alone has minEvents candidate events, together they have 50.
+        let candidateUsers = (0..<1_000).map { "u\($0)" }.filter {
+            RolloutSplit.runsCandidate(Array(#"{"userId":"\#($0)"}"#.utf8), candidateBasisPoints: 5_000, salt: rollout.id)
+        }
+        func items(_ users: ArraySlice<String>) -> [String] {
+            users.enumerated().map { RolloutFixture.item(user: $1, n: $0, extra: $0 % 4 == 0 ? #","failOnCandidate":true"# : "") }
+        }
+        _ = try await fixture.send(items(candidateUsers[0..<25]))
+        _ = try await fixture.send(items(candidateUsers[25..<50]), to: otherHandler)
+        #expect(fixture.controller.counts(of: rollout)["candidate"]?.events == 25 && other.counts(of: rollout)["candidate"]?.events == 25)
+        await other.tick()
+        #expect(try await fixture.catalog.storedRollout(name: fixture.name)?.isActive == true, "25 candidate events are fewer than minEvents")
+        let api = RolloutAPI(controller: other, registry: otherCatalog.folder)
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(await api.get(name: fixture.name).body)) as? [String: Any])
+        #expect((state["counts"] as? [String: [String: Any]])?["candidate"]?["events"] as? Int == 25, "only what has been published")
+        await fixture.controller.tick()
+        let ended = try #require(try await fixture.catalog.storedRollout(name: fixture.name))
+        #expect(ended.state == .rolledBack && ended.endedBy == "sluice:test")
+        #expect(ended.finalCounts?["candidate"]?.events == 50 && ended.finalCounts?["candidate"]?.errors == 14)
+        #expect(ended.reason == "candidate error rate 0.2800 exceeds the live version's 0.0000 by more than 0.0200 (after 50 candidate events)")
     }
 
     @Test func promotingMakesTheCandidateLive() async throws {

@@ -25,6 +25,11 @@ func exerciseRolloutStorage(_ store: any VersionStore) async throws -> String {
     _ = try await store.replaceRollout(name + "-other", document: Data("{}".utf8), expectedRevision: 0, auditEntry: entry("elsewhere"))
     #expect(try await store.audit(name).map { String(decoding: $0, as: UTF8.self) } == [#"{"action":"start"}"#, #"{"action":"step"}"#],
             "each change that won, once; none that lost")
+    #expect(try await store.rolloutCounts("ro-\(name)").isEmpty)
+    try await store.putRolloutCounts("ro-\(name)", replica: "a", document: Data(#"{"n":1}"#.utf8))
+    try await store.putRolloutCounts("ro-\(name)", replica: "b", document: Data(#"{"n":2}"#.utf8))
+    try await store.putRolloutCounts("ro-\(name)", replica: "a", document: Data(#"{"n":3}"#.utf8))
+    #expect(try await store.rolloutCounts("ro-\(name)") == ["a": Data(#"{"n":3}"#.utf8), "b": Data(#"{"n":2}"#.utf8)], "one row per replica, replaced")
     return name
 }
 

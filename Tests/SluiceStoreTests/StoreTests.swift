@@ -193,4 +193,6 @@ struct FailingStore: VersionStore {
     func rollouts() async throws -> [String: StoredRollout] { throw StoreError("the store is down") }
     func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool { throw StoreError("the store is down") }
     func audit(_ name: String) async throws -> [Data] { throw StoreError("the store is down") }
+    func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws { throw StoreError("the store is down") }
+    func rolloutCounts(_ rolloutID: String) async throws -> [String: Data] { throw StoreError("the store is down") }
 }
