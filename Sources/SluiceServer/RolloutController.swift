@@ -54,20 +54,15 @@ public final class RolloutController: @unchecked Sendable {
     /// The plan for a group whose version resolved to `program`: nil (run it as usual) unless
     /// `program` is the live version a rollout in progress started from. Reads the rollout through
     /// the catalog's cache, waiting for the store at most once per `liveTTL` and name — so only
-    /// from the engine threads, never from async code. A store that fails means no rollout: live
-    /// traffic never waits for one.
+    /// from the engine threads, never from async code. A store that fails leaves the last
+    /// rollout read in force (or none).
     public func plan(for program: Program, serviceLimits: Limits) -> Plan? {
         let name = program.source.name
-        // The folder's transformations never have one (they change only in the folder).
-        if catalog.folder.version(name)?.id == program.id { return nil }
+        // Only the catalog's own versions can have one: never the folder's (they change only in
+        // the folder) or the config backend's (the store is not asked about them at all).
+        if catalog.folder.version(name)?.id == program.id || catalog.cachedResolve(program.id) == nil { return nil }
         let catalog = self.catalog
-        let found: Rollout?
-        if let cached = catalog.cachedRollout(name: name) {
-            found = cached
-        } else {
-            found = (try? waitFor { try await catalog.rollout(name: name) }) ?? nil
-        }
-        guard let rollout = found, rollout.isActive, rollout.live == program.id else { return nil }
+        guard let rollout = catalog.rolloutForRequest(name: name), rollout.isActive, rollout.live == program.id else { return nil }
         let candidateID = rollout.candidate
         let cachedCandidate = catalog.cachedResolve(candidateID)
         guard let candidate = cachedCandidate ?? ((try? waitFor { try await catalog.version(id: candidateID) }) ?? nil) else {

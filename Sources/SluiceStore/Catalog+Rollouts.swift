@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegistry
 
 /// Canary rollouts of API transformations and their audit list: starting one (validated against
 /// the catalog), changing it (a step, a promotion, a rollback, an abort) as a compare-and-set in
@@ -17,6 +18,21 @@ extension Catalog {
     /// store must be asked.
     public func cachedRollout(name: String) -> Rollout?? {
         rolloutCache.fresh(name, within: liveTTL)
+    }
+
+    /// The rollout of `name` for a request: the cached one, else the store's, waiting for it (so
+    /// only from the engine threads, never from async code). When the store fails, the last one
+    /// read (or none) is kept for another `liveTTL`, so an outage costs one wait per name and
+    /// interval, never one per request.
+    public func rolloutForRequest(name: String) -> Rollout? {
+        if let cached = rolloutCache.fresh(name, within: liveTTL) { return cached }
+        do {
+            return try waitFor { try await self.storedRollout(name: name) }
+        } catch {
+            let last = rolloutCache.last(name)
+            rolloutCache.set(name, last)
+            return last
+        }
     }
 
     /// The rollout of `name` as the store has it now (and cached).
@@ -168,6 +184,11 @@ final class RolloutCache: @unchecked Sendable {
             guard let entry = entries[name], ContinuousClock.now - entry.read < ttl else { return nil }
             return .some(entry.rollout)
         }
+    }
+
+    /// The last rollout read, however long ago.
+    func last(_ name: String) -> Rollout? {
+        lock.withLock { entries[name]?.rollout }
     }
 
     func set(_ name: String, _ rollout: Rollout?) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
@@ -128,6 +129,51 @@ func exerciseRolloutLifecycle(_ first: Catalog, _ second: Catalog) async throws 
         #expect(try await catalog.storedRollout(name: "x")?.id == "ro-1")
         #expect(try await catalog.rollout(name: "x")?.revision == 1)
     }
+}
+
+extension RolloutStoreTests {
+    @Test func aStoreOutageCostsTheRequestPathOneWaitPerIntervalAndKeepsTheLastRollout() async throws {
+        let root = try TemporaryFolder.create(["t/.keep": ""])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let registry = try Registry(transformationsRoot: root + "/t", librariesRoot: root + "/lib", languages: Engines.languages)
+        let broken = Catalog(store: FailingStore(), folder: registry, liveTTL: .seconds(60))
+        #expect(await onAThread { broken.rolloutForRequest(name: "x") } == nil)
+        #expect(broken.cachedRollout(name: "x") == .some(nil), "the failure is remembered for the interval")
+        // A rollout read before the outage stays in force through it.
+        let store = OutageStore(try SQLiteStore(path: root + "/store.sqlite"))
+        let rollout = Rollout(id: "ro-1", name: "y", live: "sv1", candidate: "sv2", basisPoints: 100, rollback: .init(), steps: [], stepsTaken: 0,
+                              state: .active, startedAt: "2026-01-01T00:00:00.000Z", startedBy: "ops")
+        #expect(try await store.replaceRollout("y", document: Catalog.encode(rollout), expectedRevision: 0, auditEntry: Data("{}".utf8)))
+        let catalog = Catalog(store: store, folder: registry, liveTTL: .zero)
+        #expect(await onAThread { catalog.rolloutForRequest(name: "y") }?.id == "ro-1")
+        store.down.withLock { $0 = true }
+        await #expect(throws: Catalog.Failure.self) { try await catalog.storedRollout(name: "y") }
+        #expect(await onAThread { catalog.rolloutForRequest(name: "y") }?.id == "ro-1")
+    }
+}
+
+/// A store whose rollout reads fail while `down` (the rest is SQLite's).
+final class OutageStore: VersionStore, Sendable {
+    let base: SQLiteStore
+    let down = Mutex(false)
+    init(_ base: SQLiteStore) { self.base = base }
+    var location: String { "outage:" }
+    func check() throws { if down.withLock({ $0 }) { throw StoreError("the store is down") } }
+    func create(_ item: StoredItem) async throws -> Bool { try await base.create(item) }
+    func item(_ kind: ItemKind, _ name: String) async throws -> StoredItem? { try await base.item(kind, name) }
+    func items(_ kind: ItemKind) async throws -> [StoredItem] { try await base.items(kind) }
+    func addVersion(_ kind: ItemKind, name: String, id: String, document: Data) async throws -> Bool { try await base.addVersion(kind, name: name, id: id, document: document) }
+    func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { try await base.versions(kind, name: name) }
+    func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { try await base.document(kind, id: id) }
+    func setLive(_ kind: ItemKind, name: String, id: String) async throws { try await base.setLive(kind, name: name, id: id) }
+    func rollout(_ name: String) async throws -> StoredRollout? { try check(); return try await base.rollout(name) }
+    func rollouts() async throws -> [String: StoredRollout] { try check(); return try await base.rollouts() }
+    func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool {
+        try await base.replaceRollout(name, document: document, expectedRevision: expectedRevision, auditEntry: auditEntry)
+    }
+    func audit(_ name: String) async throws -> [Data] { try await base.audit(name) }
+    func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws { try await base.putRolloutCounts(rolloutID, replica: replica, document: document) }
+    func rolloutCounts(_ rolloutID: String) async throws -> [String: Data] { try await base.rolloutCounts(rolloutID) }
 }
 
 @Suite struct RolloutRequestTests {
