@@ -213,6 +213,18 @@ struct StoreFollowingTests {
         func versions(_ kind: ItemKind, name: String) async throws -> [StoredVersionSummary] { try check(); return try await base.versions(kind, name: name) }
         func document(_ kind: ItemKind, id: String) async throws -> (name: String, document: Data)? { try check(); return try await base.document(kind, id: id) }
         func setLive(_ kind: ItemKind, name: String, id: String) async throws { try check(); try await base.setLive(kind, name: name, id: id) }
+        func rollout(_ name: String) async throws -> StoredRollout? { try check(); return try await base.rollout(name) }
+        func rollouts() async throws -> [String: StoredRollout] { try check(); return try await base.rollouts() }
+        func replaceRollout(_ name: String, document: Data, expectedRevision: Int, auditEntry: Data) async throws -> Bool {
+            try check()
+            return try await base.replaceRollout(name, document: document, expectedRevision: expectedRevision, auditEntry: auditEntry)
+        }
+        func audit(_ name: String) async throws -> [Data] { try check(); return try await base.audit(name) }
+        func putRolloutCounts(_ rolloutID: String, replica: String, document: Data) async throws {
+            try check()
+            try await base.putRolloutCounts(rolloutID, replica: replica, document: document)
+        }
+        func rolloutCounts(_ rolloutID: String) async throws -> [String: Data] { try check(); return try await base.rolloutCounts(rolloutID) }
         var location: String { base.location }
     }
 
