@@ -81,7 +81,7 @@ extension SluiceService {
             .add(to: router)
         if configuration.studioEnabled {
             StudioRoutes(workspace: StudioWorkspace(registry: registry, catalog: catalog, limits: configuration.limits),
-                         guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
+                         api: NativeAPI(catalog: catalog, registry: registry, pool: pool), guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
                          maximumBodyBytes: maximumBodyBytes).add(to: router)
         }
         // No user code runs: answered on the server's own thread.

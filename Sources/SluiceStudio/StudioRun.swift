@@ -100,14 +100,9 @@ public struct StudioRunPlan: Sendable {
     /// limits). Blocks the calling thread; call it on an engine thread.
     public func execute(on executor: any BatchExecutor, fetch: FetchHandler?) -> StudioReply {
         let program: Program
-        do {
-            let version = try TransformationVersion.linking(source, from: libraries, languages: Engines.languages, origin: "studio")
-            program = Program(version, ephemeral: true)
-        } catch {
-            return StudioReply.json(200, ["compile": Self.located("\(error)", fileName: source.fileName), "limits": Self.limitsObject(maxima)])
-        }
-        if let message = executor.compileError(program, limits: maxima) {
-            return StudioReply.json(200, ["compile": Self.located(message, fileName: source.fileName), "limits": Self.limitsObject(maxima)])
+        switch compiled(on: executor) {
+        case .program(let found): program = found
+        case .refused(let reply): return reply
         }
         var runs: [[String: Any]] = []
         if let events {
@@ -134,6 +129,57 @@ public struct StudioRunPlan: Sendable {
             }
         }
         return StudioReply.json(200, ["runs": runs, "limits": Self.limitsObject(maxima), "version": program.id])
+    }
+
+    enum Compiled {
+        case program(Program)
+        case refused(StudioReply)
+    }
+
+    /// The program, linked and compiled on `executor`; or the answer saying where it does not compile.
+    func compiled(on executor: any BatchExecutor) -> Compiled {
+        let program: Program
+        do {
+            let version = try TransformationVersion.linking(source, from: libraries, languages: Engines.languages, origin: "studio")
+            program = Program(version, ephemeral: true)
+        } catch {
+            return .refused(StudioReply.json(200, ["compile": Self.located("\(error)", fileName: source.fileName), "limits": Self.limitsObject(maxima)]))
+        }
+        if let message = executor.compileError(program, limits: maxima) {
+            return .refused(StudioReply.json(200, ["compile": Self.located(message, fileName: source.fileName), "limits": Self.limitsObject(maxima)]))
+        }
+        return .program(program)
+    }
+
+    /// "Accept as expected": runs the plan's one case as `sluice test` does and writes its result
+    /// lines to the case's `expected.ndjson`. A run with unmocked fetches writes nothing (as
+    /// `sluice test` records nothing then).
+    public func acceptExpected(on executor: any BatchExecutor) -> StudioReply {
+        guard cases.count == 1, let snapshot = cases.first else { return .error(400, "accept takes exactly one case") }
+        let program: Program
+        switch compiled(on: executor) {
+        case .program(let found): program = found
+        case .refused(let reply): return reply
+        }
+        let name = (snapshot.directory as NSString).lastPathComponent
+        do {
+            let settings = try SnapshotRunner.settings(of: snapshot)
+            var options = try SnapshotRunner.streamOptions(settings, base: maxima)
+            options.limits = requested.applied(to: options.limits)
+            let input = Array(try Data(contentsOf: URL(fileURLWithPath: snapshot.inputPath)))
+            let result = run(program, on: executor, input: input, options: options, expected: nil, ignore: [], name: name)
+            guard let lines = result["lines"] as? String, result["status"] as? String == "ran" else {
+                return .error(400, "case \(name) did not run: \(result["message"] as? String ?? "unknown error")")
+            }
+            if let unmocked = (result["summary"] as? [String: Any])?["unmockedRequests"] as? [String], !unmocked.isEmpty {
+                return .error(400, "case \(name) made unmocked fetches (\(unmocked.joined(separator: ", "))): declare them under \"fetch\" in \(SnapshotCase.settingsFileName); nothing written")
+            }
+            try Data(lines.utf8).write(to: URL(fileURLWithPath: snapshot.expectedPath))
+            return StudioReply.json(200, ["case": name, "written": snapshot.expectedPath,
+                                          "lines": lines.split(separator: "\n").count, "run": result])
+        } catch {
+            return .error(500, "case \(name): \(error)")
+        }
     }
 
     /// One input through the program, as `sluice run --logs` / `sluice test` run it (the same

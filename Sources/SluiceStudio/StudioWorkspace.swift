@@ -213,6 +213,36 @@ public struct StudioWorkspace: Sendable {
         return .success(StudioRunPlan(source: source, libraries: libraries, maxima: maxima, requested: request.limits, cases: cases, events: events))
     }
 
+    /// What "accept as expected" runs: `request`'s one case of a folder transformation, whose
+    /// code must be the folder's (Studio never writes transformation files, so an expectation is
+    /// only ever recorded for code that is saved). Refused whenever `CI` is set, as `sluice test`
+    /// records nothing in CI.
+    public func planAccept(_ request: StudioRunRequest, environment: [String: String] = ProcessInfo.processInfo.environment)
+        async -> Result<StudioRunPlan, StudioProblem> {
+        if let ci = environment["CI"], !ci.isEmpty {
+            return .failure(StudioProblem(409, "accept as expected is off when CI is set: expectations are reviewed and committed, never written by CI"))
+        }
+        guard let name = request.name, let version = registry.version(name), version.name == name else {
+            return .failure(StudioProblem(409, "accept as expected is for folder transformations (\(request.name ?? "this code") is not one); publish API versions instead"))
+        }
+        guard case .cases(let names) = request.input, let names, names.count == 1 else {
+            return .failure(StudioProblem(400, "cases must name exactly one case to accept"))
+        }
+        guard request.code == version.source.code else {
+            return .failure(StudioProblem(409, "the editor's code differs from \(version.origin)/\(version.source.fileName): save it in the folder first (Studio never writes transformation files)"))
+        }
+        return await plan(request)
+    }
+
+    /// Whether `name` is a transformation of the folder.
+    public func isFolderTransformation(_ name: String) -> Bool { registry.version(name)?.name == name }
+
+    /// Whether `name` is a transformation of the API's store (and not the folder's).
+    public func isAPITransformation(_ name: String) async -> Bool {
+        guard !isFolderTransformation(name) else { return false }
+        return ((try? await catalog.transformation(name)) ?? nil) != nil
+    }
+
     // MARK: - Helpers
 
     struct LibraryKey: Hashable {

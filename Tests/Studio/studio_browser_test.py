@@ -203,6 +203,26 @@ def main():
                 steps.shot("memory-limit")
             step("memory-bomb", memory_bomb)
 
+            # 7. Publish a new version through the native API, publish another, roll back to the first.
+            def publish_and_roll_back():
+                page.locator("#new-transformation").click()
+                page.locator("#publish-name").fill("studio-browser-demo")
+                steps.set_code("export function transformEvent(event) {\n  return { ...event, version: 1 };\n}\n")
+                page.locator("#publish").click()
+                expect(page.locator("#title")).to_have_text("studio-browser-demo")
+                expect(page.locator("#versions li.live")).to_have_count(1)
+                first = page.locator("#versions li.live").get_attribute("data-version")
+                steps.set_code("export function transformEvent(event) {\n  return { ...event, version: 2 };\n}\n")
+                page.locator("#publish").click()
+                expect(page.locator("#versions li")).to_have_count(2)
+                expect(page.locator(f'#versions li.live[data-version="{first}"]')).to_have_count(0)
+                steps.shot("published-two-versions")
+                page.locator(f'#versions button.rollback[data-version="{first}"]').click()
+                expect(page.locator(f'#versions li.live[data-version="{first}"]')).to_have_count(1)
+                expect(page.locator(".code-input")).to_have_value("export function transformEvent(event) {\n  return { ...event, version: 1 };\n}\n")
+                steps.shot("rolled-back")
+            step("publish-and-roll-back", publish_and_roll_back)
+
             foreign = [url for url in requests if not url.startswith(studio.url.rstrip("/"))]
             if foreign:
                 failures.append(f"the page requested other origins: {foreign}")

@@ -93,8 +93,13 @@ import Testing
 
         /// POST a run the way the page does: same origin, with the session's token.
         func run(_ body: [String: Any], token: String) async throws -> (status: Int, object: [String: Any], text: String) {
+            try await post("/studio/api/run", body, token: token)
+        }
+
+        /// POST `body` to `path` the way the page does.
+        func post(_ path: String, _ body: [String: Any], token: String) async throws -> (status: Int, object: [String: Any], text: String) {
             let data = try JSONSerialization.data(withJSONObject: body)
-            let answer = try await request("POST", "/studio/api/run", body: String(decoding: data, as: UTF8.self), headers: [
+            let answer = try await request("POST", path, body: String(decoding: data, as: UTF8.self), headers: [
                 "Content-Type": "application/json", "X-Sluice-Studio-Token": token,
                 "Origin": "http://127.0.0.1:\(port)", "Sec-Fetch-Site": "same-origin",
             ])
@@ -256,6 +261,73 @@ import Testing
         #expect(try await studio.run(["language": "cobol", "code": "x", "events": "[{}]"], token: token).status == 400)
         #expect(try await studio.run(["name": "nope", "language": "javascript", "code": code], token: token).status == 404)
         #expect(try await studio.run(["name": "shaper", "language": "javascript", "code": code, "cases": ["nope"]], token: token).status == 404)
+    }
+
+    @Test func publishesVersionsThroughTheNativeAPIRollsBackAndAcceptsSavedCodeAsExpected() async throws {
+        let folder = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let studio = try Studio(arguments: ["studio", folder, "--isolation", "in-process"])
+        let token = try #require(try await studio.object("/studio/api/session")["token"] as? String)
+        let one = "export function transformEvent(event) { return event; }\n"
+        let two = "export function transformEvent(event) { return { ...event, two: true }; }\n"
+
+        // A new API transformation on first publish, then a new version; both listed, the last live.
+        let first = try await studio.post("/studio/api/publish", ["name": "scratch", "language": "javascript", "code": one], token: token)
+        #expect(first.status == 201, "\(first.text)")
+        let v1 = try #require(first.object["liveVersion"] as? String)
+        let second = try await studio.post("/studio/api/publish", ["name": "scratch", "code": two], token: token)
+        #expect(second.status == 201, "\(second.text)")
+        let v2 = try #require(second.object["version"] as? String)
+        #expect(v1 != v2)
+        var detail = try await studio.object("/studio/api/transformations/scratch")
+        #expect(detail["source"] as? String == "api" && detail["liveVersion"] as? String == v2 && detail["code"] as? String == two)
+        #expect((detail["versions"] as? [[String: Any]])?.compactMap { $0["id"] as? String }.sorted() == [v1, v2].sorted())
+        let catalog = try await studio.object("/studio/api/catalog")
+        #expect((catalog["transformations"] as? [[String: Any]])?.contains { $0["name"] as? String == "scratch" && $0["source"] as? String == "api" } == true)
+
+        // Roll back: the first version is live again, and /v1 says so too.
+        let back = try await studio.post("/studio/api/rollback", ["name": "scratch", "version": v1], token: token)
+        #expect(back.status == 200, "\(back.text)")
+        detail = try await studio.object("/studio/api/transformations/scratch")
+        #expect(detail["liveVersion"] as? String == v1 && detail["code"] as? String == one)
+        #expect(try await studio.post("/studio/api/rollback", ["name": "scratch", "version": "sv000000000000000000000000"], token: token).status == 404)
+
+        // Code that does not compile is not published; a folder transformation changes in its folder.
+        #expect(try await studio.post("/studio/api/publish", ["name": "scratch", "code": "export function ("], token: token).status == 400)
+        let folderPublish = try await studio.post("/studio/api/publish", ["name": "shaper", "language": "javascript", "code": one], token: token)
+        #expect(folderPublish.status == 409 && (folderPublish.object["error"] as? String)?.contains("folder") == true, "\(folderPublish.text)")
+        #expect(try await studio.request("POST", "/studio/api/publish", body: #"{"name":"x","code":"y"}"#, headers: [:]).status == 403)
+
+        // Accept as expected: the saved code's results become expected.ndjson, and the case passes.
+        let expected = folder + "/transformations/shaper/tests/sample/expected.ndjson"
+        try Data("{\"dropped\":true,\"metadata\":{}}\n".utf8).write(to: URL(fileURLWithPath: expected))
+        let code = try #require(try await studio.object("/studio/api/transformations/shaper")["code"] as? String)
+        let failing = try await studio.run(["name": "shaper", "language": "javascript", "code": code], token: token)
+        #expect((failing.object["runs"] as? [[String: Any]])?.first?["status"] as? String == "failed")
+        let accepted = try await studio.post("/studio/api/accept", ["name": "shaper", "language": "javascript", "code": code, "cases": ["sample"]], token: token)
+        #expect(accepted.status == 200 && accepted.object["lines"] as? Int == 5, "\(accepted.text)")
+        #expect(try String(contentsOfFile: expected, encoding: .utf8).contains(#""part":2"#))
+        let passing = try await studio.run(["name": "shaper", "language": "javascript", "code": code], token: token)
+        #expect((passing.object["runs"] as? [[String: Any]])?.first?["status"] as? String == "passed")
+        // Unsaved code, an API transformation, or two cases: refused, nothing written.
+        let unsaved = try await studio.post("/studio/api/accept", ["name": "shaper", "language": "javascript", "code": code + "\n", "cases": ["sample"]], token: token)
+        #expect(unsaved.status == 409 && (unsaved.object["error"] as? String)?.contains("save it in the folder") == true)
+        #expect(try await studio.post("/studio/api/accept", ["name": "scratch", "language": "javascript", "code": one, "cases": ["sample"]], token: token).status == 409)
+        #expect(try await studio.post("/studio/api/accept", ["name": "shaper", "language": "javascript", "code": code], token: token).status == 400)
+    }
+
+    @Test func acceptAsExpectedIsOffInCI() async throws {
+        let folder = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let studio = try Studio(arguments: ["studio", folder, "--isolation", "in-process"], environment: ["CI": "true"])
+        let session = try await studio.object("/studio/api/session")
+        #expect(session["ci"] as? Bool == true)
+        let token = try #require(session["token"] as? String)
+        let code = try #require(try await studio.object("/studio/api/transformations/shaper")["code"] as? String)
+        let before = try String(contentsOfFile: folder + "/transformations/shaper/tests/sample/expected.ndjson", encoding: .utf8)
+        let refused = try await studio.post("/studio/api/accept", ["name": "shaper", "language": "javascript", "code": code, "cases": ["sample"]], token: token)
+        #expect(refused.status == 409 && (refused.object["error"] as? String)?.contains("CI") == true)
+        #expect(try String(contentsOfFile: folder + "/transformations/shaper/tests/sample/expected.ndjson", encoding: .utf8) == before)
     }
 
     @Test func stateChangingRoutesRefuseOtherOriginsAndMissingTokens() async throws {

@@ -89,10 +89,16 @@ async function openTransformation(name) {
   $("#language").textContent = detail.language;
   $("#source").textContent = `${detail.source}: ${detail.origin}`;
   $("#description").textContent = detail.description || "";
-  fillList("#versions", detail.versions, (version) => element("li", { class: version.live ? "live" : "", title: version.origin },
+  fillList("#versions", detail.versions, (version) => element("li", { class: version.live ? "live" : "", title: version.origin, dataset: { version: version.id || "" } },
     element("code", { text: version.id || "(folder file)" }), version.live ? " live" : "",
     version.createdAt ? element("span", { class: "muted small", text: ` ${version.createdAt}` }) : null,
-    element("span", { class: "muted small", text: ` from ${version.origin}` })));
+    element("span", { class: "muted small", text: ` from ${version.origin}` }),
+    detail.source === "api" && !version.live ? element("button", { type: "button", class: "link rollback", dataset: { version: version.id },
+      onclick: () => rollback(detail.name, version.id), text: " roll back to this" }) : null));
+  $("#publish-name").hidden = true;
+  $("#publish").disabled = detail.source !== "api";
+  $("#publish").title = detail.source === "api" ? "" : "folder transformations change in the folder";
+  $("#publish-result").textContent = "";
   fillList("#imports", detail.imports, (name) => element("li", {}, element("code", { text: name })));
   fillList("#imported-by", [], () => null);
   fillList("#credentials", detail.credentials, (credential) => element("li", { title: `set by case ${credential.case}` },
@@ -136,6 +142,8 @@ async function openLibrary(name, language) {
   editor.value = detail.code;
   editor.setReadOnly(true);
   $("#run").disabled = true;
+  $("#publish").disabled = true;
+  $("#publish-name").hidden = true;
   $("#results").replaceChildren();
   setStatus(`library ${name} opened`, "ok");
 }
@@ -158,7 +166,55 @@ function newScratch() {
   $("#input-cases").disabled = true;
   chooseInput("events");
   $("#run").disabled = false;
+  $("#publish").disabled = false;
+  $("#publish-name").hidden = false;
+  $("#publish-result").textContent = "";
   $("#results").replaceChildren();
+}
+
+// MARK: - Publish, roll back, accept
+
+async function publish() {
+  const current = state.current;
+  if (!current || current.kind === "library") return;
+  const name = current.name || $("#publish-name").value.trim();
+  if (!name) { $("#publish-result").textContent = "name it first"; return; }
+  setStatus(`publishing ${name}…`, "busy");
+  try {
+    const answer = await api.post("/studio/api/publish", { name, language: current.language, code: editor.value });
+    const version = answer.version || answer.liveVersion;
+    await loadCatalog();
+    await openTransformation(name);
+    $("#publish-result").textContent = `published ${version}`;
+    setStatus(`${name}: ${version} is live`, "ok");
+  } catch (error) {
+    $("#publish-result").textContent = error.message;
+    setStatus(error.message, "bad");
+  }
+}
+
+async function rollback(name, version) {
+  setStatus(`rolling ${name} back to ${version}…`, "busy");
+  try {
+    await api.post("/studio/api/rollback", { name, version });
+    await openTransformation(name);
+    $("#publish-result").textContent = `rolled back to ${version}`;
+    setStatus(`${name}: ${version} is live`, "ok");
+  } catch (error) {
+    setStatus(error.message, "bad");
+  }
+}
+
+async function accept(caseName) {
+  const current = state.current;
+  setStatus(`accepting ${caseName}…`, "busy");
+  try {
+    const answer = await api.post("/studio/api/accept", { name: current.name, language: current.language, code: editor.value, cases: [caseName] });
+    setStatus(`${caseName}: wrote ${answer.lines} lines to ${answer.written}`, "ok");
+    await run();
+  } catch (error) {
+    setStatus(error.message, "bad");
+  }
 }
 
 function chooseInput(mode) {
@@ -244,6 +300,12 @@ function renderRun(result) {
   const section = element("section", { class: `run run-${status}`, dataset: { name: result.name, status } });
   section.append(element("h3", {}, element("span", { class: `run-status status-${status}`, text: status }), ` ${result.name}`,
     result.milliseconds !== undefined ? element("span", { class: "muted small", text: ` ${result.milliseconds.toFixed(1)} ms` }) : null));
+  const folderCase = state.current && state.current.source === "folder" && (state.current.cases || []).some((c) => c.name === result.name);
+  if (folderCase && (status === "failed" || status === "ran") && !state.session.ci) {
+    section.querySelector("h3").append(" ", element("button", { type: "button", class: "accept", dataset: { case: result.name },
+      title: "write this run's results to the case's expected.ndjson (the code must be saved in the folder)",
+      onclick: () => accept(result.name), text: "Accept as expected" }));
+  }
   if (result.message) section.append(element("pre", { class: "error-text", text: result.message }));
   if (!result.events) return section;
   const summary = result.summary;
@@ -322,6 +384,7 @@ async function main() {
   $("#run").addEventListener("click", run);
   $("#filter").addEventListener("input", renderCatalog);
   $("#new-transformation").addEventListener("click", newScratch);
+  $("#publish").addEventListener("click", publish);
   $("#input-cases").addEventListener("change", () => chooseInput("cases"));
   $("#input-events").addEventListener("change", () => chooseInput("events"));
   document.addEventListener("keydown", (event) => {
