@@ -215,6 +215,8 @@ import Testing
         #expect(events[1]["count"] as? Int == 2)
         #expect(events[0]["logs"] as? [String] == ["kept m-1 with key set"])
         #expect(events.allSatisfy { ($0["milliseconds"] as? Double).map { $0 >= 0 } ?? false })
+        // Each call's own time, measured in the worker process and sent with its reply.
+        #expect(events.allSatisfy { $0["timing"] as? String == "engine" }, "\(events.map { $0["timing"] ?? "none" })")
 
         // An edit that changes an output: failed, with the harness's differences by path.
         let edited = code.replacingOccurrences(of: "part: 2", with: "part: 3")
