@@ -370,10 +370,12 @@ public struct StudioRunPlan: Sendable {
 public enum StudioLocation {
     /// The first location in `message` within `fileName`: `transform.js:3:14` (JavaScriptCore's
     /// compile errors and stack frames), `transform.py:3:5` (Sluice's Python checks) or
-    /// `File "transform.py", line 3` (Python tracebacks).
+    /// `File "transform.py", line 3` (Python tracebacks) or `(transform.py, line 2, column 9)`
+    /// (Python syntax errors).
     public static func find(in message: String, fileName: String) -> (line: Int, column: Int?)? {
         let escaped = NSRegularExpression.escapedPattern(for: fileName)
-        let patterns = [escaped + #":(\d+)(?::(\d+))?"#, #"File "(?:[^"]*/)?"# + escaped + #"", line (\d+)"#]
+        let patterns = [escaped + #":(\d+)(?::(\d+))?"#, #"File "(?:[^"]*/)?"# + escaped + #"", line (\d+)"#,
+                        #"\("# + escaped + #", line (\d+)(?:, column (\d+))?\)"#]
         var best: (offset: Int, line: Int, column: Int?)?
         let range = NSRange(message.startIndex..., in: message)
         for pattern in patterns {

@@ -46,6 +46,8 @@ struct StudioGuardTests {
         let python = "Traceback:\n  File \"lib.py\", line 2\n  File \"transform.py\", line 12, in transform_event\nZeroDivisionError"
         #expect(StudioLocation.find(in: python, fileName: "transform.py")?.line == 12)
         #expect(StudioLocation.find(in: "transform.py:5:37: access to '__globals__' is not allowed", fileName: "transform.py")?.column == 37)
+        let syntax = "SyntaxError: '(' was never closed (transform.py, line 2, column 9)"
+        #expect(StudioLocation.find(in: syntax, fileName: "transform.py").map { [$0.line, $0.column ?? 0] } == [2, 9])
         #expect(StudioLocation.find(in: "no location here", fileName: "transform.js") == nil)
         #expect(StudioLocation.find(in: "at other.js:3:1", fileName: "transform.js") == nil)
     }

@@ -248,6 +248,15 @@ import Testing
         #expect(thrown["kind"] as? String == "exception" && thrown["line"] as? Int == 6, "\(thrown)")
         #expect((pastedEvents[3]["error"] as? [String: Any])?["kind"] as? String == "invalid_input")
 
+        // Python: a syntax error and a traceback, each at its line.
+        let pythonBroken = try await studio.run(["language": "python", "code": "def transformEvent(event, metadata):\n    x = (\n    return 1\n",
+                                                 "events": "[{}]"], token: token)
+        #expect((pythonBroken.object["compile"] as? [String: Any])?["line"] as? Int == 2, "\(pythonBroken.text)")
+        let pythonThrows = try await studio.run(["language": "python", "code": "def transformEvent(event, metadata):\n    x = 1\n    return 1 / 0\n",
+                                                 "events": "[{}]"], token: token)
+        let pythonError = (pythonThrows.object["runs"] as? [[String: Any]])?.first?["events"] as? [[String: Any]]
+        #expect((pythonError?.first?["error"] as? [String: Any])?["line"] as? Int == 3, "\(pythonThrows.text)")
+
         // A memory bomb: memory_limit, a limit hit, under the lowered limit asked for.
         let bomb = "export function transformEvent(event) {\n  const keep = [];\n  while (true) keep.push(new Array(100000).fill(keep.length));\n}\n"
         let bombed = try await studio.run(["language": "javascript", "code": bomb, "events": #"[{"type":"track"}]"#,
