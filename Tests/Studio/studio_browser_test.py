@@ -163,6 +163,9 @@ def main():
                 expect(split.locator(".outcome")).to_have_text("split into 3")
                 expect(page.locator('tr.event[data-outcome="dropped"]')).to_have_count(1)
                 expect(page.locator('tr.event[data-outcome="output"]')).to_have_count(1)
+                # The run's per-event times as a histogram: three events in its buckets.
+                expect(page.locator('figure.histogram[data-events="3"] rect.bar')).to_have_count(10)
+                expect(page.locator("figure.histogram figcaption")).to_contain_text("p99")
                 steps.shot("pasted-split-drop")
             step("pasted-batch", pasted_batch)
 

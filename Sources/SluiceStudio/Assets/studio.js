@@ -314,6 +314,8 @@ function renderRun(result) {
     `${summary.dropped} dropped, ${summary.split} split, ${summary.errors} error${summary.errors === 1 ? "" : "s"}`,
     summary.limitHits ? element("strong", { class: "limit", text: `, ${summary.limitHits} limit hit${summary.limitHits === 1 ? "" : "s"}` }) : "",
     ` (limits ${result.limits.timeMilliseconds} ms / ${result.limits.memoryMegabytes} MB)`));
+  const histogram = renderHistogram(result.events);
+  if (histogram) section.append(histogram);
   const table = element("table", { class: "events" },
     element("thead", {}, element("tr", {}, ["#", "input line", "messageId", "outcome", "time", "logs", "details"].map((name) => element("th", { text: name })))));
   const body = element("tbody");
@@ -345,6 +347,42 @@ function renderRun(result) {
   }
   if (result.differences) section.append(renderDiff(result));
   return section;
+}
+
+/** A histogram of the run's per-event times: ten buckets from the fastest to the slowest call,
+ *  drawn as SVG (attributes only: the page's policy allows no inline style). */
+function renderHistogram(events) {
+  const times = events.map((event) => event.milliseconds).filter((value) => typeof value === "number");
+  if (times.length < 2) return null;
+  const low = Math.min(...times), high = Math.max(...times);
+  const buckets = new Array(10).fill(0);
+  const width = high - low || 1;
+  for (const time of times) buckets[Math.min(9, Math.floor(((time - low) / width) * 10))] += 1;
+  const most = Math.max(...buckets);
+  const svgNS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNS, "svg");
+  svg.setAttribute("viewBox", "0 0 200 44");
+  svg.setAttribute("class", "histogram-chart");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `per-event time: ${low.toFixed(2)} to ${high.toFixed(2)} ms`);
+  buckets.forEach((count, index) => {
+    const bar = document.createElementNS(svgNS, "rect");
+    const height = count === 0 ? 0 : Math.max(2, (count / most) * 40);
+    bar.setAttribute("x", String(index * 20 + 1));
+    bar.setAttribute("y", String(42 - height));
+    bar.setAttribute("width", "18");
+    bar.setAttribute("height", String(height));
+    bar.setAttribute("class", "bar");
+    const title = document.createElementNS(svgNS, "title");
+    title.textContent = `${count} event${count === 1 ? "" : "s"}: ${(low + (width * index) / 10).toFixed(2)}–${(low + (width * (index + 1)) / 10).toFixed(2)} ms`;
+    bar.append(title);
+    svg.append(bar);
+  });
+  const sorted = [...times].sort((a, b) => a - b);
+  const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+  return element("figure", { class: "histogram", dataset: { events: times.length } }, svg,
+    element("figcaption", { class: "muted small",
+      text: `time per event: ${low.toFixed(2)}–${high.toFixed(2)} ms, median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} ms, p99 ${p99.toFixed(2)} ms` }));
 }
 
 /** The differences from expected.ndjson, by input event: path, old (expected) → new (actual),
