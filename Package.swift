@@ -95,10 +95,19 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 4: the service: request/response mapping (HTTP-library independent), routes, metrics.
+        // Layer 5: Studio, the browser playground `sluice serve` and `sluice studio` serve: what to list, what a run
+        // runs and how its results and differences are shaped, the CSRF guard; its page ships embedded in the code.
+        .target(
+            name: "SluiceStudio",
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceStore", "SluiceTesting"],
+            exclude: ["README.md"],
+            resources: ["index.html", "studio.css", "studio.js", "editor.js", "highlight.js", "api.js"].map { .embedInCode("Assets/\($0)") },
+            swiftSettings: swiftSettings
+        ),
+        // Layer 6: the service: request/response mapping (HTTP-library independent), routes, metrics.
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceSandbox", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceSandbox", "SluiceStudio", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -106,21 +115,21 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
-        // Layer 4: the snapshot and replay harness.
+        // Layer 4: the snapshot and replay harness (below Studio, which runs cases and diffs through it, and the service).
         .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 5: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
+        // Layer 7: the benchmarks behind `sluice bench` (the reference workload, the engine and worker measurements).
         .target(
             name: "SluiceBenchmarks",
             dependencies: ["SluiceCore", "SluiceJavaScript", "SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceServer"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Layer 6: the command line.
+        // Layer 8: the command line.
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -130,6 +139,7 @@ let package = Package(
                 "SluiceRuntime",
                 "SluiceSandbox",
                 "SluiceServer",
+                "SluiceStudio",
                 "SluiceTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +163,8 @@ let package = Package(
         .testTarget(name: "SluiceRegistryTests", dependencies: ["SluiceRegistry", "SluiceJavaScript", "SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceRegistry", "SluiceStore", "SluiceRuntime", "SluiceTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceSandbox", "SluiceTesting", "SluiceTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceStore", "SluiceTestSupport",
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceRegistry", "SluiceRuntime", "SluiceServer", "SluiceStore", "SluiceStudio",
+                                                            "SluiceTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "HTTPTypes", package: "swift-http-types")],
                     swiftSettings: swiftSettings),

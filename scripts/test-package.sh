@@ -4,7 +4,7 @@
 # library it links comes from a package install.sh installs (or their dependencies), then, from
 # the unpacked folder: `sluice --version`, `sluice run` on a shipped JavaScript and Python
 # example (their events run in `sluice worker` processes of the unpacked binary), `sluice test`
-# on them, `sluice serve` on a free loopback port (GET /health, POST /customTransform, SIGTERM)
+# on them, `sluice serve` on a free loopback port (GET /health, POST /customTransform, Studio's page, SIGTERM)
 # and `sluice bench` on its own workload.
 #
 #   scripts/test-package.sh                  # package a debug build with scripts/package.sh --debug, test it
@@ -111,6 +111,11 @@ request='[{"message":{"type":"identify","messageId":"m1","traits":{"email":"ann@
 response="$(curl -fsS "http://127.0.0.1:$port/customTransform" -H 'X-Feature-Filter-Code: ?1' -d "$request")" \
   || fail "POST /customTransform failed: $(cat "$work/serve.log")"
 grep -q '"statusCode":200' <<<"$response" && grep -q emailSha256 <<<"$response" || fail "/customTransform: $response"
+# Studio (on by default on loopback) ships inside the binary: the page and its modules, no files beside it.
+page="$(curl -fsS "http://127.0.0.1:$port/")" || fail "GET / (Studio) failed: $(cat "$work/serve.log")"
+grep -q '<title>Sluice Studio</title>' <<<"$page" || fail "GET / is not Studio's page: $page"
+script="$(curl -fsS "http://127.0.0.1:$port/studio/assets/studio.js")" || fail "GET /studio/assets/studio.js failed"
+grep -q 'studio/api/catalog' <<<"$script" || fail "Studio's script is not the one built in: ${script:0:200}"
 kill -TERM "$server"
 status=0
 wait "$server" || status=$?

@@ -58,7 +58,8 @@ public struct Batch: Sendable {
     /// never reports progress, so fast batches pay nothing for it.
     public var progressInterval: UInt64 = 20_000_000
     /// When set (`sluice bench`), the engine measures the time of each input's call into
-    /// ``BatchResult/eventNanoseconds``. In-process only: worker replies do not carry it.
+    /// ``BatchResult/eventNanoseconds`` (worker processes measure it too and send it with their reply:
+    /// Studio shows each event's time).
     public var measuresEventTimes = false
 
     public init(items: [JSONText], credentials: [String: CredentialValue] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {

@@ -301,6 +301,8 @@ public final class WorkerPool: @unchecked Sendable {
         var finished: [EventResult] = []
         var logs: [LogLine] = []
         var unmocked: [String] = []
+        /// Each input's call time, when asked for (``Batch/measuresEventTimes``), from the attempt that finished it.
+        var eventNanoseconds = batch.measuresEventTimes ? [UInt64](repeating: 0, count: batch.items.count) : []
         var workerEndings = 0
         /// The inputs still to run, as indices into `batch.items`.
         var pending = Array(batch.items.indices)
@@ -323,6 +325,11 @@ public final class WorkerPool: @unchecked Sendable {
             finished += result.results
             logs += result.logs
             unmocked += result.unmockedRequests
+            if !eventNanoseconds.isEmpty {
+                for (position, nanoseconds) in result.eventNanoseconds.enumerated() where position < inputs.count {
+                    eventNanoseconds[inputs[position]] = nanoseconds
+                }
+            }
             let done = Set(result.results.compactMap(\.inputIndex))
             // Inputs this attempt did not finish, then the ones it was not given.
             let unfinished = inputs.filter { !done.contains($0) }
@@ -405,6 +412,7 @@ public final class WorkerPool: @unchecked Sendable {
         } while !pending.isEmpty
         var result = BatchResult(results: ResultRecords.inputOrder(finished), logs: logs, unmockedRequests: unmocked)
         result.workerEndings = workerEndings
+        result.eventNanoseconds = eventNanoseconds
         return .ran(result)
     }
 
@@ -540,6 +548,7 @@ public final class WorkerPool: @unchecked Sendable {
                         collected.results += result.results
                         collected.logs += result.logs
                         collected.unmockedRequests += result.unmockedRequests
+                        collected.eventNanoseconds = result.eventNanoseconds
                     case .compileFailed(let message):
                         ending = .compileFailed(message)
                     }

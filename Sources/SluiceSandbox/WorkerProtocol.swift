@@ -228,6 +228,7 @@ public struct RunRequest: Sendable {
         writer.optionalString(batch.fetchMocks)
         writer.int(batch.fetchCallsPerInvocation)
         writer.int(Int(clamping: progressInterval))
+        writer.bool(batch.measuresEventTimes)
         return writer.bytes
     }
 
@@ -275,8 +276,9 @@ public struct RunRequest: Sendable {
         }
         batch.fetchMocks = try reader.optionalString()
         batch.fetchCallsPerInvocation = try reader.int()
-        self.batch = batch
         progressInterval = UInt64(max(0, try reader.int()))
+        batch.measuresEventTimes = try reader.bool()
+        self.batch = batch
     }
 }
 
@@ -414,6 +416,9 @@ public enum ResultCoding {
         }
         writer.int(result.unmockedRequests.count)
         for request in result.unmockedRequests { writer.string(request) }
+        // Per-input call times (``Batch/measuresEventTimes``; none in progress frames).
+        writer.int(result.eventNanoseconds.count)
+        for nanoseconds in result.eventNanoseconds { writer.int(Int(clamping: nanoseconds)) }
     }
 
     /// Reads what ``encode(_:into:)`` wrote; a result of input `i` gets `metadata[i]` (`{}`
@@ -448,6 +453,12 @@ public enum ResultCoding {
         let unmockedCount = try reader.count(minimumSize: 8)
         var unmocked: [String] = []
         for _ in 0..<unmockedCount { unmocked.append(try reader.string()) }
-        return BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
+        var result = BatchResult(results: results, logs: logs, unmockedRequests: unmocked)
+        let timed = try reader.count(minimumSize: 8)
+        guard metadata.isEmpty || timed == 0 || timed == metadata.count else {
+            throw ProtocolError("call times for \(timed) inputs of a batch of \(metadata.count)")
+        }
+        for _ in 0..<timed { result.eventNanoseconds.append(UInt64(max(0, try reader.int()))) }
+        return result
     }
 }

@@ -4,6 +4,7 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import SluiceStudio
 
 /// Settings of `sluice serve`.
 public struct ServerConfiguration: Sendable {
@@ -79,6 +80,14 @@ public struct ServerConfiguration: Sendable {
     /// Requests that run user code are refused with 503 while the service's memory is above a
     /// share of its budget (``MemoryFence``); nil: never.
     public var memoryFence: MemoryFence.Configuration? = MemoryFence.Configuration()
+
+    /// Studio (docs/studio.md) at `/`: true on, false off, nil (the default) on only when
+    /// ``host`` is a loopback address — Studio edits and runs code, so a public listener never
+    /// exposes it unless asked to.
+    public var studio: Bool?
+
+    /// Whether Studio is served (``studio``, or by default whether the listener is loopback).
+    public var studioEnabled: Bool { studio ?? StudioGuard.isLoopback(host: host) }
 
     public init() {}
 

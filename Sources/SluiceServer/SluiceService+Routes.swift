@@ -7,6 +7,7 @@ import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
 import SluiceStore
+import SluiceStudio
 
 /// The routes: rudder-transformer's data-plane and tooling routes, `/metrics`, `/health`, and the
 /// native `/v1` API (``NativeRoutes``), behind the response-time and memory-fence middleware.
@@ -82,6 +83,11 @@ extension SluiceService {
             .add(to: router)
         RolloutRoutes(api: RolloutAPI(controller: rollouts, registry: registry), maximumBodyBytes: maximumBodyBytes).add(to: router)
         rollouts.run(every: .seconds(1))
+        if configuration.studioEnabled {
+            StudioRoutes(workspace: StudioWorkspace(registry: registry, catalog: catalog, limits: configuration.limits),
+                         api: NativeAPI(catalog: catalog, registry: registry, pool: pool), guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
+                         maximumBodyBytes: maximumBodyBytes).add(to: router)
+        }
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }

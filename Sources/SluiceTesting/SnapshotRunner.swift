@@ -123,6 +123,11 @@ public final class SnapshotRunner {
     }
 
     private func loadSettings(_ snapshot: SnapshotCase) throws -> CaseSettings {
+        try Self.settings(of: snapshot)
+    }
+
+    /// The case's `case.json` settings (defaults when it has none); Studio runs cases with them too.
+    public static func settings(of snapshot: SnapshotCase) throws -> CaseSettings {
         guard FileManager.default.fileExists(atPath: snapshot.settingsPath) else { return CaseSettings() }
         return try CaseSettings(file: SettingsFile(path: snapshot.settingsPath))
     }
@@ -135,6 +140,17 @@ public final class SnapshotRunner {
         if let message = executor.compileError(program) {
             throw LoadError("\(definition.source.fileName): \(message)")
         }
+        let options = try Self.streamOptions(settings, base: definition.limits.applied(to: .defaults))
+        let writer = OutputWriter.inMemory()
+        let summary = try EventStreamRunner(executor: executor, program: program, options: options)
+            .run(input: try InputReader(path: snapshot.inputPath), output: writer)
+        return (writer.collected, summary)
+    }
+
+    /// How a case's events run (`sluice test`, and Studio on a case): logs kept, the case's batch
+    /// size, credentials, fixed clock and seed, fetch mocks (none declared: every fetch fails) and
+    /// its limits over `base`.
+    public static func streamOptions(_ settings: CaseSettings, base: Limits) throws -> StreamOptions {
         var options = StreamOptions()
         options.includeLogs = true
         options.batchSize = max(1, settings.batchSize ?? options.batchSize)
@@ -142,14 +158,17 @@ public final class SnapshotRunner {
         options.determinism = try settings.determinism()
         // In a test run every request must be mocked: no "fetch" is no mocks.
         options.fetchMocks = settings.fetchMocks ?? "{}"
-        options.limits = (settings.limits ?? LimitsOverride()).applied(to: definition.limits.applied(to: .defaults))
-        let writer = OutputWriter.inMemory()
-        let summary = try EventStreamRunner(executor: executor, program: program, options: options)
-            .run(input: try InputReader(path: snapshot.inputPath), output: writer)
-        return (writer.collected, summary)
+        options.limits = (settings.limits ?? LimitsOverride()).applied(to: base)
+        return options
     }
 
     private func parseLines(_ bytes: [UInt8], file: String) throws -> [Any] {
+        try Self.resultLines(bytes, file: file)
+    }
+
+    /// The JSON values of result lines (`expected.ndjson`, a run's output), blank lines skipped;
+    /// a line that is not JSON is an error naming `file` and the line.
+    public static func resultLines(_ bytes: [UInt8], file: String) throws -> [Any] {
         var values: [Any] = []
         for (number, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
         where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {

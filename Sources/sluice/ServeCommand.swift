@@ -4,6 +4,7 @@ import SluiceCore
 import SluiceRuntime
 import SluiceSandbox
 import SluiceServer
+import SluiceStudio
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the hosted transformations over HTTP (rudder-transformer compatible).",
         discussion: """
-        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_SHUTDOWN_GRACE_MS, SLUICE_BREAKER (on/off), SLUICE_BREAKER_WINDOW_MS, SLUICE_BREAKER_WORKER_ENDINGS, SLUICE_BREAKER_LIMIT_SHARE, SLUICE_BREAKER_MINIMUM_EVENTS, SLUICE_BREAKER_DISABLED_MS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_WORKER_LANGUAGES (comma-separated), SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_MEMORY_FENCE (on/off), SLUICE_MEMORY_FENCE_MB, SLUICE_MEMORY_FENCE_PERCENT, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, GEOLOCATION_URL, GEOLOCATION_TIMEOUT_IN_MS, MEMORY_FENCING_ENABLED and MEMORY_FENCING_THRESHOLD_PERCENT (rudder-transformer's names), SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish, for at most --shutdown-grace-ms (default 25000); then the worker processes are stopped and what is still running is answered as retryable (809). No worker process outlives the server. See docs/http.md.
+        Routes: POST /customTransform, /transformation/test, /transformationLibrary/test, /extractLibs, the native /v1 API, GET /metrics (what rudder-server calls; VersionID is a version's content id, sv…, or a transformation's name for its live version), GET /health. Every setting can also come from the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_TRANSFORMATIONS, SLUICE_LIBRARIES, SLUICE_TIME_LIMIT_MS, SLUICE_MEMORY_LIMIT_MB, SLUICE_MAX_BODY_BYTES, SLUICE_HEADER_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS, SLUICE_IDLE_TIMEOUT_MS, SLUICE_MAX_CONNECTIONS, SLUICE_SHUTDOWN_GRACE_MS, SLUICE_BREAKER (on/off), SLUICE_BREAKER_WINDOW_MS, SLUICE_BREAKER_WORKER_ENDINGS, SLUICE_BREAKER_LIMIT_SHARE, SLUICE_BREAKER_MINIMUM_EVENTS, SLUICE_BREAKER_DISABLED_MS, SLUICE_WORKERS, SLUICE_ISOLATION, SLUICE_WORKER_RECYCLE_MB, SLUICE_WORKER_LANGUAGES (comma-separated), SLUICE_RELOAD_INTERVAL_MS, SLUICE_STORE, SLUICE_MEMORY_FENCE (on/off), SLUICE_MEMORY_FENCE_MB, SLUICE_MEMORY_FENCE_PERCENT, SLUICE_LOG_FORMAT, SLUICE_LOG_LEVEL, CONFIG_BACKEND_URL, SLUICE_CONFIG_BACKEND_TIMEOUT_MS, GEOLOCATION_URL, GEOLOCATION_TIMEOUT_IN_MS, MEMORY_FENCING_ENABLED and MEMORY_FENCING_THRESHOLD_PERCENT (rudder-transformer's names), SLUICE_RECORD, SLUICE_RECORD_SAMPLE, SLUICE_RECORD_REDACT (comma-separated), SLUICE_RECORD_MAX_FILE_MB, SLUICE_FETCH_ALLOW and SLUICE_FETCH_DENY (comma-separated CIDRs), SLUICE_FETCH_TIMEOUT_MS, SLUICE_FETCH_MAX_RESPONSE_BYTES, SLUICE_FETCH_MAX_CALLS, SLUICE_STUDIO); a flag wins over the environment. Slow clients: a request head must arrive within --header-timeout-ms (default 10000) and its body within --body-timeout-ms (default 60000), else 408 and the connection is closed; a kept-alive connection is closed after --idle-timeout-ms (default 75000) without a request; past --max-connections (default 4096, or fewer when the open-file limit, raised to its hard limit at start, is lower) a new connection gets 503 and is closed. SIGTERM or SIGINT stops it gracefully: requests in flight finish, for at most --shutdown-grace-ms (default 25000); then the worker processes are stopped and what is still running is answered as retryable (809). No worker process outlives the server. See docs/http.md.
         """
     )
 
@@ -89,6 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
     var recordRedact: [String] = []
     @Option(name: .customLong("record-max-file-mb"), help: "Start a new recording file past this size (default 64).")
     var recordMaxFileMegabytes: Int?
+    @Flag(inversion: .prefixedNo, help: "Serve Studio, the browser playground, at / (env SLUICE_STUDIO=1/0; default: on only when --host is a loopback address — Studio edits and runs code).")
+    var studio: Bool?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -212,6 +215,10 @@ struct ServeCommand: AsyncParsableCommand {
         } else if recordSample != nil || !recordRedact.isEmpty || recordMaxFileMegabytes != nil {
             throw ValidationError("--record-sample, --record-redact and --record-max-file-mb need --record DIR")
         }
+        switch StudioGuard.enabled(explicit: studio, environment: environment["SLUICE_STUDIO"], host: configuration.host) {
+        case .success(let enabled): configuration.studio = enabled
+        case .failure(let problem): throw ValidationError(problem.message)
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("the port must be 0–65535, not \(configuration.port)") }
         guard configuration.limits.timeMilliseconds >= 1, configuration.limits.memoryMegabytes >= 1 else {
             throw ValidationError("limits must be at least 1 ms and 1 MB")
@@ -289,8 +296,10 @@ struct ServeCommand: AsyncParsableCommand {
             announce("  \(version.name) \(version.id)", "transformation", ["transformation.name": "\(version.name)", "transformation.version": "\(version.id)"])
         }
         let host = configuration.host
+        let studioURL = configuration.studioEnabled
         let app = service.application { port in
             announce("listening on \(host):\(port)", "listening", ["address": "\(host)", "port": .stringConvertible(port)])
+            if studioURL { StudioCommand.announce(host: host, port: port) }
         }
         if let recording = configuration.recording {
             announce("recording \(Int(recording.sampleRate * 100))% of /customTransform events to \(recording.directory)", "recording",

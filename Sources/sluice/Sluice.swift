@@ -9,7 +9,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "Run user-written event transformations (RudderStack-compatible) on JavaScriptCore and CPython.",
         version: SluiceVersion.current,
         subcommands: [ServeCommand.self, RunCommand.self, TestCommand.self, InitCommand.self, RecordCommand.self, ReplayCommand.self, BenchCommand.self,
-                      WorkerCommand.self]
+                      StudioCommand.self, WorkerCommand.self]
     )
 
     /// ArgumentParser's `main`, after a mistyped subcommand got its suggestion.

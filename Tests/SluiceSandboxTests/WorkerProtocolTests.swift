@@ -200,3 +200,26 @@ extension Array where Element == UInt8 {
         #expect(none.compile.isEmpty)
     }
 }
+
+/// Per-call times cross the process boundary only when asked for (Studio asks; the data plane does not).
+@Suite struct WorkerCallTimesTests {
+    @Test func aRequestAsksForCallTimesAndAReplyCarriesThemForEveryInput() throws {
+        var batch = Batch(items: [Array("{}".utf8), Array("{}".utf8)])
+        #expect(try RunRequest(decoding: RunRequest(programID: "sv1", program: nil, limits: .defaults, batch: batch).encoded()).batch.measuresEventTimes == false)
+        batch.measuresEventTimes = true
+        #expect(try RunRequest(decoding: RunRequest(programID: "sv1", program: nil, limits: .defaults, batch: batch).encoded()).batch.measuresEventTimes == true)
+
+        var result = BatchResult(results: [EventResult(inputIndex: 0, outcome: .dropped, metadata: []), EventResult(inputIndex: 1, outcome: .dropped, metadata: [])],
+                                 logs: [])
+        result.eventNanoseconds = [1_500_000, 42]
+        let metadata = [Array("{}".utf8), Array("{}".utf8)]
+        guard case .ran(let back) = try RunReply.decode(RunReply.ran(result).encoded(residentBytes: 1), metadata: metadata).reply else {
+            Issue.record("expected a ran reply")
+            return
+        }
+        #expect(back.eventNanoseconds == [1_500_000, 42])
+        // Times for a different number of inputs than the batch has are a protocol error.
+        result.eventNanoseconds = [7]
+        #expect(throws: ProtocolError.self) { try RunReply.decode(RunReply.ran(result).encoded(residentBytes: 1), metadata: metadata) }
+    }
+}

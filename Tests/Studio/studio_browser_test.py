@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Studio in a real headless Chromium (run by scripts/studio-browser-test.sh).
+
+Starts `sluice studio` on a copy of the shipped transformations and libraries, then, in the page:
+opens Studio, picks a shipped transformation and runs its cases (all pass); introduces a syntax
+error and sees the marker at its line; runs a pasted batch that splits and drops; changes the
+code and sees the differences from expected.ndjson; runs a memory bomb and sees memory_limit while
+the page keeps answering. A screenshot of each step goes to --screenshots.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TRANSFORMATION = "order-to-products"
+TIMEOUT = 60_000
+
+
+class StudioProcess:
+    """`sluice studio DIR` and the URL it prints."""
+
+    def __init__(self, sluice, project):
+        self.process = subprocess.Popen([sluice, "studio", project], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.errors = []
+        threading.Thread(target=lambda: self.errors.extend(self.process.stderr), daemon=True).start()
+        deadline = time.time() + 90
+        self.url = None
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("Studio: "):
+                self.url = line[len("Studio: "):].strip()
+                break
+        if not self.url:
+            self.stop()
+            raise SystemExit("sluice studio did not print its URL:\n" + "".join(self.errors))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class Steps:
+    def __init__(self, page, screenshots):
+        self.page = page
+        self.screenshots = screenshots
+        self.count = 0
+
+    def shot(self, name):
+        self.count += 1
+        path = os.path.join(self.screenshots, f"{self.count:02d}-{name}.png")
+        self.page.screenshot(path=path, full_page=True)
+        print(f"  screenshot {path}")
+
+    def set_code(self, code):
+        editor = self.page.locator(".code-input")
+        editor.fill(code)
+
+    def run_and_wait(self):
+        page = self.page
+        page.locator("#run").click()
+        expect(page.locator("#run")).to_have_text("Run", timeout=TIMEOUT)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sluice", default=os.path.join(ROOT, ".build/debug/sluice"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--screenshots", default=os.path.join(ROOT, ".build/studio-screenshots"))
+    arguments = parser.parse_args()
+    os.makedirs(arguments.screenshots, exist_ok=True)
+
+    project = tempfile.mkdtemp(prefix="sluice-studio-browser-")
+    shutil.copytree(os.path.join(ROOT, "transformations"), os.path.join(project, "transformations"))
+    shutil.copytree(os.path.join(ROOT, "libraries"), os.path.join(project, "libraries"))
+    studio = StudioProcess(os.path.abspath(arguments.sluice), project)
+    print(f"Studio at {studio.url}")
+    failures = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=arguments.chromium, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            console_errors = []
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: console_errors.append(str(error)))
+            requests = []
+            page.on("request", lambda request: requests.append(request.url))
+            steps = Steps(page, arguments.screenshots)
+            expect.set_options(timeout=TIMEOUT)
+
+            def step(name, action):
+                print(f"step: {name}")
+                try:
+                    action()
+                except Exception as error:  # noqa: BLE001 - every failed step is reported, then the run fails
+                    failures.append(f"{name}: {error}")
+                    steps.shot(f"FAILED-{name}")
+
+            # 1. Open Studio: the catalog lists the shipped transformations and libraries.
+            def open_studio():
+                page.goto(studio.url)
+                expect(page.locator("body[data-ready=true]")).to_be_visible()
+                expect(page.locator(f'#transformations li[data-name="{TRANSFORMATION}"]')).to_be_visible()
+                expect(page.locator('#libraries li[data-name="pii"]').first).to_be_visible()
+                steps.shot("open")
+            step("open", open_studio)
+
+            # 2. Pick a shipped transformation and run its cases: every case passes.
+            original = {}
+
+            def run_cases():
+                page.locator(f'#transformations li[data-name="{TRANSFORMATION}"] button').click()
+                expect(page.locator("#title")).to_have_text(TRANSFORMATION)
+                original["code"] = page.locator(".code-input").input_value()
+                assert "transformEvent" in original["code"]
+                steps.run_and_wait()
+                runs = page.locator(".run")
+                expect(runs.first).to_be_visible()
+                statuses = [runs.nth(index).get_attribute("data-status") for index in range(runs.count())]
+                assert statuses and all(status == "passed" for status in statuses), f"case statuses {statuses}"
+                steps.shot("cases-pass")
+            step("run-cases", run_cases)
+
+            # 3. A syntax error: the marker sits at its line.
+            def syntax_error():
+                lines = original["code"].split("\n")
+                broken_line = next(index for index, line in enumerate(lines) if line.startswith("const PRODUCT_EVENT")) + 1
+                lines[broken_line - 1] = "const PRODUCT_EVENT = ;"
+                steps.set_code("\n".join(lines))
+                steps.run_and_wait()
+                expect(page.locator("#compile-error")).to_be_visible()
+                marker = page.locator(".gutter .line-number.marked.error")
+                expect(marker).to_have_count(1)
+                assert marker.get_attribute("data-line") == str(broken_line), f"marker at {marker.get_attribute('data-line')}, expected {broken_line}"
+                steps.shot("syntax-error-marker")
+            step("syntax-error", syntax_error)
+
+            # 4. A pasted batch that splits and drops.
+            def pasted_batch():
+                steps.set_code(original["code"])
+                page.locator("#input-events").check()
+                page.locator("#events").fill("\n".join([
+                    '{"type":"track","event":"Order Completed","messageId":"o-1","properties":{"orderId":"A","currency":"EUR","products":[{"sku":"x"},{"sku":"y"},{"sku":"z"}]}}',
+                    '{"type":"track","event":"Order Completed","messageId":"o-2","properties":{"orderId":"B","products":[]}}',
+                    '{"type":"page","name":"Home","messageId":"o-3"}',
+                ]))
+                steps.run_and_wait()
+                split = page.locator('tr.event[data-outcome="split"]')
+                expect(split).to_have_count(1)
+                expect(split.locator(".outcome")).to_have_text("split into 3")
+                expect(page.locator('tr.event[data-outcome="dropped"]')).to_have_count(1)
+                expect(page.locator('tr.event[data-outcome="output"]')).to_have_count(1)
+                # The run's per-event times as a histogram: three events in its buckets.
+                expect(page.locator('figure.histogram[data-events="3"] rect.bar')).to_have_count(10)
+                expect(page.locator("figure.histogram figcaption")).to_contain_text("p99")
+                steps.shot("pasted-split-drop")
+            step("pasted-batch", pasted_batch)
+
+            # 5. Diff against expected: a changed event name shows old -> new by path.
+            def diff():
+                changed = original["code"].replace('const PRODUCT_EVENT = "Product Purchased";', 'const PRODUCT_EVENT = "Product Bought";')
+                assert changed != original["code"]
+                steps.set_code(changed)
+                page.locator("#input-cases").check()
+                steps.run_and_wait()
+                expect(page.locator('.run[data-status="failed"]').first).to_be_visible()
+                difference = page.locator(".diff tr.difference", has_text=".output.event").first
+                expect(difference).to_contain_text("$[")
+                expect(difference.locator(".old")).to_contain_text("Product Purchased")
+                expect(difference.locator(".new")).to_contain_text("Product Bought")
+                steps.shot("diff-against-expected")
+                # The viewport only, scrolled to the first differences: the picture docs/studio.md shows.
+                page.locator(".diff").first.scroll_into_view_if_needed()
+                page.screenshot(path=os.path.join(arguments.screenshots, "studio-diff-viewport.png"))
+            step("diff", diff)
+
+            # 6. A memory bomb: memory_limit, and the page answers while it runs.
+            def memory_bomb():
+                page.locator("#new-transformation").click()
+                steps.set_code("export function transformEvent(event) {\n  const keep = [];\n  while (true) keep.push(new Array(100000).fill(keep.length));\n}\n")
+                page.locator("#events").fill('[{"type":"track","event":"bomb","messageId":"b-1"}]')
+                page.locator("#memory-limit").fill("32")
+                page.locator("#time-limit").fill("3000")
+                page.locator("#run").click()
+                # While the run is on, the page still answers: filtering the list is immediate.
+                page.locator("#filter").fill("order-to")
+                expect(page.locator("#transformations li")).to_have_count(2, timeout=5_000)
+                page.locator("#filter").fill("")
+                expect(page.locator("#run")).to_have_text("Run", timeout=TIMEOUT)
+                row = page.locator('tr.event[data-kind="memory_limit"]')
+                expect(row).to_have_count(1)
+                expect(row).to_contain_text("limit hit")
+                steps.shot("memory-limit")
+            step("memory-bomb", memory_bomb)
+
+            # 7. Publish a new version through the native API, publish another, roll back to the first.
+            def publish_and_roll_back():
+                page.locator("#new-transformation").click()
+                page.locator("#publish-name").fill("studio-browser-demo")
+                steps.set_code("export function transformEvent(event) {\n  return { ...event, version: 1 };\n}\n")
+                page.locator("#publish").click()
+                expect(page.locator("#title")).to_have_text("studio-browser-demo")
+                expect(page.locator("#versions li.live")).to_have_count(1)
+                first = page.locator("#versions li.live").get_attribute("data-version")
+                steps.set_code("export function transformEvent(event) {\n  return { ...event, version: 2 };\n}\n")
+                page.locator("#publish").click()
+                expect(page.locator("#versions li")).to_have_count(2)
+                expect(page.locator(f'#versions li.live[data-version="{first}"]')).to_have_count(0)
+                steps.shot("published-two-versions")
+                page.locator(f'#versions button.rollback[data-version="{first}"]').click()
+                expect(page.locator(f'#versions li.live[data-version="{first}"]')).to_have_count(1)
+                expect(page.locator(".code-input")).to_have_value("export function transformEvent(event) {\n  return { ...event, version: 1 };\n}\n")
+                steps.shot("rolled-back")
+            step("publish-and-roll-back", publish_and_roll_back)
+
+            foreign = [url for url in requests if not url.startswith(studio.url.rstrip("/"))]
+            if foreign:
+                failures.append(f"the page requested other origins: {foreign}")
+            if console_errors:
+                failures.append(f"console errors: {console_errors}")
+            browser.close()
+    finally:
+        studio.stop()
+        shutil.rmtree(project, ignore_errors=True)
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("studio browser test: all steps passed")
+
+
+if __name__ == "__main__":
+    main()
