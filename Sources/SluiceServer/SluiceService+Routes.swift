@@ -23,6 +23,7 @@ extension SluiceService {
         router.add(middleware: ResponseTimeMiddleware(metrics: metrics, instanceID: Self.instanceID))
         let workerPool = self.processes
         let fence = configuration.memoryFence.map { MemoryFence(configuration: $0, workers: { workerPool?.pids ?? [] }) }
+        router.add(middleware: CrossOriginMiddleware(logger: logger))
         if let fence { router.add(middleware: MemoryFenceMiddleware(fence: fence, metrics: metrics, logger: logger)) }
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()

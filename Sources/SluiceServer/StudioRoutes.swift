@@ -26,11 +26,11 @@ struct StudioRoutes: Sendable {
             return Self.response(try await answer())
         }
         router.get("/") { request, _ in
-            try await read(request) { StudioReply(status: 200, body: StudioAssets.page.bytes, contentType: StudioAssets.page.contentType) }
+            await read(request) { StudioReply(status: 200, body: StudioAssets.page.bytes, contentType: StudioAssets.page.contentType) }
         }
         router.get("studio/assets/:file") { request, context in
             let name = try context.parameters.require("file")
-            return try await read(request) {
+            return await read(request) {
                 guard let asset = StudioAssets.asset(named: name) else { return .error(404, "no Studio file \(name)") }
                 return StudioReply(status: 200, body: asset.bytes, contentType: asset.contentType)
             }

@@ -50,13 +50,25 @@ public struct StudioGuard: Sendable {
         if let fetchSite, fetchSite != "same-origin" {
             return "cross-origin request refused (Sec-Fetch-Site: \(fetchSite)): Studio's changes come only from its own page"
         }
-        if let origin {
-            guard let host, let originHost = Self.authority(ofOrigin: origin), originHost.lowercased() == host.lowercased() else {
-                return "cross-origin request refused (Origin \(origin) is not this service's origin)"
-            }
-        }
+        if let problem = Self.crossOriginRefusal(origin: origin, fetchSite: nil, host: host) { return problem }
         guard let token, Self.constantTimeEqual(token, self.token) else {
             return "missing or wrong \(Self.tokenHeader) header: reload Studio (the token is new at every start of the service)"
+        }
+        return nil
+    }
+
+    /// Why a browser may not make this state-changing request on another page's behalf, or nil:
+    /// `Sec-Fetch-Site`, when sent, is `same-origin` or `none` (typed by the user), and `Origin`,
+    /// when sent, is this service's own (`host`, the `Host` header). Clients that are not
+    /// browsers (rudder-server, curl) send neither and always pass.
+    public static func crossOriginRefusal(origin: String?, fetchSite: String?, host: String?) -> String? {
+        if let fetchSite, fetchSite != "same-origin" && fetchSite != "none" {
+            return "cross-origin request refused (Sec-Fetch-Site: \(fetchSite)): a page on another site may not make this service run or change code"
+        }
+        if let origin {
+            guard let host, let originHost = authority(ofOrigin: origin), originHost.lowercased() == host.lowercased() else {
+                return "cross-origin request refused (Origin \(origin) is not this service's origin)"
+            }
         }
         return nil
     }
