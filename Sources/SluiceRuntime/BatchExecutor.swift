@@ -17,11 +17,22 @@ import SluiceSandbox
 public protocol BatchExecutor: Sendable {
     /// Runs `batch` through `program` under `limits`. Blocks the calling thread.
     func run(_ program: Program, batch: Batch, limits: Limits) -> Execution
+    /// Whether a batch started now would find an engine free at once: in a worker pool, an idle
+    /// worker process; in process, always (the calling thread is the engine). Work that must
+    /// only use spare capacity (a shadow run's candidate batches) asks first.
+    var hasIdleWorker: Bool { get }
 }
 
-extension WorkerPool: BatchExecutor {}
+extension WorkerPool: BatchExecutor {
+    public var hasIdleWorker: Bool {
+        let status = status
+        return status.busy < status.ready
+    }
+}
 
 extension BatchExecutor {
+    public var hasIdleWorker: Bool { true }
+
     /// Why `program` does not compile, or nil when it does (it runs on an empty batch). A batch
     /// that could not run for another reason (no worker free) answers with that reason.
     public func compileError(_ program: Program, limits: Limits = .defaults) -> String? {

@@ -29,6 +29,8 @@ public struct CustomTransformHandler: Sendable {
     public var fetchCallsPerInvocation = FetchLimits().callsPerInvocation
     /// The circuit breaker per version; nil: every batch runs.
     public var breaker: CircuitBreaker?
+    /// Shadow runs, offered each batch that ran (``ShadowRuns/offer(_:batch:live:executor:)``); nil: none.
+    public var shadows: ShadowRuns?
 
     public init(executor: any BatchExecutor, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil) {
@@ -124,6 +126,7 @@ public struct CustomTransformHandler: Sendable {
         }
         if let logger { Self.logLimitHits(result, transformation: name, version: program.id, logger: logger) }
         recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
+        if ran { shadows?.offer(program, batch: batch, live: result, executor: executor) }
         response.items(of: result, group: group, filterCode: filterCode)
         return false
     }

@@ -76,8 +76,10 @@ extension SluiceService {
                 return Self.response(await pool.perform { work($0, body) })
             }
         }
-        NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
+        let nativeAPI = NativeAPI(catalog: catalog, registry: registry, pool: pool)
+        NativeRoutes(api: nativeAPI, pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
             .add(to: router)
+        ShadowRoutes(api: ShadowAPI(api: nativeAPI, pool: pool, redact: configuration.redact), maximumBodyBytes: maximumBodyBytes).add(to: router)
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }
