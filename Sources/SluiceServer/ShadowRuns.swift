@@ -12,7 +12,8 @@ import Synchronization
 /// A sampled batch runs through the candidate only on spare capacity, else it is dropped and
 /// counted (never queued): not while another candidate batch runs (one at a time per process),
 /// not past the run's CPU share, and not unless an engine thread is idle with no request waiting
-/// and the executor has an idle worker. It runs on that idle thread, so the live response, already
+/// and the executor has a spare worker (``BatchExecutor/hasSpareWorker``: with worker
+/// processes, one stays idle for live batches). It runs on that idle thread, so the live response, already
 /// computed, is not held back by it.
 public final class ShadowRuns: @unchecked Sendable {
     // @unchecked: `runs` is guarded by `lock`; `pool` is set once, before any batch is offered.
@@ -92,7 +93,7 @@ public final class ShadowRuns: @unchecked Sendable {
         }
         let metrics = self.metrics
         let liveVersion = program.id
-        let started = executor.hasIdleWorker && pool.performIfIdle { [self] worker in
+        let started = executor.hasSpareWorker && pool.performIfIdle { [self] worker in
             defer { releaseSlot() }
             let handler = worker.customTransform
             let start = ContinuousClock.now

@@ -3,6 +3,7 @@ import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 @testable import SluiceServer
 import SluiceTestSupport
 import Testing
@@ -189,6 +190,15 @@ import Testing
         try await Self.eventually { run.report.batchesCompared == 1 }
         let report = run.report
         #expect(report.batchesCompared == 1 && report.skipped[.inFlight] == 4)
+    }
+
+    @Test func withWorkerProcessesOneStaysIdleForLiveBatches() {
+        #expect(WorkerPool.hasSpareWorker(ready: 2, busy: 0))
+        #expect(!WorkerPool.hasSpareWorker(ready: 2, busy: 1), "the last idle worker is left to live batches")
+        #expect(WorkerPool.hasSpareWorker(ready: 4, busy: 2) && !WorkerPool.hasSpareWorker(ready: 4, busy: 3))
+        #expect(WorkerPool.hasSpareWorker(ready: 1, busy: 0) && !WorkerPool.hasSpareWorker(ready: 1, busy: 1))
+        #expect(!WorkerPool.hasSpareWorker(ready: 0, busy: 0), "no worker ready (all being replaced)")
+        #expect(InProcessExecutor().hasSpareWorker, "in process, the engine threads are the capacity")
     }
 
     @Test func theCpuShareSpacesCandidateBatches() {
