@@ -45,7 +45,7 @@ public final class EnginePool: Sendable {
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
-        let shadows = ShadowRuns(metrics: metrics, logger: logger)
+        let shadows = ShadowRuns(metrics: metrics, logger: logger, limits: limits)
         self.shadows = shadows
         shadows.attach(self)
         for _ in 0..<workers {

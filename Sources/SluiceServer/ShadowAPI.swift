@@ -74,6 +74,13 @@ public struct ShadowAPI: Sendable {
         let compileProblem = await pool.performValue { $0.compileFailure(candidate) }
         guard let compileProblem else { return .error(503, "all workers busy; retry later") }
         if let compileProblem { return .error(400, "candidate: version \(candidateID) does not compile: \(compileProblem)") }
+        let shadows = pool.shadows
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            startThread {
+                shadows.prepareCandidateExecutor()
+                done.resume()
+            }
+        }
         let run = ShadowRun(transformation: name, candidate: candidate, liveVersion: live.id, settings: settings)
         if let existing = pool.shadows.start(run) {
             return .error(409, "transformation \(name) already has a shadow run on this replica (candidate \(existing.candidate.id)); DELETE /v1/transformations/\(name)/shadow first")

@@ -85,13 +85,29 @@ import Testing
         let reportText = try await server.get("/v1/transformations/shop/shadow").body
         let report = try json(reportText)
         let events = try #require(report["events"] as? [String: Int])
-        #expect(events["compared"] == 5 && events["changed"] == 4 && events["newlyDropped"] == 1, "\(events)")
+        #expect(events["compared"] == 5 && events["changed"] == 4 && events["newlyDropped"] == 1, "\(reportText)")
         #expect((report["batches"] as? [String: Int])?["compared"] == 5)
         let paths = try #require(report["paths"] as? [[String: Any]])
         #expect(paths.contains { $0["path"] as? String == "$[*].output.context.traits.email" && $0["count"] as? Int == 4 })
         #expect(paths.contains { $0["path"] as? String == "$[*].output.live" })
         #expect(reportText.contains("[redacted]"))
         #expect(!reportText.lowercased().contains("@example.com"), "example values are redacted: \(reportText)")
+
+        // The candidate ran in a worker of its own, at the lowest CPU priority.
+        let nices = ServeCommand.workerPids(of: server.process.processIdentifier).compactMap { pid -> Int? in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " ") else { return nil }
+            return Int(fields[16])  // field 19 of stat, counted after the command's closing parenthesis
+        }
+        #expect(nices.filter { $0 == 19 }.count == 1 && nices.filter { $0 == 0 }.count >= 2, "worker nice values: \(nices)")
+        // … waited on by a thread of the server's own at that priority.
+        let taskFolder = "/proc/\(server.process.processIdentifier)/task"
+        let threadNices = ((try? FileManager.default.contentsOfDirectory(atPath: taskFolder)) ?? []).compactMap { tid -> Int? in
+            guard let stat = try? String(contentsOfFile: "\(taskFolder)/\(tid)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " ") else { return nil }
+            return Int(fields[16])
+        }
+        #expect(threadNices.filter { $0 == 19 }.count == 1, "server thread nice values: \(threadNices)")
 
         let metrics = try await server.get("/metrics").body
         #expect(metrics.contains(#"sluice_shadow_sampled_events_total{transformation="shop"} 5"#))
@@ -104,6 +120,6 @@ import Testing
         #expect(try await server.send("DELETE", "/v1/transformations/shop/shadow", "", headers: [:]).status == 404)
         #expect(server.stop() == 0)
         let text = server.log
-        #expect(text.contains("shadow run started") && text.contains("shadow run stopped"))
+        #expect(text.contains("shadow run started") && text.contains("shadow run stopped") && text.contains("shadow runs' worker started (nice 19)"))
     }
 }
