@@ -30,6 +30,13 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return true
     }
 
+    /// True when nothing is waiting to be taken.
+    public var isEmpty: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return items.isEmpty
+    }
+
     /// Takes the oldest element, waiting while the queue is empty.
     public func pop() -> Element {
         lock.lock()

@@ -17,11 +17,29 @@ import SluiceSandbox
 public protocol BatchExecutor: Sendable {
     /// Runs `batch` through `program` under `limits`. Blocks the calling thread.
     func run(_ program: Program, batch: Batch, limits: Limits) -> Execution
+    /// Whether work that must only use spare capacity (a shadow run's candidate batches) may
+    /// start now: in a worker pool, when a worker process is idle and another one stays idle for
+    /// live batches after it is taken (with a single worker: when it is idle); in process, always
+    /// (the engine threads are the capacity, and their caller counts them).
+    var hasSpareWorker: Bool { get }
 }
 
-extension WorkerPool: BatchExecutor {}
+extension WorkerPool: BatchExecutor {
+    public var hasSpareWorker: Bool {
+        let status = status
+        return Self.hasSpareWorker(ready: status.ready, busy: status.busy)
+    }
+
+    /// With `ready` workers of which `busy` are busy: one is idle, and another stays idle once it
+    /// is taken (with a single worker: it is idle).
+    public static func hasSpareWorker(ready: Int, busy: Int) -> Bool {
+        ready > 0 && ready - busy >= min(2, ready)
+    }
+}
 
 extension BatchExecutor {
+    public var hasSpareWorker: Bool { true }
+
     /// Why `program` does not compile, or nil when it does (it runs on an empty batch). A batch
     /// that could not run for another reason (no worker free) answers with that reason.
     public func compileError(_ program: Program, limits: Limits = .defaults) -> String? {

@@ -32,6 +32,8 @@ public struct CustomTransformHandler: Sendable {
     /// Canary rollouts: a group whose version has one in progress is split between it and the
     /// candidate (`CustomTransformHandler+Rollout.swift`); nil: no rollouts.
     public var rollouts: RolloutController?
+    /// Shadow runs, offered each batch that ran (``ShadowRuns/offer(_:batch:live:executor:)``); nil: none.
+    public var shadows: ShadowRuns?
 
     public init(executor: any BatchExecutor, resolver: any VersionResolver, limits: Limits = .defaults, recorder: TrafficRecorder? = nil,
                 metrics: ServiceMetrics? = nil, logger: Logger? = nil) {
@@ -131,6 +133,7 @@ public struct CustomTransformHandler: Sendable {
         }
         if let logger { Self.logLimitHits(result, transformation: name, version: program.id, logger: logger) }
         recorder?.record(versionID: versionID, inputs: batch.items, results: result.results)
+        if ran { shadows?.offer(program, batch: batch, live: result, executor: executor) }
         response.items(of: result, group: group, filterCode: filterCode)
         return false
     }

@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
+import Synchronization
 
 /// Runs requests on a fixed set of threads, so the service's event loops never block on user
 /// code. Each thread has its own handlers over the executor the service chose at start-up
@@ -19,6 +20,10 @@ public final class EnginePool: Sendable {
     public let queueCapacity: Int
     /// Where the handlers count what they run.
     public let metrics: ServiceMetrics?
+    /// This process's shadow runs: live batches are offered to them after they ran.
+    public let shadows: ShadowRuns
+    /// Threads running a job now (shadow batches run only when one is idle).
+    private let busyThreads = Atomic<Int>(0)
 
     /// Where user code runs, chosen once: with worker processes every thread shares the pool
     /// (two threads per process let one parse and map while the other waits); in process, each
@@ -41,6 +46,9 @@ public final class EnginePool: Sendable {
         self.queueCapacity = max(1, queueCapacity)
         let jobs = BoundedQueue<@Sendable (Worker) -> Void>(capacity: self.queueCapacity)
         self.jobs = jobs
+        let shadows = ShadowRuns(metrics: metrics, logger: logger, limits: limits)
+        self.shadows = shadows
+        shadows.attach(self)
         for _ in 0..<workers {
             startThread {
                 let executor = makeExecutor()
@@ -50,12 +58,18 @@ public final class EnginePool: Sendable {
                 customTransform.breaker = breaker
                 customTransform.rollouts = rollouts
                 customTransform.fetchCallsPerInvocation = fetchCallsPerInvocation
+                customTransform.shadows = shadows
                 var tooling = ToolingHandler(executor: executor, libraries: toolingLibraries, limits: limits)
                 tooling.fetch = fetch
                 tooling.fetchCallsPerInvocation = fetchCallsPerInvocation
                 tooling.libraryVersions = libraryVersions
                 let worker = Worker(customTransform: customTransform, tooling: tooling)
-                while true { jobs.pop()(worker) }
+                while true {
+                    let job = jobs.pop()
+                    self.busyThreads.add(1, ordering: .relaxed)
+                    job(worker)
+                    self.busyThreads.subtract(1, ordering: .relaxed)
+                }
             }
         }
     }
@@ -74,6 +88,9 @@ public final class EnginePool: Sendable {
             if !items.isEmpty, let metrics = customTransform.metrics {
                 metrics.batch(transformation: version.name, version: version.id, inputs: items.count, result: execution.results(for: Batch(items: items)),
                               duration: ContinuousClock.now - start)
+            }
+            if !items.isEmpty, case .ran(let result) = execution {
+                customTransform.shadows?.offer(Program(version), batch: Batch(items: items), live: result, executor: customTransform.executor)
             }
             return execution
         }
@@ -104,6 +121,13 @@ public final class EnginePool: Sendable {
             let queued = jobs.tryPush { worker in continuation.resume(returning: work(worker)) }
             if !queued { continuation.resume(returning: nil) }
         }
+    }
+
+    /// Runs `work` on a thread that is idle now, unless none is or requests are waiting for
+    /// one: false then, and nothing is queued (work that must only use spare capacity).
+    func performIfIdle(_ work: @escaping @Sendable (Worker) -> Void) -> Bool {
+        guard busyThreads.load(ordering: .relaxed) < workers, jobs.isEmpty else { return false }
+        return jobs.tryPush(work)
     }
 
     /// Handles a `/customTransform` body on a worker.

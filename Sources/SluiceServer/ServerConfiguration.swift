@@ -57,6 +57,9 @@ public struct ServerConfiguration: Sendable {
     public var logger = Logger(label: "sluice")
     /// When set, a sample of `/customTransform` traffic is recorded here for `sluice replay`.
     public var recording: TrafficRecorder.Options?
+    /// Input paths whose values shadow-run examples show as `"[redacted]"` (`--record-redact`,
+    /// the recording rules: a recording gets them in ``recording``'s `redact`). Default none.
+    public var redact: [String] = []
     /// The store of API-published transformations and libraries: a SQLite file (created on first
     /// use), or a `postgres://user:password@host:port/database` URL for a store several replicas
     /// share. Default `.sluice/registry.sqlite` (relative to the working directory).

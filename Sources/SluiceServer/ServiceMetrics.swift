@@ -32,6 +32,9 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         "sluice_limit_hits_total": "Events that hit the time or memory limit, by limit.",
         "sluice_batch_duration_seconds": "Time to run one batch of a version.",
         "sluice_v1_runs_total": "Streamed runs by name (POST /v1/transformations/{name}/run), by transformation.",
+        "sluice_shadow_sampled_events_total": "Live events run through a shadow run's candidate and compared, by transformation.",
+        "sluice_shadow_skipped_batches_total": "Sampled batches a shadow run dropped, by transformation and reason (busy, in_flight, cpu_share).",
+        "sluice_shadow_events_total": "Compared events of shadow runs, by transformation and outcome (unchanged, changed, newly_dropped, newly_produced, newly_failing, newly_passing).",
         "transformer_user_transform_requests": "Event groups run, under rudder-transformer's name.",
         "transformer_user_transform_input_events": "Events in, under rudder-transformer's name.",
         "transformer_user_transform_output_events": "Events out, under rudder-transformer's name.",
@@ -75,7 +78,7 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? "")
     }
 
-    private func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1) {
+    func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1) {
         guard amount > 0 else { return }
         registry.makeCounter(descriptor: descriptor(name), labels: labels).increment(by: Int64(amount))
     }

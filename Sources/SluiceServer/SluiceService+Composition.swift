@@ -2,6 +2,7 @@ import Logging
 import SluiceCore
 import SluiceRegistry
 import SluiceRuntime
+import SluiceSandbox
 
 /// The composition root's wiring: where user code runs and where versions come from are decided
 /// here, once, and every handler then uses the same seam.
@@ -27,7 +28,28 @@ extension SluiceService {
                               libraryVersions: libraryVersions,
                               breaker: breaker, fetch: fetch, fetchCallsPerInvocation: configuration.fetchLimits.callsPerInvocation,
                               rollouts: rollouts)
+        if let processes { pool.shadows.makeCandidateExecutor = Self.candidateWorker(like: processes.configuration, logger: logger) }
         return pool
+    }
+
+    /// Shadow runs' candidates run in a worker process of their own, started (on the first shadow
+    /// run) like the live ones but through nice(1) at the lowest CPU priority: candidate batches
+    /// use the cores live batches leave idle. One worker, no spare.
+    static func candidateWorker(like live: WorkerPool.Configuration, logger: Logger) -> @Sendable () throws -> any BatchExecutor {
+        var configuration = live
+        configuration.count = 1
+        configuration.spares = 0
+        configuration.arguments = ["-n", "19", live.executable] + live.arguments
+        configuration.executable = "/usr/bin/nice"
+        return { [configuration] in
+            let pool = try WorkerPool(configuration: configuration) { event in
+                if case .started(_, let pid, _) = event { logger.info("shadow runs' worker started (nice 19)", metadata: ["worker.pid": .stringConvertible(pid)]) }
+                if case .lost(_, let pid, let reason) = event {
+                    logger.warning("shadow runs' worker lost", metadata: ["worker.pid": .stringConvertible(pid), "error": "\(reason)"])
+                }
+            }
+            return pool
+        }
     }
 
     /// Watches the transformations and libraries folders every `interval`: new versions are

@@ -80,15 +80,17 @@ extension SluiceService {
                 return Self.response(await pool.perform { work($0, body) })
             }
         }
-        NativeRoutes(api: NativeAPI(catalog: catalog, registry: registry, pool: pool), pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
+        let nativeAPI = NativeAPI(catalog: catalog, registry: registry, pool: pool)
+        NativeRoutes(api: nativeAPI, pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
             .add(to: router)
         RolloutRoutes(api: RolloutAPI(controller: rollouts, registry: registry), maximumBodyBytes: maximumBodyBytes).add(to: router)
         rollouts.run(every: .seconds(1))
         if configuration.studioEnabled {
             StudioRoutes(workspace: StudioWorkspace(registry: registry, catalog: catalog, limits: configuration.limits),
-                         api: NativeAPI(catalog: catalog, registry: registry, pool: pool), guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
+                         api: nativeAPI, guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
                          maximumBodyBytes: maximumBodyBytes).add(to: router)
         }
+        ShadowRoutes(api: ShadowAPI(api: nativeAPI, pool: pool, redact: configuration.redact), maximumBodyBytes: maximumBodyBytes).add(to: router)
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }

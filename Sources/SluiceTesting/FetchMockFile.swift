@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceRegistry
+import SluiceRuntime
 
 /// Mocked responses for `fetch`, `fetchV2` and `geolocation(ip)`: a JSON object of exact URL →
 /// `{"status": 200, "headers": {…}, "body": …}` (every key optional; geolocation lookups under

@@ -36,7 +36,7 @@ public struct RedactionCheck: Sendable {
         let differences = JSONDiff.differences(expected: expected, actual: actual)
         guard !differences.isEmpty else { return }
         affected += 1
-        for difference in differences { differingPaths[Replayer.generalise(difference.path), default: 0] += 1 }
+        for difference in differences { differingPaths[ReplaySummary.generalise(difference.path), default: 0] += 1 }
         if examples.count < 3 { examples.append((event, Array(differences.prefix(3)))) }
     }
 

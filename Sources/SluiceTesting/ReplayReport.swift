@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRuntime
 
 /// Text and JSON renderings of a replay's ``ReplaySummary``.
 public enum ReplayReport {

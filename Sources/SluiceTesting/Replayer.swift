@@ -4,39 +4,6 @@ import SluiceRegistry
 import SluiceRuntime
 import SluiceSandbox
 
-/// What a replay found, per input event.
-public struct ReplaySummary: Sendable {
-    public struct Example: Sendable {
-        /// `<file>:<line>` of the recorded event.
-        public var location: String
-        /// The recorded event: its recording file and line, and its `messageId`.
-        public var event: EventReference
-        public var kind: String
-        public var differences: [JSONDifference]
-    }
-
-    public var events = 0
-    /// What the candidate's results were (``OutcomeTally``; its `events` equals ``events``).
-    public var outcomes = OutcomeTally()
-    public var unchanged = 0
-    public var changed = 0
-    public var newlyDropped = 0
-    /// Events that were dropped and now give output.
-    public var newlyProduced = 0
-    public var newlyFailing = 0
-    public var newlyPassing = 0
-    /// Recording lines that are not recordings (reported, not replayed).
-    public var unreadable = 0
-    /// How often each path (indices generalised to `[*]`) differed.
-    public var paths: [String: Int] = [:]
-    /// The first differing events in full.
-    public var examples: [Example] = []
-    public var seconds = 0.0
-
-    /// True when any event's results differ.
-    public var differs: Bool { changed + newlyDropped + newlyProduced + newlyFailing + newlyPassing > 0 }
-}
-
 /// Replays recordings through a candidate transformation and compares, per event, with the
 /// recorded results or with a second transformation run side by side. Streams: memory holds about
 /// four batches per job, the path histogram and the kept examples.
@@ -160,108 +127,19 @@ public final class Replayer {
                 guard let results else { return }
                 let count = prepared.inputs.count
                 summary.outcomes.add(results.candidate, events: count)
-                let fresh = group(results.candidate, count: count)
-                let reference = results.baseline.map { group($0, count: count) } ?? prepared.recorded
+                let fresh = ReplaySummary.resultLines(of: results.candidate, inputs: count)
+                let reference = results.baseline.map { ReplaySummary.resultLines(of: $0, inputs: count) } ?? prepared.recorded
                 for index in 0..<count {
-                    compare(reference[index], fresh[index], input: prepared.inputs[index], location: prepared.locations[index], into: &summary)
+                    let location = prepared.locations[index]
+                    summary.compare(expected: reference[index], actual: fresh[index],
+                                    event: EventReference(line: location.line, messageId: EventReference.messageId(ofInput: prepared.inputs[index]), file: location.file),
+                                    location: "\(location.file):\(location.line)", ignore: options.ignore, examples: options.examples)
                 }
                 progress(bytesDone, summary.events)
             })
         let elapsed = ContinuousClock.now - start
         summary.seconds = elapsed.secondsValue
         return summary
-    }
-
-    /// Result lines per input; results that belong to no input go with the batch's last input.
-    private func group(_ result: BatchResult, count: Int) -> [[[UInt8]]] {
-        var grouped = [[[UInt8]]](repeating: [], count: count)
-        for eventResult in result.results {
-            var line: [UInt8] = []
-            ResultLine.append(eventResult, to: &line)
-            grouped[min(eventResult.inputIndex ?? (count - 1), count - 1)].append(line)
-        }
-        return grouped
-    }
-
-    private func compare(_ expected: [[UInt8]], _ actual: [[UInt8]], input: JSONText, location: (file: String, line: Int),
-                         into summary: inout ReplaySummary) {
-        summary.events += 1
-        if expected == actual {
-            summary.unchanged += 1
-            return
-        }
-        let expectedValues = expected.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) }
-        let actualValues = Self.withoutKindsRecordedWithout(
-            expected: expectedValues, actual: actual.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) })
-        let differences = JSONDiff.differences(expected: expectedValues, actual: actualValues, ignore: options.ignore)
-        if differences.isEmpty {
-            summary.unchanged += 1
-            return
-        }
-        func kinds(_ values: [Any]) -> Set<String> {
-            Set(values.compactMap { ($0 as? [String: Any]).flatMap { object in ["output", "dropped", "error"].first { object[$0] != nil } } })
-        }
-        let before = kinds(expectedValues), after = kinds(actualValues)
-        let kind: String
-        if !before.contains("error") && after.contains("error") {
-            kind = "newly failing"
-            summary.newlyFailing += 1
-        } else if before.contains("error") && !after.contains("error") {
-            kind = "newly passing"
-            summary.newlyPassing += 1
-        } else if before.contains("output") && !after.contains("output") && after.contains("dropped") {
-            kind = "newly dropped"
-            summary.newlyDropped += 1
-        } else if !before.contains("output") && before.contains("dropped") && after.contains("output") {
-            kind = "newly produced"
-            summary.newlyProduced += 1
-        } else {
-            kind = "changed"
-            summary.changed += 1
-        }
-        for difference in differences {
-            summary.paths[Self.generalise(difference.path), default: 0] += 1
-        }
-        if summary.examples.count < options.examples {
-            let event = EventReference(line: location.line, messageId: EventReference.messageId(ofInput: input), file: location.file)
-            summary.examples.append(.init(location: "\(location.file):\(location.line)", event: event, kind: kind,
-                                          differences: differences.prefix(20).map { JSONDifference(path: $0.path, kind: $0.kind, event: event) }))
-        }
-    }
-
-    /// `actual` without the `"kind"` of the error lines whose recorded counterpart has none:
-    /// recordings made before error lines carried their kind still replay unchanged.
-    static func withoutKindsRecordedWithout(expected: [Any], actual: [Any]) -> [Any] {
-        actual.enumerated().map { index, value in
-            guard index < expected.count, let recorded = expected[index] as? [String: Any], recorded["error"] != nil,
-                  recorded["kind"] == nil, var fresh = value as? [String: Any], fresh["error"] != nil else { return value }
-            fresh["kind"] = nil
-            return fresh
-        }
-    }
-
-    /// `$[0].output.products[3].price` → `$[*].output.products[*].price`.
-    static func generalise(_ path: String) -> String {
-        var result = ""
-        var inIndex = false
-        for character in path {
-            if character == "[" {
-                inIndex = true
-                result.append("[")
-            } else if inIndex {
-                if character == "]" {
-                    inIndex = false
-                    result += "*]"
-                } else if !character.isNumber {
-                    // a quoted key, not an index: keep it
-                    inIndex = false
-                    result.append(character)
-                }
-            } else {
-                result.append(character)
-            }
-        }
-        return result
     }
 }
 

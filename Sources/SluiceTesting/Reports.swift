@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRuntime
 
 /// Text, JUnit XML and JSON renderings of a run's case reports.
 public enum Reports {

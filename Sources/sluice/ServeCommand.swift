@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
     var record: String?
     @Option(name: .customLong("record-sample"), help: "Fraction of events recorded, 0…1 (default 1; chosen by a hash of each event).")
     var recordSample: Double?
-    @Option(name: .customLong("record-redact"), parsing: .singleValue, help: "A path redacted in recorded events, e.g. $.message.context.traits.email (repeatable; * and [*] allowed).")
+    @Option(name: .customLong("record-redact"), parsing: .singleValue, help: "A path redacted in recorded events and in shadow runs' example diffs, e.g. $.message.context.traits.email (repeatable; * and [*] allowed).")
     var recordRedact: [String] = []
     @Option(name: .customLong("record-max-file-mb"), help: "Start a new recording file past this size (default 64).")
     var recordMaxFileMegabytes: Int?
@@ -195,25 +195,26 @@ struct ServeCommand: AsyncParsableCommand {
         let reloadMilliseconds = try integer(reloadInterval, "SLUICE_RELOAD_INTERVAL_MS", "the reload interval") ?? 1000
         guard reloadMilliseconds >= 0 else { throw ValidationError("the reload interval must be 0 (off) or more milliseconds") }
         configuration.reloadInterval = reloadMilliseconds == 0 ? nil : .milliseconds(reloadMilliseconds)
+        let redact = recordRedact.isEmpty
+            ? (environment["SLUICE_RECORD_REDACT"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : recordRedact
+        for path in redact where !path.hasPrefix("$") {
+            throw ValidationError("record redaction paths start with $ (e.g. $.message.context.traits.email), not \(path)")
+        }
+        configuration.redact = redact  // shadow runs' examples, with or without --record
         if let directory = record ?? environment["SLUICE_RECORD"] {
             var recording = TrafficRecorder.Options(directory: directory)
             if let text = recordSample.map({ String($0) }) ?? environment["SLUICE_RECORD_SAMPLE"] {
                 guard let rate = Double(text), (0...1).contains(rate) else { throw ValidationError("the record sample must be between 0 and 1, not \(text)") }
                 recording.sampleRate = rate
             }
-            let redact = recordRedact.isEmpty
-                ? (environment["SLUICE_RECORD_REDACT"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                : recordRedact
-            for path in redact where !path.hasPrefix("$") {
-                throw ValidationError("record redaction paths start with $ (e.g. $.message.context.traits.email), not \(path)")
-            }
             recording.redact = redact
             let megabytes = try integer(recordMaxFileMegabytes, "SLUICE_RECORD_MAX_FILE_MB", "the recording file size") ?? 64
             guard megabytes >= 1 else { throw ValidationError("the recording file size must be at least 1 MB") }
             recording.maximumFileBytes = megabytes << 20
             configuration.recording = recording
-        } else if recordSample != nil || !recordRedact.isEmpty || recordMaxFileMegabytes != nil {
-            throw ValidationError("--record-sample, --record-redact and --record-max-file-mb need --record DIR")
+        } else if recordSample != nil || recordMaxFileMegabytes != nil {
+            throw ValidationError("--record-sample and --record-max-file-mb need --record DIR")
         }
         switch StudioGuard.enabled(explicit: studio, environment: environment["SLUICE_STUDIO"], host: configuration.host) {
         case .success(let enabled): configuration.studio = enabled

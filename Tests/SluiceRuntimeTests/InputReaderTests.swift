@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceTestSupport
 import Testing
 @testable import SluiceRuntime
 
@@ -454,18 +455,6 @@ private func records(_ text: String, cap: Int = InputReader.defaultMaximumItemBy
 }
 
 // MARK: Randomised checks
-
-/// A small deterministic random number generator (SplitMix64) so failures reproduce.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A random JSON value whose strings contain structural characters, escapes and newlines escapes.
 private func randomValue(_ random: inout SeededGenerator, depth: Int = 0) -> String {

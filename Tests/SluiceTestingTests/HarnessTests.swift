@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import SluiceRegistry
+import SluiceRuntime
 import SluiceTesting
 import Testing
 

@@ -157,7 +157,7 @@ func record(_ inputs: [String], code: String, options: (inout RecordingWriter.Op
     }
 
     @Test func pathsAreGeneralised() {
-        #expect(Replayer.generalise(#"$[3].output.products[12].price"#) == "$[*].output.products[*].price")
-        #expect(Replayer.generalise(#"$[0]["odd key"]"#) == #"$[*]["odd key"]"#)
+        #expect(ReplaySummary.generalise(#"$[3].output.products[12].price"#) == "$[*].output.products[*].price")
+        #expect(ReplaySummary.generalise(#"$[0]["odd key"]"#) == #"$[*]["odd key"]"#)
     }
 }

@@ -174,7 +174,7 @@ public enum JSONDiff {
     }
 
     /// JSONSerialization gives booleans as NSNumbers of type `c`.
-    static func isBoolean(_ number: NSNumber) -> Bool {
+    package static func isBoolean(_ number: NSNumber) -> Bool {
         String(cString: number.objCType) == "c"
     }
 
