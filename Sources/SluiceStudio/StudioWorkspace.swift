@@ -32,7 +32,7 @@ public struct StudioWorkspace: Sendable {
             "token": token, "tokenHeader": StudioGuard.tokenHeader, "version": SluiceVersion.current,
             "limits": StudioRunPlan.limitsObject(limits), "languages": languages.languages.map(\.rawValue),
             "transformationsFolder": registry.transformationsRoot, "librariesFolder": registry.librariesRoot,
-            "ci": environment["CI"].map { !$0.isEmpty } ?? false,
+            "ci": ContinuousIntegration.isSet(in: environment),
         ])
     }
 
@@ -219,7 +219,7 @@ public struct StudioWorkspace: Sendable {
     /// records nothing in CI.
     public func planAccept(_ request: StudioRunRequest, environment: [String: String] = ProcessInfo.processInfo.environment)
         async -> Result<StudioRunPlan, StudioProblem> {
-        if let ci = environment["CI"], !ci.isEmpty {
+        if ContinuousIntegration.isSet(in: environment) {
             return .failure(StudioProblem(409, "accept as expected is off when CI is set: expectations are reviewed and committed, never written by CI"))
         }
         guard let name = request.name, let version = registry.version(name), version.name == name else {

@@ -49,7 +49,7 @@ struct TestCommand: ParsableCommand {
         setenv("TZ", "UTC", 1)
         let roots = paths.isEmpty ? SnapshotSuite.defaultPaths(in: ".") : paths
         let suite = try SnapshotSuite(paths: roots, filter: filter)
-        let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
+        let inCI = ContinuousIntegration.isSet()
         if update && inCI { throw CLIError("--update is refused when CI is set: expectations are reviewed, not rewritten, in CI") }
         // Cases run --jobs at a time (in-process Python cases take turns on the one interpreter)
         // and are reported in order.

@@ -55,3 +55,16 @@ import Testing
         #expect(FailureKind.timeLimit.isLimit && FailureKind.memoryLimit.isLimit && !FailureKind.exception.isLimit)
     }
 }
+
+@Suite struct ContinuousIntegrationVariable {
+    @Test func setNotEmptyAndNotFalse() {
+        #expect(ContinuousIntegration.isSet(in: ["CI": "true"]))
+        #expect(ContinuousIntegration.isSet(in: ["CI": "1"]))
+        #expect(ContinuousIntegration.isSet(in: ["CI": "woodpecker"]))
+        #expect(!ContinuousIntegration.isSet(in: [:]))
+        #expect(!ContinuousIntegration.isSet(in: ["CI": ""]))
+        #expect(!ContinuousIntegration.isSet(in: ["CI": "false"]))
+        #expect(!ContinuousIntegration.isSet(in: ["CI": "FALSE"]))
+        #expect(!ContinuousIntegration.isSet(in: ["CI": "0"]))
+    }
+}

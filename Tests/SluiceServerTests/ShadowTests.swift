@@ -177,16 +177,17 @@ import Testing
 
     @Test func oneCandidateBatchAtATimeTheRestDroppedNotQueued() async throws {
         let fixture = try Fixture(live: "export function transformEvent(e) { return e; }",
-                                  candidate: "export function transformEvent(e) { const end = Date.now() + 1000; while (Date.now() < end) {} return e; }")
+                                  candidate: "export function transformEvent(e) { const end = Date.now() + 4000; while (Date.now() < end) {} return e; }")
         defer { fixture.remove() }
         let pool = fixture.pool(threads: 3)
         var settings = ShadowRun.Settings(sampleRate: 1)
         settings.maxCpuShare = 1
         let run = ShadowRun(transformation: "shop", candidate: fixture.candidate, liveVersion: fixture.live.id, settings: settings)
         _ = pool.shadows.start(run)
-        let start = ContinuousClock.now
         for index in 0..<5 { _ = await pool.customTransform(body: Self.body([#"{"n":\#(index)}"#]), filterCode: false) }
-        #expect(ContinuousClock.now - start < .milliseconds(800), "live requests never wait for the candidate")
+        // The first candidate batch takes 4 s: the five live answers came while it still ran
+        // (a bound on the candidate's progress, not on the clock, so a loaded machine cannot fail it).
+        #expect(run.report.batchesCompared == 0, "live requests never wait for the candidate")
         try await Self.eventually { run.report.batchesCompared == 1 }
         let report = run.report
         #expect(report.batchesCompared == 1 && report.skipped[.inFlight] == 4)
