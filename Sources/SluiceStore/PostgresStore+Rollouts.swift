@@ -7,19 +7,14 @@ import PostgresNIO
 /// is a compare-and-set on the revision: of replicas racing to apply the same step or rollback,
 /// one wins and the others see that they lost.
 extension PostgresStore {
-    static func createRolloutTables(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
-            CREATE TABLE IF NOT EXISTS sluice_rollouts (name TEXT PRIMARY KEY, revision BIGINT NOT NULL, document TEXT NOT NULL)
-            """, logger: logger)
-        try await connection.query("""
-            CREATE TABLE IF NOT EXISTS sluice_audit (seq BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, entry TEXT NOT NULL)
-            """, logger: logger)
-        try await connection.query("CREATE INDEX IF NOT EXISTS sluice_audit_by_name ON sluice_audit (name, seq)", logger: logger)
-        try await connection.query("""
+    /// The rollout tables, part of ``migration``.
+    static let rolloutSchema = """
+            CREATE TABLE IF NOT EXISTS sluice_rollouts (name TEXT PRIMARY KEY, revision BIGINT NOT NULL, document TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS sluice_audit (seq BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, entry TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS sluice_audit_by_name ON sluice_audit (name, seq);
             CREATE TABLE IF NOT EXISTS sluice_rollout_counts (
-                rollout TEXT NOT NULL, replica TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (rollout, replica))
-            """, logger: logger)
-    }
+                rollout TEXT NOT NULL, replica TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (rollout, replica));
+        """
 
     public func rollout(_ name: String) async throws -> StoredRollout? {
         try await call { client in

@@ -62,38 +62,34 @@ public final class PostgresStore: LiveChangeFeed {
         }
     }
 
-    /// Creates the tables, under an advisory lock: replicas starting together would otherwise
-    /// race in `CREATE TABLE IF NOT EXISTS` (PostgreSQL reports a duplicate type).
+    /// Creates the tables in one statement, under a transaction-scoped advisory lock: replicas
+    /// starting together would otherwise race in `CREATE TABLE IF NOT EXISTS` (PostgreSQL reports
+    /// a duplicate type). One statement, so the lock is held for one round trip and released by
+    /// the server when the statement ends — never kept by a client that stalls or gives up
+    /// half-way (a session lock held across a dozen round trips by a starved process once kept
+    /// every other replica waiting past its start-up timeout).
     private static func migrate(_ client: PostgresClient) async throws {
         try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(7264120)", logger: Logger(label: "sluice.postgres"))
-            do {
-                try await createTables(connection)
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(7264120)", logger: Logger(label: "sluice.postgres"))
-                throw error
-            }
-            try await connection.query("SELECT pg_advisory_unlock(7264120)", logger: Logger(label: "sluice.postgres"))
+            try await connection.query(PostgresQuery(unsafeSQL: migration), logger: Logger(label: "sluice.postgres"))
         }
     }
 
-    private static func createTables(_ connection: PostgresConnection) async throws {
-        let logger = Logger(label: "sluice.postgres")
-        do {
-            try await connection.query("""
-                CREATE TABLE IF NOT EXISTS sluice_items (
-                    kind TEXT NOT NULL, name TEXT NOT NULL, language TEXT NOT NULL, description TEXT,
-                    live_version TEXT, created_at TEXT NOT NULL, PRIMARY KEY (kind, name))
-                """, logger: logger)
-            try await connection.query("""
-                CREATE TABLE IF NOT EXISTS sluice_versions (
-                    seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-                    document TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (kind, id))
-                """, logger: logger)
-            try await connection.query("CREATE INDEX IF NOT EXISTS sluice_versions_by_item ON sluice_versions (kind, name, seq)", logger: logger)
-            try await createRolloutTables(connection, logger: logger)
-        }
-    }
+    /// The schema: every table and index, created when missing.
+    static let migration = """
+        DO $migration$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(7264120);
+            CREATE TABLE IF NOT EXISTS sluice_items (
+                kind TEXT NOT NULL, name TEXT NOT NULL, language TEXT NOT NULL, description TEXT,
+                live_version TEXT, created_at TEXT NOT NULL, PRIMARY KEY (kind, name));
+            CREATE TABLE IF NOT EXISTS sluice_versions (
+                seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+                document TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (kind, id));
+            CREATE INDEX IF NOT EXISTS sluice_versions_by_item ON sluice_versions (kind, name, seq);
+        \(rolloutSchema)
+        END
+        $migration$
+        """
 
     deinit { runner.cancel() }
 
