@@ -386,7 +386,14 @@ import Testing
         let metrics = try await second.get("/metrics").body
         #expect(metrics.contains(#"sluice_store_notifications_total{kind="transformation"}"#), "the change was heard, not polled")
         #expect(metrics.contains("sluice_store_listening 1"), "\(metrics.split(separator: "\n").filter { $0.contains("sluice_store") })")
-        let (firstStore, secondStore) = (try await store(first), try await store(second))
+        // Other suites publish to the same database meanwhile: the two digests agree once both
+        // replicas have heard the same changes (within milliseconds; a few seconds allowed).
+        var (firstStore, secondStore) = (try await store(first), try await store(second))
+        deadline = Date().addingTimeInterval(5)
+        while secondStore["liveDigest"] as? String != firstStore["liveDigest"] as? String && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            (firstStore, secondStore) = (try await store(first), try await store(second))
+        }
         #expect(secondStore["liveDigest"] as? String == firstStore["liveDigest"] as? String)
         #expect(secondStore["liveDigest"] as? String != digestBefore)
         #expect((secondStore["notifications"] as? Int ?? 0) >= 1 && secondStore["lastChange"] is String)
