@@ -181,6 +181,9 @@ public struct ShadowReport: Sendable {
     public var lastFailure: String?
     /// Sampled batches dropped, by reason.
     public var skipped: [ShadowRun.Skip: Int]
+    /// Sampled batches neither compared, failed nor skipped when the report was made: being run
+    /// through the candidate (at most one at a time). A run stopped meanwhile discards its result.
+    public var batchesRunning: Int { max(0, batchesSampled - batchesCompared - batchesFailed - skipped.values.reduce(0, +)) }
     /// Compared batches by the live version that answered them.
     public var comparedVersions: [String: Int]
     /// The per-event comparison: classes, paths, examples (values redacted).
@@ -201,7 +204,7 @@ public struct ShadowReport: Sendable {
             "since": formatter.string(from: since), "state": stoppedAt == nil ? "running" : "stopped",
             "batches": [
                 "seen": batchesSeen, "sampled": batchesSampled, "compared": batchesCompared, "failed": batchesFailed,
-                "skipped": skipped.values.reduce(0, +),
+                "skipped": skipped.values.reduce(0, +), "running": batchesRunning,
             ],
             "skipped": Dictionary(uniqueKeysWithValues: ShadowRun.Skip.allCases.map { ($0.rawValue, skipped[$0] ?? 0) }),
             "events": [

@@ -188,9 +188,11 @@ import Testing
         // The first candidate batch takes 4 s: the five live answers came while it still ran
         // (a bound on the candidate's progress, not on the clock, so a loaded machine cannot fail it).
         #expect(run.report.batchesCompared == 0, "live requests never wait for the candidate")
+        #expect(run.report.batchesRunning == 1 && (run.report.jsonObject["batches"] as? [String: Int])?["running"] == 1,
+                "the sampled batch being run is accounted for")
         try await Self.eventually { run.report.batchesCompared == 1 }
         let report = run.report
-        #expect(report.batchesCompared == 1 && report.skipped[.inFlight] == 4)
+        #expect(report.batchesCompared == 1 && report.skipped[.inFlight] == 4 && report.batchesRunning == 0)
     }
 
     @Test func withWorkerProcessesOneStaysIdleForLiveBatches() {
