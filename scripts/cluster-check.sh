@@ -120,7 +120,7 @@ start_replica() {
 wait_healthy() {
   local url=$1 what=$2
   for _ in $(seq 1 200); do
-    curl -sf -o /dev/null "$url/health" && return 0
+    curl -sf -m 5 -o /dev/null "$url/health" && return 0
     sleep 0.1
   done
   say "$what did not answer GET /health within 20 s"

@@ -13,8 +13,14 @@ public enum ListenCheck {
     public static func problem(host: String, port: Int) async -> String? {
         guard port != 0 else { return nil }
         do {
+            // Never accepts: a client connecting in the moment the check listens (a load balancer's
+            // health check racing a restart) would otherwise be accepted into a channel nobody
+            // answers or closes, and wait forever; unaccepted, it is reset when the socket closes
+            // and tries again.
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(ChannelOptions.autoRead, value: false)
+                .childChannelInitializer { channel in channel.close() }
                 .bind(host: host, port: port).get()
             try? await channel.close().get()
             return nil

@@ -58,4 +58,54 @@ import Testing
         #expect(ListenCheck.explanation(errno: EADDRINUSE, port: 9090, otherwise: "x").contains("already in use"))
         #expect(ListenCheck.explanation(errno: EIO, port: 9090, otherwise: "other") == "other")
     }
+
+    /// A client that connects while the check listens (a balancer's health check racing a
+    /// restart) is refused or reset, never accepted into a connection nobody answers: each
+    /// connection that gets through must end (reset or closed) within 2 s, not hang.
+    @Test func aClientConnectingDuringTheCheckIsNeverLeftHanging() async throws {
+        let port = try Self.freePort()
+        final class Tally: @unchecked Sendable {  // guarded by `lock`
+            let lock = ThreadLock()
+            var stop = false, hung = 0, connected = 0
+        }
+        let tally = Tally()
+        let prober = Thread {
+            while !tally.lock.withLock({ tally.stop }) {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian),
+                                          sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+                var timeout = timeval(tv_sec: 2, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                if result == 0 {
+                    var byte: UInt8 = 0
+                    let read = recv(fd, &byte, 1, 0)
+                    let timedOut = read < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                    tally.lock.withLock {
+                        tally.connected += 1
+                        if timedOut { tally.hung += 1 }
+                    }
+                }
+                close(fd)
+            }
+        }
+        prober.start()
+        for _ in 0..<300 { #expect(await ListenCheck.problem(host: "127.0.0.1", port: port) == nil) }
+        tally.lock.withLock { tally.stop = true }
+        try await Task.sleep(for: .seconds(2.5))
+        let (hung, connected) = tally.lock.withLock { (tally.hung, tally.connected) }
+        #expect(hung == 0, "\(hung) of \(connected) connections made during the check were accepted and never answered nor closed")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw CocoaError(.fileWriteUnknown) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }
