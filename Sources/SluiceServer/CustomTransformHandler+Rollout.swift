@@ -66,9 +66,9 @@ extension CustomTransformHandler {
         return false
     }
 
-    /// One share through the breaker and the executor: how it ended, whether it ran, and whether
-    /// it was the breaker's probe.
-    private func runShare(_ program: Program, _ part: Batch, limits: Limits) -> (execution: Execution, ran: Bool, probe: Bool) {
+    /// A batch (a whole group, or a rollout's share of one) through the breaker and the executor:
+    /// how it ended, whether it ran, and whether it was the breaker's probe.
+    func runShare(_ program: Program, _ part: Batch, limits: Limits) -> (execution: Execution, ran: Bool, probe: Bool) {
         switch breaker?.admit(version: program.id, transformation: program.source.name) ?? .run(probe: false) {
         case .run(let probe):
             return (executor.run(program, batch: part, limits: limits), true, probe)

@@ -99,18 +99,9 @@ public struct CustomTransformHandler: Sendable {
         batch.fetch = fetch
         batch.fetchCallsPerInvocation = fetchCallsPerInvocation
         let start = ContinuousClock.now
-        var probe = false
-        var ran = true
-        let execution: Execution
-        switch breaker?.admit(version: program.id, transformation: name) ?? .run(probe: false) {
-        case .run(let isProbe):
-            probe = isProbe
-            execution = executor.run(program, batch: batch, limits: limits)
-        case .disabled(let message):
-            // Its events keep ending workers or hitting limits: each gets the reason, at once.
-            ran = false
-            execution = .ran(BatchResult(failing: batch, with: Failure(.disabled, message)))
-        }
+        // Through the circuit breaker: a version whose events keep ending workers or hitting
+        // limits is not run, and each event gets the reason at once.
+        let (execution, ran, probe) = runShare(program, batch, limits: limits)
         let elapsed = ContinuousClock.now - start
         engineTime += elapsed
         let result: BatchResult
@@ -124,11 +115,7 @@ public struct CustomTransformHandler: Sendable {
         metrics?.batch(transformation: name, version: program.id, inputs: group.count, result: result, duration: elapsed)
         metrics?.rudderBatch(Self.rudderLabels(group), inputs: group.count, result: result, duration: elapsed)
         if let breaker, ran {
-            let limitHits = result.results.reduce(0) { count, eventResult in
-                if case .failed(let failure) = eventResult.outcome, failure.kind.isLimit { return count + 1 }
-                return count
-            }
-            breaker.record(version: program.id, transformation: name, events: group.count, limitHits: limitHits,
+            breaker.record(version: program.id, transformation: name, events: group.count, limitHits: OutcomeTally(result, events: 0).limitHits,
                            workerEndings: result.workerEndings, probe: probe)
         }
         if let logger { Self.logLimitHits(result, transformation: name, version: program.id, logger: logger) }
