@@ -33,6 +33,8 @@ public final class RolloutController: @unchecked Sendable {
     /// Rollouts whose counts changed since this replica last published them.
     private var unpublished: Set<String> = []
     private var rollingBack: Set<String> = []
+    /// The unreadable rollouts last logged: logged again only when the set changes, not every tick.
+    private var reportedUnreadable: Set<String> = []
 
     public init(catalog: Catalog, metrics: ServiceMetrics? = nil, logger: Logger? = nil, automaticActor: String = "sluice",
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -179,8 +181,14 @@ public final class RolloutController: @unchecked Sendable {
         do {
             let found = try await catalog.activeRollouts()
             active = found.active
-            if !found.unreadable.isEmpty {
-                logger?.error("rollouts unreadable in the store", metadata: ["transformation.names": .array(found.unreadable.map { "\($0)" })])
+            let unreadable = Set(found.unreadable)
+            let changed = lock.withLock { () -> Bool in
+                defer { reportedUnreadable = unreadable }
+                return unreadable != reportedUnreadable
+            }
+            if changed && !unreadable.isEmpty {
+                logger?.error("rollouts unreadable in the store (logged again when this list changes)",
+                              metadata: ["transformation.names": .array(found.unreadable.map { "\($0)" })])
             }
         } catch {
             logger?.warning("rollouts could not be read from the store", metadata: ["error": "\(error)"])
