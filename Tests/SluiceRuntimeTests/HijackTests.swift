@@ -153,6 +153,38 @@ let hijackFamilies: [HijackFamily] = [
         #expect(result == [#"0 output {"n":1,"stamped":true}"#, #"1 output {"n":2,"stamped":true}"#])
     }
 
+    /// Built-in methods are frozen (so the realm's restore need not check them): changing one
+    /// fails that event alone, with the engine's TypeError, and nothing of it reaches the events
+    /// or the batches after it. Replacing a method where it lives (on its prototype) still works
+    /// for the call that does it and is put back for the next batch.
+    @Test func builtInMethodsAreFrozenAndTheirPrototypesStayWritable() throws {
+        let code = """
+        export function transformEvent(e) {
+          if (e.tag) Array.prototype.map.tag = "left behind";
+          if (e.rename) Object.defineProperty(Date.now, "name", { value: "later" });
+          if (e.reparent) Object.setPrototypeOf(JSON.stringify, null);
+          if (e.replace) Array.prototype.map = function () { return "replaced"; };
+          return { tag: Array.prototype.map.tag ?? null, name: Date.now.name, proto: Object.getPrototypeOf(JSON.stringify) === Function.prototype,
+                   frozen: Object.isFrozen(String.prototype.trim), prototypeFrozen: Object.isFrozen(Array.prototype), mapped: [1].map((x) => x + 1) };
+        }
+        """
+        let runtime = Runtime(libraries: NoLibraries())
+        let compiled = try runtime.compile(TransformationSource(name: "frozen", language: .javascript, fileName: "transform.js", code: code))
+        let clean = #"{"tag":null,"name":"now","proto":true,"frozen":true,"prototypeFrozen":false,"mapped":[2]}"#
+        let first = runtime.run(compiled, batch: Batch(items: items([
+            #"{"tag":true}"#, #"{"rename":true}"#, #"{"reparent":true}"#, #"{}"#, #"{"replace":true}"#,
+        ])), limits: .defaults).results.map { render($0, fullMessages: true) }
+        #expect(first.count == 5)
+        for (index, line) in first.prefix(3).enumerated() {
+            #expect(line.hasPrefix("\(index) exception: TypeError"), "\(line)")
+            #expect(line.contains("transform.js:"), "the error points at the user's line: \(line)")
+        }
+        #expect(first[3] == "3 output " + clean)
+        #expect(first[4] == #"4 output {"tag":null,"name":"now","proto":true,"frozen":true,"prototypeFrozen":false,"mapped":"replaced"}"#)
+        let second = runtime.run(compiled, batch: Batch(items: items([#"{}"#])), limits: .defaults).results.map { render($0) }
+        #expect(second == ["0 output " + clean])
+    }
+
     /// A property made non-configurable cannot be removed by the realm's restore: the next batch
     /// of the same transformation must still run without the driver touching it.
     @Test func accessorsLeftForGoodOnObjectPrototypeDoNotReachTheNextBatch() throws {
