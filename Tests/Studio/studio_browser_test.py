@@ -67,6 +67,18 @@ def send_traffic(base, name, count):
         answer.read()
 
 
+def send_custom_transform(base, name, count):
+    """`count` events of `count` users through rudder-server's `POST /customTransform`, naming the
+    transformation: the route a canary rollout splits."""
+    body = json.dumps([{"message": {"type": "track", "event": "Canary", "userId": f"canary-user-{index}", "messageId": f"canary-{index}"},
+                        "metadata": {"sourceId": "browser-test", "destinationId": "browser-test", "messageId": f"canary-{index}"},
+                        "destination": {"Transformations": [{"VersionID": name}]}} for index in range(count)]).encode()
+    request = urllib.request.Request(f"{base.rstrip('/')}/customTransform", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+
+
 class TrafficLoop:
     """Live traffic every half second while the block runs (a shadow run compares live batches)."""
 
@@ -307,7 +319,10 @@ def main():
                 page.locator("#canary-start").click()
                 expect(page.locator(f'#canary-state[data-state="active"][data-candidate="{candidate}"]')).to_be_visible()
                 expect(page.locator("#canary-state")).to_contain_text("50 % to")
-                send_traffic(studio.url, demo, 20)
+                # rudder-server's traffic: split by user between the live version and the candidate.
+                send_custom_transform(studio.url, demo, 40)
+                expect(page.locator('#canary-state[data-events="40"]')).to_be_visible()
+                expect(page.locator('#canary-state:not([data-candidate-events="0"])')).to_be_visible()
                 steps.shot("canary-active")
                 page.locator("#canary-promote").click()
                 expect(page.locator(f'#versions li.live[data-version="{candidate}"]')).to_have_count(1)

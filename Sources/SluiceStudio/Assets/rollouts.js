@@ -188,6 +188,9 @@ function renderRollout(rollout) {
   }
   target.dataset.state = rollout.state;
   target.dataset.candidate = rollout.candidate;
+  const live = rollout.counts.live ? rollout.counts.live.events : 0, candidate = rollout.counts.candidate ? rollout.counts.candidate.events : 0;
+  target.dataset.events = live + candidate;
+  target.dataset.candidateEvents = candidate;
   const side = (label, numbers) => numbers
     ? element("li", {}, `${label} ${numbers.version}: ${numbers.events} events, ${numbers.errors} errors, ${numbers.limitHits} limit hits`)
     : element("li", { class: "muted" }, `${label}: no events yet`);
