@@ -10,6 +10,9 @@ import SluiceSandbox
 /// family with a `# HELP` line (``help``). Names and labels are stable; docs/http.md lists them.
 public final class ServiceMetrics: CompileObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
+    /// The last minutes of each transformation's events, errors, limit hits and per-event times,
+    /// from the same batches as the counters below (Studio's live charts).
+    public let traffic = TrafficHistory()
     private let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
@@ -105,6 +108,9 @@ public final class ServiceMetrics: CompileObserver, Sendable {
         count("sluice_limit_hits_total", labels + [("limit", "time")], by: outcomes.count(of: .timeLimit))
         count("sluice_limit_hits_total", labels + [("limit", "memory")], by: outcomes.count(of: .memoryLimit))
         time("sluice_batch_duration_seconds", labels, duration)
+        let (seconds, attoseconds) = duration.components
+        traffic.record(transformation: transformation, events: outcomes.events, errors: outcomes.failed, limitHits: outcomes.limitHits,
+                       measured: result.eventNanoseconds, batchNanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
     }
 
     /// What rudder-transformer labels its user-transform series with, from a group's first

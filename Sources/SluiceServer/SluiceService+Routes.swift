@@ -83,14 +83,19 @@ extension SluiceService {
         let nativeAPI = NativeAPI(catalog: catalog, registry: registry, pool: pool)
         NativeRoutes(api: nativeAPI, pool: pool, breaker: breaker, maximumBodyBytes: maximumBodyBytes)
             .add(to: router)
-        RolloutRoutes(api: RolloutAPI(controller: rollouts, registry: registry), maximumBodyBytes: maximumBodyBytes).add(to: router)
+        let rolloutAPI = RolloutAPI(controller: rollouts, registry: registry)
+        RolloutRoutes(api: rolloutAPI, maximumBodyBytes: maximumBodyBytes).add(to: router)
         rollouts.run(every: .seconds(1))
+        let shadowAPI = ShadowAPI(api: nativeAPI, pool: pool, redact: configuration.redact)
         if configuration.studioEnabled {
+            let guardian = StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host))
             StudioRoutes(workspace: StudioWorkspace(registry: registry, catalog: catalog, limits: configuration.limits),
-                         api: nativeAPI, guardian: StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host)), pool: pool,
+                         api: nativeAPI, guardian: guardian, pool: pool,
                          maximumBodyBytes: maximumBodyBytes).add(to: router)
+            StudioLiveRoutes(traffic: metrics.traffic, shadows: shadowAPI, rollouts: rolloutAPI, guardian: guardian,
+                             maximumBodyBytes: maximumBodyBytes).add(to: router)
         }
-        ShadowRoutes(api: ShadowAPI(api: nativeAPI, pool: pool, redact: configuration.redact), maximumBodyBytes: maximumBodyBytes).add(to: router)
+        ShadowRoutes(api: shadowAPI, maximumBodyBytes: maximumBodyBytes).add(to: router)
         // No user code runs: answered on the server's own thread.
         router.post("extractLibs") { request, _ -> Response in
             guard let body = try await collect(request) else { return Self.response(tooLarge) }

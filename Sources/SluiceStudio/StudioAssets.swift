@@ -18,6 +18,10 @@ public enum StudioAssets {
         "editor.js": Asset(bytes: PackageResources.editor_js, contentType: "text/javascript; charset=utf-8"),
         "highlight.js": Asset(bytes: PackageResources.highlight_js, contentType: "text/javascript; charset=utf-8"),
         "api.js": Asset(bytes: PackageResources.api_js, contentType: "text/javascript; charset=utf-8"),
+        "live.css": Asset(bytes: PackageResources.live_css, contentType: "text/css; charset=utf-8"),
+        "dom.js": Asset(bytes: PackageResources.dom_js, contentType: "text/javascript; charset=utf-8"),
+        "charts.js": Asset(bytes: PackageResources.charts_js, contentType: "text/javascript; charset=utf-8"),
+        "rollouts.js": Asset(bytes: PackageResources.rollouts_js, contentType: "text/javascript; charset=utf-8"),
     ]
 
     /// The page (`/`).

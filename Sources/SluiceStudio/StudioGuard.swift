@@ -9,7 +9,7 @@ import Foundation
 ///
 /// - Every Studio request must name a host Studio is served as: with a loopback listener only a
 ///   loopback address or `localhost` (a rebinding domain carries its own name in `Host`).
-/// - A state-changing request (POST) must come from the page itself: `Sec-Fetch-Site`, when the
+/// - A state-changing request (POST, DELETE) must come from the page itself: `Sec-Fetch-Site`, when the
 ///   browser sends it, is `same-origin`; `Origin`, when sent, is this very origin; and the
 ///   `X-Sluice-Studio-Token` header holds this process's token, which the page reads with a GET
 ///   (another origin cannot read it: Studio sends no CORS headers).

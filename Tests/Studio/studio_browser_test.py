@@ -5,9 +5,13 @@ Starts `sluice studio` on a copy of the shipped transformations and libraries, t
 opens Studio, picks a shipped transformation and runs its cases (all pass); introduces a syntax
 error and sees the marker at its line; runs a pasted batch that splits and drops; changes the
 code and sees the differences from expected.ndjson; runs a memory bomb and sees memory_limit while
-the page keeps answering. A screenshot of each step goes to --screenshots.
+the page keeps answering; publishes two versions and rolls back; sends live traffic and sees the
+transformation's live chart show it; starts a shadow run of the other version and sees its report;
+starts a canary rollout, promotes it and sees the live version change. A screenshot of each step
+goes to --screenshots.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -50,6 +55,50 @@ class StudioProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def send_traffic(base, name, count):
+    """`count` events through `POST /v1/transformations/{name}/run`, as a client sends live traffic."""
+    body = "\n".join(json.dumps({"type": "track", "event": "Browser Test", "messageId": f"live-{index}", "userId": f"u-{index}"})
+                     for index in range(count)).encode()
+    request = urllib.request.Request(f"{base.rstrip('/')}/v1/transformations/{name}/run", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-ndjson"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+
+
+def send_custom_transform(base, name, count):
+    """`count` events of `count` users through rudder-server's `POST /customTransform`, naming the
+    transformation: the route a canary rollout splits."""
+    body = json.dumps([{"message": {"type": "track", "event": "Canary", "userId": f"canary-user-{index}", "messageId": f"canary-{index}"},
+                        "metadata": {"sourceId": "browser-test", "destinationId": "browser-test", "messageId": f"canary-{index}"},
+                        "destination": {"Transformations": [{"VersionID": name}]}} for index in range(count)]).encode()
+    request = urllib.request.Request(f"{base.rstrip('/')}/customTransform", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+
+
+class TrafficLoop:
+    """Live traffic every half second while the block runs (a shadow run compares live batches)."""
+
+    def __init__(self, base, name):
+        self.base, self.name = base, name
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop.is_set():
+            send_traffic(self.base, self.name, 10)
+            self.stop.wait(0.5)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exception):
+        self.stop.set()
+        self.thread.join(timeout=60)
 
 
 class Steps:
@@ -225,6 +274,63 @@ def main():
                 expect(page.locator(".code-input")).to_have_value("export function transformEvent(event) {\n  return { ...event, version: 1 };\n}\n")
                 steps.shot("rolled-back")
             step("publish-and-roll-back", publish_and_roll_back)
+
+            # 8. Live traffic: the transformation's chart is empty, then shows the events sent to it.
+            demo = "studio-browser-demo"
+            chart = page.locator(f'.live-chart[data-name="{demo}"]')
+
+            def live_chart():
+                expect(chart.locator(".live-empty")).to_contain_text("no traffic in the last 15 minutes")
+                send_traffic(studio.url, demo, 40)
+                expect(page.locator(f'.live-chart[data-name="{demo}"][data-events="40"]')).to_be_visible(timeout=15_000)
+                expect(chart.locator("svg rect.rate").first).to_be_visible()
+                expect(chart.locator("svg polyline.p99")).to_have_count(1)
+                expect(chart.locator("figcaption")).to_contain_text("40 events, 0 errors, 0 limit hits")
+                steps.shot("live-chart")
+            step("live-chart", live_chart)
+
+            # 9. A shadow run of the version that is not live, from the page: its report shows the
+            # events compared and how they differ, refreshing while traffic flows; then stop it.
+            def shadow():
+                live = page.locator("#versions li.live").get_attribute("data-version")
+                expect(page.locator("#fleet-candidate option")).to_have_count(1)
+                candidate = page.locator("#fleet-candidate option").first.get_attribute("value")
+                assert candidate != live, f"candidate {candidate} is the live version"
+                page.locator("#shadow-rate").fill("100")
+                page.locator("#shadow-start").click()
+                expect(page.locator('#shadow-report[data-state="running"]')).to_be_visible()
+                with TrafficLoop(studio.url, demo):
+                    expect(page.locator('#shadow-report[data-state="running"]:not([data-differing="0"])')).to_be_visible(timeout=TIMEOUT)
+                expect(page.locator("#shadow-report .shadow-summary")).to_contain_text("differing")
+                difference = page.locator(".shadow-examples tr.difference", has_text=".output.version").first
+                expect(difference.locator(".old")).to_contain_text("1")
+                expect(difference.locator(".new")).to_contain_text("2")
+                expect(page.locator("#fleet")).not_to_contain_text("null")
+                steps.shot("shadow-report")
+                page.locator("#shadow-stop").click()
+                expect(page.locator('#shadow-report[data-state="stopped"]')).to_be_visible()
+                expect(page.locator("#shadow-start")).to_be_enabled()
+            step("shadow", shadow)
+
+            # 10. A canary rollout of that version: its state, then promoted: the live version changes.
+            def canary():
+                candidate = page.locator("#fleet-candidate option").first.get_attribute("value")
+                page.locator("#canary-percent").fill("50")
+                page.locator("#canary-start").click()
+                expect(page.locator(f'#canary-state[data-state="active"][data-candidate="{candidate}"]')).to_be_visible()
+                expect(page.locator("#canary-state")).to_contain_text("50 % to")
+                # rudder-server's traffic: split by user between the live version and the candidate.
+                send_custom_transform(studio.url, demo, 40)
+                expect(page.locator('#canary-state[data-events="40"]')).to_be_visible()
+                expect(page.locator('#canary-state:not([data-candidate-events="0"])')).to_be_visible()
+                steps.shot("canary-active")
+                page.locator("#canary-promote").click()
+                expect(page.locator(f'#versions li.live[data-version="{candidate}"]')).to_have_count(1)
+                expect(page.locator('#canary-state[data-state="promoted"]')).to_be_visible()
+                expect(page.locator(".code-input")).to_have_value("export function transformEvent(event) {\n  return { ...event, version: 2 };\n}\n")
+                expect(page.locator("#fleet")).not_to_contain_text("null")
+                steps.shot("canary-promoted")
+            step("canary", canary)
 
             foreign = [url for url in requests if not url.startswith(studio.url.rstrip("/"))]
             if foreign:

@@ -20,6 +20,14 @@ export async function post(path, body) {
   return answer(response);
 }
 
+/** A DELETE with the session's token (ending a shadow run or a rollout). */
+export async function remove(path) {
+  const headers = { Accept: "application/json" };
+  if (session) headers[session.tokenHeader] = session.token;
+  const response = await fetch(path, { method: "DELETE", headers, credentials: "same-origin" });
+  return answer(response);
+}
+
 async function answer(response) {
   let body = null;
   try { body = await response.json(); } catch (_) { body = null; }

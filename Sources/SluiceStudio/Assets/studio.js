@@ -4,27 +4,13 @@
 
 import * as api from "./api.js";
 import { Editor } from "./editor.js";
+import { element } from "./dom.js";
+import { startLiveCharts, focusLiveChart } from "./charts.js";
+import { showFleet } from "./rollouts.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { session: null, catalog: null, current: null, running: false };
 let editor;
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function setStatus(text, kind = "") {
   const status = $("#status");
@@ -119,6 +105,8 @@ async function openTransformation(name) {
   if (!hasCases && !$("#events").value.trim()) $("#events").value = '[{"type": "track", "event": "Example", "messageId": "m-1"}]';
   $("#results").replaceChildren();
   $("#run").disabled = false;
+  showFleet($("#fleet"), detail, openTransformation);
+  focusLiveChart(name);
   setStatus(`${name} opened`, "ok");
 }
 
@@ -145,6 +133,7 @@ async function openLibrary(name, language) {
   $("#publish").disabled = true;
   $("#publish-name").hidden = true;
   $("#results").replaceChildren();
+  showFleet($("#fleet"), null);
   setStatus(`library ${name} opened`, "ok");
 }
 
@@ -170,6 +159,7 @@ function newScratch() {
   $("#publish-name").hidden = false;
   $("#publish-result").textContent = "";
   $("#results").replaceChildren();
+  showFleet($("#fleet"), null);
 }
 
 // MARK: - Publish, roll back, accept
@@ -432,6 +422,7 @@ async function main() {
     state.session = await api.start();
     $("#service").textContent = `sluice ${state.session.version} · ${state.session.transformationsFolder}`;
     await loadCatalog();
+    startLiveCharts($("#live"));
     setStatus(`${state.catalog.transformations.length} transformations, ${state.catalog.libraries.length} libraries`, "ok");
     document.body.dataset.ready = "true";
   } catch (error) {
