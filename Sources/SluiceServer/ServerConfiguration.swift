@@ -92,6 +92,13 @@ public struct ServerConfiguration: Sendable {
     /// Whether Studio is served (``studio``, or by default whether the listener is loopback).
     public var studioEnabled: Bool { studio ?? StudioGuard.isLoopback(host: host) }
 
+    /// Folders of recordings Studio may run slices of (`--studio-recordings`; `sluice studio DIR`:
+    /// `DIR/recordings`), besides ``recording``'s folder.
+    public var studioRecordings: [String] = []
+
+    /// Every folder Studio lists recordings from: ``studioRecordings``, then the `--record` folder.
+    public var studioRecordingFolders: [String] { studioRecordings + (recording.map { [$0.directory] } ?? []) }
+
     public init() {}
 
     /// Where user code runs.

@@ -91,7 +91,7 @@ extension SluiceService {
             let guardian = StudioGuard(loopbackOnly: StudioGuard.isLoopback(host: configuration.host))
             StudioRoutes(workspace: StudioWorkspace(registry: registry, catalog: catalog, limits: configuration.limits),
                          api: nativeAPI, guardian: guardian, pool: pool,
-                         maximumBodyBytes: maximumBodyBytes).add(to: router)
+                         maximumBodyBytes: maximumBodyBytes, recordings: StudioRecordings(folders: configuration.studioRecordingFolders)).add(to: router)
             StudioLiveRoutes(traffic: metrics.traffic, shadows: shadowAPI, rollouts: rolloutAPI, guardian: guardian,
                              maximumBodyBytes: maximumBodyBytes).add(to: router)
         }

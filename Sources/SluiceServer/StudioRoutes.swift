@@ -13,6 +13,8 @@ struct StudioRoutes: Sendable {
     let guardian: StudioGuard
     let pool: EnginePool
     let maximumBodyBytes: Int
+    /// The recordings a slice may be run on (``StudioRecordings``; none configured: an empty list).
+    var recordings = StudioRecordings(folders: [])
 
     func add(to router: Router<BasicRequestContext>) {
         let workspace = self.workspace
@@ -104,6 +106,7 @@ struct StudioRoutes: Sendable {
                 return Self.reply(await native.publish(name: name, id: version))
             }
         }
+        addRecordings(to: router)
     }
 
     /// A guarded state change: 403 unless it comes from Studio's page, 413 past the body cap,

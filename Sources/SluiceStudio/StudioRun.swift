@@ -19,6 +19,8 @@ public struct StudioRunRequest: Sendable {
         case cases([String]?)
         /// A JSON array or NDJSON of events, as pasted.
         case events(String)
+        /// A slice of a recording (``StudioRecordings/SliceRequest``: `POST /studio/api/recordings/run`).
+        case recording
     }
 
     public var name: String?
@@ -28,7 +30,8 @@ public struct StudioRunRequest: Sendable {
     public var limits: LimitsOverride
 
     /// The request, or the problem with it (naming the field).
-    public static func parse(_ body: [UInt8]) -> Result<StudioRunRequest, StudioProblem> {
+    /// With `recording`, a body naming a `recording` is a slice of it (the recordings route's).
+    public static func parse(_ body: [UInt8], recording: Bool = false) -> Result<StudioRunRequest, StudioProblem> {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return .failure(StudioProblem(400, "the body must be a JSON object {code, language, cases | events, limits?}"))
         }
@@ -45,6 +48,9 @@ public struct StudioRunRequest: Sendable {
             guard let text = events as? String else { return .failure(StudioProblem(400, "events must be the pasted text (a JSON array or NDJSON)")) }
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return .failure(StudioProblem(400, "events is empty: paste a JSON array or NDJSON")) }
             input = .events(text)
+        } else if object["recording"] != nil {
+            guard recording else { return .failure(StudioProblem(400, "a slice of a recording runs through POST /studio/api/recordings/run")) }
+            input = .recording
         } else if let cases = object["cases"] {
             guard let names = cases as? [String] else { return .failure(StudioProblem(400, "cases must be a list of case names")) }
             input = .cases(names)
@@ -95,6 +101,8 @@ public struct StudioRunPlan: Sendable {
     public var requested: LimitsOverride
     public var cases: [SnapshotCase]
     public var events: String?
+    /// A recording's slice to run and compare with its recorded results (``replay(_:slice:on:fetch:)``).
+    public var slice: StudioRecordings.Slice? = nil
 
     /// Runs the plan on `executor` (the service's: worker processes, with their confinement and
     /// limits). Blocks the calling thread; call it on an engine thread.
@@ -111,6 +119,8 @@ public struct StudioRunPlan: Sendable {
             options.fetch = fetch
             options.limits = requested.applied(to: maxima)
             runs.append(run(program, on: executor, input: Array(events.utf8), options: options, expected: nil, ignore: [], name: "pasted events"))
+        } else if let slice {
+            runs.append(replay(program, slice: slice, on: executor, fetch: fetch))
         } else {
             for snapshot in cases {
                 do {
@@ -185,9 +195,10 @@ public struct StudioRunPlan: Sendable {
     /// One input through the program, as `sluice run --logs` / `sluice test` run it (the same
     /// stream runner, so the result lines are the ones `sluice test` compares), with each input
     /// event's outcome, logs and time, and the differences from `expected` when there is one.
+    /// `recorder` (made on `executor`) keeps the batches for the caller to read afterwards.
     func run(_ program: Program, on executor: any BatchExecutor, input: [UInt8], options: StreamOptions, expected: [UInt8]?,
-             ignore: [String], name: String) -> [String: Any] {
-        let recorder = RecordingExecutor(base: executor)
+             ignore: [String], name: String, recorder: RecordingExecutor? = nil) -> [String: Any] {
+        let recorder = recorder ?? RecordingExecutor(base: executor)
         var records: [InputRecord] = []
         let reader = InputReader(bytes: input)
         do {

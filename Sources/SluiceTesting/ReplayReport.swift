@@ -38,7 +38,12 @@ public enum ReplayReport {
     /// its event (`{file, line, messageId}`) and its differences as `{path, expected, actual}`
     /// objects holding the values themselves.
     public static func json(_ summary: ReplaySummary) throws -> Data {
-        let document: [String: Any] = [
+        try JSONSerialization.data(withJSONObject: object(summary), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// The document ``json(_:)`` prints, as an object (Studio's recording runs answer with it).
+    public static func object(_ summary: ReplaySummary) -> [String: Any] {
+        [
             "events": summary.events, "unchanged": summary.unchanged, "changed": summary.changed,
             "newlyDropped": summary.newlyDropped, "newlyProduced": summary.newlyProduced,
             "newlyFailing": summary.newlyFailing, "newlyPassing": summary.newlyPassing,
@@ -53,6 +58,5 @@ public enum ReplayReport {
                  }]
             },
         ]
-        return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

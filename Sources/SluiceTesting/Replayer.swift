@@ -144,9 +144,10 @@ public final class Replayer {
 }
 
 /// Slices a recording line `{"input":…,"results":[…]}` into the input's bytes and each result
-/// line's bytes without parsing values; other shapes go through JSONSerialization.
-enum RecordingLine {
-    static func split(_ line: [UInt8]) -> (input: JSONText, results: [[UInt8]])? {
+/// line's bytes without parsing values; other shapes go through JSONSerialization. Nil for a line
+/// that is not a recording. (Studio reads slices of recordings with it too.)
+public enum RecordingLine {
+    public static func split(_ line: [UInt8]) -> (input: JSONText, results: [[UInt8]])? {
         let prefix = Array(#"{"input":"#.utf8)
         if line.starts(with: prefix), let inputEnd = JSONScanner.endOfValue(line, from: prefix.count) {
             let separator = Array(#","results":["#.utf8)

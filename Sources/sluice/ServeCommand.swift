@@ -92,6 +92,8 @@ struct ServeCommand: AsyncParsableCommand {
     var recordMaxFileMegabytes: Int?
     @Flag(inversion: .prefixedNo, help: "Serve Studio, the browser playground, at / (env SLUICE_STUDIO=1/0; default: on only when --host is a loopback address — Studio edits and runs code).")
     var studio: Bool?
+    @Option(name: .customLong("studio-recordings"), parsing: .singleValue, help: "A folder of recordings (sluice record / serve --record files) Studio may run slices of, besides the --record folder (repeatable; env SLUICE_STUDIO_RECORDINGS, comma-separated).")
+    var studioRecordings: [String] = []
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -216,6 +218,8 @@ struct ServeCommand: AsyncParsableCommand {
         } else if recordSample != nil || recordMaxFileMegabytes != nil {
             throw ValidationError("--record-sample and --record-max-file-mb need --record DIR")
         }
+        configuration.studioRecordings = !studioRecordings.isEmpty ? studioRecordings
+            : (environment["SLUICE_STUDIO_RECORDINGS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         switch StudioGuard.enabled(explicit: studio, environment: environment["SLUICE_STUDIO"], host: configuration.host) {
         case .success(let enabled): configuration.studio = enabled
         case .failure(let problem): throw ValidationError(problem.message)

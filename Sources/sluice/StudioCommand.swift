@@ -7,7 +7,7 @@ struct StudioCommand: AsyncParsableCommand {
         commandName: "studio",
         abstract: "Open Studio, the browser playground, on a project folder (loopback only).",
         discussion: """
-        Serves DIR/transformations and DIR/libraries as `sluice serve` does, on 127.0.0.1 only, with Studio at / — browse, edit, run on the snapshot cases or pasted events, and diff — and prints its URL on standard output. The API's store is DIR/.sluice/registry.sqlite unless --store says otherwise. Runs use the service's worker processes and limits. See docs/studio.md.
+        Serves DIR/transformations and DIR/libraries as `sluice serve` does, on 127.0.0.1 only, with Studio at / — browse, edit, run on the snapshot cases, pasted events or a slice of a recording (DIR/recordings unless --recordings says otherwise), and diff — and prints its URL on standard output. The API's store is DIR/.sluice/registry.sqlite unless --store says otherwise. Runs use the service's worker processes and limits. See docs/studio.md.
         """
     )
 
@@ -19,6 +19,8 @@ struct StudioCommand: AsyncParsableCommand {
     var isolation: String?
     @Option(help: "The API's store (default DIR/.sluice/registry.sqlite).")
     var store: String?
+    @Option(parsing: .singleValue, help: "A folder of recordings (from sluice record or serve --record) to run slices of (repeatable; default DIR/recordings).")
+    var recordings: [String] = []
 
     func run() async throws {
         var isDirectory: ObjCBool = false
@@ -29,6 +31,7 @@ struct StudioCommand: AsyncParsableCommand {
         var arguments = ["--host", "127.0.0.1", "--port", "\(port)", "--transformations", root + "/transformations",
                          "--libraries", root + "/libraries", "--store", store ?? root + "/.sluice/registry.sqlite", "--studio"]
         if let isolation { arguments += ["--isolation", isolation] }
+        for folder in recordings.isEmpty ? [root + "/recordings"] : recordings { arguments += ["--studio-recordings", folder] }
         let serve = try ServeCommand.parse(arguments)
         try await serve.run()
     }
