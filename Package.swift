@@ -101,7 +101,7 @@ let package = Package(
             name: "SluiceStudio",
             dependencies: ["SluiceCore", "SluiceRegistry", "SluiceRuntime", "SluiceStore", "SluiceTesting"],
             exclude: ["README.md"],
-            resources: ["index.html", "studio.css", "live.css", "studio.js", "editor.js", "highlight.js", "api.js", "dom.js", "charts.js", "rollouts.js"].map { .embedInCode("Assets/\($0)") },
+            resources: ["index.html", "studio.css", "live.css", "studio.js", "editor.js", "highlight.js", "api.js", "dom.js", "charts.js", "rollouts.js", "recordings.js", "recordings.css"].map { .embedInCode("Assets/\($0)") },
             swiftSettings: swiftSettings
         ),
         // Layer 6: the service: request/response mapping (HTTP-library independent), routes, metrics.

@@ -22,6 +22,8 @@ public enum StudioAssets {
         "dom.js": Asset(bytes: PackageResources.dom_js, contentType: "text/javascript; charset=utf-8"),
         "charts.js": Asset(bytes: PackageResources.charts_js, contentType: "text/javascript; charset=utf-8"),
         "rollouts.js": Asset(bytes: PackageResources.rollouts_js, contentType: "text/javascript; charset=utf-8"),
+        "recordings.js": Asset(bytes: PackageResources.recordings_js, contentType: "text/javascript; charset=utf-8"),
+        "recordings.css": Asset(bytes: PackageResources.recordings_css, contentType: "text/css; charset=utf-8"),
     ]
 
     /// The page (`/`).

@@ -160,7 +160,7 @@ import Testing
         let policy = try #require(page.headers.value(forHTTPHeaderField: "Content-Security-Policy"))
         #expect(policy.contains("default-src 'self'") && policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"))
         #expect(!page.body.contains("http://") && !page.body.contains("https://"), "the page names no other origin")
-        for name in ["studio.js", "api.js", "editor.js", "highlight.js", "studio.css"] {
+        for name in ["studio.js", "api.js", "editor.js", "highlight.js", "studio.css", "dom.js", "recordings.js", "recordings.css"] {
             let asset = try await studio.get("/studio/assets/\(name)")
             #expect(asset.status == 200, "\(name)")
             #expect(asset.headers.value(forHTTPHeaderField: "Content-Security-Policy") == policy)

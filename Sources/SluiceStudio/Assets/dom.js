@@ -17,3 +17,19 @@ export function element(tag, attributes = {}, ...children) {
   }
   return node;
 }
+
+// The status line, and JSON shown in full or compactly.
+export function setStatus(text, kind = "") {
+  const status = document.querySelector("#status");
+  status.textContent = text;
+  status.className = `status ${kind}`;
+}
+
+export function json(value) {
+  return JSON.stringify(value, null, 2);
+}
+
+export function short(value) {
+  const text = value === undefined ? "—" : JSON.stringify(value);
+  return text.length > 160 ? text.slice(0, 157) + "…" : text;
+}

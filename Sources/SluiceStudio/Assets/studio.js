@@ -4,28 +4,14 @@
 
 import * as api from "./api.js";
 import { Editor } from "./editor.js";
-import { element } from "./dom.js";
+import { element, json, setStatus, short } from "./dom.js";
 import { startLiveCharts, focusLiveChart } from "./charts.js";
 import { showFleet } from "./rollouts.js";
+import * as recordings from "./recordings.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { session: null, catalog: null, current: null, running: false };
 let editor;
-
-function setStatus(text, kind = "") {
-  const status = $("#status");
-  status.textContent = text;
-  status.className = `status ${kind}`;
-}
-
-function json(value) {
-  return JSON.stringify(value, null, 2);
-}
-
-function short(value) {
-  const text = value === undefined ? "—" : JSON.stringify(value);
-  return text.length > 160 ? text.slice(0, 157) + "…" : text;
-}
 
 // MARK: - Browse
 
@@ -107,6 +93,7 @@ async function openTransformation(name) {
   $("#run").disabled = false;
   showFleet($("#fleet"), detail, openTransformation);
   focusLiveChart(name);
+  recordings.prefer(name);
   setStatus(`${name} opened`, "ok");
 }
 
@@ -211,16 +198,27 @@ function chooseInput(mode) {
   $(`#input-${mode}`).checked = true;
   $("#events").hidden = mode !== "events";
   $("#cases-box").hidden = mode !== "cases";
+  $("#recording-box").hidden = mode !== "recording";
 }
 
 // MARK: - Run
 
+
 async function run() {
   if (!state.current || state.current.kind === "library" || state.running) return;
-  const mode = $("#input-events").checked ? "events" : "cases";
+  const mode = $("#input-events").checked ? "events" : $("#input-recording").checked ? "recording" : "cases";
   const body = { code: editor.value, language: state.current.language, limits: {} };
   if (state.current.name) body.name = state.current.name;
   if (mode === "events") body.events = $("#events").value;
+  else if (mode === "recording") {
+    try {
+      Object.assign(body, recordings.sliceRequest());
+    } catch (error) {
+      $("#results").replaceChildren(element("p", { class: "error-text", id: "run-error", text: error.message }));
+      setStatus(error.message, "bad");
+      return;
+    }
+  }
   else body.cases = [...document.querySelectorAll(".case-choice:checked")].map((box) => box.value);
   const time = parseInt($("#time-limit").value, 10);
   const memory = parseInt($("#memory-limit").value, 10);
@@ -233,7 +231,7 @@ async function run() {
   setStatus("running…", "busy");
   const started = performance.now();
   try {
-    const answer = await api.post("/studio/api/run", body);
+    const answer = await api.post(mode === "recording" ? "/studio/api/recordings/run" : "/studio/api/run", body);
     renderAnswer(answer);
     setStatus(`ran in ${Math.round(performance.now() - started)} ms`, "ok");
   } catch (error) {
@@ -304,6 +302,7 @@ function renderRun(result) {
     `${summary.dropped} dropped, ${summary.split} split, ${summary.errors} error${summary.errors === 1 ? "" : "s"}`,
     summary.limitHits ? element("strong", { class: "limit", text: `, ${summary.limitHits} limit hit${summary.limitHits === 1 ? "" : "s"}` }) : "",
     ` (limits ${result.limits.timeMilliseconds} ms / ${result.limits.memoryMegabytes} MB)`));
+  if (result.replay) section.append(recordings.renderReplay(result));
   const histogram = renderHistogram(result.events);
   if (histogram) section.append(histogram);
   const table = element("table", { class: "events" },
@@ -415,6 +414,11 @@ async function main() {
   $("#publish").addEventListener("click", publish);
   $("#input-cases").addEventListener("change", () => chooseInput("cases"));
   $("#input-events").addEventListener("change", () => chooseInput("events"));
+  $("#input-recording").addEventListener("change", () => {
+    chooseInput("recording");
+    // A `serve --record` folder grows while the service runs: list it afresh.
+    recordings.load().catch((error) => setStatus(`recordings: ${error.message}`, "bad"));
+  });
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); run(); }
   });
@@ -423,6 +427,7 @@ async function main() {
     $("#service").textContent = `sluice ${state.session.version} · ${state.session.transformationsFolder}`;
     await loadCatalog();
     startLiveCharts($("#live"));
+    await recordings.setup();
     setStatus(`${state.catalog.transformations.length} transformations, ${state.catalog.libraries.length} libraries`, "ok");
     document.body.dataset.ready = "true";
   } catch (error) {
