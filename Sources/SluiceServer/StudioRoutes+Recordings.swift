@@ -22,12 +22,13 @@ extension StudioRoutes {
             guard let body = try await SluiceService.collectBody(request, upTo: cap) else {
                 return Self.response(.error(413, "request body larger than \(cap) bytes"))
             }
-            let plan: StudioRunPlan
+            let run: StudioRecordingRun
             switch await workspace.planRecording(body, recordings: recordings) {
             case .failure(let problem): return Self.response(problem.reply)
-            case .success(let found): plan = found
+            case .success(let found): run = found
             }
-            let reply = await pool.performValue { worker in plan.execute(on: worker.customTransform.executor, fetch: worker.tooling.fetch) }
+            // Reading the slice blocks too: on the engine thread, with the run.
+            let reply = await pool.performValue { worker in run.execute(on: worker.customTransform.executor, fetch: worker.tooling.fetch) }
             return Self.response(reply ?? .error(503, "all workers busy; retry later"))
         }
     }

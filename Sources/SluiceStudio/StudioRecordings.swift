@@ -86,15 +86,13 @@ public struct StudioRecordings: Sendable {
             var first: String?, last: String?
             var modified: Date?
             for path in recording.files {
-                let scan = Self.scan(path)
-                files.append(["name": (path as NSString).lastPathComponent, "bytes": scan.bytes, "events": scan.lines])
-                events += scan.lines
-                bytes += scan.bytes
-                if first == nil { first = scan.firstLine.flatMap { Self.timestamp(ofLine: $0) } }
-                if let found = scan.lastLine.flatMap({ Self.timestamp(ofLine: $0) }) { last = found }
-                if let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date {
-                    modified = max(modified ?? date, date)
-                }
+                let summary = Self.summary(of: path)
+                files.append(["name": (path as NSString).lastPathComponent, "bytes": summary.bytes, "events": summary.events])
+                events += summary.events
+                bytes += summary.bytes
+                if first == nil { first = summary.firstTimestamp }
+                if let found = summary.lastTimestamp { last = found }
+                if let date = summary.modified { modified = max(modified ?? date, date) }
             }
             var item: [String: Any] = ["id": recording.id, "name": recording.name, "folder": recording.folder, "files": files,
                                        "events": events, "bytes": bytes, "firstTimestamp": first ?? NSNull(), "lastTimestamp": last ?? NSNull(),
@@ -107,6 +105,48 @@ public struct StudioRecordings: Sendable {
             return ["path": folder, "exists": FileManager.default.fileExists(atPath: folder, isDirectory: &directory) && directory.boolValue]
         }
         return ["recordings": items, "folders": folders, "maximumSlice": Self.maximumSlice]
+    }
+
+    /// What the listing says of one file.
+    struct FileSummary: Sendable {
+        var bytes = 0
+        var events = 0
+        var firstTimestamp: String?
+        var lastTimestamp: String?
+        var modified: Date?
+    }
+
+    /// Summaries by path, kept while the file's size and modification time stay the same: a
+    /// listing reads again only the files written to since the last one (a `serve --record`
+    /// file grows; a finished recording is read once).
+    final class SummaryCache: @unchecked Sendable {
+        // @unchecked: `entries` is guarded by `lock`.
+        private let lock = NSLock()
+        private var entries: [String: FileSummary] = [:]
+
+        func summary(of path: String, _ make: () -> FileSummary) -> FileSummary {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            let modified = attributes?[.modificationDate] as? Date
+            if let kept = lock.withLock({ entries[path] }), kept.bytes == size, kept.modified == modified { return kept }
+            var made = make()
+            made.modified = modified
+            lock.withLock {
+                if entries.count >= 10_000 { entries.removeAll() }
+                entries[path] = made
+            }
+            return made
+        }
+    }
+
+    static let summaries = SummaryCache()
+
+    static func summary(of path: String) -> FileSummary {
+        summaries.summary(of: path) {
+            let scan = Self.scan(path)
+            return FileSummary(bytes: scan.bytes, events: scan.lines, firstTimestamp: scan.firstLine.flatMap { Self.timestamp(ofLine: $0) },
+                               lastTimestamp: scan.lastLine.flatMap { Self.timestamp(ofLine: $0) })
+        }
     }
 
     /// A file's size, its number of lines that are not blank, and its first and last such lines
@@ -344,9 +384,9 @@ extension StudioWorkspace {
     }
 
     /// `POST /studio/api/recordings/run`: `{code, language, name?, limits?, recording, offset?,
-    /// count?, type?, ignore?}` — the run's plan (as pasted events are planned) with its slice
-    /// read from `recordings`, or the problem (naming the field, the recording or its line).
-    public func planRecording(_ body: [UInt8], recordings: StudioRecordings) async -> Result<StudioRunPlan, StudioProblem> {
+    /// count?, type?, ignore?}` — the run's plan (as pasted events are planned) and the slice it
+    /// runs on, read when it runs; or the problem with the request (naming the field).
+    public func planRecording(_ body: [UInt8], recordings: StudioRecordings) async -> Result<StudioRecordingRun, StudioProblem> {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return .failure(StudioProblem(400, "the body must be a JSON object {code, language, recording, offset?, count?, type?, limits?}"))
         }
@@ -363,15 +403,29 @@ extension StudioWorkspace {
         case .failure(let problem): return .failure(problem)
         case .success(let parsed): sliceRequest = parsed
         }
-        var plan: StudioRunPlan
         switch await self.plan(request) {
         case .failure(let problem): return .failure(problem)
-        case .success(let found): plan = found
+        case .success(let plan): return .success(StudioRecordingRun(plan: plan, slice: sliceRequest, recordings: recordings))
         }
-        switch recordings.slice(sliceRequest) {
-        case .failure(let problem): return .failure(problem)
-        case .success(let slice): plan.slice = slice
+    }
+}
+
+/// A run on a slice of a recording, ready to execute on an engine thread: reading the slice
+/// (which may scan far into a large recording for its offset or type) blocks, as the run does.
+public struct StudioRecordingRun: Sendable {
+    public var plan: StudioRunPlan
+    public var slice: StudioRecordings.SliceRequest
+    public var recordings: StudioRecordings
+
+    /// Reads the slice, then runs the plan on it (``StudioRunPlan/execute(on:fetch:)``); or the
+    /// problem with the slice (an unknown recording, an offset past its end, no readable line).
+    public func execute(on executor: any BatchExecutor, fetch: FetchHandler?) -> StudioReply {
+        switch recordings.slice(slice) {
+        case .failure(let problem): return problem.reply
+        case .success(let read):
+            var plan = self.plan
+            plan.slice = read
+            return plan.execute(on: executor, fetch: fetch)
         }
-        return .success(plan)
     }
 }

@@ -175,8 +175,26 @@ import Testing
         let studio = try Studio(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--isolation", "in-process",
                                             "--transformations", folder + "/transformations", "--libraries", folder + "/libraries",
                                             "--record", folder + "/live", "--studio-recordings", folder + "/recordings"], expectURL: false)
+        // Live traffic, recorded per version by the service itself.
+        let batch = "[" + ["m-7", "m-8"].map { id in
+            #"{"message":{"type":"track","event":"keep","messageId":"\#(id)","timestamp":"2026-04-01T00:00:0\#(id.last!)Z"},"metadata":{"messageId":"\#(id)","sourceId":"s","destinationId":"d"},"destination":{"Transformations":[{"VersionID":"shaper"}]}}"#
+        }.joined(separator: ",") + "]"
+        let live = try await studio.request("POST", "/customTransform", body: batch, headers: ["Content-Type": "application/json"])
+        #expect(live.status == 200, "\(live.body)")
         let listing = try await studio.object("/studio/api/recordings")
         #expect((listing["folders"] as? [[String: Any]])?.map { $0["path"] as? String } == [folder + "/recordings", folder + "/live"])
-        #expect((listing["recordings"] as? [[String: Any]])?.compactMap { $0["id"] as? String }.contains("1:shaper") == true)
+        let recordings = try #require(listing["recordings"] as? [[String: Any]])
+        #expect(recordings.compactMap { $0["id"] as? String }.contains("1:shaper"))
+        let recorded = try #require(recordings.first { $0["id"] as? String == "2:shaper" }, "\(recordings)")
+        #expect(recorded["events"] as? Int == 2 && recorded["transformation"] as? String == "shaper", "\(recorded)")
+        #expect(recorded["firstTimestamp"] as? String == "2026-04-01T00:00:07Z" && recorded["lastTimestamp"] as? String == "2026-04-01T00:00:08Z")
+
+        // Its events, as the service received them ({message, metadata}), run and compare unchanged.
+        let token = try #require(try await studio.object("/studio/api/session")["token"] as? String)
+        let code = try #require(try await studio.object("/studio/api/transformations/shaper")["code"] as? String)
+        let slice = try await Self.slice(studio, ["name": "shaper", "language": "javascript", "code": code, "recording": "2:shaper"], token: token)
+        let run = try #require((slice.object["runs"] as? [[String: Any]])?.first, "\(slice.text)")
+        #expect(run["status"] as? String == "unchanged", "\(run)")
+        #expect((run["events"] as? [[String: Any]])?.map { $0["messageId"] as? String } == ["m-7", "m-8"])
     }
 }
