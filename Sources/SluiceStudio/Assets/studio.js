@@ -203,14 +203,14 @@ function chooseInput(mode) {
 
 // MARK: - Run
 
-
 async function run() {
   if (!state.current || state.current.kind === "library" || state.running) return;
   const mode = $("#input-events").checked ? "events" : $("#input-recording").checked ? "recording" : "cases";
   const body = { code: editor.value, language: state.current.language, limits: {} };
   if (state.current.name) body.name = state.current.name;
   if (mode === "events") body.events = $("#events").value;
-  else if (mode === "recording") {
+  else if (mode === "cases") body.cases = [...document.querySelectorAll(".case-choice:checked")].map((box) => box.value);
+  else {
     try {
       Object.assign(body, recordings.sliceRequest());
     } catch (error) {
@@ -219,7 +219,6 @@ async function run() {
       return;
     }
   }
-  else body.cases = [...document.querySelectorAll(".case-choice:checked")].map((box) => box.value);
   const time = parseInt($("#time-limit").value, 10);
   const memory = parseInt($("#memory-limit").value, 10);
   if (Number.isInteger(time)) body.limits.timeMilliseconds = time;
