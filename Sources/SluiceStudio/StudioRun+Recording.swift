@@ -43,6 +43,7 @@ extension StudioRunPlan {
         }
         var summary = ReplaySummary()
         summary.unreadable = slice.unreadable.count
+        summary.seconds = (result["milliseconds"] as? Double ?? 0) / 1000
         for batch in recorder.batches { summary.outcomes.add(batch.result, events: batch.count) }
         for (index, recordedEvent) in slice.events.enumerated() {
             let reference = EventReference(line: recordedEvent.line, messageId: EventReference.messageId(ofInput: recordedEvent.input),
