@@ -13,6 +13,12 @@ import Testing
 @Suite(.enabled(if: postgresTestURL != nil || ProcessInfo.processInfo.environment["CI"] != nil))
 struct StoreFollowingTests {
     static let code = "export function transformEvent(e) { e.n = 1; return e; }"
+    /// How long a change may take to reach the other replica here. Cached pointers are trusted
+    /// for an hour, so anything within this proves the notification brought it; how fast it
+    /// comes (milliseconds) is the benchmark's to measure (scripts/bench-propagation.py), not a
+    /// test's: inside the full suite, with hundreds of tests sharing two cores, these awaits
+    /// were seen starved for over a second (a 0.5 s bound failed there and passed alone).
+    static let heard: Duration = .seconds(15)
 
     struct Replicas {
         let first: Catalog
@@ -67,27 +73,27 @@ struct StoreFollowingTests {
         // The second replica reads the pointer once (it is cached for an hour from now on, so
         // `liveVersion` answers a new one only when a change replaced it).
         #expect(try await second.liveVersion(name: name)?.id == v1.id)
-        try await Self.waitUntil("the digests agree", within: .seconds(1)) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
+        try await Self.waitUntil("the digests agree", within: Self.heard) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
         let before = second.storeStatus
         let v2 = try await first.publishCode(name: name, code: "export function transformEvent(e) { e.n = 2; return e; }").version
-        // Well under a second (the benchmark, scripts/bench-propagation.sh, measures it: milliseconds).
-        try await Self.waitUntil("the publish reaches the second replica", within: .milliseconds(500)) {
+        // Heard by notification (see `heard`); the benchmark, scripts/bench-propagation.py, measures how fast.
+        try await Self.waitUntil("the publish reaches the second replica", within: Self.heard) {
             try await second.liveVersion(name: name)?.id == v2.id
         }
         #expect(try await second.liveVersion(name: name)?.id == v2.id)
         let after = second.storeStatus
         #expect(after.notifications > before.notifications)
         #expect(after.liveDigest != before.liveDigest)
-        try await Self.waitUntil("the digests agree", within: .seconds(1)) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
+        try await Self.waitUntil("the digests agree", within: Self.heard) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
 
         // Rolling back is a publish of an older version: heard the same way.
         try await first.publish(name: name, versionID: v1.id)
-        try await Self.waitUntil("the rollback reaches the second replica", within: .milliseconds(500)) { try await second.liveVersion(name: name)?.id == v1.id }
+        try await Self.waitUntil("the rollback reaches the second replica", within: Self.heard) { try await second.liveVersion(name: name)?.id == v1.id }
         #expect(try await second.liveVersion(name: name)?.id == v1.id)
         #expect(second.storeStatus.liveDigest != after.liveDigest)
         // Either replica may publish.
         try await second.publish(name: name, versionID: v2.id)
-        try await Self.waitUntil("the second replica's publish reaches the first", within: .milliseconds(500)) { try await first.liveVersion(name: name)?.id == v2.id }
+        try await Self.waitUntil("the second replica's publish reaches the first", within: Self.heard) { try await first.liveVersion(name: name)?.id == v2.id }
     }
 
     @Test func aLibraryPublishChangesTheOtherReplicasLiveSet() async throws {
@@ -98,13 +104,13 @@ struct StoreFollowingTests {
         _ = try await first.createLibrary(name: name, language: "javascript", description: nil)
         let before = second.storeStatus
         let published = try await first.publishLibraryCode(name: name, code: "export const x = 1;")
-        try await Self.waitUntil("the library reaches the second replica", within: .milliseconds(500)) {
+        try await Self.waitUntil("the library reaches the second replica", within: Self.heard) {
             second.heardLiveVersion(.library, name) == published.id
         }
         let after = second.storeStatus
         #expect(after.notifications > before.notifications)
         #expect(after.liveLibraries >= before.liveLibraries + 1)
-        try await Self.waitUntil("the digests agree", within: .seconds(1)) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
+        try await Self.waitUntil("the digests agree", within: Self.heard) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
         #expect(second.storeStatus.liveDigest != before.liveDigest)
     }
 
@@ -129,9 +135,9 @@ struct StoreFollowingTests {
         try await Self.waitUntil("the second replica listens again", within: .seconds(10)) { second.storeStatus.state == .listening }
 
         let v3 = try await first.publishCode(name: name, code: "export function transformEvent(e) { e.n = 3; return e; }").version
-        try await Self.waitUntil("the next publish is heard", within: .milliseconds(500)) { try await second.liveVersion(name: name)?.id == v3.id }
+        try await Self.waitUntil("the next publish is heard", within: Self.heard) { try await second.liveVersion(name: name)?.id == v3.id }
         #expect(second.storeStatus.notifications > notificationsBefore)
-        try await Self.waitUntil("the digests agree", within: .seconds(1)) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
+        try await Self.waitUntil("the digests agree", within: Self.heard) { first.storeStatus.liveDigest == second.storeStatus.liveDigest }
     }
 
     /// Ends the server's backends whose `application_name` is `name` (with `psql`, as an
