@@ -9,8 +9,7 @@ set -euo pipefail
 build_only=0
 if [ "${1:-}" = "--build" ]; then build_only=1; fi
 
-# libcurl4-openssl-dev: the statically linked Foundation's networking links libcurl (scripts/package.sh).
-packages=(libjavascriptcoregtk-4.1-dev libpython3-dev libsqlite3-dev libseccomp-dev libcurl4-openssl-dev pkg-config python3)
+packages=(libjavascriptcoregtk-4.1-dev libpython3-dev libsqlite3-dev libseccomp-dev pkg-config python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

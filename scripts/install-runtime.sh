@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install.sh of a Sluice release tarball (scripts/install-runtime.sh in the repository): installs
 # the Debian 12 (bookworm) packages the `sluice` binary beside it needs at run time — the shared
-# libraries it links (JavaScriptCore, CPython 3.11 and its standard library, SQLite, libseccomp,
-# libcurl for Foundation's networking) and CA certificates (fetch and the config backend over
+# libraries it links (JavaScriptCore, CPython 3.11 and its standard library, SQLite, libseccomp)
+# and CA certificates (fetch and the config backend over
 # HTTPS). Runtime packages only: no compiler, no -dev packages. The Swift runtime is inside the
 # binary. Needs root (or sudo) when something is missing; calls apt-get only then.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-packages=(libjavascriptcoregtk-4.1-0 libpython3.11 libsqlite3-0 libseccomp2 libcurl4 ca-certificates)
+packages=(libjavascriptcoregtk-4.1-0 libpython3.11 libsqlite3-0 libseccomp2 ca-certificates)
 
 link=""
 while [ $# -gt 0 ]; do

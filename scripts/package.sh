@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release tarball sluice-<version>-linux-<arch>.tar.gz: the `sluice` binary with the
 # Swift runtime (standard library, Foundation, Dispatch) linked in statically
-# (--static-swift-stdlib), so it runs without a Swift toolchain; JavaScriptCore, CPython, SQLite,
-# libseccomp and libcurl stay shared system libraries, which the tarball's install.sh installs
+# (--static-swift-stdlib), so it runs without a Swift toolchain; JavaScriptCore, CPython, SQLite
+# and libseccomp stay shared system libraries, which the tarball's install.sh installs
 # (scripts/install-runtime.sh). Beside the binary: README.md, docs/, the shipped transformations/
 # and libraries/, and Benchmarks/ (sluice bench's own workload). Worker processes are the same
 # binary (`sluice worker`, found through /proc/self/exe), so it runs from wherever it is unpacked.
@@ -27,12 +27,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# The static FoundationNetworking (the config backend's URLSession) needs its C part and libcurl
-# named explicitly: the toolchain does not link them by itself.
 # A build folder of its own: objects compiled for the dynamic runtime (a plain `swift build`) link
 # against it without the static Foundation's dependencies (CoreFoundation), and SwiftPM does not
 # always recompile them when only --static-swift-stdlib changes — so nothing is shared with .build.
-flags=(-c "$configuration" --static-swift-stdlib --scratch-path .build/static -Xlinker -l_CFURLSessionInterface -Xlinker -lcurl)
+flags=(-c "$configuration" --static-swift-stdlib --scratch-path .build/static)
 echo "== swift build ${flags[*]}" >&2
 swift build "${flags[@]}" --product sluice >&2
 binary="$(swift build "${flags[@]}" --show-bin-path)/sluice"

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SluiceCore
 
 /// A client of a rudder config backend (`CONFIG_BACKEND_URL`), for version ids the registry does
@@ -29,7 +26,7 @@ public final class ConfigBackend: @unchecked Sendable {
     public let timeout: Duration
     /// Which names a code's imports ask for (the `@rs/…` built-ins it links).
     public let languages: LanguageTable
-    private let session: URLSession
+    private let transport: Transport
     private let lock = NSLock()
     private var records: [String: [String: Any]] = [:]
     private var versions: [String: TransformationVersion] = [:]
@@ -37,22 +34,37 @@ public final class ConfigBackend: @unchecked Sendable {
     /// Requests sent to the backend so far (for tests and metrics).
     public private(set) var requestCount = 0
 
+    /// What the backend answered: the status and the body.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public init(status: Int, body: [UInt8]) {
+            self.status = status
+            self.body = body
+        }
+    }
+
+    /// Why no answer came.
+    public enum TransportFailure: Error, Sendable {
+        case timedOut
+        case unreachable(String)
+    }
+
+    /// `GET url` (with `Accept: application/json`), giving up after `timeout`; blocking. The
+    /// service passes its own HTTP client (SluiceServer's `ConfigBackend.Transport.fetcher`, over
+    /// SwiftNIO): Foundation's `URLSession` is not used, so no Sluice process maps libcurl and
+    /// the TLS and Kerberos libraries behind it (~5 MB of every worker's resident memory).
+    public typealias Transport = @Sendable (_ url: String, _ timeout: Duration) -> Result<Answer, TransportFailure>
+
     /// `baseURL` like `https://api.rudderstack.com` (a trailing `/` is ignored).
-    public init(baseURL: String, timeout: Duration = .seconds(5), languages: LanguageTable) throws {
+    public init(baseURL: String, timeout: Duration = .seconds(5), languages: LanguageTable, transport: @escaping Transport) throws {
         guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw LoadError("CONFIG_BACKEND_URL must be an http(s) URL, not \(baseURL)")
         }
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         self.languages = languages
-        let configuration = URLSessionConfiguration.ephemeral
-        // swift-corelibs-foundation rounds these down to whole seconds (0.3 s becomes an immediate
-        // timeout), so they are only a backstop; `fetch` enforces `timeout` itself.
-        let seconds = timeout.secondsValue.rounded(.up) + 1
-        configuration.timeoutIntervalForRequest = seconds
-        configuration.timeoutIntervalForResource = seconds
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        self.transport = transport
     }
 
     /// The version rudder-server names: the transformation `versionID` linked with the libraries
@@ -162,39 +174,19 @@ public final class ConfigBackend: @unchecked Sendable {
     }
 
     private func fetch(_ path: String, what: String) throws(Failure) -> [String: Any] {
-        let url = URL(string: baseURL + "/" + path)!
-        final class Box: @unchecked Sendable {
-            var data: Data?
-            var response: URLResponse?
-            var error: (any Error)?
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        var request = URLRequest(url: url)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let task = session.dataTask(with: request) { data, response, error in
-            box.data = data
-            box.response = response
-            box.error = error
-            done.signal()
-        }
-        task.resume()
         let milliseconds = Int(timeout.millisecondsValue)
-        if done.wait(timeout: .now() + .milliseconds(milliseconds)) == .timedOut {
-            task.cancel()
-            done.wait()
+        let answer: Answer
+        switch transport(baseURL + "/" + path, timeout) {
+        case .success(let answered): answer = answered
+        case .failure(.timedOut):
             throw .transient("config backend did not answer within \(milliseconds) ms fetching \(what)")
+        case .failure(.unreachable(let reason)):
+            throw .transient("config backend unreachable fetching \(what): \(reason)")
         }
-        if let error = box.error as? URLError, error.code == .timedOut {
-            throw .transient("config backend did not answer within \(milliseconds) ms fetching \(what)")
-        }
-        if let error = box.error {
-            throw .transient("config backend unreachable fetching \(what): \(error.localizedDescription)")
-        }
-        let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
+        let status = answer.status
         switch status {
         case 200..<300:
-            guard let data = box.data, let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any] else {
                 throw .invalid("config backend answered \(what) with something that is not a JSON object")
             }
             return object

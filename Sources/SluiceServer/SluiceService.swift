@@ -39,7 +39,7 @@ public struct SluiceService {
         connections = OpenConnections(limit: configuration.maximumConnections, metrics: metrics, logger: configuration.logger)
         registry = try Registry(transformationsRoot: configuration.transformationsRoot, librariesRoot: configuration.librariesRoot, languages: Engines.languages)
         recorder = try configuration.recording.map { try TrafficRecorder(options: $0) }
-        configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout, languages: Engines.languages) }
+        configBackend = try configuration.configBackendURL.map { try ConfigBackend(baseURL: $0, timeout: configuration.configBackendTimeout, languages: Engines.languages, transport: ConfigBackend.fetcherTransport()) }
         let store = try await openStore(configuration.storePath, logger: configuration.logger)
         if !(store is SQLiteStore) { configuration.logger.info("API store connected", metadata: ["store.location": "\(store.location)"]) }
         catalog = Catalog(store: store, folder: registry)

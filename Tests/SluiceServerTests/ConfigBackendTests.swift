@@ -56,7 +56,7 @@ final class FakeConfigBackend: @unchecked Sendable {
             try hosted.write(toFile: root + "/tv1/transform.js", atomically: false, encoding: .utf8)
         }
         let registry = try Registry(transformationsRoot: root, librariesRoot: root + "/none", languages: Engines.languages)
-        let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout, languages: Engines.languages)
+        let client = try ConfigBackend(baseURL: backend.url + "/", timeout: timeout, languages: Engines.languages, transport: ConfigBackend.fetcherTransport())
         let runtime = Runtime(libraries: NoLibraries())
         let versions = ChainedVersionSources([registry, client], observer: { metrics?.versionLookup(from: $0, $1) })
         let resolver = ServiceResolver(versions: versions, limits: .defaults)
@@ -108,7 +108,7 @@ final class FakeConfigBackend: @unchecked Sendable {
         ]
         try await backend.start()
         defer { backend.stop() }
-        let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5), languages: Engines.languages)
+        let client = try ConfigBackend(baseURL: backend.url, timeout: .seconds(5), languages: Engines.languages, transport: ConfigBackend.fetcherTransport())
         var tooling = ToolingHandler(executor: InProcessExecutor(), libraries: NoLibraries())
         tooling.libraryVersions = { ids, language in try client.libraries(versionIDs: ids, language: language) }
         let code = #"import { double } from \"myLibV2\";\nexport function transformEvent(e) { return { n: double(e.n) }; }"#
@@ -232,7 +232,7 @@ final class FakeConfigBackend: @unchecked Sendable {
     }
 
     @Test func theURLMustBeHTTP() {
-        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "ftp://example.com", languages: Engines.languages) }
-        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "not a url", languages: Engines.languages) }
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "ftp://example.com", languages: Engines.languages, transport: ConfigBackend.fetcherTransport()) }
+        #expect(throws: LoadError.self) { try ConfigBackend(baseURL: "not a url", languages: Engines.languages, transport: ConfigBackend.fetcherTransport()) }
     }
 }
