@@ -445,6 +445,16 @@ let bigInteger = String(repeating: "1234567890", count: 500)
 /// One worker serves many tenants, one batch at a time: what one Python transformation changes in
 /// the standard library is put back before the next one runs, on the same worker process.
 @Suite(.serialized) struct TenantsSharingAPythonWorker {
+    /// A pool of its own: `poisonPool`'s worker is ended on purpose by the poison suites running
+    /// beside this one, which would replace it mid-test (seen in CI: a new pid after 60 s).
+    static let pool: WorkerPool = {
+        var configuration = WorkerPool.Configuration()
+        configuration.executable = sluiceBinary.path
+        configuration.count = 1
+        configuration.languages = Set(Language.allCases)
+        return try! WorkerPool(configuration: configuration)
+    }()
+
     static let meddler = """
         import random, decimal, re, json
         def transformEvent(e, m):
@@ -462,11 +472,11 @@ let bigInteger = String(repeating: "1234567890", count: 500)
         """
 
     @Test func aSecondTenantSeesNoneOfTheFirstsChanges() throws {
-        let before = poisonPool.pids
+        let before = Self.pool.pids
         for round in 0..<3 {
-            let meddled = describe(runPoisoned(Self.meddler, .python, events: [#"{"n":0}"#], id: "meddler"))
+            let meddled = describe(runPoisoned(Self.meddler, .python, events: [#"{"n":0}"#], id: "meddler", pool: Self.pool))
             #expect(meddled == [#"0 output {"seeded":0.6394267984578837} m0"#], "round \(round)")
-            let seen = describe(runPoisoned(Self.bystander, .python, events: [#"{"n":0}"#], id: "bystander"))
+            let seen = describe(runPoisoned(Self.bystander, .python, events: [#"{"n":0}"#], id: "bystander", pool: Self.pool))
             #expect(seen.count == 1)
             let line = seen.first ?? ""
             #expect(line.contains(#""d":"0.1428571428571428571428571429""#), "round \(round): \(line)")
@@ -474,6 +484,6 @@ let bigInteger = String(repeating: "1234567890", count: 500)
             #expect(!line.contains("0.6394267984578837") && !line.contains("0.025010755222666936"), "round \(round): \(line)")
         }
         // Put back, not refused: the same worker served every batch.
-        #expect(poisonPool.pids == before)
+        #expect(Self.pool.pids == before)
     }
 }
