@@ -13,14 +13,15 @@ import Testing
 @Suite(.enabled(if: postgresTestURL != nil || ProcessInfo.processInfo.environment["CI"] != nil))
 struct StoreFollowingTests {
     static let code = "export function transformEvent(e) { e.n = 1; return e; }"
-    /// How long a change may take to reach the other replica here. Cached pointers are trusted
+    /// How long a change may take to reach the other replica here (an upper bound that catches a
+    /// hang; 15 s was still starved once in the full suite, next to tests that block threads for a minute). Cached pointers are trusted
     /// for an hour, so anything within this proves the notification brought it; how fast it
     /// comes (milliseconds) is the benchmark's to measure (scripts/bench-propagation.py), not a
     /// test's: inside the full suite, with hundreds of tests sharing two cores, these awaits
     /// were seen starved for over a second (a 0.5 s bound failed there and passed alone), and the
     /// polling fallback's 5 s bounds failed the same way in CI. Upper bounds only: a condition
     /// that holds sooner ends the wait at once.
-    static let heard: Duration = .seconds(15)
+    static let heard: Duration = .seconds(120)
 
     struct Replicas {
         let first: Catalog
