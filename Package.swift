@@ -155,7 +155,9 @@ let package = Package(
         ),
         .testTarget(name: "SluicePythonTests", dependencies: ["SluicePython", "SluiceTestSupport"], swiftSettings: swiftSettings),
         // Helpers shared by test targets (engine runs rendered as lines, loopback HTTP servers that need no Swift concurrency).
-        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore", "CTestRunnerSettings"], path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
+        // How many tests run at once in the test process (Tests/CTestRunnerSettings/runner_settings.c).
+        .target(name: "CTestRunnerSettings", path: "Tests/CTestRunnerSettings"),
         .testTarget(name: "SluiceSandboxTests", dependencies: ["SluiceCore", "SluiceSandbox", "SluiceTestSupport",
                                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],

@@ -13,15 +13,14 @@ import Testing
 @Suite(.enabled(if: postgresTestURL != nil || ProcessInfo.processInfo.environment["CI"] != nil))
 struct StoreFollowingTests {
     static let code = "export function transformEvent(e) { e.n = 1; return e; }"
-    /// How long a change may take to reach the other replica here (an upper bound that catches a
-    /// hang; 15 s was still starved once in the full suite, next to tests that block threads for a minute). Cached pointers are trusted
-    /// for an hour, so anything within this proves the notification brought it; how fast it
-    /// comes (milliseconds) is the benchmark's to measure (scripts/bench-propagation.py), not a
-    /// test's: inside the full suite, with hundreds of tests sharing two cores, these awaits
-    /// were seen starved for over a second (a 0.5 s bound failed there and passed alone), and the
-    /// polling fallback's 5 s bounds failed the same way in CI. Upper bounds only: a condition
-    /// that holds sooner ends the wait at once.
-    static let heard: Duration = .seconds(120)
+    /// How long a change may take to reach the other replica here: an upper bound that catches a
+    /// hang, not a latency check. Cached pointers are trusted for an hour, so anything within this
+    /// proves the notification brought it; how fast it comes (milliseconds) is the benchmark's to
+    /// measure (scripts/bench-propagation.py). Inside the full suite an `await` can resume seconds
+    /// late: with every test started at once, a 100 ms sleep was measured resuming 18–55 s late,
+    /// which failed 0.5 s, 5 s and 15 s bounds here; the test process now runs at most six tests at
+    /// once (Tests/CTestRunnerSettings), where the same probe's worst lag was ~8 s.
+    static let heard: Duration = .seconds(30)
 
     struct Replicas {
         let first: Catalog
@@ -131,11 +130,11 @@ struct StoreFollowingTests {
         let notificationsBefore = second.storeStatus.notifications
 
         #expect(try Self.terminateBackends(applicationName: listener) == 1)
-        try await Self.waitUntil("the second replica notices", within: .seconds(10)) { second.storeStatus.state != .listening }
+        try await Self.waitUntil("the second replica notices", within: Self.heard) { second.storeStatus.state != .listening }
         // Published while the second replica does not listen: found when it reads the live set again.
         let v2 = try await first.publishCode(name: name, code: "export function transformEvent(e) { e.n = 2; return e; }").version
-        try await Self.waitUntil("the missed publish is caught up", within: .seconds(10)) { try await second.liveVersion(name: name)?.id == v2.id }
-        try await Self.waitUntil("the second replica listens again", within: .seconds(10)) { second.storeStatus.state == .listening }
+        try await Self.waitUntil("the missed publish is caught up", within: Self.heard) { try await second.liveVersion(name: name)?.id == v2.id }
+        try await Self.waitUntil("the second replica listens again", within: Self.heard) { second.storeStatus.state == .listening }
 
         let v3 = try await first.publishCode(name: name, code: "export function transformEvent(e) { e.n = 3; return e; }").version
         try await Self.waitUntil("the next publish is heard", within: Self.heard) { try await second.liveVersion(name: name)?.id == v3.id }

@@ -353,7 +353,8 @@ import Testing
         let origin = "http://127.0.0.1:\(studio.port)"
         let refusals: [[String: String]] = [
             [:],
-            ["X-Sluice-Studio-Token": "0" + token.dropFirst()],
+            // A wrong token (its first digit changed: "0" + the rest is the token itself one time in 16).
+            ["X-Sluice-Studio-Token": (token.hasPrefix("0") ? "1" : "0") + token.dropFirst()],
             ["X-Sluice-Studio-Token": token, "Origin": "http://evil.example"],
             ["X-Sluice-Studio-Token": token, "Origin": "null"],
             ["X-Sluice-Studio-Token": token, "Origin": origin, "Sec-Fetch-Site": "cross-site"],
