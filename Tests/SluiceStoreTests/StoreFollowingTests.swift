@@ -130,7 +130,9 @@ struct StoreFollowingTests {
         let notificationsBefore = second.storeStatus.notifications
 
         #expect(try Self.terminateBackends(applicationName: listener) == 1)
-        try await Self.waitUntil("the second replica notices", within: Self.heard) { second.storeStatus.state != .listening }
+        // Noticed when the notification stream ends, else by the listener check: a `SELECT 1` every
+        // 5 s, bounded by the store's timeout (60 s here), then heard as above.
+        try await Self.waitUntil("the second replica notices", within: .seconds(5) + .seconds(60) + Self.heard) { second.storeStatus.state != .listening }
         // Published while the second replica does not listen: found when it reads the live set again.
         let v2 = try await first.publishCode(name: name, code: "export function transformEvent(e) { e.n = 2; return e; }").version
         try await Self.waitUntil("the missed publish is caught up", within: Self.heard) { try await second.liveVersion(name: name)?.id == v2.id }
