@@ -34,27 +34,12 @@ public final class ConfigBackend: @unchecked Sendable {
     /// Requests sent to the backend so far (for tests and metrics).
     public private(set) var requestCount = 0
 
-    /// What the backend answered: the status and the body.
-    public struct Answer: Sendable {
-        public var status: Int
-        public var body: [UInt8]
-        public init(status: Int, body: [UInt8]) {
-            self.status = status
-            self.body = body
-        }
-    }
-
-    /// Why no answer came.
-    public enum TransportFailure: Error, Sendable {
-        case timedOut
-        case unreachable(String)
-    }
-
-    /// `GET url` (with `Accept: application/json`), giving up after `timeout`; blocking. The
-    /// service passes its own HTTP client (SluiceServer's `ConfigBackend.Transport.fetcher`, over
-    /// SwiftNIO): Foundation's `URLSession` is not used, so no Sluice process maps libcurl and
-    /// the TLS and Kerberos libraries behind it (~5 MB of every worker's resident memory).
-    public typealias Transport = @Sendable (_ url: String, _ timeout: Duration) -> Result<Answer, TransportFailure>
+    /// Performs the backend's requests: `GET` with `Accept: application/json`, given the
+    /// request's timeout as its remaining time; blocking. The service passes its own HTTP client
+    /// (SluiceServer's `ConfigBackend.fetcherTransport()`, over SwiftNIO): Foundation's `URLSession`
+    /// is not used, so no Sluice process maps libcurl and the TLS and Kerberos libraries behind it
+    /// (~5 MB of every worker's resident memory).
+    public typealias Transport = FetchHandler
 
     /// `baseURL` like `https://api.rudderstack.com` (a trailing `/` is ignored).
     public init(baseURL: String, timeout: Duration = .seconds(5), languages: LanguageTable, transport: @escaping Transport) throws {
@@ -175,13 +160,14 @@ public final class ConfigBackend: @unchecked Sendable {
 
     private func fetch(_ path: String, what: String) throws(Failure) -> [String: Any] {
         let milliseconds = Int(timeout.millisecondsValue)
-        let answer: Answer
-        switch transport(baseURL + "/" + path, timeout) {
+        let answer: FetchResponse
+        let request = FetchRequest(url: baseURL + "/" + path, headers: ["Accept": "application/json"])
+        switch transport(request, UInt64(max(milliseconds, 1)) * 1_000_000) {
         case .success(let answered): answer = answered
-        case .failure(.timedOut):
+        case .failure(let failure) where failure.kind == "timeout":
             throw .transient("config backend did not answer within \(milliseconds) ms fetching \(what)")
-        case .failure(.unreachable(let reason)):
-            throw .transient("config backend unreachable fetching \(what): \(reason)")
+        case .failure(let failure):
+            throw .transient("config backend unreachable fetching \(what): \(failure.message)")
         }
         let status = answer.status
         switch status {
