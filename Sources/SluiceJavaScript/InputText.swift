@@ -70,8 +70,12 @@ enum InputText {
     }
 
     /// ``transcode(_:to:)``, also telling whether the bytes hold a run of at least
-    /// ``LongIntegers/minimumDigits`` ASCII digits. The ASCII fast path finds digits eight bytes
-    /// at a time, so this costs a few instructions per word.
+    /// ``LongIntegers/minimumDigits`` ASCII digits.
+    ///
+    /// ASCII (nearly every event) is found eight bytes at a time and widened a whole run at a
+    /// time, in a loop the compiler vectorises. Digits cost one more check per word: a run of
+    /// sixteen digits always covers one whole word of eight digits, so only a word that is all
+    /// digits makes the transcoder measure the run around it.
     static func transcode(_ bytes: JSONText, to text: inout [UInt16], longDigitRun: inout Bool) -> Bool {
         let minimumDigits = LongIntegers.minimumDigits
         let start = text.count
@@ -79,49 +83,33 @@ enum InputText {
         text.append(contentsOf: repeatElement(0, count: bytes.count))
         let written = bytes.withUnsafeBufferPointer { input -> Int? in
             text.withUnsafeMutableBufferPointer { output -> Int? in
+                let count = input.count
+                guard count > 0, let source = input.baseAddress, let target = output.baseAddress else { return start }
                 var out = start
                 var index = 0
-                let count = input.count
-                // Digits in a row up to `index`.
-                var digits = 0
                 var longRun = false
                 defer { if longRun { longDigitRun = true } }
                 while index < count {
-                    // ASCII runs, eight bytes at a time.
-                    while index + 8 <= count {
-                        let word = UnsafeRawPointer(input.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    // An ASCII run. Each of its words lies on the run's grid of eight bytes, so a run
+                    // of sixteen digits inside it covers at least one word of the grid whole.
+                    let runStart = index
+                    while index &+ 8 <= count {
+                        let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
                         if word & 0x8080_8080_8080_8080 != 0 { break }
-                        for offset in 0..<8 { output[out + offset] = UInt16(input[index + offset]) }
-                        // A byte's high bit marks a non-digit: for ASCII, (byte ^ 0x30) + 0x76
-                        // reaches 0x80 exactly when the byte is not '0'…'9' (no carries).
-                        let nonDigits = ((word ^ 0x3030_3030_3030_3030) &+ 0x7676_7676_7676_7676) & 0x8080_8080_8080_8080
-                        if nonDigits == 0 {
-                            digits += 8
-                        } else {
-                            // Little-endian: the low bytes come first.
-                            digits += nonDigits.trailingZeroBitCount >> 3
-                            if digits >= minimumDigits { longRun = true }
-                            digits = nonDigits.leadingZeroBitCount >> 3
+                        // (byte ^ 0x30) + 0x76 reaches 0x80 exactly when an ASCII byte is not '0'…'9'
+                        // (no carries): zero for a word of eight digits.
+                        if ((word ^ 0x3030_3030_3030_3030) &+ 0x7676_7676_7676_7676) & 0x8080_8080_8080_8080 == 0 && !longRun {
+                            longRun = digitRun(source, around: index, count: count) >= minimumDigits
                         }
-                        if digits >= minimumDigits { longRun = true }
-                        out += 8
-                        index += 8
+                        index &+= 8
                     }
+                    while index < count, source[index] < 0x80 { index &+= 1 }
+                    let run = index &- runStart
+                    widen(source + runStart, into: target + out, count: run)
+                    out &+= run
                     guard index < count else { break }
-                    let byte = input[index]
-                    if byte < 0x80 {
-                        output[out] = UInt16(byte)
-                        if byte >= 0x30 && byte <= 0x39 {
-                            digits += 1
-                            if digits >= minimumDigits { longRun = true }
-                        } else {
-                            digits = 0
-                        }
-                        out += 1
-                        index += 1
-                        continue
-                    }
-                    digits = 0
+                    // One multi-byte sequence.
+                    let byte = source[index]
                     var scalar: UInt32
                     let length: Int
                     if byte & 0xE0 == 0xC0 { scalar = UInt32(byte & 0x1F); length = 2 }
@@ -130,7 +118,7 @@ enum InputText {
                     else { return nil }
                     guard index + length <= count else { return nil }
                     for offset in 1..<length {
-                        let continuation = input[index + offset]
+                        let continuation = source[index + offset]
                         guard continuation & 0xC0 == 0x80 else { return nil }
                         scalar = scalar << 6 | UInt32(continuation & 0x3F)
                     }
@@ -139,11 +127,11 @@ enum InputText {
                     guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
                     if scalar >= 0x10000 {
                         let value = scalar - 0x10000
-                        output[out] = UInt16(0xD800 + (value >> 10))
-                        output[out + 1] = UInt16(0xDC00 + (value & 0x3FF))
+                        target[out] = UInt16(0xD800 + (value >> 10))
+                        target[out + 1] = UInt16(0xDC00 + (value & 0x3FF))
                         out += 2
                     } else {
-                        output[out] = UInt16(scalar)
+                        target[out] = UInt16(scalar)
                         out += 1
                     }
                     index += length
@@ -159,6 +147,20 @@ enum InputText {
         return true
     }
 
+    /// How many ASCII digits are in a row around the eight digits at `index`, counting on past
+    /// them only up to ``LongIntegers/minimumDigits``.
+    private static func digitRun(_ source: UnsafePointer<UInt8>, around index: Int, count: Int) -> Int {
+        var low = index, high = index &+ 8
+        while low > 0 && source[low &- 1] &- 0x30 < 10 { low &-= 1 }
+        while high < count && source[high] &- 0x30 < 10 && high &- low < LongIntegers.minimumDigits { high &+= 1 }
+        return high &- low
+    }
+
+    /// ASCII bytes as UTF-16 units: a plain loop, which the compiler turns into vector code.
+    @inline(__always)
+    private static func widen(_ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt16>, count: Int) {
+        for offset in 0..<count { target[offset] = UInt16(truncatingIfNeeded: source[offset]) }
+    }
 }
 
 /// Converts UTF-16 from JavaScriptCore to UTF-8, with a fast path for ASCII. Lone surrogates

@@ -63,4 +63,17 @@ import Testing
             #expect(parsed.ordered)
         }
     }
+
+    /// Outputs of every length around the vector widths the search for the record separator
+    /// uses (16 UTF-16 units, 32 bytes), one after another, each whole and none merged.
+    @Test func outputsOfEveryLengthEndAtTheirSeparator() {
+        for length in 0..<80 {
+            let outputs = (0..<3).map { n in "{\"k\":\"" + String(repeating: n == 1 ? "é" : "x", count: length) + "\"}" }
+            let text = outputs.enumerated().map { "\u{1E}O\($0.offset)\u{1F}\($0.element)" }.joined() + "\u{1E}D3"
+            for parsed in parse(text, metadata: []) {
+                #expect(parsed.results.map(describe) == outputs.enumerated().map { "\($0.offset) output \($0.element) " } + ["3 dropped "],
+                        "length \(length)")
+            }
+        }
+    }
 }
