@@ -35,6 +35,14 @@ public struct EngineBenchmark {
         /// the median and the 99th percentile over one more pass.
         public var p50Microseconds = 0.0
         public var p99Microseconds = 0.0
+        /// Where an event's time goes, from the same extra pass (``Batch/measuresPhases``): each
+        /// phase of the engine's batch, in microseconds per event, in the order they run, then
+        /// `outside the engine` (handing the batch to the engine's thread and back).
+        public var phases: [(name: String, microseconds: Double)] = []
+        /// Time of one empty batch (no events) through the engine, in microseconds: what every
+        /// batch costs whatever its size (JavaScript: restoring the realm and a fresh module
+        /// instance; Python: releasing and restoring state).
+        public var emptyBatchMicroseconds = 0.0
         public var outputsPerPass: Int
         /// Through `/customTransform` handling: events per second, its cost over the engine's
         /// time and the share of that spent parsing, in percent.
@@ -60,7 +68,9 @@ public struct EngineBenchmark {
             var row: [String: Any] = ["workload": workload, "compileMilliseconds": compileMilliseconds, "eventsPerSecond": median.rounded(),
                                       "eventsPerSecondMin": rates.first!.rounded(), "eventsPerSecondMax": rates.last!.rounded(),
                                       "outputsPerPass": outputsPerPass,
-                                      "p50Microseconds": (p50Microseconds * 100).rounded() / 100, "p99Microseconds": (p99Microseconds * 100).rounded() / 100]
+                                      "p50Microseconds": (p50Microseconds * 100).rounded() / 100, "p99Microseconds": (p99Microseconds * 100).rounded() / 100,
+                                      "phaseMicrosecondsPerEvent": phases.map { ["phase": $0.name, "microseconds": ($0.microseconds * 100).rounded() / 100] },
+                                      "emptyBatchMicroseconds": emptyBatchMicroseconds.rounded()]
             if let customTransform {
                 row["customTransformEventsPerSecond"] = customTransform.eventsPerSecond.rounded()
                 row["customTransformOverheadPercent"] = customTransform.overheadPercent.rounded()
@@ -112,13 +122,29 @@ public struct EngineBenchmark {
             }
         }
         var result = Result(workload: name, compileMilliseconds: compileTimes[compileTimes.count / 2], rates: rates, outputsPerPass: outputs)
-        // Time per event: one more pass with each call timed (not part of the rates above).
+        // Time per event and where it goes: one more pass with each call and each phase timed
+        // (not part of the rates above).
         var eventNanoseconds: [UInt64] = []
         eventNanoseconds.reserveCapacity(items.count)
+        var phases: [PhaseTime] = []
+        var passNanoseconds: UInt64 = 0
         for var batch in batches {
             batch.measuresEventTimes = true
-            eventNanoseconds += runtime.run(compiled, batch: batch, limits: .defaults).eventNanoseconds
+            batch.measuresPhases = true
+            let start = monotonicNanoseconds()
+            let timed = runtime.run(compiled, batch: batch, limits: .defaults)
+            passNanoseconds &+= monotonicNanoseconds() &- start
+            eventNanoseconds += timed.eventNanoseconds
+            for phase in timed.phases {
+                if let index = phases.firstIndex(where: { $0.name == phase.name }) { phases[index].nanoseconds &+= phase.nanoseconds } else { phases.append(phase) }
+            }
         }
+        if !phases.isEmpty {
+            let inEngine = phases.reduce(0) { $0 &+ $1.nanoseconds }
+            phases.append(PhaseTime(name: "outside the engine", nanoseconds: passNanoseconds > inEngine ? passNanoseconds - inEngine : 0))
+            result.phases = phases.map { ($0.name, Double($0.nanoseconds) / 1000 / Double(items.count)) }
+        }
+        result.emptyBatchMicroseconds = emptyBatchMicroseconds(runtime, compiled)
         eventNanoseconds.sort()
         if !eventNanoseconds.isEmpty {
             result.p50Microseconds = Double(eventNanoseconds[eventNanoseconds.count / 2]) / 1000
@@ -155,6 +181,21 @@ public struct EngineBenchmark {
                                                       seconds: options.seconds * Double(options.rounds))
         }
         return result
+    }
+
+    /// The median time of an empty batch through the engine, in microseconds (101 batches after
+    /// ten to warm up).
+    func emptyBatchMicroseconds(_ runtime: Runtime, _ compiled: any CompiledTransformation) -> Double {
+        let empty = Batch(items: [])
+        for _ in 0..<10 { _ = runtime.run(compiled, batch: empty, limits: .defaults) }
+        var times: [UInt64] = []
+        for _ in 0..<101 {
+            let start = monotonicNanoseconds()
+            _ = runtime.run(compiled, batch: empty, limits: .defaults)
+            times.append(monotonicNanoseconds() &- start)
+        }
+        times.sort()
+        return Double(times[times.count / 2]) / 1000
     }
 
     /// Events per second of Benchmarks/python_plain_loop.py on the same events (the system python3).

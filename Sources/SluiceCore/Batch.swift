@@ -62,6 +62,10 @@ public struct Batch: Sendable {
     /// Studio shows each event's time).
     public var measuresEventTimes = false
 
+    /// When set (`sluice bench`), an in-process engine reports where the batch's time went, phase
+    /// by phase, in ``BatchResult/phases``. Not sent to worker processes.
+    public var measuresPhases = false
+
     public init(items: [JSONText], credentials: [String: CredentialValue] = [:], determinism: Determinism? = nil, fetchMocks: String? = nil) {
         self.items = items
         self.credentials = credentials
@@ -124,6 +128,10 @@ public struct BatchResult: Sendable {
     /// engine — the user function, its promise jobs and serialising its result — in nanoseconds
     /// (a `transformBatch` call's time is shared evenly among its inputs). Empty otherwise.
     public var eventNanoseconds: [UInt64] = []
+
+    /// With ``Batch/measuresPhases`` (in-process engines): where the batch's time went, in the
+    /// order the phases first ran. Empty otherwise.
+    public var phases: [PhaseTime] = []
 
     public init(results: [EventResult], logs: [LogLine], unmockedRequests: [String] = []) {
         self.results = results

@@ -217,6 +217,7 @@ final class JavaScriptVM {
     /// Runs one batch; see ``DriverSource`` for the protocol with the driver.
     func run(_ script: CompiledScript, batch: Batch, limits: Limits) -> BatchResult {
         let context = script.context
+        var clock = PhaseClock(enabled: batch.measuresPhases)
         currentBridge = FetchBridge(handler: batch.fetch, callsPerInvocation: batch.fetchCallsPerInvocation)
         defer { currentBridge = nil }
         var early: [Int: Failure] = [:]
@@ -236,11 +237,15 @@ final class JavaScriptVM {
             count: batch.items.count, credentials: credentialsText, determinism: batch.determinism, fetchMocks: batch.fetchMocks,
             limits: limits, longIntegers: LongIntegers.driverText(batch.items, candidates: longDigitRuns)
         )
+        clock.end("input text")
         let status = callBegin(script, text: utf16Buffer, nonce: Double(nonce), setUp: setUp, exception: &exception)
+        clock.end("begin")
         if status == 1 && exception == nil {
             early.removeAll()
             InputText.separated(batch.items, early: &early, into: &utf16Buffer)
+            clock.end("input text")
             _ = callBegin(script, text: utf16Buffer, nonce: 0, setUp: setUp, exception: &exception)
+            clock.end("begin")
         }
         if let fired = watchdog.takeFired() {
             recordLimit(fired, script: script, limits: limits)
@@ -251,7 +256,9 @@ final class JavaScriptVM {
         watchdog.resetBaseline()
 
         // Run until the driver reports done; after a limit hit, record it and continue.
+        clock.end("begin")
         let metadata = batch.itemMetadata
+        clock.end("metadata")
         var lastProgress = monotonicNanoseconds()
         let limitNanoseconds = UInt64(limits.timeMilliseconds) * 1_000_000
         // Inputs whose call returned after its time limit: the watchdog checks between stretches
@@ -307,6 +314,7 @@ final class JavaScriptVM {
             }
         }
 
+        clock.end("calls")
         // One string out.
         exception = nil
         guard let finished = JSObjectCallAsFunction(context, script.finish, nil, 0, nil, &exception),
@@ -314,12 +322,15 @@ final class JavaScriptVM {
             return failedBatch(batch, Failure(.engine, "internal error: the driver returned no results"))
         }
         defer { JSStringRelease(string) }
+        clock.end("finish")
         var result = records(string, metadata: metadata, early: early)
         Self.failOverruns(overran, in: &result, message: limits.timeLimitMessage)
+        clock.end("records")
         if script.isBatch && !eventNanoseconds.isEmpty {
             eventNanoseconds = eventNanoseconds.map { _ in batchCallNanoseconds / UInt64(eventNanoseconds.count) }
         }
         result.eventNanoseconds = eventNanoseconds
+        result.phases = clock.phases
         return result
     }
 

@@ -179,6 +179,7 @@ final class PythonInterpreter {
     func run(_ handle: PythonObject, name: String, batch: Batch, limits: Limits) -> BatchResult {
         currentPythonFetchBridge = FetchBridge(handler: batch.fetch, callsPerInvocation: batch.fetchCallsPerInvocation)
         defer { currentPythonFetchBridge = nil }
+        var clock = PhaseClock(enabled: batch.measuresPhases)
         var early: [Int: Failure] = [:]
         var text: [UInt8] = []
         text.reserveCapacity(batch.items.reduce(0) { $0 + $1.count + 1 })
@@ -228,7 +229,9 @@ final class PythonInterpreter {
         defer {
             for object in [runMethod, count, credentialsObject, limit, budget, determinism, mocks, progressInterval, measuresTimes] { sluice_decref(object) }
         }
+        clock.end("input text")
         let metadata = batch.itemMetadata
+        clock.end("metadata")
         if let progress = batch.progress {
             let earlyFailures = early
             let inputCount = batch.items.count
@@ -240,6 +243,7 @@ final class PythonInterpreter {
         var arguments: [OpaquePointer?] = [textObject, count, credentialsObject, limit, budget, determinism, mocks, progressInterval, measuresTimes]
         let output = arguments.withUnsafeMutableBufferPointer { sluice_call(runMethod, $0.baseAddress, 9) }
         monitor.stopWatching()
+        clock.end("driver")
         guard let output else {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
@@ -250,9 +254,24 @@ final class PythonInterpreter {
             return failedBatch(batch, Failure(.engine, "internal error: " + takeException()))
         }
         defer { sluice_decref(owner) }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+        var result = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
             Self.records(UnsafeBufferPointer(start: bytes, count: length), metadata: metadata, early: early, inputCount: batch.items.count)
         }
+        clock.end("records")
+        result.phases = Self.splittingCalls(from: clock.phases, eventNanoseconds: result.eventNanoseconds)
+        return result
+    }
+
+    /// With the calls timed too (``Batch/measuresEventTimes``), the driver's time as its calls
+    /// (each event's function and serialising its result) and the rest (parsing the items,
+    /// releasing and restoring state between batches, the records).
+    static func splittingCalls(from phases: [PhaseTime], eventNanoseconds: [UInt64]) -> [PhaseTime] {
+        guard !eventNanoseconds.isEmpty, let driver = phases.firstIndex(where: { $0.name == "driver" }) else { return phases }
+        let calls = min(eventNanoseconds.reduce(0, &+), phases[driver].nanoseconds)
+        var split = phases
+        split[driver] = PhaseTime(name: "driver: parse, release", nanoseconds: phases[driver].nanoseconds - calls)
+        split.insert(PhaseTime(name: "calls", nanoseconds: calls), at: driver + 1)
+        return split
     }
 
     /// The results in the driver's record text, with each input's metadata and the failures

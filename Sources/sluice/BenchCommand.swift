@@ -86,6 +86,9 @@ struct BenchCommand: ParsableCommand {
         if !json {
             print("sluice bench: \(Wording.counted(items.count, "event")) (\(items.reduce(0) { $0 + $1.count } / max(items.count, 1)) bytes average), batches of \(batchSize), limits \(Limits.defaults.timeMilliseconds) ms / \(Limits.defaults.memoryMegabytes) MB armed; one engine on one thread (per core); events/s: median of \(rounds) rounds (min–max)")
             print(Self.table(results, language: language))
+            print("")
+            print("where an event's time goes (µs per event, from one more pass with each phase timed; docs/performance.md says what each phase holds)")
+            print(Self.breakdown(results))
             for result in results {
                 if let handler = result.customTransform {
                     print(String(format: "%@: /customTransform handling %.0f events/s; parsing, grouping and mapping add %.0f%% to the time spent in the engine (parsing alone %.0f%%)",
@@ -125,13 +128,34 @@ struct BenchCommand: ParsableCommand {
             }
             rows.append(row)
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return aligned(rows)
+    }
+
+    /// Rows as columns: the first left-aligned, the others right-aligned.
+    static func aligned(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
                 return column == 0 ? cell + padding : padding + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// One row per phase, one column per workload: µs per event, then the total and an empty
+    /// batch's time.
+    static func breakdown(_ results: [EngineBenchmark.Result]) -> String {
+        var names: [String] = []
+        for result in results { for phase in result.phases where !names.contains(phase.name) { names.append(phase.name) } }
+        var rows = [["phase"] + results.map(\.workload)]
+        for name in names {
+            rows.append([name] + results.map { result in
+                result.phases.first { $0.name == name }.map { String(format: "%.2f", $0.microseconds) } ?? "–"
+            })
+        }
+        rows.append(["total"] + results.map { String(format: "%.2f", $0.phases.reduce(0) { $0 + $1.microseconds }) })
+        rows.append(["an empty batch (µs)"] + results.map { String(format: "%.0f", $0.emptyBatchMicroseconds) })
+        return aligned(rows)
     }
 
     func benchWorkerReplacement(times: Int) throws {

@@ -1,5 +1,8 @@
 import SluiceCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct JSONStringTests {
     @Test(arguments: ["", "plain", "quote \" backslash \\", "tab\tnew\nline\r", "\u{1}\u{1f}\u{7f}", "é 日本 🎉"])
@@ -66,5 +69,21 @@ import Testing
         #expect(!ContinuousIntegration.isSet(in: ["CI": "false"]))
         #expect(!ContinuousIntegration.isSet(in: ["CI": "FALSE"]))
         #expect(!ContinuousIntegration.isSet(in: ["CI": "0"]))
+    }
+}
+
+@Suite struct PhaseClockTests {
+    @Test func eachPhaseGetsTheTimeSinceTheLastMarkAndRepeatsAddUp() {
+        var clock = PhaseClock(enabled: true)
+        usleep(2_000)
+        clock.end("first")
+        clock.end("second")
+        usleep(2_000)
+        clock.end("first")
+        #expect(clock.phases.map(\.name) == ["first", "second"])
+        #expect(clock.phases[0].nanoseconds >= 4_000_000)
+        var off = PhaseClock(enabled: false)
+        off.end("first")
+        #expect(off.phases.isEmpty)
     }
 }

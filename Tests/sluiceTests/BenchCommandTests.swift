@@ -39,6 +39,12 @@ import Testing
             #expect(result.stderr.contains("../shared/bench") == false, "candidates are named as absolute folders: \(result.stderr)")
             let rows = result.lines.filter { $0.hasPrefix("tidy ") || $0.hasPrefix("dedupe ") }
             #expect(rows.count == 2, "\(language): \(result.stdout)")
+            // Where an event's time goes: a row per phase, each with a figure for both workloads.
+            #expect(result.stdout.contains("where an event's time goes"), "\(result.stdout)")
+            for phase in ["input text", "metadata", "calls", "records", "outside the engine", "total", "an empty batch"] {
+                let row = result.lines.first { $0.hasPrefix(phase + " ") }
+                #expect(row.map { $0.split(separator: " ").filter { Double($0) != nil }.count } == 2, "\(language) \(phase): \(result.stdout)")
+            }
         }
     }
 
@@ -50,6 +56,10 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let rows = try #require(report["results"] as? [[String: Any]])
         #expect(rows.map { $0["workload"] as? String } == ["tidy"])
+        let phases = try #require(rows.first?["phaseMicrosecondsPerEvent"] as? [[String: Any]])
+        #expect(phases.map { $0["phase"] as? String } == ["input text", "begin", "metadata", "calls", "finish", "records", "outside the engine"])
+        #expect(phases.allSatisfy { ($0["microseconds"] as? Double).map { $0 >= 0 } == true })
+        #expect((rows.first?["emptyBatchMicroseconds"] as? Double).map { $0 > 0 } == true)
         #expect(result.stderr.contains("Benchmarks/workload (Sluice's own small workload"))
     }
 
