@@ -135,9 +135,7 @@ public struct EngineBenchmark {
             let timed = runtime.run(compiled, batch: batch, limits: .defaults)
             passNanoseconds &+= monotonicNanoseconds() &- start
             eventNanoseconds += timed.eventNanoseconds
-            for phase in timed.phases {
-                if let index = phases.firstIndex(where: { $0.name == phase.name }) { phases[index].nanoseconds &+= phase.nanoseconds } else { phases.append(phase) }
-            }
+            for phase in timed.phases { phases.add(phase) }
         }
         if !phases.isEmpty {
             let inEngine = phases.reduce(0) { $0 &+ $1.nanoseconds }

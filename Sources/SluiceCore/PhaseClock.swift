@@ -32,10 +32,18 @@ public struct PhaseClock {
         let now = monotonicNanoseconds()
         let elapsed = now &- last
         last = now
-        if let index = phases.firstIndex(where: { $0.name == name }) {
-            phases[index].nanoseconds &+= elapsed
+        phases.add(PhaseTime(name: name, nanoseconds: elapsed))
+    }
+}
+
+extension [PhaseTime] {
+    /// Adds `phase` to the phase of the same name, or appends it when none has run yet: the order
+    /// stays the order in which phases first ran.
+    public mutating func add(_ phase: PhaseTime) {
+        if let index = firstIndex(where: { $0.name == phase.name }) {
+            self[index].nanoseconds &+= phase.nanoseconds
         } else {
-            phases.append(PhaseTime(name: name, nanoseconds: elapsed))
+            append(phase)
         }
     }
 }
