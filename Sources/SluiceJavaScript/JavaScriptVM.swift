@@ -127,11 +127,10 @@ final class JavaScriptVM {
             free(control)
             throw CompileError("internal error: the driver failed to compile: \(message)")
         }
-        let controlArray = JSObjectMakeTypedArrayWithBytesNoCopy(
-            context, kJSTypedArrayTypeInt32Array, control, 16, { bytes, _ in free(bytes) }, nil, &exception
-        )
-        _ = protect(controlArray)
         _ = protect(driverFactory)
+        let controlArray = protect(JSObjectMakeTypedArrayWithBytesNoCopy(
+            context, kJSTypedArrayTypeInt32Array, control, 16, { bytes, _ in free(bytes) }, nil, &exception
+        ))
         let dependencies = program.modules.map { module in
             protect(makeArray(context, module.dependencies.map { JSValueMakeNumber(context, Double($0)) }))
         }
@@ -143,7 +142,10 @@ final class JavaScriptVM {
             controlArray,
             protect(makeArray(context, fileNames)),
             JSValueMakeNumber(context, Double(ModuleLinker.headerLines)),
-            JSObjectMake(context, fetchClass, Unmanaged.passUnretained(self).toOpaque()),
+            // Protected like the rest: held only in this array, it can be collected before the
+            // call below holds it (seen once, in a loaded test run: the driver's first fetch met
+            // "hostFetch is not a function … an instance of Object", a reused cell).
+            protect(JSObjectMake(context, fetchClass, Unmanaged.passUnretained(self).toOpaque())),
             JSValueMakeBoolean(context, legacy),
         ]
         let driver = arguments.withUnsafeBufferPointer { buffer in
