@@ -2,10 +2,11 @@ import Foundation
 import SluiceCore
 @testable import SluiceRuntime
 import Testing
+import SluiceTestSupport
 
 @Suite struct TrafficRecorderTests {
     func folder() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sluice-recorder-\(UUID().uuidString)").path
+        TemporaryFolder.path("sluice-recorder")
     }
 
     @Test func workersRecordingAtOnceLoseNoLineAndMixNoVersions() throws {

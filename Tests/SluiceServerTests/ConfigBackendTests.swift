@@ -49,7 +49,7 @@ final class FakeConfigBackend: @unchecked Sendable {
 
     func handler(_ backend: FakeConfigBackend, timeout: Duration = .seconds(5), hosted: String? = nil,
                  metrics: ServiceMetrics? = nil) throws -> (CustomTransformHandler, ConfigBackend) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cb-\(UUID().uuidString)").path
+        let root = TemporaryFolder.path("sluice-cb")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         if let hosted {
             try FileManager.default.createDirectory(atPath: root + "/tv1", withIntermediateDirectories: true)

@@ -4,6 +4,7 @@ import SluiceRegistry
 import SluiceRuntime
 @testable import SluiceServer
 import Testing
+import SluiceTestSupport
 
 @Suite struct CompiledCacheTests {
     @Test func evictsTheLeastRecentlyUsedPastTheCountAndCountsHitsAndMisses() {
@@ -35,7 +36,7 @@ import Testing
 
 @Suite struct ServiceResolverTests {
     @Test func resolvesByIdOrNameCompilesWithThePinnedLibrariesAndCachesByContentId() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-pool-\(UUID().uuidString)").path
+        let root = TemporaryFolder.path("sluice-pool")
         defer { try? FileManager.default.removeItem(atPath: root) }
         func write(_ path: String, _ text: String) throws {
             try FileManager.default.createDirectory(atPath: (root + "/" + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -5,6 +5,7 @@ import SluiceRegistry
 import SluiceRuntime
 @testable import SluiceServer
 import Testing
+import SluiceTestSupport
 
 @Suite struct ObservabilityTests {
     final class Lines: @unchecked Sendable {
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func batchesCountEventsOutcomesLimitHitsAndCacheUse() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-metrics-\(UUID().uuidString)").path
+        let root = TemporaryFolder.path("sluice-metrics")
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/t/loop", withIntermediateDirectories: true)
         try "export function transformEvent(e) { if (e.loop) while (true) {} if (e.drop) return; if (e.fail) throw new Error('x'); return e; }"

@@ -20,7 +20,7 @@ import Testing
         let candidate: TransformationVersion
 
         init(live: String, candidate: String, other: String? = nil) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-shadow-\(UUID().uuidString)").path
+            root = TemporaryFolder.path("sluice-shadow")
             try FileManager.default.createDirectory(atPath: root + "/t/shop", withIntermediateDirectories: true)
             try candidate.write(toFile: root + "/t/shop/transform.js", atomically: false, encoding: .utf8)
             if let other {

@@ -4,6 +4,7 @@ import SluiceRegistry
 import SluiceRuntime
 import SluiceTesting
 import Testing
+import SluiceTestSupport
 
 func json(_ text: String) -> Any {
     try! JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
@@ -50,7 +51,7 @@ func json(_ text: String) -> Any {
 /// A temporary transformation with one case.
 func project(transformation: String = "export function transformEvent(e) { e.seen = true; return e; }",
              input: String = #"[{"messageId":"m1","v":1}]"#, expected: String? = nil, settings: String? = nil) throws -> (root: URL, caseFolder: String) {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-harness-\(UUID().uuidString)")
+    let root = URL(fileURLWithPath: TemporaryFolder.path("sluice-harness"))
     let caseFolder = root.appendingPathComponent("transformations/t/tests/basic")
     try FileManager.default.createDirectory(at: caseFolder, withIntermediateDirectories: true)
     try Data(transformation.utf8).write(to: root.appendingPathComponent("transformations/t/transform.js"))

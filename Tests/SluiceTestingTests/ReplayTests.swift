@@ -3,9 +3,10 @@ import SluiceCore
 import SluiceRuntime
 @testable import SluiceTesting
 import Testing
+import SluiceTestSupport
 
 func temporaryFolder() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-replay-\(UUID().uuidString)").path
+    let path = TemporaryFolder.path("sluice-replay")
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }

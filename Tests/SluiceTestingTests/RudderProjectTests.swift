@@ -3,10 +3,11 @@ import SluiceRegistry
 import SluiceRuntime
 @testable import SluiceTesting
 import Testing
+import SluiceTestSupport
 
 /// A RudderStack CLI project in a temporary folder.
 func rudderProject(_ files: [String: String]) throws -> String {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-rudder-\(UUID().uuidString)")
+    let root = URL(fileURLWithPath: TemporaryFolder.path("sluice-rudder"))
     for (path, contents) in files {
         let url = root.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -101,7 +101,7 @@ import Testing
 @Suite struct ProjectTemplateTests {
     @Test(arguments: [Language.javascript, .python])
     func theProjectsSampleCasePassesAsWritten(language: Language) throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-init-\(UUID().uuidString)").path
+        let root = TemporaryFolder.path("sluice-init")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let template = try ProjectTemplate(language: language, name: "enrich")
         let written = try template.write(into: root)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 
 /// `sluice init` end to end: the real binary scaffolds a project in which `sluice test` passes
 /// and `sluice run` gives the sample's expected results.
@@ -12,7 +13,7 @@ import Testing
 
     @Test(arguments: ["javascript", "python"])
     func aNewProjectsTestsPassAndItsSampleRuns(language: String) throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-init-\(UUID().uuidString)")
+        let root = URL(fileURLWithPath: TemporaryFolder.path("sluice-init"))
         defer { try? FileManager.default.removeItem(at: root) }
         let created = try sluice(["init", root.path, "--language", language])
         #expect(created.status == 0, "\(created.stderr)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 
 /// `sluice run` end to end: the real binary on real files.
 struct CommandResult {
@@ -44,7 +45,7 @@ func sluice(_ arguments: [String], stdin: String? = nil, directory: URL? = nil, 
 
 /// A fresh temporary folder with the given files (relative path → contents).
 func folder(_ files: [String: String]) throws -> URL {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-test-\(UUID().uuidString)")
+    let root = URL(fileURLWithPath: TemporaryFolder.path("sluice-test"))
     for (path, contents) in files {
         let url = root.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

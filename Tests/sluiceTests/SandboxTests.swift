@@ -5,6 +5,7 @@ import FoundationNetworking
 import SluiceCore
 import SluiceSandbox
 import Testing
+import SluiceTestSupport
 
 /// One worker process (the real `sluice worker`), shared by the hostile-code suite: every case
 /// runs in it or in its replacement, so "the worker is healthy afterwards" means the same pool
@@ -463,7 +464,7 @@ let hostileCases: [HostileCase] = [
 
     @Test func aDescriptorTheServerLeftOpenDoesNotReachUserCode() throws {
         // A file the server holds open without close-on-exec, as a careless library might.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fd-\(UUID().uuidString)").path
+        let path = TemporaryFolder.path("sluice-fd")
         FileManager.default.createFile(atPath: path, contents: Array("server secret".utf8).withUnsafeBytes { Data($0) })
         defer { unlink(path) }
         let leaked = open(path, O_RDONLY)
