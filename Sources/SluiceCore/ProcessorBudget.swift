@@ -1,4 +1,3 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +10,7 @@ import Glibc
 public enum ProcessorBudget {
     /// The cores this process may use (at least 1), read once.
     public static let cores: Int = cores(online: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), affinity: affinityCount(),
-                                         quotas: cgroupQuotaFiles().compactMap { try? String(contentsOfFile: $0, encoding: .utf8) })
+                                         quotas: cgroupQuotaFiles().compactMap(SystemFile.text))
 
     /// The budget from its parts: `online` cores, the affinity mask's count (nil: unknown), and
     /// the text of each `cpu.max` on the way from the process's cgroup to the root.
@@ -37,7 +36,7 @@ public enum ProcessorBudget {
     /// The CPUs in this process's affinity mask (`Cpus_allowed_list` of /proc/self/status), nil
     /// when it cannot be read.
     static func affinityCount() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        guard let status = SystemFile.text("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
         return cpuListCount(String(line.dropFirst("Cpus_allowed_list:".count)))
     }
@@ -45,7 +44,7 @@ public enum ProcessorBudget {
     /// The CPUs a kernel CPU list names (`"0-3,6"` → 5), nil when it is not one.
     public static func cpuListCount(_ list: String) -> Int? {
         var count = 0
-        for range in list.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",") {
+        for range in list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined().split(separator: ",") {
             let ends = range.split(separator: "-").map { Int($0) }
             switch ends.count {
             case 1: guard ends[0] != nil else { return nil }; count += 1
@@ -60,14 +59,21 @@ public enum ProcessorBudget {
 
     /// The `cpu.max` files of the process's cgroup (v2) and its ancestors, under /sys/fs/cgroup.
     static func cgroupQuotaFiles() -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+        guard let text = SystemFile.text("/proc/self/cgroup"),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return [] }
-        var path = String(line.dropFirst(3))
+        return quotaFiles(cgroup: String(line.dropFirst(3)))
+    }
+
+    /// The `cpu.max` files of cgroup `path` (`/a/b`) and of each ancestor up to the root.
+    public static func quotaFiles(cgroup path: String) -> [String] {
+        var path = path
         var files: [String] = []
         while true {
+            while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
             files.append("/sys/fs/cgroup" + (path == "/" ? "" : path) + "/cpu.max")
             guard path != "/", !path.isEmpty else { break }
-            path = (path as NSString).deletingLastPathComponent
+            // The parent: the path up to its last "/", or the root.
+            path = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "/"
             if path.isEmpty { path = "/" }
         }
         return files

@@ -69,6 +69,8 @@ import Glibc
         #expect(!ContinuousIntegration.isSet(in: ["CI": "false"]))
         #expect(!ContinuousIntegration.isSet(in: ["CI": "FALSE"]))
         #expect(!ContinuousIntegration.isSet(in: ["CI": "0"]))
+        #expect(!ContinuousIntegration.isSet(in: ["CI": " False\n"]) && !ContinuousIntegration.isSet(in: ["CI": "  "]))
+        #expect(ContinuousIntegration.isSet(in: [" CI": "true"]) == false, "only the CI variable")
     }
 }
 

@@ -32,6 +32,25 @@ import Testing
         #expect(ProcessorBudget.cpuListCount("3-1") == nil)
     }
 
+    @Test func everyCgroupFromTheProcessesToTheRootHasItsQuotaFile() {
+        #expect(ProcessorBudget.quotaFiles(cgroup: "/kubepods/pod1/c2") == [
+            "/sys/fs/cgroup/kubepods/pod1/c2/cpu.max", "/sys/fs/cgroup/kubepods/pod1/cpu.max", "/sys/fs/cgroup/kubepods/cpu.max", "/sys/fs/cgroup/cpu.max",
+        ])
+        #expect(ProcessorBudget.quotaFiles(cgroup: "/") == ["/sys/fs/cgroup/cpu.max"])
+        #expect(ProcessorBudget.quotaFiles(cgroup: "/system.slice/sluice.service/") == [
+            "/sys/fs/cgroup/system.slice/sluice.service/cpu.max", "/sys/fs/cgroup/system.slice/cpu.max", "/sys/fs/cgroup/cpu.max",
+        ])
+    }
+
+    @Test func systemFilesAreReadWholeWithoutFoundation() {
+        let status = SystemFile.text("/proc/self/status")
+        #expect(status?.hasPrefix("Name:") == true && status?.contains("Cpus_allowed_list:") == true)
+        // /proc/self/maps of a test process is far past one 4 KiB read, and /proc reports size 0.
+        let maps = SystemFile.text("/proc/self/maps") ?? ""
+        #expect(maps.utf8.count > 8192 && maps.hasSuffix("\n"), "\(maps.utf8.count) bytes")
+        #expect(SystemFile.text("/proc/self/no-such-file") == nil)
+    }
+
     @Test func thisProcessHasABudgetWithinItsOnlineCores() {
         #expect(ProcessorBudget.cores >= 1)
     }
