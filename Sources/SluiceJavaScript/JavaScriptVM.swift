@@ -240,12 +240,14 @@ final class JavaScriptVM {
             limits: limits, longIntegers: LongIntegers.driverText(batch.items, candidates: longDigitRuns)
         )
         clock.end("input text")
+        watchdog.entering(at: monotonicNanoseconds())
         let status = callBegin(script, text: utf16Buffer, nonce: Double(nonce), setUp: setUp, exception: &exception)
         clock.end("begin")
         if status == 1 && exception == nil {
             early.removeAll()
             InputText.separated(batch.items, early: &early, into: &utf16Buffer)
             clock.end("input text")
+            watchdog.entering(at: monotonicNanoseconds())
             _ = callBegin(script, text: utf16Buffer, nonce: 0, setUp: setUp, exception: &exception)
             clock.end("begin")
         }
@@ -274,6 +276,7 @@ final class JavaScriptVM {
         while true {
             exception = nil
             let stepStart = monotonicNanoseconds()
+            watchdog.entering(at: stepStart)
             let status = JSObjectCallAsFunction(context, script.step, nil, 0, nil, &exception)
             if !eventNanoseconds.isEmpty {
                 // The step ran (or went on with) the call `control[1]` names: -1 is a transformBatch call.

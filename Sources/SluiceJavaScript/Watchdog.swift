@@ -29,7 +29,11 @@ final class Watchdog {
     private var timeLimitNanoseconds: UInt64 = 0
     private var memoryLimitBytes: Int = 0
     private var lastSequence: Int32 = 0
+    /// When the call `lastSequence` names started, as near as the watchdog knows (see ``check()``).
     private var sequenceSeenAt: UInt64 = 0
+    /// When the host last entered the driver (``entering(at:)``), and when the last tick ran.
+    private var enteredAt: UInt64 = 0
+    private var lastTickAt: UInt64 = 0
     private var baselineResidentBytes = 0
     private var fired: FailureKind?
     private var paused = false
@@ -68,6 +72,11 @@ final class Watchdog {
         baselineResidentBytes = residentBytes()
     }
 
+    /// The host is about to enter the driver (a step, or the start of a batch), which may start
+    /// a call of user code: such a call started no earlier than `time`.
+    @inline(__always)
+    func entering(at time: UInt64) { enteredAt = time }
+
     /// While paused (the host's own calls into the driver) nothing is terminated.
     func pause() { paused = true }
     func resume() { paused = false }
@@ -80,16 +89,22 @@ final class Watchdog {
 
     /// Called on the JavaScript thread every tick of CPU time; true terminates the script.
     fileprivate func check() -> Bool {
+        let now = monotonicNanoseconds()
+        let previousTick = lastTickAt
+        lastTickAt = now
         guard let control, !paused, fired == nil else { return false }
         let sequence = control.pointee
         guard sequence != 0 else { return false }
-        let now = monotonicNanoseconds()
         let resident = residentBytes()
         if sequence != lastSequence {
-            // A call seen for the first time: its time and memory are measured from here, so
-            // garbage earlier calls left for the collector does not count against it.
+            // A call seen for the first time. Its time counts from when it started: after the
+            // host entered the driver for it and after the last tick (which did not see it).
+            // Counting from this tick instead gave every call up to a tick more than its limit —
+            // a tick is 10 ms of CPU time, 20–30 ms of wall-clock time on a loaded machine.
+            // Its memory is measured from here, so garbage earlier calls left for the collector
+            // does not count against it.
             lastSequence = sequence
-            sequenceSeenAt = now
+            sequenceSeenAt = min(now, max(enteredAt, previousTick))
             baselineResidentBytes = resident
         } else if now &- sequenceSeenAt >= timeLimitNanoseconds {
             fired = .timeLimit
