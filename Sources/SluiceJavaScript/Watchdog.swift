@@ -106,7 +106,9 @@ final class Watchdog {
             lastSequence = sequence
             sequenceSeenAt = min(now, max(enteredAt, previousTick))
             baselineResidentBytes = resident
-        } else if now &- sequenceSeenAt >= timeLimitNanoseconds {
+        }
+        // A call first seen this late (a native stretch without ticks, a fetch) may be past it already.
+        if now &- sequenceSeenAt >= timeLimitNanoseconds {
             fired = .timeLimit
             return true
         }
