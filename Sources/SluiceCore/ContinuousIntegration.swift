@@ -13,7 +13,7 @@ public enum ContinuousIntegration {
 
     public static func isSet(in environment: [String: String]) -> Bool {
         guard let raw = environment["CI"] else { return false }
-        let value = String(raw.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()).lowercased()
+        let value = raw.trimmingWhitespace.lowercased()
         return !value.isEmpty && value != "false" && value != "0"
     }
 }

@@ -44,7 +44,7 @@ public enum ProcessorBudget {
     /// The CPUs a kernel CPU list names (`"0-3,6"` → 5), nil when it is not one.
     public static func cpuListCount(_ list: String) -> Int? {
         var count = 0
-        for range in list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined().split(separator: ",") {
+        for range in list.trimmingWhitespace.split(separator: ",") {
             let ends = range.split(separator: "-").map { Int($0) }
             switch ends.count {
             case 1: guard ends[0] != nil else { return nil }; count += 1

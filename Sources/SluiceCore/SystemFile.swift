@@ -25,3 +25,12 @@ public enum SystemFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension StringProtocol {
+    /// The text without whitespace (spaces, tabs, line ends) at either end.
+    var trimmingWhitespace: Substring {
+        let text = Substring(self)
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return text[first...last]
+    }
+}

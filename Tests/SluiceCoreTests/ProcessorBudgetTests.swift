@@ -26,6 +26,7 @@ import Testing
 
     @Test func aCPUListIsCounted() {
         #expect(ProcessorBudget.cpuListCount("0-3,6\n") == 5)
+        #expect(ProcessorBudget.cpuListCount("\t 0-1 \n") == 2)
         #expect(ProcessorBudget.cpuListCount("0") == 1)
         #expect(ProcessorBudget.cpuListCount("0-1,4-5,9") == 5)
         #expect(ProcessorBudget.cpuListCount("") == nil)
